@@ -1,0 +1,101 @@
+/*
+ * config.h - plugio's configuration: the YAML file an operator writes,
+ * read into plain structs.  The loader (config.c) checks the schema and
+ * reports every mistake it finds as `file:line:column: message`; it does
+ * not load plugins - the binder (binding.c) does that and reports symbol
+ * and file errors at the marks recorded here.
+ *
+ * Schema (see SPEC.md): server {host, port}; plugins {name: path | {path,
+ * config}}; socket.serverOptions (socket.io v4 names and defaults);
+ * events [{name, handler: "plugin:symbol", namespace}]; hooks {init}.
+ */
+#ifndef PIO_CONFIG_H
+#define PIO_CONFIG_H
+
+#include "diag.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A reference to a plugin function: "plugin:symbol". */
+typedef struct config_ref {
+    char *plugin;         /* owned */
+    char *symbol;         /* owned */
+    pio_mark at;          /* where the reference is written */
+} config_ref;
+
+typedef struct config_plugin {
+    char *name;           /* owned; the key in `plugins:` */
+    char *path;           /* owned; resolved against the config file's directory */
+    json_object *config;  /* owned; the `config:` block as JSON (an empty object when absent) */
+    pio_mark at;          /* the plugin's entry */
+    pio_mark path_at;     /* the path scalar */
+} config_plugin;
+
+typedef struct config_event {
+    char *name;           /* owned; the event name ("connection", "disconnect", or a client event) */
+    char *nsp;            /* owned; the namespace, "/" by default */
+    config_ref handler;
+    pio_mark at;          /* the list item */
+} config_event;
+
+/* Transports a client may use (serverOptions.transports). */
+enum {
+    CONFIG_TRANSPORT_POLLING = 1 << 0,
+    CONFIG_TRANSPORT_WEBSOCKET = 1 << 1,
+};
+
+typedef struct config_cors {
+    bool enabled;         /* false: no CORS headers at all (socket.io's default) */
+    bool any_origin;      /* origin "*" or true: allow every origin */
+    char **origins;       /* owned; the allowed origins when !any_origin */
+    size_t n_origins;
+    char *methods;        /* owned; "GET,POST" - the Access-Control-Allow-Methods value */
+    char *allowed_headers;/* owned or NULL: echo the request's headers */
+    char *exposed_headers;/* owned or NULL */
+    bool credentials;
+    int64_t max_age;      /* seconds, -1 when unset */
+} config_cors;
+
+typedef struct config_server_options {
+    char *path;                 /* "/socket.io" (no trailing slash) */
+    uint32_t ping_interval;     /* ms, 25000 */
+    uint32_t ping_timeout;      /* ms, 20000 */
+    uint32_t connect_timeout;   /* ms, 45000 */
+    uint32_t upgrade_timeout;   /* ms, 10000 */
+    uint64_t max_http_buffer_size; /* bytes, 1e6 */
+    unsigned transports;        /* CONFIG_TRANSPORT_* bits, both by default */
+    bool allow_upgrades;        /* true */
+    config_cors cors;
+} config_server_options;
+
+typedef struct config {
+    char *file;                 /* owned; the path as given, for messages */
+    char *dir;                  /* owned; its directory, for relative plugin paths */
+    char *host;                 /* owned; "0.0.0.0" */
+    uint16_t port;              /* 3000; 0 lets the system pick one */
+    config_plugin *plugins;
+    size_t n_plugins;
+    config_server_options opts;
+    config_event *events;
+    size_t n_events;
+    bool has_init;
+    config_ref init;            /* hooks.init */
+} config;
+
+/* Read and check a configuration file.  Returns a config (free it with
+ * config_free) when the file has no error; otherwise returns NULL and adds
+ * every error found to `diags`. */
+config *config_load(const char *file, diag_list *diags);
+/* The same from a string; `file` names it in messages, and relative plugin
+ * paths resolve against `dir`. */
+config *config_load_string(const char *text, size_t len, const char *file,
+                           const char *dir, diag_list *diags);
+void config_free(config *c);
+
+/* The plugin entry called `name`, or NULL. */
+const config_plugin *config_find_plugin(const config *c, const char *name);
+
+#endif

@@ -1,0 +1,3 @@
+/* out.c - placeholder until written. */
+int out_placeholder_(void);
+int out_placeholder_(void) { return 0; }

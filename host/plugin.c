@@ -1,0 +1,3 @@
+/* plugin.c - placeholder until written. */
+int plugin_placeholder_(void);
+int plugin_placeholder_(void) { return 0; }

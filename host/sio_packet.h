@@ -1,0 +1,80 @@
+/*
+ * sio_packet.h - Socket.IO protocol v5 packets: the decoder for what
+ * clients send (including binary packets reassembled from the attachment
+ * frames that follow them) and the encoder for what the server sends.
+ * Pure functions over buffers; no I/O.
+ *
+ * Wire form: <type>[<attachments>-][<namespace>,][<ack id>][<JSON>]
+ */
+#ifndef PIO_SIO_PACKET_H
+#define PIO_SIO_PACKET_H
+
+#include "buf.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum sio_type {
+    SIO_CONNECT = 0,
+    SIO_DISCONNECT = 1,
+    SIO_EVENT = 2,
+    SIO_ACK = 3,
+    SIO_CONNECT_ERROR = 4,
+    SIO_BINARY_EVENT = 5,
+    SIO_BINARY_ACK = 6,
+} sio_type;
+
+typedef struct sio_packet {
+    sio_type type;
+    char *nsp;            /* owned; "/" when the packet names none */
+    int64_t id;           /* ack id, -1 when absent */
+    size_t attachments;   /* binary types: the number of binary frames */
+    bool has_data;        /* a JSON payload was present */
+    json_object *data;    /* owned (json_object_put); binary placeholders
+                             carry their bytes (see value.h) */
+} sio_packet;
+
+/* Results of the decoder functions. Errors are negative. */
+enum {
+    SIO_DONE = 1,          /* *out holds a complete packet (caller owns it) */
+    SIO_NEED_BINARY = 0,   /* waiting for more attachment frames */
+    SIO_EBADTYPE = -1,     /* unknown packet type */
+    SIO_EBADNSP = -2,      /* malformed namespace */
+    SIO_EBADID = -3,       /* malformed or out-of-range ack id */
+    SIO_EBADJSON = -4,     /* payload is not valid JSON */
+    SIO_EBADPAYLOAD = -5,  /* payload of the wrong shape for the type */
+    SIO_EBADATTACH = -6,   /* attachment count malformed or inconsistent */
+    SIO_EUNEXPECTED = -7,  /* binary frame when none is expected, or a text
+                              packet while attachments are awaited */
+    SIO_ENOMEM = -8,
+};
+
+/* The state of one connection's decoder. Zero-initialise it. */
+typedef struct sio_decoder {
+    sio_packet partial;   /* a binary packet awaiting its attachments */
+    bool awaiting;        /* partial is live */
+    size_t received;      /* attachments received so far */
+    struct value_bin **bins; /* received attachment bytes */
+} sio_decoder;
+
+/* Feed one text message. Returns SIO_DONE (out filled), SIO_NEED_BINARY
+ * (a binary packet's header; feed its frames next), or an error. */
+int sio_decoder_text(sio_decoder *d, const char *s, size_t len, sio_packet *out);
+/* Feed one binary frame. Returns SIO_DONE with the completed packet,
+ * SIO_NEED_BINARY while more are due, or an error. */
+int sio_decoder_binary(sio_decoder *d, const void *data, size_t len, sio_packet *out);
+/* Drop any partial packet. The decoder can be reused afterwards. */
+void sio_decoder_reset(sio_decoder *d);
+
+void sio_packet_free(sio_packet *p);
+
+/* Append a packet's header: type, "<n>-" when attachments > 0 (the type
+ * must then be a binary one), "<nsp>," unless nsp is "/", and the id when
+ * id >= 0. The caller appends the JSON payload, if any, right after. */
+void sio_encode_header(buf *out, sio_type type, const char *nsp, int64_t id, size_t attachments);
+
+const char *sio_strerror(int code);
+
+#endif

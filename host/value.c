@@ -1,0 +1,3 @@
+/* value.c - placeholder until written. */
+int value_placeholder_(void);
+int value_placeholder_(void) { return 0; }

@@ -1,0 +1,2 @@
+#include <plugio/plugio.h>
+PIO_PLUGIN("logger", "0.1.0");

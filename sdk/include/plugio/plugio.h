@@ -1,0 +1,386 @@
+/*
+ * plugio.h - the plugio plugin SDK: the one header a plugin compiles against.
+ *
+ * A plugin is a shared object that carries one descriptor (PIO_PLUGIN) and
+ * exports the functions its configuration names:
+ *
+ *     int handler(pio_ctx *ctx, pio_socket *socket, pio_args *args);
+ *     const char *init(pio_ctx *ctx);
+ *
+ * Binary compatibility.  Every host service is reached through `pio_api`, a
+ * table of function pointers that only ever grows at its end, and that
+ * carries its own size.  The host stores a pointer to its table in the
+ * plugin before calling anything in it; the macros at the end of this file
+ * (pio_log, pio_emit, ...) call through that pointer, so plugin code reads
+ * like ordinary function calls.  Handles (pio_ctx, pio_socket, pio_args,
+ * pio_value, pio_out) are opaque: no host layout is visible.  The host loads
+ * a plugin whose ABI major equals its own and whose minor is not newer than
+ * its own; a plugin built against minor N may call every function that
+ * version 1.N lists, and may test `pio_api->size` before calling a later one.
+ *
+ * Errors.  Functions that can fail return an int: PIO_OK (0) or a negative
+ * PIO_E* code; pio_strerror() names it.  Accessors that return a pointer
+ * return NULL when there is nothing to return.
+ *
+ * Ownership.  Unless a function says otherwise, a pointer the host hands to
+ * a plugin is borrowed: valid until the plugin's function returns to the
+ * host, and never freed by the plugin.  A pointer a plugin hands to the host
+ * stays the plugin's: the host copies what it keeps before returning.  The
+ * plugin never frees host memory and the host never frees plugin memory;
+ * the one transfer is the state handed from a plugin version to the next
+ * (see pio_plugin_desc.unload), which passes between two versions of the plugin.
+ *
+ * Threads.  The host runs every plugin function on its event-loop thread.
+ * No pio_* function may be called from another thread.
+ *
+ * Reloading.  The host may replace a plugin's code at any time between two
+ * calls into it.  A plugin version's code stays mapped until nothing it
+ * registered can still be called: an ack callback (pio_emit_with_ack) is
+ * called exactly once - with the client's answer, PIO_ETIMEDOUT or
+ * PIO_ECLOSED - and the version that registered it stays loaded until then.
+ * Global and static variables of a version die with it; hand state to the
+ * next version through unload/load.
+ */
+#ifndef PLUGIO_H
+#define PLUGIO_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PIO_ABI_MAJOR 1
+#define PIO_ABI_MINOR 0
+
+#if defined(__GNUC__)
+#define PIO_EXPORT __attribute__((visibility("default")))
+#define PIO_HIDDEN __attribute__((visibility("hidden")))
+#define PIO_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PIO_EXPORT
+#define PIO_HIDDEN
+#define PIO_PRINTF(f, a)
+#endif
+
+/* ---- Error codes ------------------------------------------------------ */
+
+enum {
+    PIO_OK = 0,
+    PIO_EINVAL = -1,     /* an argument is invalid (NULL, bad UTF-8, ...) */
+    PIO_ETYPE = -2,      /* the value is not of the type asked for */
+    PIO_ERANGE = -3,     /* the value does not fit the type asked for */
+    PIO_ENOMEM = -4,     /* out of memory */
+    PIO_ESTATE = -5,     /* not allowed now (ack already sent, none asked) */
+    PIO_ECLOSED = -6,    /* the socket has disconnected */
+    PIO_ETIMEDOUT = -7,  /* no answer came in time */
+    PIO_ENOSPACE = -8,   /* the caller's buffer is too small */
+};
+
+/* ---- Opaque handles ----------------------------------------------------- */
+
+/* The plugin's context: its name, its config block, the host services.
+ * Valid from the first call into a plugin version until that version is
+ * unloaded; the same pointer is passed to every function of one version. */
+typedef struct pio_ctx pio_ctx;
+
+/* A client socket: one client connected to one namespace.  Borrowed: valid
+ * for the duration of the call it is passed to.  Keep pio_socket_id() (a
+ * copy of it) to refer to the socket later. */
+typedef struct pio_socket pio_socket;
+
+/* The arguments of one event (what the client passed to emit()), and its
+ * acknowledgement.  Borrowed for the duration of the handler call. */
+typedef struct pio_args pio_args;
+
+/* A read-only JSON value, or a binary buffer.  Borrowed from whatever it
+ * came from (pio_args, the plugin config, a socket's handshake): valid as
+ * long as that is. */
+typedef struct pio_value pio_value;
+
+/* Outgoing arguments under construction (see pio_out_new).  Owned by the
+ * host; the plugin holds it from pio_out_new() until it passes it to one
+ * function that consumes it (pio_emit*, pio_ack, pio_out_free). */
+typedef struct pio_out pio_out;
+
+/* ---- Plugin entry points ----------------------------------------------- */
+
+/* An event handler, named in the configuration as `plugin:symbol`.
+ * For `connection` args is empty; for `disconnect` it holds one string,
+ * the reason ("client namespace disconnect", "transport close",
+ * "transport error", "ping timeout", "server namespace disconnect",
+ * "server shutting down").  Return PIO_OK, or a negative code the host
+ * logs with the plugin's name; the return value never reaches the client. */
+typedef int (*pio_handler_fn)(pio_ctx *ctx, pio_socket *socket, pio_args *args);
+
+/* The hooks.init function: called once, after the server exists and before
+ * it accepts a connection.  Return NULL on success, or a message (owned by
+ * the plugin, valid until the function returns) that aborts start-up. */
+typedef const char *(*pio_init_fn)(pio_ctx *ctx);
+
+/* Called after a version is loaded and before it receives any event.
+ * `state` is what the previous version's unload returned (NULL for the
+ * first load); this version owns it from here.  Return NULL to accept, or
+ * a message (plugin-owned) to refuse: the new version is then discarded
+ * and the previous one keeps serving - the host gives the state back to it
+ * by calling the previous version's load again with it. */
+typedef const char *(*pio_load_fn)(pio_ctx *ctx, void *state);
+
+/* Called before a version is unloaded.  With `final` zero, a next version
+ * is being loaded: return the state to hand to its load (or NULL).  With
+ * `final` non-zero no version follows (the plugin was removed from the
+ * configuration, or the host is stopping): free everything, return NULL. */
+typedef void *(*pio_unload_fn)(pio_ctx *ctx, int final);
+
+struct pio_api;
+
+/* The descriptor every plugin carries, exported under the name `pio_plugin`.
+ * Write it with PIO_PLUGIN(), never by hand. */
+typedef struct pio_plugin_desc {
+    uint32_t size;            /* sizeof(pio_plugin_desc) as the plugin was built */
+    uint16_t abi_major;       /* PIO_ABI_MAJOR the plugin was built against */
+    uint16_t abi_minor;       /* PIO_ABI_MINOR the plugin was built against */
+    const char *name;         /* the plugin's own name, for logs */
+    const char *version;      /* the plugin's version, for logs */
+    const struct pio_api **api; /* the host stores its table here */
+    pio_load_fn load;         /* optional */
+    pio_unload_fn unload;     /* optional */
+} pio_plugin_desc;
+
+/* ---- Values ------------------------------------------------------------ */
+
+typedef enum pio_type {
+    PIO_TYPE_NONE = 0,   /* no value: an absent member or index, or NULL */
+    PIO_TYPE_NULL,
+    PIO_TYPE_BOOL,
+    PIO_TYPE_NUMBER,
+    PIO_TYPE_STRING,
+    PIO_TYPE_ARRAY,
+    PIO_TYPE_OBJECT,
+    PIO_TYPE_BINARY,     /* a binary buffer (a Buffer/ArrayBuffer/Blob in JS) */
+} pio_type;
+
+typedef enum pio_log_level {
+    PIO_LOG_DEBUG = 0,
+    PIO_LOG_INFO,
+    PIO_LOG_WARN,
+    PIO_LOG_ERROR,
+} pio_log_level;
+
+/* Called with the client's answer to pio_emit_with_ack, exactly once.
+ * status is PIO_OK and reply holds the answer's arguments, or status is
+ * PIO_ETIMEDOUT / PIO_ECLOSED and reply is an empty argument list.
+ * `socket` is the socket the event went to, or NULL when it has
+ * disconnected.  Everything passed is borrowed for the call. */
+typedef void (*pio_ack_fn)(pio_ctx *ctx, pio_socket *socket, int status,
+                           pio_args *reply, void *userdata);
+
+/* ---- The host's function table ----------------------------------------- */
+
+/* Append-only: a new function goes at the end, a new minor version says so,
+ * nothing is ever removed or reordered. */
+typedef struct pio_api {
+    uint32_t size;        /* sizeof(pio_api) of the host: which entries exist */
+    uint16_t abi_major;   /* the host's PIO_ABI_MAJOR */
+    uint16_t abi_minor;   /* the host's PIO_ABI_MINOR */
+
+    /* -- 1.0: errors and logging -- */
+
+    /* A static description of a PIO_* code. */
+    const char *(*strerror)(int code);
+    /* Log a printf-style message under the plugin's name. */
+    void (*log)(pio_ctx *ctx, pio_log_level level, const char *fmt, ...) PIO_PRINTF(3, 4);
+    void (*logv)(pio_ctx *ctx, pio_log_level level, const char *fmt, va_list ap);
+    /* Non-zero when a message at `level` would be written. */
+    int (*log_enabled)(pio_ctx *ctx, pio_log_level level);
+
+    /* -- 1.0: the plugin's context -- */
+
+    /* The name the configuration gives the plugin. Valid as long as ctx. */
+    const char *(*ctx_name)(pio_ctx *ctx);
+    /* The plugin's `config:` block (an object; an empty object when the
+     * configuration gives none), read-only, valid as long as ctx. */
+    const pio_value *(*ctx_config)(pio_ctx *ctx);
+
+    /* -- 1.0: reading values -- */
+
+    pio_type (*value_type)(const pio_value *v);
+    /* Each returns PIO_OK and stores the value, PIO_ETYPE when v is of
+     * another type (or absent), PIO_ERANGE when it does not fit. */
+    int (*value_bool)(const pio_value *v, int *out);
+    int (*value_double)(const pio_value *v, double *out);
+    int (*value_int64)(const pio_value *v, int64_t *out); /* integral numbers only */
+    /* The string's bytes (UTF-8, NUL-terminated, may contain NUL) and length. */
+    int (*value_string)(const pio_value *v, const char **str, size_t *len);
+    int (*value_binary)(const pio_value *v, const void **data, size_t *len);
+    /* Elements of an array or members of an object; 0 for anything else. */
+    size_t (*value_count)(const pio_value *v);
+    /* The i-th element of an array; NULL when v is no array or i >= count. */
+    const pio_value *(*value_index)(const pio_value *v, size_t i);
+    /* The member `key` of an object; NULL when v is no object or has none. */
+    const pio_value *(*value_member)(const pio_value *v, const char *key);
+    /* Iterate an object's members in order: start with *cursor = NULL; each
+     * call returns the next member's value and its key (borrowed, as v),
+     * and NULL after the last one. */
+    const pio_value *(*value_next)(const pio_value *v, void **cursor, const char **key);
+    /* v as JSON text (binary buffers appear as Socket.IO placeholders),
+     * written to buf (plugin-owned, `cap` bytes) with a NUL terminator.
+     * *len receives the text's length either way; returns PIO_ENOSPACE when
+     * cap <= *len, so a caller can size a buffer and call again. */
+    int (*value_json)(const pio_value *v, char *buf, size_t cap, size_t *len);
+
+    /* -- 1.0: an event's arguments -- */
+
+    size_t (*args_count)(const pio_args *args);
+    /* The i-th argument; NULL when i >= count. */
+    const pio_value *(*args_at)(const pio_args *args, size_t i);
+    /* Non-zero when the client asked for an acknowledgement. */
+    int (*args_wants_ack)(const pio_args *args);
+    /* Acknowledge the event with the arguments in `out` (consumed, even on
+     * error; NULL acknowledges with no arguments).  Only during the handler
+     * call, at most once: PIO_ESTATE when no ack was asked or one was sent. */
+    int (*ack)(pio_args *args, pio_out *out);
+
+    /* -- 1.0: building outgoing arguments -- */
+
+    /* A new, empty argument list. NULL when out of memory. Each argument
+     * is appended with the calls below; arrays and objects nest. Inside an
+     * object, pio_out_key() precedes every member. A misuse (a member
+     * without a key, an unbalanced end, invalid UTF-8) makes the list
+     * invalid and the function that consumes it returns PIO_EINVAL. */
+    pio_out *(*out_new)(pio_ctx *ctx);
+    void (*out_free)(pio_out *out);
+    int (*out_null)(pio_out *out);
+    int (*out_bool)(pio_out *out, int value);
+    int (*out_double)(pio_out *out, double value); /* NaN and infinities become null, as in JS */
+    int (*out_int64)(pio_out *out, int64_t value);
+    int (*out_string)(pio_out *out, const char *str, size_t len); /* UTF-8 */
+    int (*out_binary)(pio_out *out, const void *data, size_t len); /* copied */
+    /* Append JSON text (validated, copied) as one value. */
+    int (*out_json)(pio_out *out, const char *json, size_t len);
+    /* Append a copy of a value read from args, config or handshake. */
+    int (*out_value)(pio_out *out, const pio_value *v);
+    int (*out_key)(pio_out *out, const char *key, size_t len);
+    int (*out_array_begin)(pio_out *out);
+    int (*out_array_end)(pio_out *out);
+    int (*out_object_begin)(pio_out *out);
+    int (*out_object_end)(pio_out *out);
+
+    /* -- 1.0: the socket -- */
+
+    /* The socket's id (as socket.id in socket.io). Valid while connected. */
+    const char *(*socket_id)(const pio_socket *s);
+    /* The namespace's name, e.g. "/" or "/chat". */
+    const char *(*socket_namespace)(const pio_socket *s);
+    /* The auth payload of the CONNECT packet (an object, or NONE). */
+    const pio_value *(*socket_auth)(const pio_socket *s);
+    /* The handshake's query parameters as an object of strings. */
+    const pio_value *(*socket_query)(const pio_socket *s);
+    /* A handshake request header (name case-insensitive), or NULL. */
+    const char *(*socket_header)(const pio_socket *s, const char *name);
+    /* The client's address, e.g. "127.0.0.1". */
+    const char *(*socket_address)(const pio_socket *s);
+    /* The current transport: "polling" or "websocket". */
+    const char *(*socket_transport)(const pio_socket *s);
+
+    /* -- 1.0: emitting to a socket -- */
+
+    /* Emit `event` with the arguments in `out` (consumed, even on error;
+     * NULL for none). PIO_ECLOSED once the socket has disconnected. */
+    int (*emit)(pio_socket *s, const char *event, pio_out *out);
+    /* The same, asking the client for an acknowledgement: `cb` runs once,
+     * with the answer or with PIO_ETIMEDOUT after timeout_ms (0: wait until
+     * the socket disconnects). When this returns an error, cb never runs. */
+    int (*emit_with_ack)(pio_socket *s, const char *event, pio_out *out,
+                         uint32_t timeout_ms, pio_ack_fn cb, void *userdata);
+    /* Disconnect the socket from its namespace; with `close` non-zero,
+     * close the whole underlying connection. */
+    int (*socket_disconnect)(pio_socket *s, int close);
+} pio_api;
+
+/* ---- For plugin code --------------------------------------------------- */
+
+#ifndef PIO_HOST
+
+/* Set by the host before any function of the plugin runs. */
+extern PIO_HIDDEN const pio_api *pio__api;
+
+/* PIO_PLUGIN(name, version) - the descriptor, once per plugin, at file
+ * scope.  Optional load/unload hooks follow as designated initializers:
+ *     PIO_PLUGIN("chat", "1.2.0", .load = chat_load, .unload = chat_unload);
+ */
+#define PIO_PLUGIN(plugin_name, plugin_version, ...)                          \
+    PIO_HIDDEN const pio_api *pio__api;                                       \
+    PIO_EXPORT const pio_plugin_desc pio_plugin = {                                \
+        .size = sizeof(pio_plugin_desc),                                           \
+        .abi_major = PIO_ABI_MAJOR,                                           \
+        .abi_minor = PIO_ABI_MINOR,                                           \
+        .name = (plugin_name),                                                \
+        .version = (plugin_version),                                          \
+        .api = &pio__api,                                                     \
+        __VA_ARGS__}
+
+/* Mark a function the configuration names, so the host can find it. */
+#define PIO_HANDLER(fn) PIO_EXPORT int fn(pio_ctx *ctx, pio_socket *socket, pio_args *args)
+#define PIO_INIT(fn) PIO_EXPORT const char *fn(pio_ctx *ctx)
+
+#define pio_strerror(...) (pio__api->strerror(__VA_ARGS__))
+#define pio_log(...) (pio__api->log(__VA_ARGS__))
+#define pio_logv(...) (pio__api->logv(__VA_ARGS__))
+#define pio_log_enabled(...) (pio__api->log_enabled(__VA_ARGS__))
+#define pio_ctx_name(...) (pio__api->ctx_name(__VA_ARGS__))
+#define pio_ctx_config(...) (pio__api->ctx_config(__VA_ARGS__))
+#define pio_value_type(...) (pio__api->value_type(__VA_ARGS__))
+#define pio_value_bool(...) (pio__api->value_bool(__VA_ARGS__))
+#define pio_value_double(...) (pio__api->value_double(__VA_ARGS__))
+#define pio_value_int64(...) (pio__api->value_int64(__VA_ARGS__))
+#define pio_value_string(...) (pio__api->value_string(__VA_ARGS__))
+#define pio_value_binary(...) (pio__api->value_binary(__VA_ARGS__))
+#define pio_value_count(...) (pio__api->value_count(__VA_ARGS__))
+#define pio_value_index(...) (pio__api->value_index(__VA_ARGS__))
+#define pio_value_member(...) (pio__api->value_member(__VA_ARGS__))
+#define pio_value_next(...) (pio__api->value_next(__VA_ARGS__))
+#define pio_value_json(...) (pio__api->value_json(__VA_ARGS__))
+#define pio_args_count(...) (pio__api->args_count(__VA_ARGS__))
+#define pio_args_at(...) (pio__api->args_at(__VA_ARGS__))
+#define pio_args_wants_ack(...) (pio__api->args_wants_ack(__VA_ARGS__))
+#define pio_ack(...) (pio__api->ack(__VA_ARGS__))
+#define pio_out_new(...) (pio__api->out_new(__VA_ARGS__))
+#define pio_out_free(...) (pio__api->out_free(__VA_ARGS__))
+#define pio_out_null(...) (pio__api->out_null(__VA_ARGS__))
+#define pio_out_bool(...) (pio__api->out_bool(__VA_ARGS__))
+#define pio_out_double(...) (pio__api->out_double(__VA_ARGS__))
+#define pio_out_int64(...) (pio__api->out_int64(__VA_ARGS__))
+#define pio_out_string(...) (pio__api->out_string(__VA_ARGS__))
+#define pio_out_binary(...) (pio__api->out_binary(__VA_ARGS__))
+#define pio_out_json(...) (pio__api->out_json(__VA_ARGS__))
+#define pio_out_value(...) (pio__api->out_value(__VA_ARGS__))
+#define pio_out_key(...) (pio__api->out_key(__VA_ARGS__))
+#define pio_out_array_begin(...) (pio__api->out_array_begin(__VA_ARGS__))
+#define pio_out_array_end(...) (pio__api->out_array_end(__VA_ARGS__))
+#define pio_out_object_begin(...) (pio__api->out_object_begin(__VA_ARGS__))
+#define pio_out_object_end(...) (pio__api->out_object_end(__VA_ARGS__))
+#define pio_socket_id(...) (pio__api->socket_id(__VA_ARGS__))
+#define pio_socket_namespace(...) (pio__api->socket_namespace(__VA_ARGS__))
+#define pio_socket_auth(...) (pio__api->socket_auth(__VA_ARGS__))
+#define pio_socket_query(...) (pio__api->socket_query(__VA_ARGS__))
+#define pio_socket_header(...) (pio__api->socket_header(__VA_ARGS__))
+#define pio_socket_address(...) (pio__api->socket_address(__VA_ARGS__))
+#define pio_socket_transport(...) (pio__api->socket_transport(__VA_ARGS__))
+#define pio_emit(...) (pio__api->emit(__VA_ARGS__))
+#define pio_emit_with_ack(...) (pio__api->emit_with_ack(__VA_ARGS__))
+#define pio_socket_disconnect(...) (pio__api->socket_disconnect(__VA_ARGS__))
+
+/* Convenience: a NUL-terminated string. */
+#define pio_out_cstr(out, s) pio_out_string((out), (s), strlen(s))
+
+#endif /* PIO_HOST */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PLUGIO_H */
