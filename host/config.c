@@ -1,4 +1,1559 @@
-/* config.c - placeholder until written. */
+/*
+ * config.c - reads plugio's YAML configuration into a `config` (config.h).
+ *
+ * libyaml's document API builds the node graph, with a mark on every node;
+ * we then walk it once.  Each fixed mapping (server, serverOptions, an event
+ * ...) is described by a table of the keys it accepts, the way nginx
+ * describes a module's directives, so "unknown key" and "duplicate key" are
+ * checked in one place and every key's handler only checks its value.
+ *
+ * A mistake is recorded and the walk goes on, so one run reports every error
+ * in the file.  Handler references are checked against `plugins:` only once
+ * the whole file is read (sections may come in any order), so the errors are
+ * collected here and sorted by position before they reach the caller's
+ * diag_list: the operator reads them in file order.
+ *
+ * Scalars follow the YAML 1.2 core schema: a plain `true`, `~`, `42` or
+ * `1.5` is typed, anything quoted is a string.  libyaml leaves resolution to
+ * the application, so resolve() does it.  Explicit tags are not interpreted.
+ */
 #include "config.h"
-int config_placeholder_(void);
-int config_placeholder_(void) { return 0; }
+
+#include "buf.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+/* Socket.IO's option defaults (socket.io v4 / engine.io v6). */
+#define DEFAULT_HOST "0.0.0.0"
+#define DEFAULT_PORT 3000
+#define DEFAULT_PATH "/socket.io"
+#define DEFAULT_PING_INTERVAL 25000
+#define DEFAULT_PING_TIMEOUT 20000
+#define DEFAULT_CONNECT_TIMEOUT 45000
+#define DEFAULT_UPGRADE_TIMEOUT 10000
+#define DEFAULT_MAX_HTTP_BUFFER_SIZE 1000000
+/* The npm `cors` package's default Access-Control-Allow-Methods. */
+#define DEFAULT_CORS_METHODS "GET,HEAD,PUT,PATCH,POST,DELETE"
+
+/* Timers are armed in milliseconds; Node's setTimeout caps at 2^31-1 too. */
+#define MAX_MS 2147483647
+/* Doubles hold every integer up to 2^53 exactly; beyond, 1e20 is a guess. */
+#define MAX_EXACT_DOUBLE 9007199254740992.0
+
+/* A plugin's config block is converted recursively; an anchor used inside
+ * itself or an alias "billion laughs" must not take the host down. */
+#define MAX_JSON_DEPTH 64
+#define MAX_JSON_NODES 100000
+
+typedef struct problem {
+    pio_mark at;
+    size_t seq; /* order found, so sorting is stable */
+    char *msg;  /* owned */
+} problem;
+
+typedef struct loader {
+    yaml_document_t doc;
+    const char *file;
+    config *c;
+    problem *problems;
+    size_t n_problems, cap_problems;
+    size_t cap_plugins, cap_events;
+    size_t json_budget; /* nodes the plugin config blocks may still build */
+    bool json_overflow; /* the budget ran out (reported once) */
+    bool oom;
+} loader;
+
+/* ---- errors ---------------------------------------------------------- */
+
+static pio_mark mark_of(const yaml_node_t *n)
+{
+    return (pio_mark){(unsigned)n->start_mark.line + 1, (unsigned)n->start_mark.column + 1};
+}
+
+static void report_at(loader *ld, pio_mark at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void report_at(loader *ld, pio_mark at, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (ld->n_problems == ld->cap_problems) {
+        size_t cap = ld->cap_problems ? ld->cap_problems * 2 : 8;
+        problem *p = realloc(ld->problems, cap * sizeof *p);
+        if (!p) {
+            ld->oom = true;
+            return;
+        }
+        ld->problems = p;
+        ld->cap_problems = cap;
+    }
+    char *copy = strdup(msg);
+    if (!copy) {
+        ld->oom = true;
+        return;
+    }
+    ld->problems[ld->n_problems] = (problem){at, ld->n_problems, copy};
+    ld->n_problems++;
+}
+
+#define report(ld, node, ...) report_at((ld), mark_of(node), __VA_ARGS__)
+
+static int problem_cmp(const void *a, const void *b)
+{
+    const problem *x = a, *y = b;
+    if (x->at.line != y->at.line)
+        return x->at.line < y->at.line ? -1 : 1;
+    if (x->at.column != y->at.column)
+        return x->at.column < y->at.column ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Hands the problems, in file order, to the caller's list. */
+static void flush_problems(loader *ld, diag_list *diags)
+{
+    if (ld->n_problems)
+        qsort(ld->problems, ld->n_problems, sizeof *ld->problems, problem_cmp);
+    for (size_t i = 0; i < ld->n_problems; i++) {
+        diag_add(diags, ld->file, ld->problems[i].at, "%s", ld->problems[i].msg);
+        free(ld->problems[i].msg);
+    }
+    free(ld->problems);
+    ld->problems = NULL;
+    ld->n_problems = ld->cap_problems = 0;
+}
+
+static char *dup_or_oom(loader *ld, const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        ld->oom = true;
+    return d;
+}
+
+/* Replaces an owned string (a default, usually). */
+static void set_str(loader *ld, char **field, const char *s)
+{
+    char *d = dup_or_oom(ld, s);
+    if (!d)
+        return;
+    free(*field);
+    *field = d;
+}
+
+/* ---- scalars: the YAML 1.2 core schema -------------------------------- */
+
+typedef enum { SC_NULL, SC_BOOL, SC_INT, SC_FLOAT, SC_STR } scalar_kind;
+
+typedef struct scalar {
+    scalar_kind kind;
+    const char *text; /* NUL-terminated by libyaml */
+    size_t len;
+    bool b;
+    bool big; /* SC_INT beyond int64: only `d` is meaningful */
+    int64_t i;
+    double d; /* SC_FLOAT's value; SC_INT's as a double */
+} scalar;
+
+static bool word_in(const char *s, const char *const *words)
+{
+    for (; *words; words++)
+        if (strcmp(s, *words) == 0)
+            return true;
+    return false;
+}
+
+static int digit_value(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return 99;
+}
+
+/* [-+]?[0-9]+ | 0o[0-7]+ | 0x[0-9a-fA-F]+ */
+static bool resolve_int(scalar *sc)
+{
+    const char *p = sc->text;
+    int base = 10;
+    bool neg = false;
+    if (p[0] == '0' && p[1] == 'o')
+        base = 8, p += 2;
+    else if (p[0] == '0' && p[1] == 'x')
+        base = 16, p += 2;
+    else if (*p == '+' || *p == '-')
+        neg = *p++ == '-';
+    if (!*p)
+        return false;
+    uint64_t u = 0;
+    double d = 0;
+    bool wrapped = false;
+    for (; *p; p++) {
+        int v = digit_value(*p);
+        if (v >= base)
+            return false;
+        if (u > (UINT64_MAX - (uint64_t)v) / (uint64_t)base)
+            wrapped = true;
+        u = u * (uint64_t)base + (uint64_t)v;
+        d = d * base + v;
+    }
+    sc->kind = SC_INT;
+    sc->d = neg ? -d : d;
+    if (wrapped || u > (uint64_t)INT64_MAX + neg)
+        sc->big = true;
+    else
+        sc->i = neg ? (int64_t)(0 - u) : (int64_t)u;
+    return true;
+}
+
+/* [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, .inf, .nan */
+static bool resolve_float(scalar *sc)
+{
+    static const char *const infs[] = {".inf", ".Inf", ".INF", NULL};
+    static const char *const nans[] = {".nan", ".NaN", ".NAN", NULL};
+    const char *p = sc->text;
+    bool neg = false;
+    if (word_in(p, nans)) {
+        sc->kind = SC_FLOAT;
+        sc->d = NAN;
+        return true;
+    }
+    if (*p == '+' || *p == '-')
+        neg = *p++ == '-';
+    if (word_in(p, infs)) {
+        sc->kind = SC_FLOAT;
+        sc->d = neg ? -INFINITY : INFINITY;
+        return true;
+    }
+    size_t whole = strspn(p, "0123456789"), frac = 0;
+    p += whole;
+    if (*p == '.') {
+        frac = strspn(++p, "0123456789");
+        p += frac;
+    }
+    if (whole == 0 && frac == 0)
+        return false;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        size_t exp = strspn(p, "0123456789");
+        if (exp == 0)
+            return false;
+        p += exp;
+    }
+    if (*p)
+        return false;
+    sc->kind = SC_FLOAT;
+    sc->d = strtod(sc->text, NULL);
+    return true;
+}
+
+/* Only plain scalars are typed: `"123"` and `'true'` stay strings. */
+static scalar resolve(const yaml_node_t *n)
+{
+    static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
+    static const char *const trues[] = {"true", "True", "TRUE", NULL};
+    static const char *const falses[] = {"false", "False", "FALSE", NULL};
+    scalar sc = {.kind = SC_STR,
+                 .text = (const char *)n->data.scalar.value,
+                 .len = n->data.scalar.length};
+    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return sc;
+    if (word_in(sc.text, nulls))
+        sc.kind = SC_NULL;
+    else if (word_in(sc.text, trues))
+        sc.kind = SC_BOOL, sc.b = true;
+    else if (word_in(sc.text, falses))
+        sc.kind = SC_BOOL, sc.b = false;
+    else if (!resolve_int(&sc))
+        resolve_float(&sc);
+    return sc;
+}
+
+static yaml_node_t *node_at(loader *ld, yaml_node_item_t i)
+{
+    return yaml_document_get_node(&ld->doc, i);
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+    return n->type == YAML_SCALAR_NODE && resolve(n).kind == SC_NULL;
+}
+
+/* "a string ('abc')", for "expected X, got Y". */
+static const char *describe(const yaml_node_t *n, char *out, size_t size)
+{
+    if (n->type == YAML_MAPPING_NODE)
+        return "a mapping";
+    if (n->type == YAML_SEQUENCE_NODE)
+        return "a list";
+    static const char *const kinds[] = {
+        [SC_NULL] = "null", [SC_BOOL] = "a boolean", [SC_INT] = "an integer",
+        [SC_FLOAT] = "a number", [SC_STR] = "a string"};
+    scalar sc = resolve(n);
+    if (sc.kind == SC_NULL)
+        return "null";
+    snprintf(out, size, "%s ('%.40s%s')", kinds[sc.kind], sc.text, sc.len > 40 ? "..." : "");
+    return out;
+}
+
+static void expected(loader *ld, const char *what, yaml_node_t *val, const char *type)
+{
+    char tmp[80];
+    report(ld, val, "%s: expected %s, got %s", what, type, describe(val, tmp, sizeof tmp));
+}
+
+/* The text of a string scalar, or NULL after reporting why not. */
+static const char *get_string(loader *ld, const char *what, yaml_node_t *val)
+{
+    if (val->type != YAML_SCALAR_NODE || resolve(val).kind != SC_STR) {
+        expected(ld, what, val, "a string");
+        return NULL;
+    }
+    const char *s = (const char *)val->data.scalar.value;
+    if (strlen(s) != val->data.scalar.length) {
+        report(ld, val, "%s: the string contains a NUL character", what);
+        return NULL;
+    }
+    return s;
+}
+
+static bool get_bool(loader *ld, const char *what, yaml_node_t *val, bool *out)
+{
+    scalar sc;
+    if (val->type != YAML_SCALAR_NODE || (sc = resolve(val)).kind != SC_BOOL) {
+        expected(ld, what, val, "true or false");
+        return false;
+    }
+    *out = sc.b;
+    return true;
+}
+
+/* An integer in [min, max].  `js_number`: the option is a JavaScript number
+ * in socket.io, where 1e6 is the same integer as 1000000, so a float that is
+ * a whole number is accepted too. */
+static bool get_int(loader *ld, const char *what, yaml_node_t *val, bool js_number, int64_t min,
+                    int64_t max, int64_t *out)
+{
+    scalar sc = {0};
+    if (val->type == YAML_SCALAR_NODE)
+        sc = resolve(val);
+    if (js_number && sc.kind == SC_FLOAT && fabs(sc.d) <= MAX_EXACT_DOUBLE &&
+        (double)(int64_t)sc.d == sc.d) {
+        sc.kind = SC_INT;
+        sc.i = (int64_t)sc.d;
+    } else if (js_number && sc.kind == SC_FLOAT && isfinite(sc.d) &&
+               fabs(sc.d) > MAX_EXACT_DOUBLE) {
+        sc.kind = SC_INT; /* beyond 2^53 every double is whole: out of range */
+        sc.big = true;
+    }
+    if (sc.kind != SC_INT) {
+        expected(ld, what, val, "an integer");
+        return false;
+    }
+    if (sc.big || sc.i < min || sc.i > max) {
+        report(ld, val, "%s: %s is out of range (%lld to %lld)", what, sc.text, (long long)min,
+               (long long)max);
+        return false;
+    }
+    *out = sc.i;
+    return true;
+}
+
+/* Whether `val` is a mapping; if not, reports what it is instead - unless
+ * it is null and `null_ok` (`key:` with nothing after it means empty). */
+static bool want_mapping(loader *ld, const char *what, yaml_node_t *val, bool null_ok)
+{
+    if (val->type == YAML_MAPPING_NODE)
+        return true;
+    if (!(null_ok && is_null(val)))
+        expected(ld, what, val, "a mapping");
+    return false;
+}
+
+static bool want_list(loader *ld, const char *what, yaml_node_t *val, bool null_ok)
+{
+    if (val->type == YAML_SEQUENCE_NODE)
+        return true;
+    if (!(null_ok && is_null(val)))
+        expected(ld, what, val, "a list");
+    return false;
+}
+
+/* ---- walking mappings ---------------------------------------------------- */
+
+typedef void pair_fn(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx);
+
+/* Earlier pair with the same scalar key, or NULL. */
+static yaml_node_t *earlier_key(loader *ld, yaml_node_t *map, yaml_node_pair_t *upto,
+                                yaml_node_t *key)
+{
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < upto; p++) {
+        yaml_node_t *k = node_at(ld, p->key);
+        if (k->type == YAML_SCALAR_NODE && k->data.scalar.length == key->data.scalar.length &&
+            memcmp(k->data.scalar.value, key->data.scalar.value, k->data.scalar.length) == 0)
+            return k;
+    }
+    return NULL;
+}
+
+/* Calls fn for each pair whose key is a scalar seen for the first time; the
+ * others are reported and skipped, so a handler runs at most once per key. */
+static void each_pair(loader *ld, yaml_node_t *map, pair_fn *fn, void *ctx)
+{
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *key = node_at(ld, p->key), *val = node_at(ld, p->value);
+        if (key->type != YAML_SCALAR_NODE) {
+            report(ld, key, "a key must be a scalar, not %s",
+                   key->type == YAML_MAPPING_NODE ? "a mapping" : "a list");
+            continue;
+        }
+        const char *name = (const char *)key->data.scalar.value;
+        yaml_node_t *first = earlier_key(ld, map, p, key);
+        if (first) {
+            report(ld, key, "duplicate key '%s' (first at line %u)", name, mark_of(first).line);
+            continue;
+        }
+        fn(ld, key, name, val, ctx);
+    }
+}
+
+typedef struct field {
+    const char *key;
+    pair_fn *fn;
+} field;
+
+typedef struct section {
+    const char *unknown; /* "unknown <this> 'key'" */
+    const field *fields; /* NULL-terminated */
+} section;
+
+typedef struct section_walk {
+    const section *sec;
+    void *ctx;
+} section_walk;
+
+static const field *find_field(const section *sec, const char *name)
+{
+    for (const field *f = sec->fields; f->key; f++)
+        if (strcmp(f->key, name) == 0)
+            return f;
+    return NULL;
+}
+
+static void dispatch_pair(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                          void *ctx)
+{
+    const section_walk *w = ctx;
+    const field *f = find_field(w->sec, name);
+    if (f) {
+        f->fn(ld, key, name, val, w->ctx);
+        return;
+    }
+    buf b = BUF_INIT;
+    for (f = w->sec->fields; f->key; f++)
+        buf_printf(&b, "%s%s", f == w->sec->fields ? "" : ", ", f->key);
+    if (b.failed)
+        ld->oom = true;
+    report(ld, key, "unknown %s '%s' (expected one of: %s)", w->sec->unknown, name,
+           b.data ? b.data : "");
+    buf_free(&b);
+}
+
+static void walk_section(loader *ld, yaml_node_t *map, const section *sec, void *ctx)
+{
+    section_walk w = {sec, ctx};
+    each_pair(ld, map, dispatch_pair, &w);
+}
+
+/* ---- handler references ------------------------------------------------ */
+
+static bool is_identifier(const char *s)
+{
+    if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+        return false;
+    return s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")] == '\0';
+}
+
+static bool is_plugin_name(const char *s)
+{
+    return *s && s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")] ==
+                     '\0';
+}
+
+/* "plugin:symbol".  Whether the plugin exists is checked by check_refs()
+ * once all of `plugins:` is known; whether it exports the symbol, by the
+ * binder. */
+static bool parse_ref(loader *ld, const char *what, yaml_node_t *val, config_ref *ref)
+{
+    const char *s = get_string(ld, what, val);
+    if (!s)
+        return false;
+    const char *colon = strchr(s, ':');
+    if (!colon) {
+        report(ld, val, "%s: '%s' is not a reference of the form plugin:symbol", what, s);
+        return false;
+    }
+    size_t plen = (size_t)(colon - s);
+    const char *sym = colon + 1;
+    if (plen == 0 || *sym == '\0') {
+        report(ld, val, "%s: '%s' has an empty %s name (expected plugin:symbol)", what, s,
+               plen == 0 ? "plugin" : "symbol");
+        return false;
+    }
+    if (!is_identifier(sym)) {
+        report(ld, val, "%s: '%s' is not a C identifier (in '%s')", what, sym, s);
+        return false;
+    }
+    char *plugin = strndup(s, plen);
+    char *symbol = dup_or_oom(ld, sym);
+    if (!plugin || !symbol) {
+        ld->oom = true;
+        free(plugin);
+        free(symbol);
+        return false;
+    }
+    free(ref->plugin);
+    free(ref->symbol);
+    *ref = (config_ref){plugin, symbol, mark_of(val)};
+    return true;
+}
+
+/* ---- server ------------------------------------------------------------- */
+
+static void server_host(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                        void *ctx)
+{
+    (void)key, (void)ctx;
+    const char *s = get_string(ld, name, val);
+    if (s && !*s)
+        report(ld, val, "host: must not be empty");
+    else if (s)
+        set_str(ld, &ld->c->host, s);
+}
+
+static void server_port(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                        void *ctx)
+{
+    (void)key, (void)ctx;
+    int64_t port;
+    if (get_int(ld, name, val, false, 0, 65535, &port))
+        ld->c->port = (uint16_t)port;
+}
+
+static const section server_section = {
+    "server key",
+    (const field[]){{"host", server_host}, {"port", server_port}, {NULL, NULL}},
+};
+
+/* ---- plugins ------------------------------------------------------------ */
+
+typedef struct plugin_walk {
+    config_plugin *p;
+    bool has_path;
+} plugin_walk;
+
+/* Relative paths are relative to the configuration file, not to the
+ * directory the host happens to start in. */
+static char *resolve_path(loader *ld, const char *path)
+{
+    if (path[0] == '/')
+        return dup_or_oom(ld, path);
+    buf b = BUF_INIT;
+    buf_printf(&b, "%s/%s", ld->c->dir, path);
+    if (b.failed) {
+        ld->oom = true;
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_steal(&b, NULL);
+}
+
+static void plugin_path(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                        void *ctx)
+{
+    (void)key, (void)name;
+    plugin_walk *w = ctx;
+    w->has_path = true;
+    const char *s = get_string(ld, "plugin path", val);
+    if (!s)
+        return;
+    if (!*s) {
+        report(ld, val, "plugin '%s': the path is empty", w->p->name);
+        return;
+    }
+    char *path = resolve_path(ld, s);
+    if (!path)
+        return;
+    free(w->p->path);
+    w->p->path = path;
+    w->p->path_at = mark_of(val);
+}
+
+static bool to_json(loader *ld, yaml_node_t *n, unsigned depth, json_object **out);
+
+static void plugin_config(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                          void *ctx)
+{
+    (void)key, (void)name;
+    plugin_walk *w = ctx;
+    if (!want_mapping(ld, "config", val, true))
+        return;
+    json_object *obj;
+    if (to_json(ld, val, 0, &obj)) {
+        json_object_put(w->p->config);
+        w->p->config = obj;
+    }
+}
+
+static const section plugin_section = {
+    "plugin key",
+    (const field[]){{"path", plugin_path}, {"config", plugin_config}, {NULL, NULL}},
+};
+
+static config_plugin *add_plugin(loader *ld)
+{
+    config *c = ld->c;
+    if (c->n_plugins == ld->cap_plugins) {
+        size_t cap = ld->cap_plugins ? ld->cap_plugins * 2 : 4;
+        config_plugin *p = realloc(c->plugins, cap * sizeof *p);
+        if (!p) {
+            ld->oom = true;
+            return NULL;
+        }
+        c->plugins = p;
+        ld->cap_plugins = cap;
+    }
+    config_plugin *p = &c->plugins[c->n_plugins++];
+    *p = (config_plugin){0};
+    return p;
+}
+
+/* `name: path` or `name: {path, config}`. */
+static void plugin_entry(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                         void *ctx)
+{
+    (void)ctx;
+    /* Still recorded when misnamed, so references to it don't also fail. */
+    if (!is_plugin_name(name))
+        report(ld, key, "plugin name '%s' may only contain letters, digits, '_' and '-'", name);
+    config_plugin *p = add_plugin(ld);
+    if (!p || !(p->name = dup_or_oom(ld, name)))
+        return;
+    p->at = mark_of(key);
+    plugin_walk w = {p, false};
+    if (val->type == YAML_MAPPING_NODE) {
+        walk_section(ld, val, &plugin_section, &w);
+        if (!w.has_path)
+            report(ld, key, "plugin '%s' has no path", name);
+    } else if (val->type == YAML_SCALAR_NODE && resolve(val).kind == SC_STR) {
+        plugin_path(ld, key, name, val, &w);
+    } else {
+        expected(ld, name, val, "a path or a mapping with path and config");
+    }
+    if (!p->config && !(p->config = json_object_new_object()))
+        ld->oom = true;
+}
+
+/* ---- plugin config blocks as JSON ------------------------------------- */
+
+static bool scalar_to_json(loader *ld, yaml_node_t *n, json_object **out)
+{
+    scalar sc = resolve(n);
+    switch (sc.kind) {
+    case SC_NULL:
+        *out = NULL; /* json-c's null */
+        return true;
+    case SC_BOOL:
+        *out = json_object_new_boolean(sc.b);
+        break;
+    case SC_INT:
+        /* Beyond int64 it is what JavaScript would make of it: a double. */
+        *out = sc.big ? json_object_new_double(sc.d) : json_object_new_int64(sc.i);
+        break;
+    case SC_FLOAT:
+        if (!isfinite(sc.d)) {
+            report(ld, n, "'%s' cannot be represented in JSON", sc.text);
+            return false;
+        }
+        *out = json_object_new_double(sc.d);
+        break;
+    case SC_STR:
+        *out = json_object_new_string_len(sc.text, (int)sc.len);
+        break;
+    }
+    if (!*out)
+        ld->oom = true;
+    return *out != NULL;
+}
+
+static bool mapping_to_json(loader *ld, yaml_node_t *n, unsigned depth, json_object *obj)
+{
+    bool ok = true;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = node_at(ld, p->key);
+        if (key->type != YAML_SCALAR_NODE) {
+            report(ld, key, "a key must be a scalar");
+            ok = false;
+            continue;
+        }
+        yaml_node_t *first = earlier_key(ld, n, p, key);
+        if (first) {
+            report(ld, key, "duplicate key '%s' (first at line %u)",
+                   (const char *)key->data.scalar.value, mark_of(first).line);
+            ok = false;
+            continue;
+        }
+        json_object *child;
+        if (!to_json(ld, node_at(ld, p->value), depth + 1, &child)) {
+            ok = false;
+            continue;
+        }
+        if (json_object_object_add(obj, (const char *)key->data.scalar.value, child) < 0) {
+            json_object_put(child);
+            ld->oom = true;
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static bool list_to_json(loader *ld, yaml_node_t *n, unsigned depth, json_object *arr)
+{
+    bool ok = true;
+    for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
+        json_object *child;
+        if (!to_json(ld, node_at(ld, *i), depth + 1, &child)) {
+            ok = false;
+            continue;
+        }
+        if (json_object_array_add(arr, child) < 0) {
+            json_object_put(child);
+            ld->oom = true;
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/* Converts a node; on failure (reported) *out is untouched and nothing is
+ * left allocated. */
+static bool to_json(loader *ld, yaml_node_t *n, unsigned depth, json_object **out)
+{
+    if (depth > MAX_JSON_DEPTH || ld->json_budget == 0) {
+        /* Reported once: the same cause fails every node after it. */
+        if (!ld->json_overflow)
+            report(ld, n, "config: nested too deeply or too large (a recursive alias?)");
+        ld->json_overflow = true;
+        ld->json_budget = 0;
+        return false;
+    }
+    ld->json_budget--;
+    if (n->type == YAML_SCALAR_NODE)
+        return scalar_to_json(ld, n, out);
+    bool map = n->type == YAML_MAPPING_NODE;
+    json_object *j = map ? json_object_new_object() : json_object_new_array();
+    if (!j) {
+        ld->oom = true;
+        return false;
+    }
+    if (!(map ? mapping_to_json(ld, n, depth, j) : list_to_json(ld, n, depth, j))) {
+        json_object_put(j);
+        return false;
+    }
+    *out = j;
+    return true;
+}
+
+/* ---- socket.serverOptions --------------------------------------------- */
+
+static config_server_options *opts_of(loader *ld) { return &ld->c->opts; }
+
+static void opt_path(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx)
+{
+    (void)key, (void)ctx;
+    const char *s = get_string(ld, name, val);
+    if (!s)
+        return;
+    if (s[0] != '/') {
+        report(ld, val, "path: '%s' must start with '/'", s);
+        return;
+    }
+    /* socket.io strips the trailing slash ("/" becomes "", the root). */
+    size_t len = strlen(s);
+    while (len > 0 && s[len - 1] == '/')
+        len--;
+    char *path = strndup(s, len);
+    if (!path) {
+        ld->oom = true;
+        return;
+    }
+    free(opts_of(ld)->path);
+    opts_of(ld)->path = path;
+}
+
+static void opt_ms(loader *ld, const char *name, yaml_node_t *val, uint32_t *out)
+{
+    int64_t ms;
+    if (get_int(ld, name, val, true, 1, MAX_MS, &ms))
+        *out = (uint32_t)ms;
+}
+
+static void opt_ping_interval(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                              void *ctx)
+{
+    (void)key, (void)ctx;
+    opt_ms(ld, name, val, &opts_of(ld)->ping_interval);
+}
+
+static void opt_ping_timeout(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                             void *ctx)
+{
+    (void)key, (void)ctx;
+    opt_ms(ld, name, val, &opts_of(ld)->ping_timeout);
+}
+
+static void opt_connect_timeout(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                                void *ctx)
+{
+    (void)key, (void)ctx;
+    opt_ms(ld, name, val, &opts_of(ld)->connect_timeout);
+}
+
+static void opt_upgrade_timeout(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                                void *ctx)
+{
+    (void)key, (void)ctx;
+    opt_ms(ld, name, val, &opts_of(ld)->upgrade_timeout);
+}
+
+static void opt_max_http_buffer_size(loader *ld, yaml_node_t *key, const char *name,
+                                     yaml_node_t *val, void *ctx)
+{
+    (void)key, (void)ctx;
+    int64_t size;
+    if (get_int(ld, name, val, true, 1, INT64_MAX, &size))
+        opts_of(ld)->max_http_buffer_size = (uint64_t)size;
+}
+
+static void opt_transports(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                           void *ctx)
+{
+    (void)key, (void)ctx;
+    if (!want_list(ld, name, val, false))
+        return;
+    unsigned set = 0;
+    bool ok = true;
+    for (yaml_node_item_t *i = val->data.sequence.items.start; i < val->data.sequence.items.top;
+         i++) {
+        yaml_node_t *item = node_at(ld, *i);
+        const char *s = get_string(ld, "transport", item);
+        if (!s)
+            ok = false;
+        else if (strcmp(s, "polling") == 0)
+            set |= CONFIG_TRANSPORT_POLLING;
+        else if (strcmp(s, "websocket") == 0)
+            set |= CONFIG_TRANSPORT_WEBSOCKET;
+        else {
+            report(ld, item, "unknown transport '%s' (plugio supports polling and websocket)", s);
+            ok = false;
+        }
+    }
+    if (ok && set == 0)
+        report(ld, val, "transports: the list is empty; name polling, websocket or both");
+    else if (ok)
+        opts_of(ld)->transports = set;
+}
+
+static void opt_allow_upgrades(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                               void *ctx)
+{
+    (void)key, (void)ctx;
+    get_bool(ld, name, val, &opts_of(ld)->allow_upgrades);
+}
+
+/* socket.io options for features plugio does not have: their "off" value is
+ * accepted so a configuration written for socket.io that spells it out still
+ * loads; anything else is an error rather than silently ignored. */
+static void opt_false_only(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                           void *ctx)
+{
+    static const struct {
+        const char *name, *why;
+    } unsupported[] = {
+        {"serveClient", "plugio does not serve the client script"},
+        {"allowEIO3", "plugio speaks Engine.IO v4 only"},
+        {"perMessageDeflate", "plugio does not compress WebSocket messages"},
+        {"cookie", "plugio does not set the io cookie"},
+    };
+    (void)key, (void)ctx;
+    scalar sc = {0};
+    if (val->type == YAML_SCALAR_NODE)
+        sc = resolve(val);
+    if (sc.kind == SC_BOOL && !sc.b)
+        return;
+    for (size_t i = 0; i < sizeof unsupported / sizeof *unsupported; i++)
+        if (strcmp(name, unsupported[i].name) == 0)
+            report(ld, val, "%s: %s; only false is supported", name, unsupported[i].why);
+}
+
+/* httpCompression lets socket.io gzip polling responses when the client
+ * offers it.  That is invisible to clients (they accept either), so both
+ * values are accepted and plugio always answers uncompressed. */
+static void opt_http_compression(loader *ld, yaml_node_t *key, const char *name,
+                                 yaml_node_t *val, void *ctx)
+{
+    (void)key, (void)ctx;
+    bool ignored;
+    get_bool(ld, name, val, &ignored);
+}
+
+static void opt_cors(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx);
+
+static const field server_option_fields[] = {
+    {"path", opt_path},
+    {"pingInterval", opt_ping_interval},
+    {"pingTimeout", opt_ping_timeout},
+    {"connectTimeout", opt_connect_timeout},
+    {"upgradeTimeout", opt_upgrade_timeout},
+    {"maxHttpBufferSize", opt_max_http_buffer_size},
+    {"transports", opt_transports},
+    {"allowUpgrades", opt_allow_upgrades},
+    {"cors", opt_cors},
+    {"serveClient", opt_false_only},
+    {"allowEIO3", opt_false_only},
+    {"perMessageDeflate", opt_false_only},
+    {"httpCompression", opt_http_compression},
+    {"cookie", opt_false_only},
+    {NULL, NULL},
+};
+
+static const section server_option_section = {"server option", server_option_fields};
+
+/* ---- cors (the npm `cors` package's options, as socket.io passes them) -- */
+
+typedef struct cors_walk {
+    config_cors *cors;
+    bool has_origin;
+    bool origin_false;
+} cors_walk;
+
+/* A list of strings, or one comma-separated string, as one header value. */
+static bool get_header_list(loader *ld, const char *what, yaml_node_t *val, char **out)
+{
+    if (val->type == YAML_SCALAR_NODE) {
+        const char *s = get_string(ld, what, val);
+        if (!s)
+            return false;
+        set_str(ld, out, s);
+        return true;
+    }
+    if (!want_list(ld, what, val, false))
+        return false;
+    buf b = BUF_INIT;
+    bool ok = true;
+    for (yaml_node_item_t *i = val->data.sequence.items.start; i < val->data.sequence.items.top;
+         i++) {
+        const char *s = get_string(ld, what, node_at(ld, *i));
+        if (!s)
+            ok = false;
+        else
+            buf_printf(&b, "%s%s", b.len ? "," : "", s);
+    }
+    if (ok && b.failed)
+        ld->oom = true;
+    if (!ok || b.failed) {
+        buf_free(&b);
+        return false;
+    }
+    free(*out);
+    *out = b.data ? buf_steal(&b, NULL) : dup_or_oom(ld, "");
+    return true;
+}
+
+/* Copies the origins named by `nodes` (strings); false after reporting. */
+static bool set_origins(loader *ld, config_cors *cors, yaml_node_t **nodes, size_t n)
+{
+    char **origins = n ? calloc(n, sizeof *origins) : NULL;
+    if (n && !origins) {
+        ld->oom = true;
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = get_string(ld, "origin", nodes[i]);
+        if (!s || !(origins[i] = dup_or_oom(ld, s)))
+            ok = false;
+    }
+    if (!ok) {
+        for (size_t i = 0; i < n; i++)
+            free(origins[i]);
+        free(origins);
+        return false;
+    }
+    cors->origins = origins;
+    cors->n_origins = n;
+    return true;
+}
+
+/* origin: "*" | "https://a.example" | [list] | true | false */
+static void cors_origin(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                        void *ctx)
+{
+    (void)key;
+    cors_walk *w = ctx;
+    config_cors *cors = w->cors;
+    w->has_origin = true;
+    if (val->type == YAML_SEQUENCE_NODE) {
+        size_t n = (size_t)(val->data.sequence.items.top - val->data.sequence.items.start);
+        yaml_node_t **nodes = n ? calloc(n, sizeof *nodes) : NULL;
+        if (n && !nodes) {
+            ld->oom = true;
+            return;
+        }
+        for (size_t i = 0; i < n; i++)
+            nodes[i] = node_at(ld, val->data.sequence.items.start[i]);
+        set_origins(ld, cors, nodes, n);
+        free(nodes);
+        return;
+    }
+    scalar sc = {0};
+    if (val->type == YAML_SCALAR_NODE)
+        sc = resolve(val);
+    if (sc.kind == SC_BOOL) {
+        /* As in the cors package: true reflects the request's Origin,
+         * false turns CORS off. */
+        w->origin_false = !sc.b;
+        cors->any_origin = cors->reflect_origin = sc.b;
+    } else if (sc.kind == SC_STR && strcmp(sc.text, "*") == 0) {
+        cors->any_origin = true;
+    } else if (sc.kind == SC_STR) {
+        set_origins(ld, cors, &val, 1);
+    } else {
+        expected(ld, name, val, "a string, a list of strings or a boolean");
+    }
+}
+
+static void cors_methods(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                         void *ctx)
+{
+    (void)key;
+    get_header_list(ld, name, val, &((cors_walk *)ctx)->cors->methods);
+}
+
+static void cors_allowed_headers(loader *ld, yaml_node_t *key, const char *name,
+                                 yaml_node_t *val, void *ctx)
+{
+    (void)key;
+    get_header_list(ld, name, val, &((cors_walk *)ctx)->cors->allowed_headers);
+}
+
+static void cors_exposed_headers(loader *ld, yaml_node_t *key, const char *name,
+                                 yaml_node_t *val, void *ctx)
+{
+    (void)key;
+    get_header_list(ld, name, val, &((cors_walk *)ctx)->cors->exposed_headers);
+}
+
+static void cors_credentials(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                             void *ctx)
+{
+    (void)key;
+    get_bool(ld, name, val, &((cors_walk *)ctx)->cors->credentials);
+}
+
+static void cors_max_age(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                         void *ctx)
+{
+    (void)key;
+    get_int(ld, name, val, false, 0, INT64_MAX, &((cors_walk *)ctx)->cors->max_age);
+}
+
+static const section cors_section = {
+    "cors option",
+    (const field[]){
+        {"origin", cors_origin},
+        {"methods", cors_methods},
+        {"allowedHeaders", cors_allowed_headers},
+        {"exposedHeaders", cors_exposed_headers},
+        {"credentials", cors_credentials},
+        {"maxAge", cors_max_age},
+        {NULL, NULL},
+    },
+};
+
+/* `cors: {...}`, or `cors: true` for the package's defaults, or false. */
+static void opt_cors(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx)
+{
+    (void)key, (void)ctx;
+    config_cors *cors = &opts_of(ld)->cors;
+    cors_walk w = {cors, false, false};
+    if (val->type == YAML_SCALAR_NODE && resolve(val).kind == SC_BOOL) {
+        get_bool(ld, name, val, &cors->enabled);
+    } else if (want_mapping(ld, name, val, false)) {
+        cors->enabled = true;
+        walk_section(ld, val, &cors_section, &w);
+    }
+    if (w.origin_false)
+        cors->enabled = false;
+    if (!cors->enabled)
+        return;
+    if (!w.has_origin) /* the package's default origin is "*" */
+        cors->any_origin = true;
+    if (!cors->methods)
+        set_str(ld, &cors->methods, DEFAULT_CORS_METHODS);
+}
+
+/* ---- socket ------------------------------------------------------------ */
+
+static void socket_server_options(loader *ld, yaml_node_t *key, const char *name,
+                                  yaml_node_t *val, void *ctx)
+{
+    (void)key, (void)ctx;
+    if (want_mapping(ld, name, val, true))
+        walk_section(ld, val, &server_option_section, NULL);
+}
+
+static const section socket_section = {
+    "socket key",
+    (const field[]){{"serverOptions", socket_server_options}, {NULL, NULL}},
+};
+
+/* ---- events ------------------------------------------------------------ */
+
+typedef struct event_walk {
+    config_event *ev;
+    bool has_name, has_handler;
+} event_walk;
+
+/* socket.io's reserved event names other than the two lifecycle events. */
+static const char *reserved_reason(const char *name)
+{
+    static const struct {
+        const char *name, *why;
+    } reserved[] = {
+        {"connect", "socket.io uses it for the namespace handshake; use 'connection'"},
+        {"connect_error", "socket.io sends it when a connection is refused"},
+        {"disconnecting", "plugio does not dispatch it; use 'disconnect'"},
+        {"newListener", "it belongs to Node's EventEmitter"},
+        {"removeListener", "it belongs to Node's EventEmitter"},
+    };
+    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+        if (strcmp(name, reserved[i].name) == 0)
+            return reserved[i].why;
+    return NULL;
+}
+
+static void event_name(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                       void *ctx)
+{
+    (void)key;
+    event_walk *w = ctx;
+    w->has_name = true;
+    const char *s = get_string(ld, name, val);
+    const char *why = s ? reserved_reason(s) : NULL;
+    if (s && !*s)
+        report(ld, val, "name: an event name must not be empty");
+    else if (why)
+        report(ld, val, "event name '%s' is reserved: %s", s, why);
+    else if (s)
+        set_str(ld, &w->ev->name, s);
+}
+
+static void event_handler(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                          void *ctx)
+{
+    (void)key;
+    event_walk *w = ctx;
+    w->has_handler = true;
+    parse_ref(ld, name, val, &w->ev->handler);
+}
+
+static void event_namespace(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                            void *ctx)
+{
+    (void)key;
+    event_walk *w = ctx;
+    const char *s = get_string(ld, name, val);
+    if (s && s[0] != '/')
+        report(ld, val, "namespace: '%s' must start with '/'", s);
+    else if (s)
+        set_str(ld, &w->ev->nsp, s);
+}
+
+static const section event_section = {
+    "event key",
+    (const field[]){
+        {"name", event_name},
+        {"handler", event_handler},
+        {"namespace", event_namespace},
+        {NULL, NULL},
+    },
+};
+
+static config_event *add_event(loader *ld)
+{
+    config *c = ld->c;
+    if (c->n_events == ld->cap_events) {
+        size_t cap = ld->cap_events ? ld->cap_events * 2 : 8;
+        config_event *e = realloc(c->events, cap * sizeof *e);
+        if (!e) {
+            ld->oom = true;
+            return NULL;
+        }
+        c->events = e;
+        ld->cap_events = cap;
+    }
+    config_event *e = &c->events[c->n_events++];
+    *e = (config_event){0};
+    return e;
+}
+
+/* One handler per (namespace, event): a second would be ambiguous. */
+static void check_duplicate_event(loader *ld, const config_event *ev)
+{
+    for (const config_event *e = ld->c->events; e < ev; e++) {
+        if (e->name && e->nsp && strcmp(e->name, ev->name) == 0 && strcmp(e->nsp, ev->nsp) == 0) {
+            report_at(ld, ev->at, "duplicate event '%s' in namespace '%s' (first at line %u)",
+                      ev->name, ev->nsp, e->at.line);
+            return;
+        }
+    }
+}
+
+static void load_event(loader *ld, yaml_node_t *item)
+{
+    if (item->type != YAML_MAPPING_NODE) {
+        expected(ld, "event", item, "a mapping with name and handler");
+        return;
+    }
+    config_event *ev = add_event(ld);
+    if (!ev)
+        return;
+    ev->at = mark_of(item);
+    event_walk w = {ev, false, false};
+    walk_section(ld, item, &event_section, &w);
+    if (!w.has_name)
+        report(ld, item, "event has no name");
+    if (!w.has_handler)
+        report(ld, item, "event has no handler");
+    if (!ev->nsp)
+        ev->nsp = dup_or_oom(ld, "/");
+    if (ev->name && ev->nsp)
+        check_duplicate_event(ld, ev);
+}
+
+/* ---- top level ---------------------------------------------------------- */
+
+static void top_server(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                       void *ctx)
+{
+    (void)key, (void)ctx;
+    if (want_mapping(ld, name, val, true))
+        walk_section(ld, val, &server_section, NULL);
+}
+
+static void top_plugins(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                        void *ctx)
+{
+    (void)key, (void)ctx;
+    if (want_mapping(ld, name, val, true))
+        each_pair(ld, val, plugin_entry, NULL);
+}
+
+static void top_socket(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                       void *ctx)
+{
+    (void)key, (void)ctx;
+    if (want_mapping(ld, name, val, true))
+        walk_section(ld, val, &socket_section, NULL);
+}
+
+static void top_events(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                       void *ctx)
+{
+    (void)key, (void)ctx;
+    if (!want_list(ld, name, val, true))
+        return;
+    for (yaml_node_item_t *i = val->data.sequence.items.start; i < val->data.sequence.items.top;
+         i++)
+        load_event(ld, node_at(ld, *i));
+}
+
+static void hook_init(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                      void *ctx)
+{
+    (void)key, (void)ctx;
+    if (parse_ref(ld, name, val, &ld->c->init))
+        ld->c->has_init = true;
+}
+
+static const section hooks_section = {
+    "hook",
+    (const field[]){{"init", hook_init}, {NULL, NULL}},
+};
+
+static void top_hooks(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                      void *ctx)
+{
+    (void)key, (void)ctx;
+    if (want_mapping(ld, name, val, true))
+        walk_section(ld, val, &hooks_section, NULL);
+}
+
+static const section top_section = {
+    "top-level key",
+    (const field[]){
+        {"server", top_server},
+        {"plugins", top_plugins},
+        {"socket", top_socket},
+        {"events", top_events},
+        {"hooks", top_hooks},
+        {NULL, NULL},
+    },
+};
+
+/* Every reference must name a plugin of `plugins:`, wherever it is written. */
+static void check_ref(loader *ld, const config_ref *ref)
+{
+    if (!ref->plugin || config_find_plugin(ld->c, ref->plugin))
+        return;
+    report_at(ld, ref->at, "unknown plugin '%s' in handler '%s:%s'", ref->plugin, ref->plugin,
+              ref->symbol);
+}
+
+static void check_refs(loader *ld)
+{
+    for (size_t i = 0; i < ld->c->n_events; i++)
+        check_ref(ld, &ld->c->events[i].handler);
+    if (ld->c->has_init)
+        check_ref(ld, &ld->c->init);
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static config *config_new(loader *ld, const char *file, const char *dir)
+{
+    config *c = calloc(1, sizeof *c);
+    if (!c) {
+        ld->oom = true;
+        return NULL;
+    }
+    ld->c = c;
+    c->file = dup_or_oom(ld, file);
+    c->dir = dup_or_oom(ld, dir);
+    c->host = dup_or_oom(ld, DEFAULT_HOST);
+    c->port = DEFAULT_PORT;
+    c->opts = (config_server_options){
+        .path = dup_or_oom(ld, DEFAULT_PATH),
+        .ping_interval = DEFAULT_PING_INTERVAL,
+        .ping_timeout = DEFAULT_PING_TIMEOUT,
+        .connect_timeout = DEFAULT_CONNECT_TIMEOUT,
+        .upgrade_timeout = DEFAULT_UPGRADE_TIMEOUT,
+        .max_http_buffer_size = DEFAULT_MAX_HTTP_BUFFER_SIZE,
+        .transports = CONFIG_TRANSPORT_POLLING | CONFIG_TRANSPORT_WEBSOCKET,
+        .allow_upgrades = true,
+        .cors = {.max_age = -1},
+    };
+    return c;
+}
+
+/* libyaml's reader errors carry a byte offset, not a mark. */
+static pio_mark mark_at_offset(const char *text, size_t len, size_t offset)
+{
+    pio_mark m = {1, 1};
+    for (size_t i = 0; i < offset && i < len; i++) {
+        if (text[i] == '\n')
+            m.line++, m.column = 1;
+        else if (((unsigned char)text[i] & 0xC0) != 0x80)
+            m.column++;
+    }
+    return m;
+}
+
+static void report_parse_error(loader *ld, const yaml_parser_t *parser, const char *text,
+                               size_t len)
+{
+    if (parser->error == YAML_MEMORY_ERROR) {
+        ld->oom = true;
+        return;
+    }
+    const char *what = parser->problem ? parser->problem : "unknown error";
+    if (parser->error == YAML_READER_ERROR) {
+        report_at(ld, mark_at_offset(text, len, parser->problem_offset), "invalid YAML: %s",
+                  what);
+        return;
+    }
+    pio_mark at = {(unsigned)parser->problem_mark.line + 1,
+                   (unsigned)parser->problem_mark.column + 1};
+    if (parser->context)
+        report_at(ld, at, "invalid YAML: %s (%s at line %zu)", what, parser->context,
+                  parser->context_mark.line + 1);
+    else
+        report_at(ld, at, "invalid YAML: %s", what);
+}
+
+/* Parses the one document of `text` into ld->doc; false after reporting. */
+static bool parse_document(loader *ld, const char *text, size_t len)
+{
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) {
+        ld->oom = true;
+        return false;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &ld->doc)) {
+        report_parse_error(ld, &parser, text, len);
+        yaml_parser_delete(&parser);
+        return false;
+    }
+    /* A second document would be silently ignored; say so instead. */
+    yaml_document_t next;
+    bool ok = true;
+    if (!yaml_parser_load(&parser, &next)) {
+        report_parse_error(ld, &parser, text, len);
+        ok = false;
+    } else {
+        yaml_node_t *root = yaml_document_get_root_node(&next);
+        if (root) {
+            report(ld, root, "only one YAML document is allowed");
+            ok = false;
+        }
+        yaml_document_delete(&next);
+    }
+    yaml_parser_delete(&parser);
+    if (!ok)
+        yaml_document_delete(&ld->doc);
+    return ok;
+}
+
+config *config_load_string(const char *text, size_t len, const char *file, const char *dir,
+                           diag_list *diags)
+{
+    loader ld = {.file = file ? file : "<string>", .json_budget = MAX_JSON_NODES};
+    config *c = config_new(&ld, ld.file, dir ? dir : ".");
+    if (c && parse_document(&ld, text, len)) {
+        yaml_node_t *root = yaml_document_get_root_node(&ld.doc);
+        if (root && want_mapping(&ld, "the configuration", root, true))
+            walk_section(&ld, root, &top_section, NULL);
+        check_refs(&ld);
+        yaml_document_delete(&ld.doc);
+    }
+    if (ld.oom)
+        report_at(&ld, (pio_mark){0, 0}, "out of memory");
+    bool failed = ld.n_problems > 0;
+    flush_problems(&ld, diags);
+    if (failed) {
+        config_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* The directory part of `file`: "." when it has none. */
+static char *dir_of(const char *file)
+{
+    const char *slash = strrchr(file, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == file)
+        return strdup("/");
+    return strndup(file, (size_t)(slash - file));
+}
+
+static bool read_file(const char *file, buf *b)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        return false;
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(b, chunk, n);
+    int saved = ferror(f) ? errno : 0;
+    fclose(f);
+    if (b->failed)
+        saved = ENOMEM;
+    errno = saved;
+    return saved == 0;
+}
+
+config *config_load(const char *file, diag_list *diags)
+{
+    buf text = BUF_INIT;
+    if (!read_file(file, &text)) {
+        diag_add(diags, file, (pio_mark){0, 0}, "cannot read: %s", strerror(errno));
+        buf_free(&text);
+        return NULL;
+    }
+    char *dir = dir_of(file);
+    config *c = NULL;
+    if (!dir)
+        diag_add(diags, file, (pio_mark){0, 0}, "out of memory");
+    else
+        c = config_load_string(text.data ? text.data : "", text.len, file, dir, diags);
+    free(dir);
+    buf_free(&text);
+    return c;
+}
+
+static void ref_free(config_ref *r)
+{
+    free(r->plugin);
+    free(r->symbol);
+}
+
+static void cors_free(config_cors *cors)
+{
+    for (size_t i = 0; i < cors->n_origins; i++)
+        free(cors->origins[i]);
+    free(cors->origins);
+    free(cors->methods);
+    free(cors->allowed_headers);
+    free(cors->exposed_headers);
+}
+
+void config_free(config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_plugins; i++) {
+        free(c->plugins[i].name);
+        free(c->plugins[i].path);
+        json_object_put(c->plugins[i].config);
+    }
+    free(c->plugins);
+    for (size_t i = 0; i < c->n_events; i++) {
+        free(c->events[i].name);
+        free(c->events[i].nsp);
+        ref_free(&c->events[i].handler);
+    }
+    free(c->events);
+    ref_free(&c->init);
+    cors_free(&c->opts.cors);
+    free(c->opts.path);
+    free(c->host);
+    free(c->dir);
+    free(c->file);
+    free(c);
+}
+
+const config_plugin *config_find_plugin(const config *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_plugins; i++)
+        if (c->plugins[i].name && strcmp(c->plugins[i].name, name) == 0)
+            return &c->plugins[i];
+    return NULL;
+}

@@ -57,10 +57,12 @@ typedef struct config_cors {
     char *exposed_headers;/* owned or NULL */
     bool credentials;
     int64_t max_age;      /* seconds, -1 when unset */
+    bool reflect_origin;  /* origin: true - answer with the request's Origin rather than "*"
+                             (any_origin is set too), as the cors package does */
 } config_cors;
 
 typedef struct config_server_options {
-    char *path;                 /* "/socket.io" (no trailing slash) */
+    char *path;                 /* "/socket.io" (no trailing slash; "" when given as "/") */
     uint32_t ping_interval;     /* ms, 25000 */
     uint32_t ping_timeout;      /* ms, 20000 */
     uint32_t connect_timeout;   /* ms, 45000 */
@@ -89,8 +91,9 @@ typedef struct config {
  * config_free) when the file has no error; otherwise returns NULL and adds
  * every error found to `diags`. */
 config *config_load(const char *file, diag_list *diags);
-/* The same from a string; `file` names it in messages, and relative plugin
- * paths resolve against `dir`. */
+/* The same from a string (`len` bytes, no terminator needed); `file` names
+ * it in messages ("<string>" if NULL), and relative plugin paths resolve
+ * against `dir` ("." if NULL). */
 config *config_load_string(const char *text, size_t len, const char *file,
                            const char *dir, diag_list *diags);
 void config_free(config *c);

@@ -1,1 +1,802 @@
+/*
+ * test_config.c - the YAML configuration loader (host/config.c): what an
+ * operator gets for a valid file, and the exact `file:line:column: message`
+ * for each kind of mistake.
+ */
+#include "config.h"
+
 #include <criterion/criterion.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+static diag_list diags = DIAG_LIST_INIT;
+static config *cfg;
+
+static void teardown(void)
+{
+    config_free(cfg);
+    cfg = NULL;
+    diag_free(&diags);
+}
+
+TestSuite(config, .fini = teardown);
+
+/* Loads `yaml` as the file "t.yaml" in directory "/etc/plugio". */
+static config *load(const char *yaml)
+{
+    cfg = config_load_string(yaml, strlen(yaml), "t.yaml", "/etc/plugio", &diags);
+    return cfg;
+}
+
+static char *all_diags(void)
+{
+    static char out[8192];
+    out[0] = '\0';
+    for (size_t i = 0; i < diags.count; i++) {
+        strncat(out, "\n  ", sizeof out - strlen(out) - 1);
+        strncat(out, diags.items[i], sizeof out - strlen(out) - 1);
+    }
+    return out;
+}
+
+/* The diagnostic starting with `where` ("t.yaml:3:9: "), or NULL. */
+static const char *diag_at(const char *where)
+{
+    for (size_t i = 0; i < diags.count; i++)
+        if (strncmp(diags.items[i], where, strlen(where)) == 0)
+            return diags.items[i];
+    return NULL;
+}
+
+/* Asserts a diagnostic at `where` whose message contains `text`. */
+#define expect_diag(where, text)                                                       \
+    do {                                                                               \
+        const char *d_ = diag_at(where);                                               \
+        cr_assert(d_ && strstr(d_, text), "want \"%s...%s\", got:%s", where, text,     \
+                  all_diags());                                                        \
+    } while (0)
+
+/* Asserts that loading fails with exactly one diagnostic, at `where`,
+ * containing `text`. */
+#define expect_only_error(yaml, where, text)                                           \
+    do {                                                                               \
+        cr_assert_null(load(yaml), "loaded although wrong");                           \
+        cr_assert_eq(diags.count, 1, "want 1 diagnostic, got %zu:%s", diags.count,     \
+                     all_diags());                                                     \
+        expect_diag(where, text);                                                      \
+    } while (0)
+
+static config *load_ok(const char *yaml)
+{
+    load(yaml);
+    cr_assert_not_null(cfg, "failed:%s", all_diags());
+    cr_assert_eq(diags.count, 0);
+    return cfg;
+}
+
+#define PLUGINS "plugins:\n  chat: chat.so\n"
+
+/* ---- valid files ----------------------------------------------------- */
+
+Test(config, loads_the_spec_example_with_every_value_as_written)
+{
+    config *c = config_load(TEST_DATA_DIR "/spec_example.yaml", &diags);
+    cfg = c;
+    cr_assert_not_null(c, "failed:%s", all_diags());
+    cr_assert_eq(diags.count, 0);
+    cr_assert_str_eq(c->file, TEST_DATA_DIR "/spec_example.yaml");
+    cr_assert_str_eq(c->dir, TEST_DATA_DIR);
+    cr_assert_str_eq(c->host, "0.0.0.0");
+    cr_assert_eq(c->port, 3000);
+
+    cr_assert_eq(c->n_plugins, 2);
+    cr_assert_str_eq(c->plugins[0].name, "chat");
+    cr_assert_str_eq(c->plugins[0].path, TEST_DATA_DIR "/../build/plugins/chat/libchat.so");
+    cr_assert_eq(c->plugins[0].at.line, 5);
+    cr_assert_eq(c->plugins[0].at.column, 3);
+    cr_assert_eq(c->plugins[0].path_at.line, 5);
+    cr_assert_eq(c->plugins[0].path_at.column, 9);
+    cr_assert_str_eq(json_object_to_json_string_ext(c->plugins[0].config, JSON_C_TO_STRING_PLAIN),
+                     "{}");
+    cr_assert_str_eq(c->plugins[1].name, "logger");
+    cr_assert_str_eq(c->plugins[1].path, TEST_DATA_DIR "/../build/plugins/logger/liblogger.so");
+    cr_assert_eq(c->plugins[1].at.line, 6);
+    cr_assert_eq(c->plugins[1].path_at.line, 7);
+    cr_assert_eq(c->plugins[1].path_at.column, 11);
+    cr_assert_str_eq(json_object_to_json_string_ext(c->plugins[1].config, JSON_C_TO_STRING_PLAIN),
+                     "{\"level\":\"info\"}");
+
+    const config_server_options *o = &c->opts;
+    cr_assert_str_eq(o->path, "/socket.io");
+    cr_assert(o->cors.enabled);
+    cr_assert_not(o->cors.any_origin);
+    cr_assert_eq(o->cors.n_origins, 1);
+    cr_assert_str_eq(o->cors.origins[0], "http://127.0.0.1:8080");
+    cr_assert_str_eq(o->cors.methods, "GET,POST");
+    cr_assert_not(o->cors.credentials);
+    cr_assert_null(o->cors.allowed_headers);
+    cr_assert_null(o->cors.exposed_headers);
+    cr_assert_eq(o->cors.max_age, -1);
+    cr_assert_eq(o->ping_interval, 25000);
+    cr_assert_eq(o->ping_timeout, 20000);
+    cr_assert_eq(o->connect_timeout, 45000);
+    cr_assert_eq(o->upgrade_timeout, 10000);
+    cr_assert_eq(o->max_http_buffer_size, 1000000);
+    cr_assert_eq(o->transports, CONFIG_TRANSPORT_POLLING | CONFIG_TRANSPORT_WEBSOCKET);
+    cr_assert(o->allow_upgrades);
+
+    cr_assert_eq(c->n_events, 3);
+    const config_event *e = c->events;
+    cr_assert_str_eq(e[0].name, "connection");
+    cr_assert_str_eq(e[0].nsp, "/");
+    cr_assert_str_eq(e[0].handler.plugin, "logger");
+    cr_assert_str_eq(e[0].handler.symbol, "on_connection");
+    cr_assert_eq(e[0].handler.at.line, 21);
+    cr_assert_eq(e[0].handler.at.column, 14);
+    cr_assert_eq(e[0].at.line, 20);
+    cr_assert_eq(e[0].at.column, 5);
+    cr_assert_str_eq(e[1].name, "custom-event-name");
+    cr_assert_str_eq(e[1].nsp, "/");
+    cr_assert_str_eq(e[1].handler.plugin, "chat");
+    cr_assert_str_eq(e[1].handler.symbol, "on_custom");
+    cr_assert_str_eq(e[2].name, "message");
+    cr_assert_str_eq(e[2].nsp, "/custom");
+    cr_assert_str_eq(e[2].handler.plugin, "chat");
+    cr_assert_str_eq(e[2].handler.symbol, "on_message");
+    cr_assert_eq(e[2].handler.at.line, 26);
+
+    cr_assert(c->has_init);
+    cr_assert_str_eq(c->init.plugin, "logger");
+    cr_assert_str_eq(c->init.symbol, "init");
+    cr_assert_eq(c->init.at.line, 28);
+    cr_assert_eq(c->init.at.column, 9);
+
+    cr_assert_eq(config_find_plugin(c, "logger"), &c->plugins[1]);
+    cr_assert_null(config_find_plugin(c, "nosuch"));
+}
+
+Test(config, defaults_equal_socketio_v4)
+{
+    config *c = load_ok("{}\n");
+    cr_assert_str_eq(c->host, "0.0.0.0");
+    cr_assert_eq(c->port, 3000);
+    cr_assert_str_eq(c->opts.path, "/socket.io");
+    cr_assert_eq(c->opts.ping_interval, 25000);
+    cr_assert_eq(c->opts.ping_timeout, 20000);
+    cr_assert_eq(c->opts.connect_timeout, 45000);
+    cr_assert_eq(c->opts.upgrade_timeout, 10000);
+    cr_assert_eq(c->opts.max_http_buffer_size, 1000000);
+    cr_assert_eq(c->opts.transports, CONFIG_TRANSPORT_POLLING | CONFIG_TRANSPORT_WEBSOCKET);
+    cr_assert(c->opts.allow_upgrades);
+    cr_assert_not(c->opts.cors.enabled, "socket.io sends no CORS headers unless asked");
+    cr_assert_eq(c->opts.cors.max_age, -1);
+    cr_assert_eq(c->n_plugins, 0);
+    cr_assert_eq(c->n_events, 0);
+    cr_assert_not(c->has_init);
+}
+
+Test(config, accepts_an_empty_file_and_empty_sections)
+{
+    load_ok("");
+    config_free(cfg);
+    cfg = NULL;
+    config *c = load_ok("server:\nplugins:\nsocket:\n  serverOptions:\nevents:\nhooks:\n");
+    cr_assert_eq(c->port, 3000);
+    cr_assert_eq(c->n_events, 0);
+}
+
+Test(config, load_string_uses_the_given_name_and_directory)
+{
+    const char *yaml = PLUGINS "server: {port: 0}\n";
+    cfg = config_load_string(yaml, strlen(yaml), "inline.yaml", "/srv/app", &diags);
+    cr_assert_not_null(cfg, "failed:%s", all_diags());
+    cr_assert_str_eq(cfg->file, "inline.yaml");
+    cr_assert_str_eq(cfg->dir, "/srv/app");
+    cr_assert_eq(cfg->port, 0, "port 0 lets the system pick one");
+    cr_assert_str_eq(cfg->plugins[0].path, "/srv/app/chat.so");
+
+    /* Only `len` bytes are read: no NUL terminator needed. */
+    config_free(cfg);
+    const char text[] = {'s', 'e', 'r', 'v', 'e', 'r', ':', ' ', '{', 'p', 'o', 'r', 't', ':',
+                         ' ', '8', '0', '}', 'X', 'Y', 'Z'};
+    cfg = config_load_string(text, 18, "inline.yaml", "/srv/app", &diags);
+    cr_assert_not_null(cfg, "failed:%s", all_diags());
+    cr_assert_eq(cfg->port, 80);
+}
+
+Test(config, resolves_plugin_paths_against_the_config_directory)
+{
+    config *c = load_ok("plugins:\n"
+                        "  a: lib/a.so\n"
+                        "  b: /opt/plugins/b.so\n"
+                        "  c: {path: ../c.so}\n");
+    cr_assert_str_eq(c->plugins[0].path, "/etc/plugio/lib/a.so");
+    cr_assert_str_eq(c->plugins[1].path, "/opt/plugins/b.so", "absolute paths stay as written");
+    cr_assert_str_eq(c->plugins[2].path, "/etc/plugio/../c.so");
+}
+
+Test(config, load_takes_the_directory_from_the_file_name)
+{
+    config *c = config_load(TEST_DATA_DIR "/spec_example.yaml", &diags);
+    cfg = c;
+    cr_assert_not_null(c, "failed:%s", all_diags());
+    cr_assert_eq(strncmp(c->plugins[0].path, TEST_DATA_DIR "/", strlen(TEST_DATA_DIR) + 1), 0,
+                 "%s", c->plugins[0].path);
+}
+
+/* The member `key` of `obj`, asserted present and of `type`. */
+static json_object *member(json_object *obj, const char *key, json_type type)
+{
+    json_object *v = NULL;
+    cr_assert(json_object_object_get_ex(obj, key, &v), "no member '%s'", key);
+    cr_assert(json_object_is_type(v, type), "'%s' is a %s, want a %s", key,
+              json_type_to_name(json_object_get_type(v)), json_type_to_name(type));
+    return v;
+}
+
+Test(config, converts_a_plugin_config_block_to_typed_json)
+{
+    config *c = load_ok("plugins:\n"
+                        "  p:\n"
+                        "    path: p.so\n"
+                        "    config:\n"
+                        "      name: chat\n"
+                        "      quoted: \"123\"\n"
+                        "      single: 'true'\n"
+                        "      count: 42\n"
+                        "      hex: 0x1F\n"
+                        "      negative: -7\n"
+                        "      ratio: 0.5\n"
+                        "      big: 1e3\n"
+                        "      on: true\n"
+                        "      off: False\n"
+                        "      nothing: ~\n"
+                        "      empty:\n"
+                        "      list: [1, two, 3.0, null]\n"
+                        "      nested: {deep: {deeper: [yes]}}\n");
+    json_object *j = c->plugins[0].config;
+    cr_assert(json_object_is_type(j, json_type_object));
+    cr_assert_str_eq(json_object_get_string(member(j, "name", json_type_string)), "chat");
+    cr_assert_str_eq(json_object_get_string(member(j, "quoted", json_type_string)), "123",
+                     "a quoted scalar is a string");
+    cr_assert_str_eq(json_object_get_string(member(j, "single", json_type_string)), "true");
+    cr_assert_eq(json_object_get_int64(member(j, "count", json_type_int)), 42);
+    cr_assert_eq(json_object_get_int64(member(j, "hex", json_type_int)), 31);
+    cr_assert_eq(json_object_get_int64(member(j, "negative", json_type_int)), -7);
+    cr_assert_float_eq(json_object_get_double(member(j, "ratio", json_type_double)), 0.5, 1e-12);
+    cr_assert_float_eq(json_object_get_double(member(j, "big", json_type_double)), 1000.0, 1e-9);
+    cr_assert(json_object_get_boolean(member(j, "on", json_type_boolean)));
+    cr_assert_not(json_object_get_boolean(member(j, "off", json_type_boolean)));
+    member(j, "nothing", json_type_null);
+    member(j, "empty", json_type_null);
+    /* The whole thing, as a plugin would see it: */
+    cr_assert_str_eq(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
+                     "{\"name\":\"chat\",\"quoted\":\"123\",\"single\":\"true\",\"count\":42,"
+                     "\"hex\":31,\"negative\":-7,\"ratio\":0.5,\"big\":1000.0,\"on\":true,"
+                     "\"off\":false,\"nothing\":null,\"empty\":null,"
+                     "\"list\":[1,\"two\",3.0,null],\"nested\":{\"deep\":{\"deeper\":[\"yes\"]}}}");
+}
+
+Test(config, reads_cors_like_the_cors_package)
+{
+    config *c = load_ok("socket:\n"
+                        "  serverOptions:\n"
+                        "    cors:\n"
+                        "      origin: [\"https://a.example\", \"https://b.example\"]\n"
+                        "      methods: GET,POST,OPTIONS\n"
+                        "      allowedHeaders: [Content-Type, Authorization]\n"
+                        "      exposedHeaders: X-Total\n"
+                        "      credentials: true\n"
+                        "      maxAge: 600\n");
+    const config_cors *k = &c->opts.cors;
+    cr_assert(k->enabled);
+    cr_assert_not(k->any_origin);
+    cr_assert_eq(k->n_origins, 2);
+    cr_assert_str_eq(k->origins[0], "https://a.example");
+    cr_assert_str_eq(k->origins[1], "https://b.example");
+    cr_assert_str_eq(k->methods, "GET,POST,OPTIONS");
+    cr_assert_str_eq(k->allowed_headers, "Content-Type,Authorization");
+    cr_assert_str_eq(k->exposed_headers, "X-Total");
+    cr_assert(k->credentials);
+    cr_assert_eq(k->max_age, 600);
+}
+
+Test(config, cors_defaults_follow_the_cors_package)
+{
+    config *c = load_ok("socket: {serverOptions: {cors: {credentials: true}}}\n");
+    cr_assert(c->opts.cors.enabled);
+    cr_assert(c->opts.cors.any_origin, "the package's default origin is *");
+    cr_assert_not(c->opts.cors.reflect_origin);
+    cr_assert_str_eq(c->opts.cors.methods, "GET,HEAD,PUT,PATCH,POST,DELETE");
+    cr_assert_eq(c->opts.cors.max_age, -1);
+}
+
+Test(config, cors_origin_star_true_and_false)
+{
+    config *c = load_ok("socket: {serverOptions: {cors: {origin: \"*\"}}}\n");
+    cr_assert(c->opts.cors.enabled && c->opts.cors.any_origin && !c->opts.cors.reflect_origin);
+    cr_assert_eq(c->opts.cors.n_origins, 0);
+    config_free(cfg);
+
+    c = load_ok("socket: {serverOptions: {cors: {origin: true}}}\n");
+    cr_assert(c->opts.cors.enabled && c->opts.cors.any_origin && c->opts.cors.reflect_origin);
+    config_free(cfg);
+
+    c = load_ok("socket: {serverOptions: {cors: {origin: false}}}\n");
+    cr_assert_not(c->opts.cors.enabled, "origin: false turns CORS off");
+    config_free(cfg);
+
+    c = load_ok("socket: {serverOptions: {cors: true}}\n");
+    cr_assert(c->opts.cors.enabled && c->opts.cors.any_origin);
+    cr_assert_str_eq(c->opts.cors.methods, "GET,HEAD,PUT,PATCH,POST,DELETE");
+    config_free(cfg);
+
+    c = load_ok("socket: {serverOptions: {cors: false}}\n");
+    cr_assert_not(c->opts.cors.enabled);
+}
+
+Test(config, normalizes_a_trailing_slash_in_path)
+{
+    config *c = load_ok("socket: {serverOptions: {path: /realtime/}}\n");
+    cr_assert_str_eq(c->opts.path, "/realtime");
+}
+
+Test(config, accepts_whole_numbers_written_as_floats_for_sizes)
+{
+    config *c = load_ok("socket:\n"
+                        "  serverOptions:\n"
+                        "    maxHttpBufferSize: 1e8\n"
+                        "    pingInterval: 3e4\n");
+    cr_assert_eq(c->opts.max_http_buffer_size, 100000000);
+    cr_assert_eq(c->opts.ping_interval, 30000);
+    config_free(cfg);
+    c = load_ok("socket: {serverOptions: {maxHttpBufferSize: 1e6}}\n");
+    cr_assert_eq(c->opts.max_http_buffer_size, 1000000);
+}
+
+Test(config, accepts_harmless_values_of_unsupported_socketio_options)
+{
+    config *c = load_ok("socket:\n"
+                        "  serverOptions:\n"
+                        "    serveClient: false\n"
+                        "    allowEIO3: false\n"
+                        "    perMessageDeflate: false\n"
+                        "    httpCompression: true\n"
+                        "    cookie: false\n"
+                        "    transports: [websocket]\n"
+                        "    allowUpgrades: false\n"
+                        "    upgradeTimeout: 5000\n");
+    cr_assert_eq(c->opts.transports, CONFIG_TRANSPORT_WEBSOCKET);
+    cr_assert_not(c->opts.allow_upgrades);
+    cr_assert_eq(c->opts.upgrade_timeout, 5000);
+}
+
+Test(config, allows_the_lifecycle_events_and_one_event_per_namespace)
+{
+    config *c = load_ok(PLUGINS "events:\n"
+                                "  - {name: connection, handler: chat:a}\n"
+                                "  - {name: disconnect, handler: chat:b}\n"
+                                "  - {name: message, handler: chat:c}\n"
+                                "  - {name: message, handler: chat:d, namespace: /admin}\n");
+    cr_assert_eq(c->n_events, 4);
+    cr_assert_str_eq(c->events[1].name, "disconnect");
+    cr_assert_str_eq(c->events[3].nsp, "/admin");
+}
+
+Test(config, resolves_references_to_plugins_declared_later)
+{
+    config *c = load_ok("hooks: {init: chat:setup}\n"
+                        "events: [{name: hi, handler: chat:hi}]\n" PLUGINS);
+    cr_assert(c->has_init);
+    cr_assert_str_eq(c->init.symbol, "setup");
+}
+
+Test(config, free_of_null_is_a_no_op)
+{
+    config_free(NULL);
+}
+
+/* ---- reading the file ------------------------------------------------- */
+
+Test(config, reports_a_missing_file)
+{
+    cr_assert_null(config_load(TEST_DATA_DIR "/no-such-file.yaml", &diags));
+    cr_assert_eq(diags.count, 1);
+    cr_assert_str_eq(diags.items[0],
+                     TEST_DATA_DIR "/no-such-file.yaml: cannot read: No such file or directory");
+}
+
+Test(config, reports_malformed_yaml_where_libyaml_found_it)
+{
+    cr_assert_null(config_load(TEST_DATA_DIR "/malformed.yaml", &diags));
+    cr_assert_eq(diags.count, 1, "%s", all_diags());
+    /* "   host: x" is indented deeper than "port": its ':' is at 3:8. */
+    expect_diag(TEST_DATA_DIR "/malformed.yaml:3:8: ",
+                "invalid YAML: mapping values are not allowed in this context");
+}
+
+Test(config, reports_an_unclosed_flow_mapping)
+{
+    cr_assert_null(load("server: {port: 3000\nevents: []\n"));
+    cr_assert_eq(diags.count, 1, "%s", all_diags());
+    cr_assert(strstr(diags.items[0], "t.yaml:2:") == diags.items[0], "%s", diags.items[0]);
+    cr_assert(strstr(diags.items[0], "invalid YAML: "), "%s", diags.items[0]);
+    cr_assert(strstr(diags.items[0], "flow mapping at line 1"), "%s", diags.items[0]);
+}
+
+Test(config, rejects_a_second_document)
+{
+    expect_only_error("server: {port: 1}\n---\nserver: {port: 2}\n", "t.yaml:3:1: ",
+                      "only one YAML document");
+}
+
+Test(config, rejects_a_root_that_is_not_a_mapping)
+{
+    expect_only_error("- server\n", "t.yaml:1:1: ", "expected a mapping, got a list");
+}
+
+/* ---- unknown keys, at every level -------------------------------------- */
+
+Test(config, rejects_unknown_top_level_key)
+{
+    expect_only_error("server: {}\nlisteners: 3\n", "t.yaml:2:1: ",
+                      "unknown top-level key 'listeners'");
+}
+
+Test(config, rejects_unknown_server_key)
+{
+    expect_only_error("server:\n  host: localhost\n  prot: 80\n", "t.yaml:3:3: ",
+                      "unknown server key 'prot' (expected one of: host, port)");
+}
+
+Test(config, rejects_unknown_plugin_entry_key)
+{
+    expect_only_error("plugins:\n  chat:\n    path: chat.so\n    conf: {}\n", "t.yaml:4:5: ",
+                      "unknown plugin key 'conf'");
+}
+
+Test(config, rejects_unknown_socket_key)
+{
+    expect_only_error("socket:\n  options: {}\n", "t.yaml:2:3: ", "unknown socket key 'options'");
+}
+
+Test(config, rejects_unknown_server_option)
+{
+    expect_only_error("socket:\n  serverOptions:\n    pingIntervall: 100\n", "t.yaml:3:5: ",
+                      "unknown server option 'pingIntervall'");
+}
+
+Test(config, rejects_unknown_cors_option)
+{
+    expect_only_error("socket:\n  serverOptions:\n    cors:\n      origins: \"*\"\n",
+                      "t.yaml:4:7: ", "unknown cors option 'origins'");
+}
+
+Test(config, rejects_unknown_event_key)
+{
+    expect_only_error(PLUGINS "events:\n  - name: a\n    handler: chat:a\n    nsp: /x\n",
+                      "t.yaml:6:5: ", "unknown event key 'nsp'");
+}
+
+Test(config, rejects_unknown_hook)
+{
+    expect_only_error(PLUGINS "hooks:\n  init: chat:init\n  shutdown: chat:bye\n", "t.yaml:5:3: ",
+                      "unknown hook 'shutdown'");
+}
+
+/* ---- wrong types ------------------------------------------------------- */
+
+Test(config, rejects_a_string_port)
+{
+    expect_only_error("server:\n  port: \"abc\"\n", "t.yaml:2:9: ",
+                      "port: expected an integer, got a string ('abc')");
+}
+
+Test(config, rejects_a_quoted_number_for_an_integer_option)
+{
+    expect_only_error("socket: {serverOptions: {pingInterval: \"25000\"}}\n", "t.yaml:1:40: ",
+                      "pingInterval: expected an integer, got a string ('25000')");
+}
+
+Test(config, rejects_a_fraction_for_an_integer_option)
+{
+    expect_only_error("socket:\n  serverOptions:\n    pingTimeout: 2.5\n", "t.yaml:3:18: ",
+                      "pingTimeout: expected an integer, got a number ('2.5')");
+}
+
+Test(config, rejects_a_float_port)
+{
+    expect_only_error("server: {port: 3e3}\n", "t.yaml:1:16: ", "port: expected an integer");
+}
+
+Test(config, rejects_events_that_are_not_a_list)
+{
+    expect_only_error(PLUGINS "events:\n  name: a\n  handler: chat:a\n", "t.yaml:4:3: ",
+                      "events: expected a list, got a mapping");
+}
+
+Test(config, rejects_an_event_item_that_is_not_a_mapping)
+{
+    expect_only_error(PLUGINS "events:\n  - message\n", "t.yaml:4:5: ",
+                      "event: expected a mapping with name and handler, got a string ('message')");
+}
+
+Test(config, rejects_a_non_boolean_for_a_boolean_option)
+{
+    expect_only_error("socket:\n  serverOptions:\n    allowUpgrades: yes\n", "t.yaml:3:20: ",
+                      "allowUpgrades: expected true or false, got a string ('yes')");
+}
+
+Test(config, rejects_a_plugin_that_is_neither_path_nor_mapping)
+{
+    expect_only_error("plugins:\n  chat: [a.so]\n", "t.yaml:2:9: ",
+                      "chat: expected a path or a mapping with path and config, got a list");
+}
+
+Test(config, rejects_a_plugin_config_that_is_not_a_mapping)
+{
+    expect_only_error("plugins:\n  chat: {path: c.so, config: [1]}\n", "t.yaml:2:30: ",
+                      "config: expected a mapping, got a list");
+}
+
+Test(config, rejects_a_transports_string)
+{
+    expect_only_error("socket: {serverOptions: {transports: websocket}}\n", "t.yaml:1:38: ",
+                      "transports: expected a list");
+}
+
+Test(config, rejects_a_non_string_cors_origin)
+{
+    expect_only_error("socket: {serverOptions: {cors: {origin: 8080}}}\n", "t.yaml:1:41: ",
+                      "origin: expected a string, a list of strings or a boolean");
+}
+
+/* ---- values out of range ----------------------------------------------- */
+
+Test(config, rejects_a_port_above_65535)
+{
+    expect_only_error("server:\n  port: 65536\n", "t.yaml:2:9: ",
+                      "port: 65536 is out of range (0 to 65535)");
+}
+
+Test(config, rejects_a_negative_port)
+{
+    expect_only_error("server:\n  port: -1\n", "t.yaml:2:9: ", "port: -1 is out of range");
+}
+
+Test(config, rejects_a_zero_ping_interval)
+{
+    expect_only_error("socket:\n  serverOptions:\n    pingInterval: 0\n", "t.yaml:3:19: ",
+                      "pingInterval: 0 is out of range (1 to 2147483647)");
+}
+
+Test(config, rejects_negative_and_zero_timeouts)
+{
+    cr_assert_null(load("socket:\n"
+                        "  serverOptions:\n"
+                        "    pingTimeout: -5\n"
+                        "    connectTimeout: 0\n"
+                        "    upgradeTimeout: 4294967296\n"));
+    cr_assert_eq(diags.count, 3, "%s", all_diags());
+    expect_diag("t.yaml:3:18: ", "pingTimeout: -5 is out of range");
+    expect_diag("t.yaml:4:21: ", "connectTimeout: 0 is out of range");
+    expect_diag("t.yaml:5:21: ", "upgradeTimeout: 4294967296 is out of range");
+}
+
+Test(config, rejects_a_non_positive_max_http_buffer_size)
+{
+    expect_only_error("socket:\n  serverOptions:\n    maxHttpBufferSize: 0\n", "t.yaml:3:24: ",
+                      "maxHttpBufferSize: 0 is out of range");
+}
+
+Test(config, rejects_an_unknown_transport)
+{
+    expect_only_error("socket:\n  serverOptions:\n    transports: [polling, webtransport]\n",
+                      "t.yaml:3:27: ", "unknown transport 'webtransport'");
+}
+
+Test(config, rejects_empty_transports)
+{
+    expect_only_error("socket:\n  serverOptions:\n    transports: []\n", "t.yaml:3:17: ",
+                      "transports: the list is empty");
+}
+
+Test(config, rejects_a_negative_cors_max_age)
+{
+    expect_only_error("socket: {serverOptions: {cors: {maxAge: -1}}}\n", "t.yaml:1:41: ",
+                      "maxAge: -1 is out of range");
+}
+
+/* ---- handler references ------------------------------------------------ */
+
+Test(config, rejects_unknown_plugin)
+{
+    expect_only_error(PLUGINS "events:\n  - name: message\n    handler: nosuch:fn\n",
+                      "t.yaml:5:14: ", "unknown plugin 'nosuch' in handler 'nosuch:fn'");
+}
+
+Test(config, rejects_unknown_plugin_in_init_hook)
+{
+    expect_only_error(PLUGINS "hooks:\n  init: logger:init\n", "t.yaml:4:9: ",
+                      "unknown plugin 'logger'");
+}
+
+Test(config, rejects_a_handler_without_a_colon)
+{
+    expect_only_error(PLUGINS "events:\n  - name: message\n    handler: on_message\n",
+                      "t.yaml:5:14: ", "'on_message' is not a reference of the form plugin:symbol");
+}
+
+Test(config, rejects_a_handler_with_an_empty_part)
+{
+    cr_assert_null(load(PLUGINS "events:\n"
+                                "  - {name: a, handler: \":fn\"}\n"
+                                "  - {name: b, handler: \"chat:\"}\n"
+                                "  - {name: c, handler: \"chat:on-c\"}\n"));
+    cr_assert_eq(diags.count, 3, "%s", all_diags());
+    expect_diag("t.yaml:4:24: ", "':fn' has an empty plugin name");
+    expect_diag("t.yaml:5:24: ", "'chat:' has an empty symbol name");
+    expect_diag("t.yaml:6:24: ", "'on-c' is not a C identifier");
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+Test(config, rejects_a_duplicate_event_in_a_namespace)
+{
+    expect_only_error(PLUGINS "events:\n"
+                              "  - name: message\n"
+                              "    handler: chat:a\n"
+                              "  - name: message\n"
+                              "    namespace: /\n"
+                              "    handler: chat:b\n",
+                      "t.yaml:6:5: ",
+                      "duplicate event 'message' in namespace '/' (first at line 4)");
+}
+
+Test(config, rejects_an_event_without_name_or_handler)
+{
+    cr_assert_null(load(PLUGINS "events:\n"
+                                "  - handler: chat:a\n"
+                                "  - name: b\n"));
+    cr_assert_eq(diags.count, 2, "%s", all_diags());
+    expect_diag("t.yaml:4:5: ", "event has no name");
+    expect_diag("t.yaml:5:5: ", "event has no handler");
+}
+
+Test(config, rejects_a_namespace_without_a_leading_slash)
+{
+    expect_only_error(PLUGINS "events:\n  - {name: a, handler: chat:a, namespace: admin}\n",
+                      "t.yaml:4:43: ", "namespace: 'admin' must start with '/'");
+}
+
+Test(config, rejects_an_empty_event_name)
+{
+    expect_only_error(PLUGINS "events:\n  - {name: \"\", handler: chat:a}\n", "t.yaml:4:12: ",
+                      "an event name must not be empty");
+}
+
+Test(config, rejects_reserved_event_names_saying_why)
+{
+    cr_assert_null(load(PLUGINS "events:\n"
+                                "  - {name: connect, handler: chat:a}\n"
+                                "  - {name: connect_error, handler: chat:a}\n"
+                                "  - {name: disconnecting, handler: chat:a}\n"
+                                "  - {name: newListener, handler: chat:a}\n"
+                                "  - {name: removeListener, handler: chat:a}\n"));
+    cr_assert_eq(diags.count, 5, "%s", all_diags());
+    expect_diag("t.yaml:4:12: ", "event name 'connect' is reserved: socket.io uses it for the "
+                                 "namespace handshake; use 'connection'");
+    expect_diag("t.yaml:5:12: ", "event name 'connect_error' is reserved");
+    expect_diag("t.yaml:6:12: ", "event name 'disconnecting' is reserved");
+    expect_diag("t.yaml:7:12: ", "event name 'newListener' is reserved");
+    expect_diag("t.yaml:8:12: ", "event name 'removeListener' is reserved");
+}
+
+/* ---- plugins ----------------------------------------------------------- */
+
+Test(config, rejects_a_plugin_without_a_path)
+{
+    expect_only_error("plugins:\n  chat:\n    config: {a: 1}\n", "t.yaml:2:3: ",
+                      "plugin 'chat' has no path");
+}
+
+Test(config, rejects_a_bad_plugin_name)
+{
+    expect_only_error("plugins:\n  \"my plugin\": x.so\n", "t.yaml:2:3: ",
+                      "plugin name 'my plugin' may only contain letters, digits, '_' and '-'");
+}
+
+Test(config, rejects_an_empty_plugin_path)
+{
+    expect_only_error("plugins:\n  chat: \"\"\n", "t.yaml:2:9: ",
+                      "plugin 'chat': the path is empty");
+}
+
+/* ---- server options ---------------------------------------------------- */
+
+Test(config, rejects_a_path_without_a_leading_slash)
+{
+    expect_only_error("socket:\n  serverOptions:\n    path: socket.io\n", "t.yaml:3:11: ",
+                      "path: 'socket.io' must start with '/'");
+}
+
+Test(config, rejects_unsupported_values_of_socketio_options)
+{
+    cr_assert_null(load("socket:\n"
+                        "  serverOptions:\n"
+                        "    serveClient: true\n"
+                        "    allowEIO3: true\n"
+                        "    perMessageDeflate: {threshold: 1024}\n"
+                        "    cookie: io\n"
+                        "    httpCompression: 1\n"));
+    cr_assert_eq(diags.count, 5, "%s", all_diags());
+    expect_diag("t.yaml:3:18: ",
+                "serveClient: plugio does not serve the client script; only false");
+    expect_diag("t.yaml:4:16: ", "allowEIO3: plugio speaks Engine.IO v4 only; only false");
+    expect_diag("t.yaml:5:24: ", "perMessageDeflate: plugio does not compress");
+    expect_diag("t.yaml:6:13: ", "cookie: plugio does not set the io cookie; only false");
+    expect_diag("t.yaml:7:22: ", "httpCompression: expected true or false");
+}
+
+/* ---- duplicate keys ---------------------------------------------------- */
+
+Test(config, rejects_duplicate_keys_at_any_level)
+{
+    cr_assert_null(load("server:\n"
+                        "  port: 1\n"
+                        "  port: 2\n"
+                        "plugins:\n"
+                        "  chat: a.so\n"
+                        "  chat: b.so\n"
+                        "  p:\n"
+                        "    path: p.so\n"
+                        "    config: {a: 1, a: 2}\n"
+                        "server: {}\n"));
+    cr_assert_eq(diags.count, 4, "%s", all_diags());
+    expect_diag("t.yaml:3:3: ", "duplicate key 'port' (first at line 2)");
+    expect_diag("t.yaml:6:3: ", "duplicate key 'chat' (first at line 5)");
+    expect_diag("t.yaml:9:20: ", "duplicate key 'a' (first at line 9)");
+    expect_diag("t.yaml:10:1: ", "duplicate key 'server' (first at line 1)");
+}
+
+/* ---- every error at once ------------------------------------------------ */
+
+Test(config, reports_every_mistake_in_file_order)
+{
+    cr_assert_null(config_load(TEST_DATA_DIR "/several_mistakes.yaml", &diags));
+    const char *f = TEST_DATA_DIR "/several_mistakes.yaml";
+    const char *want[][2] = {
+        {":2:9: ", "port: expected an integer, got a string ('abc')"},
+        {":3:3: ", "unknown server key 'colour'"},
+        {":8:14: ", "unknown plugin 'nosuch' in handler 'nosuch:on_message'"},
+        {":9:5: ", "duplicate event 'message' in namespace '/' (first at line 7)"},
+        {":11:5: ", "event has no name"},
+        {":14:19: ", "pingInterval: 0 is out of range"},
+    };
+    size_t n = sizeof want / sizeof *want;
+    cr_assert_eq(diags.count, n, "%s", all_diags());
+    for (size_t i = 0; i < n; i++) {
+        char prefix[PATH_MAX + 32];
+        snprintf(prefix, sizeof prefix, "%s%s", f, want[i][0]);
+        cr_assert(strncmp(diags.items[i], prefix, strlen(prefix)) == 0,
+                  "diagnostic %zu: want %s, got:%s", i, prefix, all_diags());
+        cr_assert(strstr(diags.items[i], want[i][1]), "diagnostic %zu: want %s, got:%s", i,
+                  want[i][1], all_diags());
+    }
+}
+
+/* ---- robustness -------------------------------------------------------- */
+
+Test(config, survives_a_recursive_alias_in_a_plugin_config)
+{
+    cr_assert_null(load("plugins:\n  p:\n    path: p.so\n    config: &a {self: *a}\n"));
+    cr_assert_geq(diags.count, 1);
+    cr_assert(strstr(all_diags(), "t.yaml:") != NULL);
+}
+
+Test(config, rejects_infinity_in_a_plugin_config)
+{
+    expect_only_error("plugins:\n  p: {path: p.so, config: {x: .inf}}\n", "t.yaml:2:31: ",
+                      "'.inf' cannot be represented in JSON");
+}
