@@ -34,7 +34,8 @@ enum {
 };
 
 /* Parse one text packet. On success returns 0 with *type set and
- * data/len pointing into s (after the type digit). */
+ * data/len pointing into s (after the type digit).  A "b" record is not a
+ * text packet here (EIO_BADTYPE): only a polling payload carries one. */
 int eio_packet_parse(const char *s, size_t len, eio_type *type, const char **data, size_t *dlen);
 
 /* Called for each packet of a payload. For binary messages type is
@@ -52,7 +53,9 @@ int eio_payload_decode(const char *body, size_t len, eio_payload_fn fn, void *ud
 void eio_payload_add_text(buf *payload, eio_type type, const char *data, size_t len);
 void eio_payload_add_binary(buf *payload, const void *data, size_t len);
 
-/* Encoded length of a packet in a payload, to respect a size budget. */
+/* Encoded length of a packet in a payload, to respect a size budget.
+ * Counted as appended to a non-empty payload, separator included: the sum
+ * over a payload's packets is exact or one byte over, never under. */
 size_t eio_payload_text_size(size_t data_len);
 size_t eio_payload_binary_size(size_t data_len);
 

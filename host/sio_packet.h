@@ -51,6 +51,10 @@ enum {
     SIO_ENOMEM = -8,
 };
 
+/* The most attachments a binary packet may announce: socket.io-parser's
+ * default maxAttachments.  More is refused (SIO_EBADATTACH). */
+#define SIO_MAX_ATTACHMENTS 10
+
 /* The state of one connection's decoder. Zero-initialise it. */
 typedef struct sio_decoder {
     sio_packet partial;   /* a binary packet awaiting its attachments */
@@ -60,10 +64,17 @@ typedef struct sio_decoder {
 } sio_decoder;
 
 /* Feed one text message. Returns SIO_DONE (out filled), SIO_NEED_BINARY
- * (a binary packet's header; feed its frames next), or an error. */
+ * (a binary packet's header; feed its frames next), or an error.
+ * In every case but SIO_DONE *out is left empty (id -1, nothing owned).
+ * A binary packet keeps its type (SIO_BINARY_EVENT/ACK) once complete;
+ * one announcing 0 attachments is complete at once.  Placeholders are
+ * checked against the count here, before any frame is awaited.  After an
+ * error the connection is to be closed; sio_decoder_reset frees what the
+ * decoder still holds. */
 int sio_decoder_text(sio_decoder *d, const char *s, size_t len, sio_packet *out);
-/* Feed one binary frame. Returns SIO_DONE with the completed packet,
- * SIO_NEED_BINARY while more are due, or an error. */
+/* Feed one binary frame (copied; data is only read during the call).
+ * Returns SIO_DONE with the completed packet, SIO_NEED_BINARY while more
+ * are due, or an error; *out as for sio_decoder_text. */
 int sio_decoder_binary(sio_decoder *d, const void *data, size_t len, sio_packet *out);
 /* Drop any partial packet. The decoder can be reused afterwards. */
 void sio_decoder_reset(sio_decoder *d);
@@ -72,7 +83,9 @@ void sio_packet_free(sio_packet *p);
 
 /* Append a packet's header: type, "<n>-" when attachments > 0 (the type
  * must then be a binary one), "<nsp>," unless nsp is "/", and the id when
- * id >= 0. The caller appends the JSON payload, if any, right after. */
+ * id >= 0. The caller appends the JSON payload, if any, right after.
+ * (A binary type always gets its "<n>-", even "0-", as socket.io-parser
+ * writes and expects; a NULL nsp means "/".) */
 void sio_encode_header(buf *out, sio_type type, const char *nsp, int64_t id, size_t attachments);
 
 const char *sio_strerror(int code);
