@@ -323,9 +323,16 @@ extern PIO_HIDDEN const pio_api *pio__api;
         .api = &pio__api,                                                     \
         __VA_ARGS__}
 
-/* Mark a function the configuration names, so the host can find it. */
-#define PIO_HANDLER(fn) PIO_EXPORT int fn(pio_ctx *ctx, pio_socket *socket, pio_args *args)
-#define PIO_INIT(fn) PIO_EXPORT const char *fn(pio_ctx *ctx)
+/* Define a function the configuration names, exported so the host can
+ * find it (declared first, so -Wmissing-prototypes stays quiet):
+ *     PIO_HANDLER(on_message) { ... ctx, socket, args ... }
+ *     PIO_INIT(init) { ... ctx ... return NULL; } */
+#define PIO_HANDLER(fn)                                                       \
+    PIO_EXPORT int fn(pio_ctx *ctx, pio_socket *socket, pio_args *args);      \
+    PIO_EXPORT int fn(pio_ctx *ctx, pio_socket *socket, pio_args *args)
+#define PIO_INIT(fn)                                                          \
+    PIO_EXPORT const char *fn(pio_ctx *ctx);                                  \
+    PIO_EXPORT const char *fn(pio_ctx *ctx)
 
 #define pio_strerror(...) (pio__api->strerror(__VA_ARGS__))
 #define pio_log(...) (pio__api->log(__VA_ARGS__))

@@ -1,0 +1,133 @@
+/*
+ * api.c - the host's function table (the SDK's pio_api), and the small
+ * entries that need no module of their own: errors, logging, the plugin
+ * context and event arguments.
+ *
+ * The table is append-only (see plugio.h): new entries go at the end of
+ * the struct and of this initializer, with a new ABI minor.
+ */
+#include "args.h"
+#include "binding.h"
+#include "log.h"
+#include "out.h"
+#include "sio_socket.h"
+
+static const char *api_strerror(int code)
+{
+    switch (code) {
+    case PIO_OK: return "success";
+    case PIO_EINVAL: return "invalid argument";
+    case PIO_ETYPE: return "value has another type";
+    case PIO_ERANGE: return "value out of range";
+    case PIO_ENOMEM: return "out of memory";
+    case PIO_ESTATE: return "not allowed in this state";
+    case PIO_ECLOSED: return "socket disconnected";
+    case PIO_ETIMEDOUT: return "timed out";
+    case PIO_ENOSPACE: return "buffer too small";
+    default: return "unknown error";
+    }
+}
+
+static void api_logv(pio_ctx *ctx, pio_log_level level, const char *fmt, va_list ap)
+{
+    if (level < PIO_LOG_DEBUG || level > PIO_LOG_ERROR)
+        level = PIO_LOG_ERROR;
+    log_msgv(level, ctx ? ctx->name : "plugin", fmt, ap);
+}
+
+static void api_log(pio_ctx *ctx, pio_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    api_logv(ctx, level, fmt, ap);
+    va_end(ap);
+}
+
+static int api_log_enabled(pio_ctx *ctx, pio_log_level level)
+{
+    (void)ctx;
+    return log_enabled(level);
+}
+
+static const char *api_ctx_name(pio_ctx *ctx) { return ctx->name; }
+
+static const pio_value *api_ctx_config(pio_ctx *ctx) { return value_wrap(ctx->config); }
+
+size_t args_count(const pio_args *a)
+{
+    if (!a || !a->list)
+        return 0;
+    size_t n = json_object_array_length(a->list);
+    return n > a->first ? n - a->first : 0;
+}
+
+const pio_value *args_at(const pio_args *a, size_t i)
+{
+    if (i >= args_count(a))
+        return NULL;
+    return value_wrap(json_object_array_get_idx(a->list, a->first + i));
+}
+
+int args_wants_ack(const pio_args *a) { return a && a->wants_ack; }
+
+int args_ack(pio_args *a, pio_out *out)
+{
+    if (!a || !a->wants_ack || !a->send_ack) {
+        out_free(out);
+        return PIO_ESTATE;
+    }
+    a->wants_ack = false;
+    return a->send_ack(a, out);
+}
+
+const pio_api host_api = {
+    .size = sizeof(pio_api),
+    .abi_major = PIO_ABI_MAJOR,
+    .abi_minor = PIO_ABI_MINOR,
+    .strerror = api_strerror,
+    .log = api_log,
+    .logv = api_logv,
+    .log_enabled = api_log_enabled,
+    .ctx_name = api_ctx_name,
+    .ctx_config = api_ctx_config,
+    .value_type = value_type,
+    .value_bool = value_bool,
+    .value_double = value_double,
+    .value_int64 = value_int64,
+    .value_string = value_string,
+    .value_binary = value_binary,
+    .value_count = value_count,
+    .value_index = value_index,
+    .value_member = value_member,
+    .value_next = value_next,
+    .value_json = value_json,
+    .args_count = args_count,
+    .args_at = args_at,
+    .args_wants_ack = args_wants_ack,
+    .ack = args_ack,
+    .out_new = out_new,
+    .out_free = out_free,
+    .out_null = out_null,
+    .out_bool = out_bool,
+    .out_double = out_double,
+    .out_int64 = out_int64,
+    .out_string = out_string,
+    .out_binary = out_binary,
+    .out_json = out_json,
+    .out_value = out_value,
+    .out_key = out_key,
+    .out_array_begin = out_array_begin,
+    .out_array_end = out_array_end,
+    .out_object_begin = out_object_begin,
+    .out_object_end = out_object_end,
+    .socket_id = sio_socket_id,
+    .socket_namespace = sio_socket_namespace,
+    .socket_auth = sio_socket_auth,
+    .socket_query = sio_socket_query,
+    .socket_header = sio_socket_header,
+    .socket_address = sio_socket_address,
+    .socket_transport = sio_socket_transport,
+    .emit = sio_socket_emit,
+    .emit_with_ack = sio_socket_emit_with_ack,
+    .socket_disconnect = sio_socket_disconnect,
+};

@@ -1,0 +1,70 @@
+/*
+ * binding.h - a configuration made live: every plugin loaded (one image
+ * each), every handler reference resolved to a function, the namespaces
+ * that exist.  Building one is all-or-nothing: any missing file, bad
+ * plugin or missing symbol is reported at its place in the YAML and
+ * nothing stays loaded.  The server dispatches through the current
+ * binding; a reload builds a new one and swaps it in.
+ */
+#ifndef PIO_BINDING_H
+#define PIO_BINDING_H
+
+#include "config.h"
+#include "plugin.h"
+
+/* The context of one plugin version (the SDK's pio_ctx).  Reference
+ * counted: the binding holds one reference, and so does every
+ * registration a plugin makes (a pending ack callback), so the version's
+ * code stays mapped while anything can still call it. */
+struct pio_ctx {
+    unsigned refs;
+    char *name;             /* owned; the plugin's name in the config */
+    json_object *config;    /* a reference to the plugin's config block */
+    plugin_image *image;    /* a reference */
+    void *host;             /* the server, once it exists (opaque here) */
+};
+
+pio_ctx *ctx_ref(pio_ctx *ctx);
+void ctx_unref(pio_ctx *ctx);
+
+/* Every call into plugin code is bracketed by ctx_enter/ctx_leave, so a
+ * host service knows which plugin version called it (to tie what it
+ * registers to that version).  Calls nest: a handler that disconnects a
+ * socket runs the disconnect handler inside its own call. */
+pio_ctx *ctx_enter(pio_ctx *ctx);   /* returns the previous one */
+void ctx_leave(pio_ctx *previous);
+pio_ctx *ctx_running(void);         /* NULL when no plugin code runs */
+
+typedef struct bound_plugin {
+    const config_plugin *cfg;   /* borrowed from binding.cfg */
+    pio_ctx *ctx;               /* one reference */
+} bound_plugin;
+
+typedef struct bound_event {
+    const config_event *cfg;    /* borrowed from binding.cfg */
+    pio_handler_fn fn;
+    pio_ctx *ctx;               /* borrowed from its bound_plugin */
+} bound_event;
+
+typedef struct binding {
+    config *cfg;                /* owned */
+    bound_plugin *plugins;
+    size_t n_plugins;
+    bound_event *events;
+    size_t n_events;
+    pio_init_fn init;           /* hooks.init, or NULL */
+    pio_ctx *init_ctx;
+    const char **namespaces;    /* "/" and every namespace an event names; borrowed strings */
+    size_t n_namespaces;
+} binding;
+
+/* Load every plugin and resolve every reference of cfg (taken over, freed
+ * on failure too). Returns NULL after adding each problem to diags. */
+binding *binding_create(config *cfg, diag_list *diags);
+void binding_destroy(binding *b);
+
+/* The handler for (namespace, event), or NULL. */
+const bound_event *binding_find(const binding *b, const char *nsp, const char *event);
+bool binding_has_namespace(const binding *b, const char *nsp);
+
+#endif

@@ -1,0 +1,474 @@
+/*
+ * eio_session.c - Engine.IO sessions (see eio_session.h).
+ *
+ * Sessions live in a slot table.  A sid is 16 random url-safe characters
+ * followed by 4 that encode the slot, so looking one up is an index and a
+ * compare, with no hash table; the random part makes sids unguessable.
+ *
+ * Heartbeat as Engine.IO v4 specifies: the server pings every
+ * pingInterval and closes the session when no pong arrives within
+ * pingTimeout.  Upgrade: a WebSocket carrying the sid probes ("2probe" ->
+ * "3probe"), the held poll is released with a noop, the client sends "5",
+ * and the WebSocket becomes the transport; until then output keeps going
+ * over polling.
+ */
+#include "eio_session.h"
+
+#include "config.h"
+#include "log.h"
+#include "sio_client.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static eio_session **slots;
+static unsigned n_slots, n_open;
+static unsigned *free_slots, n_free;
+
+/* ---- messages ---------------------------------------------------------- */
+
+eio_msg *eio_msg_new(bool binary, size_t len)
+{
+    eio_msg *m = malloc(sizeof *m + LWS_PRE + len + 1);
+    if (!m)
+        return NULL;
+    m->refs = 1;
+    m->binary = binary;
+    m->len = len;
+    m->data = (unsigned char *)(m + 1) + LWS_PRE;
+    m->data[len] = '\0';
+    return m;
+}
+
+eio_msg *eio_msg_text(eio_type type, const char *data, size_t len)
+{
+    eio_msg *m = eio_msg_new(false, len + 1);
+    if (!m)
+        return NULL;
+    m->data[0] = (unsigned char)('0' + type);
+    if (len)
+        memcpy(m->data + 1, data, len);
+    return m;
+}
+
+void eio_msg_unref(eio_msg *m)
+{
+    if (m && --m->refs == 0)
+        free(m);
+}
+
+/* ---- the slot table ---------------------------------------------------- */
+
+static bool claim_slot(eio_session *s)
+{
+    if (n_free) {
+        s->slot = free_slots[--n_free];
+    } else {
+        if (n_slots >= (1u << 24))
+            return false;
+        if ((n_slots & (n_slots - 1)) == 0) { /* grow at powers of two */
+            unsigned cap = n_slots ? n_slots * 2 : 64;
+            eio_session **ns = realloc(slots, cap * sizeof *ns);
+            if (!ns)
+                return false;
+            slots = ns;
+            unsigned *nf = realloc(free_slots, cap * sizeof *nf);
+            if (!nf)
+                return false;
+            free_slots = nf;
+        }
+        s->slot = n_slots++;
+    }
+    slots[s->slot] = s;
+    n_open++;
+    return true;
+}
+
+static void release_slot(eio_session *s)
+{
+    slots[s->slot] = NULL;
+    free_slots[n_free++] = s->slot;
+    n_open--;
+}
+
+static void make_sid(eio_session *s)
+{
+    unsigned char rnd[16];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        /* getrandom on Linux >= 3.17 does not fail for 16 bytes once the
+         * pool is initialised; keep sids unique all the same. */
+        for (size_t i = 0; i < sizeof rnd; i++)
+            rnd[i] = (unsigned char)rand();
+    }
+    for (int i = 0; i < 16; i++)
+        s->sid[i] = b64url[rnd[i] & 63];
+    for (int i = 0; i < 4; i++)
+        s->sid[16 + i] = b64url[(s->slot >> (6 * i)) & 63];
+    s->sid[EIO_SID_LEN] = '\0';
+}
+
+eio_session *eio_session_find(const char *sid, size_t len)
+{
+    if (len != EIO_SID_LEN)
+        return NULL;
+    unsigned slot = 0;
+    for (int i = 0; i < 4; i++) {
+        const char *p = memchr(b64url, sid[16 + i], 64);
+        if (!p || !sid[16 + i])
+            return NULL;
+        slot |= (unsigned)(p - b64url) << (6 * i);
+    }
+    if (slot >= n_slots || !slots[slot] || memcmp(slots[slot]->sid, sid, EIO_SID_LEN) != 0)
+        return NULL;
+    return slots[slot];
+}
+
+void eio_sessions_each(eio_session_fn fn, void *ud)
+{
+    for (unsigned i = 0; i < n_slots; i++)
+        if (slots[i])
+            fn(slots[i], ud);
+}
+
+size_t eio_sessions_count(void) { return n_open; }
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static void ping_due(timer *t);
+
+static void queue_push(eio_session *s, eio_msg *m)
+{
+    if (s->q_len == s->q_cap) {
+        size_t cap = s->q_cap ? s->q_cap * 2 : 8;
+        eio_msg **q = malloc(cap * sizeof *q);
+        if (!q) {
+            eio_msg_unref(m);
+            eio_session_close(s, "transport error");
+            return;
+        }
+        for (size_t i = 0; i < s->q_len; i++)
+            q[i] = s->queue[(s->q_head + i) % s->q_cap];
+        free(s->queue);
+        s->queue = q;
+        s->q_head = 0;
+        s->q_cap = cap;
+    }
+    s->queue[(s->q_head + s->q_len++) % s->q_cap] = m;
+}
+
+static eio_msg *queue_pop(eio_session *s)
+{
+    if (!s->q_len)
+        return NULL;
+    eio_msg *m = s->queue[s->q_head];
+    s->q_head = (s->q_head + 1) % s->q_cap;
+    s->q_len--;
+    return m;
+}
+
+static void queue_open_packet(eio_session *s)
+{
+    const config_server_options *o = s->opts;
+    bool upgrades = s->transport == EIO_POLLING && o->allow_upgrades &&
+                    (o->transports & CONFIG_TRANSPORT_WEBSOCKET);
+    buf b = BUF_INIT;
+    buf_printf(&b,
+               "{\"sid\":\"%s\",\"upgrades\":[%s],\"pingInterval\":%u,\"pingTimeout\":%u,"
+               "\"maxPayload\":%llu}",
+               s->sid, upgrades ? "\"websocket\"" : "", o->ping_interval, o->ping_timeout,
+               (unsigned long long)o->max_http_buffer_size);
+    eio_msg *m = b.failed ? NULL : eio_msg_text(EIO_OPEN, b.data, b.len);
+    buf_free(&b);
+    if (m)
+        queue_push(s, m);
+}
+
+eio_session *eio_session_create(const config_server_options *opts, eio_transport t,
+                                json_object *query, json_object *headers, const char *address)
+{
+    eio_session *s = calloc(1, sizeof *s);
+    if (!s || !claim_slot(s)) {
+        free(s);
+        json_object_put(query);
+        json_object_put(headers);
+        return NULL;
+    }
+    s->refs = 1; /* the table's */
+    s->opts = opts;
+    s->transport = t;
+    s->query = query;
+    s->headers = headers;
+    snprintf(s->address, sizeof s->address, "%s", address ? address : "");
+    make_sid(s);
+    queue_open_packet(s);
+    s->client = sio_client_create(s);
+    if (!s->client || s->closed) {
+        eio_session_close(s, "transport error");
+        return NULL;
+    }
+    timer_start(&s->ping_timer, opts->ping_interval, ping_due);
+    return s;
+}
+
+void eio_session_ref(eio_session *s) { s->refs++; }
+
+void eio_session_unref(eio_session *s)
+{
+    if (!s || --s->refs > 0)
+        return;
+    eio_msg *m;
+    while ((m = queue_pop(s)))
+        eio_msg_unref(m);
+    free(s->queue);
+    sio_client_free(s->client);
+    json_object_put(s->query);
+    json_object_put(s->headers);
+    free(s);
+}
+
+static void wake(struct lws *wsi)
+{
+    if (wsi)
+        lws_callback_on_writable(wsi);
+}
+
+/* A held poll is flow-controlled (so lws does not spin on a peer that
+ * left); it must be released before it can be written. */
+static void wake_poll(eio_session *s)
+{
+    if (!s->poll_get)
+        return;
+    lws_rx_flow_control(s->poll_get, 1);
+    lws_callback_on_writable(s->poll_get);
+}
+
+static void flush(eio_session *s)
+{
+    if (s->transport == EIO_WEBSOCKET)
+        wake(s->ws);
+    else
+        wake_poll(s);
+}
+
+void eio_session_close(eio_session *s, const char *reason)
+{
+    if (s->closed)
+        return;
+    s->closed = true;
+    release_slot(s);
+    timer_stop(&s->ping_timer);
+    timer_stop(&s->pong_timer);
+    timer_stop(&s->upgrade_timer);
+    if (s->client)
+        sio_client_closed(s->client, reason);
+    /* Transports: a held poll is answered with a close packet, WebSockets
+     * are closed; each drops its reference when lws reports it gone. */
+    eio_msg *m;
+    while ((m = queue_pop(s)))
+        eio_msg_unref(m);
+    wake_poll(s);
+    if (s->ws) {
+        lws_close_reason(s->ws, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+        lws_set_timeout(s->ws, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    if (s->probe)
+        lws_set_timeout(s->probe, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    if (s->poll_post)
+        lws_set_timeout(s->poll_post, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    eio_session_unref(s); /* the table's reference */
+}
+
+/* ---- heartbeat ---------------------------------------------------------- */
+
+static void pong_overdue(timer *t)
+{
+    eio_session *s = (eio_session *)((char *)t - offsetof(eio_session, pong_timer));
+    eio_session_close(s, "ping timeout");
+}
+
+static void ping_due(timer *t)
+{
+    eio_session *s = (eio_session *)((char *)t - offsetof(eio_session, ping_timer));
+    eio_session_send(s, EIO_PING, NULL, 0);
+    timer_start(&s->pong_timer, s->opts->ping_timeout, pong_overdue);
+}
+
+static void upgrade_overdue(timer *t)
+{
+    eio_session *s = (eio_session *)((char *)t - offsetof(eio_session, upgrade_timer));
+    if (s->probe) {
+        lws_set_timeout(s->probe, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        s->probe = NULL;
+    }
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+void eio_session_send_msg(eio_session *s, eio_msg *m)
+{
+    if (s->closed)
+        return;
+    m->refs++;
+    queue_push(s, m);
+    flush(s);
+}
+
+void eio_session_send(eio_session *s, eio_type type, const char *data, size_t len)
+{
+    if (s->closed)
+        return;
+    eio_msg *m = eio_msg_text(type, data, len);
+    if (!m) {
+        eio_session_close(s, "transport error");
+        return;
+    }
+    queue_push(s, m);
+    flush(s);
+}
+
+bool eio_session_idle(const eio_session *s) { return s->q_len == 0; }
+
+void eio_session_drain_payload(eio_session *s, buf *payload, bool noop_if_empty)
+{
+    if (s->closed) {
+        eio_payload_add_text(payload, EIO_CLOSE, NULL, 0);
+        return;
+    }
+    eio_msg *m;
+    while ((m = queue_pop(s))) {
+        if (m->binary)
+            eio_payload_add_binary(payload, m->data, m->len);
+        else
+            eio_payload_add_text(payload, (eio_type)(m->data[0] - '0'), (const char *)m->data + 1,
+                                 m->len - 1);
+        eio_msg_unref(m);
+    }
+    if (!payload->len && noop_if_empty)
+        eio_payload_add_text(payload, EIO_NOOP, NULL, 0);
+}
+
+eio_msg *eio_session_next_frame(eio_session *s) { return queue_pop(s); }
+
+/* ---- input ------------------------------------------------------------- */
+
+static void heard_pong(eio_session *s)
+{
+    timer_stop(&s->pong_timer);
+    timer_start(&s->ping_timer, s->opts->ping_interval, ping_due);
+}
+
+static void finish_upgrade(eio_session *s)
+{
+    timer_stop(&s->upgrade_timer);
+    s->ws = s->probe;
+    s->probe = NULL;
+    s->transport = EIO_WEBSOCKET;
+    /* The client has paused polling; a GET still held gets a noop. */
+    wake_poll(s);
+    flush(s);
+}
+
+bool eio_session_receive_text(eio_session *s, struct lws *from, const char *data, size_t len)
+{
+    eio_type type;
+    const char *body;
+    size_t blen;
+    if (s->closed)
+        return false;
+    if (eio_packet_parse(data, len, &type, &body, &blen) != 0) {
+        eio_session_close(s, "parse error");
+        return false;
+    }
+    return eio_session_receive_packet(s, from, type, body, blen);
+}
+
+/* On a probing WebSocket only "2probe" and then "5" are legal. */
+static bool receive_on_probe(eio_session *s, eio_type type, const char *body, size_t blen)
+{
+    if (type == EIO_PING && blen == 5 && memcmp(body, "probe", 5) == 0) {
+        s->probe_reply = true;
+        lws_callback_on_writable(s->probe);
+        wake_poll(s); /* release the held GET so the client can pause */
+        return true;
+    }
+    if (type == EIO_UPGRADE && blen == 0) {
+        s->probe_reply = false;
+        finish_upgrade(s);
+        return true;
+    }
+    eio_session_close(s, "parse error");
+    return false;
+}
+
+bool eio_session_receive_packet(eio_session *s, struct lws *from, eio_type type, const char *body,
+                                size_t blen)
+{
+    if (s->closed)
+        return false;
+    if (from && from == s->probe)
+        return receive_on_probe(s, type, body, blen);
+    switch (type) {
+    case EIO_PONG:
+        heard_pong(s);
+        return true;
+    case EIO_MESSAGE:
+        return sio_client_receive(s->client, body, blen, false) && !s->closed;
+    case EIO_CLOSE:
+        eio_session_close(s, "transport close");
+        return false;
+    case EIO_NOOP:
+        return true;
+    default: /* open, ping (v3 clients), upgrade outside a probe */
+        eio_session_close(s, "parse error");
+        return false;
+    }
+}
+
+bool eio_session_receive_binary(eio_session *s, struct lws *from, const void *data, size_t len)
+{
+    if (s->closed)
+        return false;
+    if (from && from == s->probe) {
+        eio_session_close(s, "parse error");
+        return false;
+    }
+    return sio_client_receive(s->client, data, len, true) && !s->closed;
+}
+
+bool eio_session_probe_begin(eio_session *s, struct lws *ws)
+{
+    if (s->closed || s->transport != EIO_POLLING || s->probe || !s->opts->allow_upgrades ||
+        !(s->opts->transports & CONFIG_TRANSPORT_WEBSOCKET))
+        return false;
+    s->probe = ws;
+    s->probe_reply = false;
+    timer_start(&s->upgrade_timer, s->opts->upgrade_timeout, upgrade_overdue);
+    return true;
+}
+
+void eio_session_transport_gone(eio_session *s, struct lws *wsi)
+{
+    if (wsi == s->probe) {
+        s->probe = NULL;
+        timer_stop(&s->upgrade_timer);
+        return;
+    }
+    if (wsi == s->ws) {
+        s->ws = NULL;
+        eio_session_close(s, "transport close");
+        return;
+    }
+    if (wsi == s->poll_get) {
+        /* The client left while its poll was held. */
+        s->poll_get = NULL;
+        eio_session_close(s, "transport error");
+        return;
+    }
+    if (wsi == s->poll_post) {
+        s->poll_post = NULL;
+        eio_session_close(s, "transport error");
+    }
+}

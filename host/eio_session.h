@@ -1,0 +1,120 @@
+/*
+ * eio_session.h - Engine.IO sessions: one client connection, whatever the
+ * transport.  A session owns its outgoing queue, its heartbeat and the
+ * upgrade from long-polling to WebSocket; the HTTP/WebSocket glue
+ * (http.c) feeds it what clients send and asks it what to write.
+ *
+ * Outgoing packets are eio_msg: wire-ready, reference counted (a
+ * broadcast is encoded once and queued on many sessions), with the
+ * headroom libwebsockets needs in front of a WebSocket frame.
+ */
+#ifndef PIO_EIO_SESSION_H
+#define PIO_EIO_SESSION_H
+
+#include "buf.h"
+#include "eio_packet.h"
+#include "timer.h"
+
+#include <json-c/json.h>
+#include <libwebsockets.h>
+#include <stdbool.h>
+
+#define EIO_SID_LEN 20
+
+typedef struct eio_msg {
+    unsigned refs;
+    bool binary;          /* a binary message; else a text packet */
+    size_t len;
+    unsigned char *data;  /* text: "<type digit><data>"; binary: the bytes.
+                             LWS_PRE writable bytes precede it. */
+} eio_msg;
+
+eio_msg *eio_msg_new(bool binary, size_t len);   /* data left to fill */
+eio_msg *eio_msg_text(eio_type type, const char *data, size_t len);
+void eio_msg_unref(eio_msg *m);
+
+typedef enum eio_transport { EIO_POLLING = 0, EIO_WEBSOCKET = 1 } eio_transport;
+
+typedef struct eio_session eio_session;
+struct config_server_options;
+
+struct eio_session {
+    char sid[EIO_SID_LEN + 1];
+    unsigned slot;
+    unsigned refs;
+    bool closed;                /* no longer in the table; awaiting last unref */
+    eio_transport transport;
+    const struct config_server_options *opts;
+
+    /* Outgoing packets not yet written: a ring of eio_msg. */
+    eio_msg **queue;
+    size_t q_head, q_len, q_cap;
+
+    /* Long-polling. */
+    struct lws *poll_get;       /* the held GET, if any */
+    struct lws *poll_post;      /* the POST being received, if any */
+
+    /* WebSocket. */
+    struct lws *ws;             /* the WebSocket transport */
+    struct lws *probe;          /* a WebSocket probing for upgrade */
+    bool probe_reply;           /* "3probe" is due on the probe */
+
+    timer ping_timer;           /* the next ping */
+    timer pong_timer;           /* pingTimeout after a ping */
+    timer upgrade_timer;        /* upgradeTimeout after a probe opens */
+
+    /* The handshake, for plugins. */
+    json_object *query;         /* object of strings */
+    json_object *headers;       /* object: lower-case name -> value */
+    char address[64];
+
+    struct sio_client *client;  /* the Socket.IO layer above */
+};
+
+/* Create a session for a handshake (query/headers are taken over).
+ * The session's open packet is queued (or, for polling, returned by the
+ * first flush). NULL on allocation failure. */
+eio_session *eio_session_create(const struct config_server_options *opts, eio_transport t,
+                                json_object *query, json_object *headers, const char *address);
+/* The open session with this sid, or NULL. */
+eio_session *eio_session_find(const char *sid, size_t len);
+void eio_session_ref(eio_session *s);
+void eio_session_unref(eio_session *s);
+
+/* Queue a packet / a shared message for the client. */
+void eio_session_send(eio_session *s, eio_type type, const char *data, size_t len);
+void eio_session_send_msg(eio_session *s, eio_msg *m);
+/* The session's queue is empty. */
+bool eio_session_idle(const eio_session *s);
+
+/* Close the session: the upper layer learns `reason` ("transport close",
+ * "transport error", "ping timeout", "parse error", "forced close",
+ * "server shutting down"); a held poll gets a close packet, WebSockets are
+ * closed. Idempotent. */
+void eio_session_close(eio_session *s, const char *reason);
+
+/* What a transport received: one Engine.IO text packet, or one binary
+ * message. Returns false when the session closed because of it. */
+bool eio_session_receive_text(eio_session *s, struct lws *from, const char *data, size_t len);
+bool eio_session_receive_binary(eio_session *s, struct lws *from, const void *data, size_t len);
+/* The same for a packet already split into type and data. */
+bool eio_session_receive_packet(eio_session *s, struct lws *from, eio_type type, const char *data,
+                                size_t len);
+
+/* Polling: move the queue into a payload (or a noop when empty and
+ * `noop_if_empty`). */
+void eio_session_drain_payload(eio_session *s, buf *payload, bool noop_if_empty);
+/* WebSocket: the next queued message (a reference the caller drops). */
+eio_msg *eio_session_next_frame(eio_session *s);
+
+/* A WebSocket with this sid asks to upgrade. False when not allowed. */
+bool eio_session_probe_begin(eio_session *s, struct lws *ws);
+/* A transport's connection went away. */
+void eio_session_transport_gone(eio_session *s, struct lws *wsi);
+
+/* Every open session, for shutdown and dead-peer checks. */
+typedef void (*eio_session_fn)(eio_session *s, void *ud);
+void eio_sessions_each(eio_session_fn fn, void *ud);
+size_t eio_sessions_count(void);
+
+#endif

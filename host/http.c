@@ -1,0 +1,538 @@
+/*
+ * http.c - the HTTP and WebSocket glue: one libwebsockets protocol that
+ * serves serverOptions.path for both Engine.IO transports.
+ *
+ * Long-polling: a GET is answered at once when the session has output,
+ * else held (no lws timeout, rx flow control off so lws does not spin on
+ * a peer that left) until the session wakes it.  A POST's body is
+ * collected and decoded at completion.  Every response carries an exact
+ * Content-Length, so connections stay alive between requests.
+ *
+ * WebSocket: the upgrade is checked in HTTP_CONFIRM_UPGRADE (a refusal is
+ * a 400 with socket.io's JSON error), the handshake read in ESTABLISHED
+ * (the headers are gone after it), messages reassembled from fragments.
+ *
+ * Request checks and error bodies follow engine.io's server: codes 0-5
+ * with its messages, a second concurrent GET or POST closes the session,
+ * a POST over maxHttpBufferSize gets 413 and closes it.
+ */
+#include "http.h"
+
+#include "config.h"
+#include "cors.h"
+#include "eio_session.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum conn_kind { CONN_NONE, CONN_POLL_GET, CONN_POLL_POST, CONN_WS } conn_kind;
+
+/* Per connection (WebSocket) or per HTTP transaction (polling) state:
+ * lws allocates it zeroed and frees it; what it points to is ours. */
+typedef struct conn {
+    conn_kind kind;
+    eio_session *session;  /* a reference */
+    buf body;              /* POST body, or a WebSocket message in pieces */
+    bool body_binary;
+    char origin[256];
+} conn;
+
+/* engine.io's error codes and messages. */
+enum {
+    ERR_UNKNOWN_TRANSPORT = 0,
+    ERR_UNKNOWN_SID = 1,
+    ERR_BAD_HANDSHAKE_METHOD = 2,
+    ERR_BAD_REQUEST = 3,
+    ERR_FORBIDDEN = 4,
+    ERR_UNSUPPORTED_PROTOCOL_VERSION = 5,
+};
+static const char *const err_messages[] = {
+    "Transport unknown", "Session ID unknown", "Bad handshake method",
+    "Bad request",       "Forbidden",          "Unsupported protocol version",
+};
+
+static const config_server_options *opts;
+
+void http_set_options(const config_server_options *o) { opts = o; }
+
+static void conn_release(conn *c)
+{
+    buf_free(&c->body);
+    if (c->session) {
+        eio_session_unref(c->session);
+        c->session = NULL;
+    }
+    c->kind = CONN_NONE;
+}
+
+/* ---- the request ------------------------------------------------------- */
+
+typedef struct request {
+    char eio[8];
+    char transport[16];
+    char sid[64];
+    bool has_sid;
+    json_object *query;   /* owned until handed to a session */
+} request;
+
+/* Read the query arguments fragment by fragment: lws_get_urlarg_by_name
+ * gives up at the first argument longer than its buffer. */
+static bool read_query(struct lws *wsi, request *r)
+{
+    memset(r, 0, sizeof *r);
+    r->query = json_object_new_object();
+    if (!r->query)
+        return false;
+    char frag[1024];
+    for (int i = 0;; i++) {
+        int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0)
+            break;
+        char *eq = strchr(frag, '=');
+        const char *value = eq ? eq + 1 : "";
+        if (eq)
+            *eq = '\0';
+        if (strcmp(frag, "EIO") == 0)
+            snprintf(r->eio, sizeof r->eio, "%s", value);
+        else if (strcmp(frag, "transport") == 0)
+            snprintf(r->transport, sizeof r->transport, "%s", value);
+        else if (strcmp(frag, "sid") == 0) {
+            snprintf(r->sid, sizeof r->sid, "%s", value);
+            r->has_sid = true;
+        }
+        json_object_object_add(r->query, frag, json_object_new_string(value));
+    }
+    return true;
+}
+
+/* Every header libwebsockets parsed, lower-case names, for plugins. */
+static json_object *read_headers(struct lws *wsi)
+{
+    json_object *h = json_object_new_object();
+    if (!h)
+        return NULL;
+    char value[4096];
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        const char *name = (const char *)lws_token_to_string((enum lws_token_indexes)t);
+        size_t n = name ? strlen(name) : 0;
+        if (n < 2 || name[n - 1] != ':' || name[0] == ':')
+            continue;
+        if (lws_hdr_total_length(wsi, (enum lws_token_indexes)t) <= 0)
+            continue;
+        if (lws_hdr_copy(wsi, value, sizeof value, (enum lws_token_indexes)t) < 0)
+            continue;
+        char key[64];
+        if (n - 1 >= sizeof key)
+            continue;
+        for (size_t i = 0; i < n - 1; i++)
+            key[i] = (char)tolower((unsigned char)name[i]);
+        key[n - 1] = '\0';
+        json_object_object_add(h, key, json_object_new_string(value));
+    }
+    return h;
+}
+
+static void peer_address(struct lws *wsi, char *out, size_t len)
+{
+    out[0] = '\0';
+    lws_get_peer_simple(wsi, out, len);
+    /* IPv4 peers on a dual-stack socket read as ::ffff:a.b.c.d. */
+    if (strncmp(out, "::ffff:", 7) == 0 && strchr(out + 7, '.'))
+        memmove(out, out + 7, strlen(out + 7) + 1);
+}
+
+/* engine.io's verify(): 0 when the request may proceed, else an ERR_*. */
+static int verify(const request *r, bool upgrade, bool is_get, eio_session **session)
+{
+    *session = NULL;
+    bool polling = strcmp(r->transport, "polling") == 0;
+    bool websocket = strcmp(r->transport, "websocket") == 0;
+    if ((!polling && !websocket) ||
+        (polling && !(opts->transports & CONFIG_TRANSPORT_POLLING)) ||
+        (websocket && !(opts->transports & CONFIG_TRANSPORT_WEBSOCKET)))
+        return ERR_UNKNOWN_TRANSPORT;
+    if (strcmp(r->eio, "4") != 0)
+        return ERR_UNSUPPORTED_PROTOCOL_VERSION;
+    if (websocket && !upgrade)
+        return ERR_BAD_REQUEST;
+    if (r->has_sid) {
+        eio_session *s = eio_session_find(r->sid, strlen(r->sid));
+        if (!s)
+            return ERR_UNKNOWN_SID;
+        if (!upgrade && s->transport != EIO_POLLING)
+            return ERR_BAD_REQUEST;
+        *session = s;
+        return -1;
+    }
+    if (!is_get)
+        return ERR_BAD_HANDSHAKE_METHOD;
+    return -1;
+}
+
+/* ---- responses --------------------------------------------------------- */
+
+static int respond(struct lws *wsi, conn *c, unsigned status, const char *type, const void *body,
+                   size_t len, bool preflight)
+{
+    size_t head = 2048;
+    unsigned char *block = malloc(LWS_PRE + head + len);
+    if (!block)
+        return -1;
+    unsigned char *start = block + LWS_PRE, *p = start, *end = start + head;
+    int rc = -1;
+    if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)len, &p, end))
+        goto out;
+    cors_header ch[CORS_MAX_HEADERS];
+    char req_headers[512] = "";
+    if (preflight)
+        lws_hdr_copy(wsi, req_headers, sizeof req_headers, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
+    size_t n = cors_headers(&opts->cors, c->origin[0] ? c->origin : NULL, preflight,
+                            req_headers[0] ? req_headers : NULL, ch);
+    for (size_t i = 0; i < n; i++)
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)ch[i].name,
+                                        (const unsigned char *)ch[i].value,
+                                        (int)strlen(ch[i].value), &p, end))
+            goto out;
+    if (lws_finalize_http_header(wsi, &p, end))
+        goto out;
+    if (len)
+        memcpy(p, body, len);
+    p += len;
+    if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL) < 0)
+        goto out;
+    rc = lws_http_transaction_completed(wsi) ? -1 : 0;
+out:
+    free(block);
+    return rc;
+}
+
+static int respond_error(struct lws *wsi, conn *c, unsigned status, int code)
+{
+    char body[128];
+    int n = snprintf(body, sizeof body, "{\"code\":%d,\"message\":\"%s\"}", code, err_messages[code]);
+    conn_release(c);
+    return respond(wsi, c, status, "application/json", body, (size_t)n, false);
+}
+
+static int respond_payload(struct lws *wsi, conn *c)
+{
+    buf payload = BUF_INIT;
+    eio_session *s = c->session;
+    if (s->poll_get == wsi)
+        s->poll_get = NULL;
+    eio_session_drain_payload(s, &payload, true);
+    conn_release(c);
+    int rc = payload.failed ? -1
+                            : respond(wsi, c, 200, "text/plain; charset=UTF-8", payload.data,
+                                      payload.len, false);
+    buf_free(&payload);
+    return rc;
+}
+
+/* ---- polling ----------------------------------------------------------- */
+
+static int poll_get(struct lws *wsi, conn *c, eio_session *s)
+{
+    if (s->poll_get) {
+        /* engine.io: "overlap from client" */
+        eio_session_close(s, "transport error");
+        return respond_error(wsi, c, 400, ERR_BAD_REQUEST);
+    }
+    c->kind = CONN_POLL_GET;
+    c->session = s;
+    eio_session_ref(s);
+    if (!eio_session_idle(s) || s->closed || s->probe)
+        return respond_payload(wsi, c);
+    s->poll_get = wsi;
+    /* lws would kill a GET that waits past its 5 s content timeout. */
+    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    lws_rx_flow_control(wsi, 0);
+    return 0;
+}
+
+static int poll_handshake(struct lws *wsi, conn *c, request *r)
+{
+    char address[64];
+    peer_address(wsi, address, sizeof address);
+    eio_session *s = eio_session_create(opts, EIO_POLLING, r->query, read_headers(wsi), address);
+    r->query = NULL;
+    if (!s) {
+        lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, NULL);
+        return -1;
+    }
+    c->kind = CONN_POLL_GET;
+    c->session = s;
+    eio_session_ref(s);
+    return respond_payload(wsi, c);
+}
+
+static int poll_post(struct lws *wsi, conn *c, eio_session *s)
+{
+    if (s->poll_post) {
+        /* engine.io: "data request overlap from client" */
+        eio_session_close(s, "transport error");
+        return respond_error(wsi, c, 400, ERR_BAD_REQUEST);
+    }
+    char cl[32] = "";
+    if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+        /* libwebsockets cannot read chunked request bodies. */
+        return respond(wsi, c, 411, "text/plain", NULL, 0, false);
+    }
+    char *endp;
+    unsigned long long length = strtoull(cl, &endp, 10);
+    if (*endp || length > opts->max_http_buffer_size) {
+        eio_session_close(s, "transport error");
+        /* lws discards the body and keeps the connection. */
+        return respond(wsi, c, 413, "text/plain", NULL, 0, false);
+    }
+    c->kind = CONN_POLL_POST;
+    c->session = s;
+    eio_session_ref(s);
+    s->poll_post = wsi;
+    if (length == 0) { /* an empty payload is malformed */
+        eio_session_close(s, "parse error");
+        return respond_error(wsi, c, 400, ERR_BAD_REQUEST);
+    }
+    return 0;
+}
+
+static int deliver_packet(void *ud, eio_type type, const char *data, size_t len, bool binary)
+{
+    conn *c = ud;
+    bool open = binary ? eio_session_receive_binary(c->session, NULL, data, len)
+                       : eio_session_receive_packet(c->session, NULL, type, data, len);
+    return open ? 0 : 1;
+}
+
+static int poll_post_complete(struct lws *wsi, conn *c)
+{
+    eio_session *s = c->session;
+    if (s->poll_post == wsi)
+        s->poll_post = NULL;
+    int rc = s->closed ? 1 : eio_payload_decode(c->body.data, c->body.len, deliver_packet, c);
+    if (rc < 0) {
+        log_debug("session %s: malformed payload: %s", s->sid, eio_strerror(rc));
+        eio_session_close(s, "parse error");
+    }
+    conn_release(c);
+    return respond(wsi, c, 200, "text/html", "ok", 2, false);
+}
+
+static int on_http(struct lws *wsi, conn *c, const char *path)
+{
+    lws_hdr_copy(wsi, c->origin, sizeof c->origin, WSI_TOKEN_ORIGIN);
+    size_t plen = strlen(opts->path);
+    if (strncmp(path, opts->path, plen) != 0 || (path[plen] != '/' && path[plen] != '\0'))
+        return respond(wsi, c, 404, "text/plain", "Not Found", 9, false);
+    char *uri;
+    int uri_len;
+    int method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+    if (method == LWSHUMETH_OPTIONS && opts->cors.enabled)
+        return respond(wsi, c, 204, NULL, NULL, 0, true);
+    request r;
+    if (!read_query(wsi, &r))
+        return -1;
+    eio_session *s;
+    int err = verify(&r, false, method == LWSHUMETH_GET, &s);
+    int rc;
+    if (err >= 0)
+        rc = respond_error(wsi, c, 400, err);
+    else if (method == LWSHUMETH_GET)
+        rc = s ? poll_get(wsi, c, s) : poll_handshake(wsi, c, &r);
+    else if (method == LWSHUMETH_POST && s)
+        rc = poll_post(wsi, c, s);
+    else
+        rc = respond_error(wsi, c, 400, s ? ERR_BAD_REQUEST : ERR_BAD_HANDSHAKE_METHOD);
+    json_object_put(r.query);
+    return rc;
+}
+
+/* ---- WebSocket ---------------------------------------------------------- */
+
+/* lws has no per-session data for the connection yet: use a local one. */
+static int confirm_upgrade(struct lws *wsi)
+{
+    conn local = {0}, *c = &local;
+    char path[512] = "";
+    lws_hdr_copy(wsi, c->origin, sizeof c->origin, WSI_TOKEN_ORIGIN);
+    lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
+    size_t plen = strlen(opts->path);
+    if (strncmp(path, opts->path, plen) != 0 || (path[plen] != '/' && path[plen] != '\0')) {
+        respond(wsi, c, 404, "text/plain", "Not Found", 9, false);
+        return 1;
+    }
+    request r;
+    if (!read_query(wsi, &r))
+        return -1;
+    eio_session *s;
+    int err = verify(&r, true, true, &s);
+    json_object_put(r.query);
+    if (err < 0 && s &&
+        (s->transport != EIO_POLLING || s->probe || !opts->allow_upgrades))
+        err = ERR_BAD_REQUEST;
+    if (err >= 0) {
+        respond_error(wsi, c, 400, err);
+        return 1;
+    }
+    return 0;
+}
+
+static int ws_established(struct lws *wsi, conn *c)
+{
+    request r;
+    if (!read_query(wsi, &r))
+        return -1;
+    c->kind = CONN_WS;
+    if (r.has_sid) {
+        json_object_put(r.query);
+        eio_session *s = eio_session_find(r.sid, strlen(r.sid));
+        if (!s || !eio_session_probe_begin(s, wsi))
+            return -1;
+        c->session = s;
+        eio_session_ref(s);
+        return 0;
+    }
+    char address[64];
+    peer_address(wsi, address, sizeof address);
+    eio_session *s = eio_session_create(opts, EIO_WEBSOCKET, r.query, read_headers(wsi), address);
+    if (!s)
+        return -1;
+    s->ws = wsi;
+    c->session = s;
+    eio_session_ref(s);
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
+{
+    eio_session *s = c->session;
+    if (!s || s->closed)
+        return -1;
+    if (lws_is_first_fragment(wsi)) {
+        buf_clear(&c->body);
+        c->body_binary = lws_frame_is_binary(wsi);
+    }
+    if (c->body.len + len > opts->max_http_buffer_size) {
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+        eio_session_close(s, "transport error");
+        return -1;
+    }
+    const char *msg = in;
+    size_t msg_len = len;
+    bool whole = lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi);
+    if (!whole) {
+        buf_append(&c->body, in, len);
+        if (c->body.failed)
+            return -1;
+        if (!lws_is_final_fragment(wsi))
+            return 0;
+        msg = c->body.data;
+        msg_len = c->body.len;
+    }
+    bool open = c->body_binary ? eio_session_receive_binary(s, wsi, msg, msg_len)
+                               : eio_session_receive_text(s, wsi, msg, msg_len);
+    if (!whole) {
+        /* Keep small buffers, drop big ones. */
+        if (c->body.cap > 65536)
+            buf_free(&c->body);
+        else
+            buf_clear(&c->body);
+    }
+    return open ? 0 : -1;
+}
+
+static int ws_writeable(struct lws *wsi, conn *c)
+{
+    eio_session *s = c->session;
+    if (!s)
+        return -1;
+    if (wsi == s->probe) {
+        if (s->probe_reply) {
+            unsigned char frame[LWS_PRE + 8];
+            memcpy(frame + LWS_PRE, "3probe", 6);
+            s->probe_reply = false;
+            if (lws_write(wsi, frame + LWS_PRE, 6, LWS_WRITE_TEXT) < 6)
+                return -1;
+        }
+        return 0;
+    }
+    if (wsi != s->ws)
+        return s->closed ? -1 : 0;
+    eio_msg *m;
+    while (!lws_send_pipe_choked(wsi) && (m = eio_session_next_frame(s))) {
+        int n = lws_write(wsi, m->data, m->len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+        eio_msg_unref(m);
+        if (n < 0)
+            return -1;
+    }
+    if (!eio_session_idle(s))
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/* ---- the protocol callback -------------------------------------------- */
+
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len)
+{
+    conn *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return on_http(wsi, c, in);
+
+    case LWS_CALLBACK_HTTP_BODY:
+        if (c->kind == CONN_POLL_POST) {
+            buf_append(&c->body, in, len);
+            if (c->body.failed || c->body.len > opts->max_http_buffer_size)
+                return -1;
+        }
+        return 0;
+
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (c->kind == CONN_POLL_POST && c->session)
+            return poll_post_complete(wsi, c);
+        return 0;
+
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (c->kind == CONN_POLL_GET && c->session)
+            return respond_payload(wsi, c);
+        return 0;
+
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (c && c->session)
+            eio_session_transport_gone(c->session, wsi);
+        if (c)
+            conn_release(c);
+        return 0;
+
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        if (!in || strcmp(in, "websocket") != 0)
+            return -1;
+        return confirm_upgrade(wsi);
+
+    case LWS_CALLBACK_ESTABLISHED:
+        return ws_established(wsi, c);
+
+    case LWS_CALLBACK_RECEIVE:
+        return ws_receive(wsi, c, in, len);
+
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return ws_writeable(wsi, c);
+
+    case LWS_CALLBACK_CLOSED:
+        if (c && c->session)
+            eio_session_transport_gone(c->session, wsi);
+        if (c)
+            conn_release(c);
+        return 0;
+
+    default:
+        return 0;
+    }
+}
+
+size_t http_conn_size(void) { return sizeof(conn); }

@@ -1,0 +1,193 @@
+/*
+ * server.c - the server process (see server.h).
+ *
+ * One libwebsockets context with one vhost: protocol 0 serves Socket.IO
+ * over HTTP and WebSocket (http.c), protocol 1 carries the host's own file
+ * descriptors - the signalfd, so that SIGINT, SIGTERM and SIGHUP are
+ * handled inside the loop rather than in a signal handler.
+ *
+ * lws cannot notice a client that leaves while its poll is held (the
+ * connection is flow-controlled), so once a second the held polls are
+ * peeked and a closed one is killed.
+ */
+#include "server.h"
+
+#include "eio_session.h"
+#include "http.h"
+#include "log.h"
+#include "sio_client.h"
+#include "timer.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define PEER_CHECK_MS 1000
+#define SHUTDOWN_FLUSH_MS 500
+
+static struct lws_context *context;
+static bool stopping;
+static timer peer_check;
+
+static void lws_logger(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    log_msg(level == LLL_ERR ? PIO_LOG_ERROR : level == LLL_WARN ? PIO_LOG_WARN : PIO_LOG_DEBUG,
+            "lws", "%.*s", (int)n, line);
+}
+
+static int sys_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                        size_t len)
+{
+    (void)user, (void)in, (void)len;
+    if (reason != LWS_CALLBACK_RAW_RX_FILE)
+        return 0;
+    int fd = lws_get_socket_fd(wsi);
+    struct signalfd_siginfo si;
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGHUP) {
+            log_warn("SIGHUP: configuration reload is not available yet");
+        } else {
+            log_info("%s: shutting down", strsignal((int)si.ssi_signo));
+            stopping = true;
+            lws_cancel_service(lws_get_context(wsi));
+        }
+    }
+    return 0;
+}
+
+static void check_one(eio_session *s, void *ud)
+{
+    (void)ud;
+    if (!s->poll_get)
+        return;
+    char c;
+    ssize_t n = recv(lws_get_socket_fd(s->poll_get), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+        lws_set_timeout(s->poll_get, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+static void check_held_polls(timer *t)
+{
+    eio_sessions_each(check_one, NULL);
+    timer_start(t, PEER_CHECK_MS, check_held_polls);
+}
+
+static int block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, set, NULL) != 0)
+        return -1;
+    signal(SIGPIPE, SIG_IGN);
+    return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static bool run_init(binding *b)
+{
+    if (!b->init)
+        return true;
+    pio_ctx *previous = ctx_enter(b->init_ctx);
+    const char *err = b->init(b->init_ctx);
+    ctx_leave(previous);
+    if (err) {
+        log_error("hooks.init (%s:%s) failed: %s", b->cfg->init.plugin, b->cfg->init.symbol, err);
+        return false;
+    }
+    return true;
+}
+
+static void close_session(eio_session *s, void *ud)
+{
+    (void)ud;
+    eio_session_close(s, "server shutting down");
+}
+
+static void shutdown_sessions(void)
+{
+    eio_sessions_each(close_session, NULL);
+    /* Give held polls and WebSockets a moment to carry the close out. */
+    uint64_t until = timer_now() + SHUTDOWN_FLUSH_MS;
+    while (timer_now() < until && lws_service(context, 50) >= 0)
+        ;
+}
+
+int server_run(binding *b)
+{
+    const config *cfg = b->cfg;
+    static struct lws_protocols protocols[3];
+    protocols[0] = (struct lws_protocols){
+        .name = "plugio",
+        .callback = http_callback,
+        .per_session_data_size = http_conn_size(),
+        .rx_buffer_size = 4096,
+        .tx_packet_size = 65536,
+    };
+    protocols[1] = (struct lws_protocols){.name = "plugio-sys", .callback = sys_callback};
+
+    sigset_t set;
+    int sfd = block_signals(&set);
+    if (sfd < 0) {
+        log_error("cannot set up signals: %s", strerror(errno));
+        binding_destroy(b);
+        return 1;
+    }
+    lws_set_log_level(log_enabled(PIO_LOG_DEBUG) ? (LLL_ERR | LLL_WARN) : LLL_ERR, lws_logger);
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = cfg->port;
+    bool any4 = strcmp(cfg->host, "0.0.0.0") == 0;
+    bool any6 = strcmp(cfg->host, "::") == 0;
+    info.iface = any4 || any6 ? NULL : cfg->host;
+    info.protocols = protocols;
+    info.vhost_name = "plugio";
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | (any4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0);
+    info.max_http_header_data = 8192;
+    info.keepalive_timeout = 60;
+    info.fd_limit_per_thread = 0;
+
+    http_set_options(&cfg->opts);
+    sio_set_binding(b);
+    int rc = 1;
+    context = lws_create_context(&info);
+    if (!context) {
+        log_error("cannot listen on %s:%u", cfg->host, cfg->port);
+        close(sfd);
+        goto out;
+    }
+    struct lws_vhost *vh = lws_get_vhost_by_name(context, "plugio");
+    lws_sock_file_fd_type fd = {.filefd = sfd};
+    if (!vh || !lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd, "plugio-sys", NULL)) {
+        log_error("cannot watch signals");
+        close(sfd);
+        goto out;
+    }
+    timers_attach(context);
+    if (!run_init(b))
+        goto out;
+    log_info("listening on %s:%d", cfg->host, lws_get_vhost_listen_port(vh));
+    timer_start(&peer_check, PEER_CHECK_MS, check_held_polls);
+
+    while (!stopping && lws_service(context, 0) >= 0)
+        ;
+    timer_stop(&peer_check);
+    shutdown_sessions();
+    rc = 0;
+out:
+    if (context)
+        lws_context_destroy(context);
+    context = NULL;
+    timers_clear();
+    sio_set_binding(NULL);
+    binding_destroy(b);
+    plugin_rundir_cleanup();
+    return rc;
+}

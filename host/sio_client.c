@@ -1,0 +1,185 @@
+/*
+ * sio_client.c - the Socket.IO layer of one Engine.IO session (see
+ * sio_client.h): it decodes what the client sends, connects it to
+ * namespaces, and dispatches events to the handlers of the current
+ * binding, in the order they arrive.
+ *
+ * A malformed packet closes the session ("parse error"), as socket.io
+ * does; nothing else is affected.  A packet for a namespace the client
+ * has not joined is ignored, as socket.io does.
+ */
+#include "sio_client.h"
+
+#include "eio_session.h"
+#include "log.h"
+#include "out.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static binding *current;
+
+void sio_set_binding(binding *b) { current = b; }
+binding *sio_binding(void) { return current; }
+
+static void connect_overdue(timer *t)
+{
+    sio_client *c = (sio_client *)((char *)t - offsetof(sio_client, connect_timer));
+    if (c->n_sockets == 0)
+        eio_session_close(c->session, "forced close");
+}
+
+sio_client *sio_client_create(eio_session *s)
+{
+    sio_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->session = s;
+    timer_start(&c->connect_timer, s->opts->connect_timeout, connect_overdue);
+    return c;
+}
+
+void sio_client_free(sio_client *c)
+{
+    if (!c)
+        return;
+    timer_stop(&c->connect_timer);
+    sio_decoder_reset(&c->decoder);
+    free(c->sockets);
+    free(c);
+}
+
+static pio_socket *find_socket(sio_client *c, const char *nsp)
+{
+    for (size_t i = 0; i < c->n_sockets; i++)
+        if (strcmp(c->sockets[i]->nsp, nsp) == 0)
+            return c->sockets[i];
+    return NULL;
+}
+
+void sio_client_closed(sio_client *c, const char *reason)
+{
+    c->closed = true;
+    timer_stop(&c->connect_timer);
+    while (c->n_sockets)
+        sio_socket_closed(c->sockets[c->n_sockets - 1], reason);
+}
+
+void sio_dispatch(pio_socket *s, const char *event, pio_args *args)
+{
+    const bound_event *ev = current ? binding_find(current, s->nsp, event) : NULL;
+    if (!ev)
+        return;
+    pio_ctx *previous = ctx_enter(ev->ctx);
+    int rc = ev->fn(ev->ctx, s, args);
+    ctx_leave(previous);
+    if (rc != PIO_OK)
+        log_msg(PIO_LOG_WARN, ev->ctx->name, "handler %s for '%s' returned %d (%s)",
+                ev->cfg->handler.symbol, event, rc, host_api.strerror(rc));
+}
+
+static void on_connect(sio_client *c, sio_packet *p)
+{
+    buf b = BUF_INIT;
+    if (!current || !binding_has_namespace(current, p->nsp)) {
+        sio_encode_header(&b, SIO_CONNECT_ERROR, p->nsp, -1, 0);
+        buf_append_str(&b, "{\"message\":\"Invalid namespace\"}");
+        if (!b.failed)
+            eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
+        buf_free(&b);
+        return;
+    }
+    pio_socket *s = find_socket(c, p->nsp);
+    if (!s) {
+        s = sio_socket_create(c, p->nsp, p->has_data ? json_object_get(p->data) : NULL);
+        if (!s) {
+            eio_session_close(c->session, "transport error");
+            return;
+        }
+    }
+    timer_stop(&c->connect_timer);
+    sio_encode_header(&b, SIO_CONNECT, p->nsp, -1, 0);
+    buf_printf(&b, "{\"sid\":\"%s\"}", s->id);
+    if (!b.failed)
+        eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
+    buf_free(&b);
+    pio_args none = {0};
+    sio_dispatch(s, "connection", &none);
+}
+
+static int send_ack(pio_args *a, pio_out *out)
+{
+    pio_socket *s = a->owner;
+    int64_t id = a->ack_id;
+    if (!s->client) {
+        out_free(out);
+        return PIO_ECLOSED;
+    }
+    return sio_send(s->client, SIO_ACK, s->nsp, id, NULL, out);
+}
+
+static void on_event(pio_socket *s, sio_packet *p)
+{
+    json_object *name = json_object_array_get_idx(p->data, 0);
+    const char *event = json_object_get_string(name); /* numbers read as text */
+    pio_args args = {
+        .list = p->data,
+        .first = 1,
+        .wants_ack = p->id >= 0,
+        .send_ack = p->id >= 0 ? send_ack : NULL,
+        .owner = s,
+        .ack_id = p->id,
+    };
+    sio_dispatch(s, event, &args);
+}
+
+static void on_packet(sio_client *c, sio_packet *p)
+{
+    if (p->type == SIO_CONNECT) {
+        on_connect(c, p);
+        return;
+    }
+    pio_socket *s = find_socket(c, p->nsp);
+    if (!s)
+        return;
+    s->refs++; /* a handler may disconnect it */
+    switch (p->type) {
+    case SIO_EVENT:
+    case SIO_BINARY_EVENT:
+        on_event(s, p);
+        break;
+    case SIO_ACK:
+    case SIO_BINARY_ACK:
+        sio_socket_ack_received(s, p);
+        break;
+    case SIO_DISCONNECT:
+        sio_socket_closed(s, "client namespace disconnect");
+        break;
+    default: /* CONNECT_ERROR means nothing from a client */
+        break;
+    }
+    sio_socket_unref(s);
+}
+
+bool sio_client_receive(sio_client *c, const void *data, size_t len, bool binary)
+{
+    if (c->closed)
+        return false;
+    sio_packet p;
+    int rc = binary ? sio_decoder_binary(&c->decoder, data, len, &p)
+                    : sio_decoder_text(&c->decoder, data, len, &p);
+    if (rc == SIO_NEED_BINARY)
+        return true;
+    if (rc < 0) {
+        log_debug("session %s: invalid packet: %s", c->session->sid, sio_strerror(rc));
+        eio_session_close(c->session, "parse error");
+        return false;
+    }
+    eio_session *session = c->session;
+    eio_session_ref(session); /* handlers may close it */
+    on_packet(c, &p);
+    sio_packet_free(&p);
+    bool open = !session->closed;
+    eio_session_unref(session);
+    return open;
+}

@@ -1,0 +1,26 @@
+/*
+ * sio_socket.h - Socket.IO sockets (the SDK's pio_socket): one client in
+ * one namespace.  Emits encode a packet and hand it to the client's
+ * Engine.IO connection; acks the server asks for wait here, each with its
+ * timeout and its plugin context.
+ */
+#ifndef PIO_SIO_SOCKET_H
+#define PIO_SIO_SOCKET_H
+
+#include "value.h"
+
+struct sio_client;
+
+const char *sio_socket_id(const pio_socket *s);
+const char *sio_socket_namespace(const pio_socket *s);
+const pio_value *sio_socket_auth(const pio_socket *s);
+const pio_value *sio_socket_query(const pio_socket *s);
+const char *sio_socket_header(const pio_socket *s, const char *name);
+const char *sio_socket_address(const pio_socket *s);
+const char *sio_socket_transport(const pio_socket *s);
+int sio_socket_emit(pio_socket *s, const char *event, pio_out *out);
+int sio_socket_emit_with_ack(pio_socket *s, const char *event, pio_out *out, uint32_t timeout_ms,
+                             pio_ack_fn cb, void *userdata);
+int sio_socket_disconnect(pio_socket *s, int close);
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * timer.c - a binary min-heap of timers behind one libwebsockets sul
+ * (see timer.h).  Start, stop and expiry cost O(log n).
+ */
+#include "timer.h"
+
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define TICK_MS 10
+
+static timer **heap;
+static size_t count, cap;
+static struct lws_context *lws_ctx;
+static lws_sorted_usec_list_t sul;
+static uint64_t armed_for = UINT64_MAX; /* the deadline the sul is set to */
+
+uint64_t timer_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void place(size_t i, timer *t)
+{
+    heap[i] = t;
+    t->slot = i + 1;
+}
+
+static void sift_up(size_t i)
+{
+    timer *t = heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (heap[parent]->due <= t->due)
+            break;
+        place(i, heap[parent]);
+        i = parent;
+    }
+    place(i, t);
+}
+
+static void sift_down(size_t i)
+{
+    timer *t = heap[i];
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= count)
+            break;
+        if (child + 1 < count && heap[child + 1]->due < heap[child]->due)
+            child++;
+        if (t->due <= heap[child]->due)
+            break;
+        place(i, heap[child]);
+        i = child;
+    }
+    place(i, t);
+}
+
+static void sul_fired(lws_sorted_usec_list_t *s);
+
+/* Keep the sul pointed at the earliest deadline, on a tick boundary. */
+static void rearm(void)
+{
+    if (!lws_ctx)
+        return;
+    uint64_t next = count ? heap[0]->due : UINT64_MAX;
+    if (next != UINT64_MAX)
+        next = (next + TICK_MS - 1) / TICK_MS * TICK_MS;
+    if (next == armed_for)
+        return;
+    armed_for = next;
+    if (next == UINT64_MAX) {
+        lws_sul_cancel(&sul);
+        return;
+    }
+    uint64_t now = timer_now();
+    lws_usec_t us = next > now ? (lws_usec_t)(next - now) * 1000 : 0;
+    lws_sul_schedule(lws_ctx, 0, &sul, sul_fired, us);
+}
+
+static void sul_fired(lws_sorted_usec_list_t *s)
+{
+    (void)s;
+    armed_for = UINT64_MAX;
+    timers_run(timer_now());
+    rearm();
+}
+
+static void remove_at(size_t i)
+{
+    timer *gone = heap[i];
+    gone->slot = 0;
+    count--;
+    if (i == count)
+        return;
+    place(i, heap[count]);
+    if (i > 0 && heap[(i - 1) / 2]->due > heap[i]->due)
+        sift_up(i);
+    else
+        sift_down(i);
+}
+
+void timer_stop(timer *t)
+{
+    if (!t->slot)
+        return;
+    remove_at(t->slot - 1);
+    rearm();
+}
+
+void timer_start(timer *t, uint64_t delay_ms, timer_fn fn)
+{
+    if (t->slot)
+        remove_at(t->slot - 1);
+    if (count == cap) {
+        size_t ncap = cap ? cap * 2 : 64;
+        timer **h = realloc(heap, ncap * sizeof *h);
+        if (!h)
+            abort(); /* a timer that silently never fires would be worse */
+        heap = h;
+        cap = ncap;
+    }
+    t->fn = fn;
+    t->due = timer_now() + delay_ms;
+    place(count++, t);
+    sift_up(count - 1);
+    rearm();
+}
+
+size_t timers_run(uint64_t now)
+{
+    size_t ran = 0;
+    while (count && heap[0]->due <= now) {
+        timer *t = heap[0];
+        remove_at(0);
+        ran++;
+        t->fn(t); /* may start or stop any timer, this one included */
+    }
+    return ran;
+}
+
+uint64_t timers_next(void) { return count ? heap[0]->due : UINT64_MAX; }
+
+void timers_attach(struct lws_context *ctx)
+{
+    if (lws_ctx && !ctx)
+        lws_sul_cancel(&sul);
+    lws_ctx = ctx;
+    armed_for = UINT64_MAX;
+    rearm();
+}
+
+void timers_clear(void)
+{
+    for (size_t i = 0; i < count; i++)
+        heap[i]->slot = 0;
+    free(heap);
+    heap = NULL;
+    count = cap = 0;
+    if (lws_ctx)
+        lws_sul_cancel(&sul);
+    armed_for = UINT64_MAX;
+}

@@ -1,0 +1,46 @@
+/*
+ * timer.h - the host's timers: ping intervals, ping timeouts, connect and
+ * upgrade timeouts, ack timeouts.
+ *
+ * libwebsockets keeps its timers (suls) in one sorted list, so inserting
+ * one costs O(n) in the number pending, and its poll loop busy-waits any
+ * sub-millisecond remainder.  plugio therefore keeps its own binary heap of
+ * intrusive timers and arms a single sul for the earliest deadline,
+ * rounded up to a 10 ms tick so that nearby deadlines fire together.
+ */
+#ifndef PIO_TIMER_H
+#define PIO_TIMER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct lws_context;
+typedef struct timer timer;
+typedef void (*timer_fn)(timer *t);
+
+struct timer {
+    uint64_t due;      /* ms, monotonic */
+    size_t slot;       /* index in the heap + 1; 0 when not scheduled */
+    timer_fn fn;
+};
+
+/* Milliseconds on the monotonic clock. */
+uint64_t timer_now(void);
+
+/* (Re)schedule t to run fn once, delay_ms from now. */
+void timer_start(timer *t, uint64_t delay_ms, timer_fn fn);
+void timer_stop(timer *t);
+static inline bool timer_active(const timer *t) { return t->slot != 0; }
+
+/* Drive the timers from a libwebsockets context (NULL detaches). */
+void timers_attach(struct lws_context *ctx);
+/* Run every timer due at `now`; returns how many ran. Used by the sul
+ * callback, and by tests with a chosen clock. */
+size_t timers_run(uint64_t now);
+/* The earliest deadline, or UINT64_MAX when none is scheduled. */
+uint64_t timers_next(void);
+/* Forget every timer (at shutdown) and free the heap. */
+void timers_clear(void);
+
+#endif
