@@ -87,7 +87,42 @@ static bool add_namespace(binding *b, const char *nsp)
     return true;
 }
 
+static bool same_json(json_object *a, json_object *b)
+{
+    return json_object_equal(a, b) != 0;
+}
+
+static bool in_list(const char *path, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(path, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The context to keep from prev: same name, same file, same config
+ * block, and the file has not changed. */
+static pio_ctx *reusable(const binding *prev, const config_plugin *p, const char *const *changed,
+                         size_t n_changed, bool reload_all)
+{
+    if (!prev || reload_all || in_list(p->path, changed, n_changed))
+        return NULL;
+    for (size_t i = 0; i < prev->n_plugins; i++) {
+        const bound_plugin *bp = &prev->plugins[i];
+        if (bp->ctx && strcmp(bp->cfg->name, p->name) == 0 && strcmp(bp->cfg->path, p->path) == 0 &&
+            same_json(bp->cfg->config, p->config))
+            return bp->ctx;
+    }
+    return NULL;
+}
+
 binding *binding_create(config *cfg, diag_list *diags)
+{
+    return binding_rebuild(cfg, NULL, NULL, 0, false, diags);
+}
+
+binding *binding_rebuild(config *cfg, const binding *prev, const char *const *changed,
+                         size_t n_changed, bool reload_all, diag_list *diags)
 {
     binding *b = calloc(1, sizeof *b);
     if (!b) {
@@ -100,10 +135,16 @@ binding *binding_create(config *cfg, diag_list *diags)
     b->events = calloc(cfg->n_events ? cfg->n_events : 1, sizeof *b->events);
     if (!b->plugins || !b->events || !add_namespace(b, "/"))
         goto oom;
+    b->n_plugins = cfg->n_plugins;
     for (size_t i = 0; i < cfg->n_plugins; i++) {
         const config_plugin *p = &cfg->plugins[i];
-        char err[1024];
         b->plugins[i].cfg = p;
+        pio_ctx *keep = reusable(prev, p, changed, n_changed, reload_all);
+        if (keep) {
+            b->plugins[i].ctx = ctx_ref(keep);
+            continue;
+        }
+        char err[1024];
         plugin_image *img = plugin_image_load(p->path, err, sizeof err);
         if (!img) {
             diag_add(diags, cfg->file, p->path_at, "plugin '%s': %s", p->name, err);
@@ -113,9 +154,7 @@ binding *binding_create(config *cfg, diag_list *diags)
             plugin_image_unref(img);
             goto oom;
         }
-        b->n_plugins = i + 1;
     }
-    b->n_plugins = cfg->n_plugins;
     for (size_t i = 0; i < cfg->n_events; i++) {
         const config_event *e = &cfg->events[i];
         b->events[i].cfg = e;
@@ -134,6 +173,104 @@ oom:
     diag_add(diags, cfg->file, (pio_mark){0, 0}, "out of memory");
     binding_destroy(b);
     return NULL;
+}
+
+/* ---- load and unload hooks ------------------------------------------- */
+
+static const pio_plugin_desc *desc_of(pio_ctx *ctx) { return ctx->image->desc; }
+
+/* The optional hooks, read only when the descriptor is big enough to
+ * hold them. */
+static pio_load_fn load_hook(pio_ctx *ctx)
+{
+    const pio_plugin_desc *d = desc_of(ctx);
+    return d->size >= offsetof(pio_plugin_desc, load) + sizeof d->load ? d->load : NULL;
+}
+
+static pio_unload_fn unload_hook(pio_ctx *ctx)
+{
+    const pio_plugin_desc *d = desc_of(ctx);
+    return d->size >= offsetof(pio_plugin_desc, unload) + sizeof d->unload ? d->unload : NULL;
+}
+
+static const char *call_load(pio_ctx *ctx, void *state)
+{
+    pio_load_fn fn = load_hook(ctx);
+    if (!fn)
+        return NULL;
+    pio_ctx *previous = ctx_enter(ctx);
+    const char *err = fn(ctx, state);
+    ctx_leave(previous);
+    return err;
+}
+
+static void *call_unload(pio_ctx *ctx, int final)
+{
+    pio_unload_fn fn = unload_hook(ctx);
+    if (!fn)
+        return NULL;
+    pio_ctx *previous = ctx_enter(ctx);
+    void *state = fn(ctx, final);
+    ctx_leave(previous);
+    return final ? NULL : state;
+}
+
+static pio_ctx *ctx_named(const binding *b, const char *name)
+{
+    for (size_t i = 0; b && i < b->n_plugins; i++)
+        if (b->plugins[i].ctx && strcmp(b->plugins[i].cfg->name, name) == 0)
+            return b->plugins[i].ctx;
+    return NULL;
+}
+
+/* Move the state of the versions in `from` to their successors in `to`
+ * for plugins [0, count) of `to`: the reverse of a hand-off, to undo it. */
+static void hand_back(binding *to, const binding *from, size_t count)
+{
+    for (size_t i = count; i-- > 0;) {
+        pio_ctx *now = to->plugins[i].ctx;
+        pio_ctx *before = ctx_named(from, to->plugins[i].cfg->name);
+        if (before == now)
+            continue;
+        if (before) {
+            call_load(before, call_unload(now, 0));
+        } else {
+            call_unload(now, 1);
+        }
+    }
+}
+
+bool binding_activate(binding *b, const binding *prev, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < b->n_plugins; i++) {
+        pio_ctx *now = b->plugins[i].ctx;
+        pio_ctx *before = ctx_named(prev, b->plugins[i].cfg->name);
+        if (before == now)
+            continue; /* unchanged: nothing to hand over */
+        void *state = before ? call_unload(before, 0) : NULL;
+        const char *why = call_load(now, state);
+        if (!why)
+            continue;
+        snprintf(err, errlen, "plugin '%s': load hook refused: %s", b->plugins[i].cfg->name, why);
+        /* The new version did not take the state: the old one gets it back. */
+        if (before)
+            call_load(before, state);
+        hand_back(b, prev, i);
+        return false;
+    }
+    return true;
+}
+
+void binding_retire(binding *old, const binding *next)
+{
+    if (!old)
+        return;
+    for (size_t i = 0; i < old->n_plugins; i++) {
+        pio_ctx *ctx = old->plugins[i].ctx;
+        if (ctx && !ctx_named(next, old->plugins[i].cfg->name))
+            call_unload(ctx, 1);
+    }
+    binding_destroy(old);
 }
 
 void binding_destroy(binding *b)

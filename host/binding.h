@@ -61,6 +61,19 @@ typedef struct binding {
 /* Load every plugin and resolve every reference of cfg (taken over, freed
  * on failure too). Returns NULL after adding each problem to diags. */
 binding *binding_create(config *cfg, diag_list *diags);
+/* The same for a reload: plugins of `prev` whose name, file and config
+ * block are unchanged - and whose file is not in `changed`, unless
+ * reload_all - keep their loaded version (the context is shared). */
+binding *binding_rebuild(config *cfg, const binding *prev, const char *const *changed,
+                         size_t n_changed, bool reload_all, diag_list *diags);
+/* Make b's new plugin versions ready to serve: each takes the state of
+ * the version it replaces in prev (unload, then load), or starts fresh.
+ * All or nothing: when a load hook refuses, every hand-off done is undone
+ * and err says why. */
+bool binding_activate(binding *b, const binding *prev, char *err, size_t errlen);
+/* Unload (final) the plugins of old that next no longer has, then destroy
+ * old. next may be NULL (the host is stopping). */
+void binding_retire(binding *old, const binding *next);
 void binding_destroy(binding *b);
 
 /* The handler for (namespace, event), or NULL. */

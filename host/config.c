@@ -1351,6 +1351,7 @@ static config *config_new(loader *ld, const char *file, const char *dir)
         ld->oom = true;
         return NULL;
     }
+    c->refs = 1;
     ld->c = c;
     c->file = dup_or_oom(ld, file);
     c->dir = dup_or_oom(ld, dir);
@@ -1463,14 +1464,19 @@ config *config_load_string(const char *text, size_t len, const char *file, const
 }
 
 /* The directory part of `file`: "." when it has none. */
+/* The file's directory, made absolute: plugin paths resolved against it
+ * stay valid whatever the working directory, and the watcher needs them
+ * absolute. */
 static char *dir_of(const char *file)
 {
     const char *slash = strrchr(file, '/');
-    if (!slash)
-        return strdup(".");
-    if (slash == file)
-        return strdup("/");
-    return strndup(file, (size_t)(slash - file));
+    char *dir = !slash ? strdup(".") : slash == file ? strdup("/")
+                                                     : strndup(file, (size_t)(slash - file));
+    char *abs = dir ? realpath(dir, NULL) : NULL;
+    if (!abs)
+        return dir;
+    free(dir);
+    return abs;
 }
 
 static bool read_file(const char *file, buf *b)
@@ -1525,9 +1531,15 @@ static void cors_free(config_cors *cors)
     free(cors->exposed_headers);
 }
 
+config *config_retain(config *c)
+{
+    c->refs++;
+    return c;
+}
+
 void config_free(config *c)
 {
-    if (!c)
+    if (!c || --c->refs > 0)
         return;
     for (size_t i = 0; i < c->n_plugins; i++) {
         free(c->plugins[i].name);

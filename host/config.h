@@ -74,6 +74,7 @@ typedef struct config_server_options {
 } config_server_options;
 
 typedef struct config {
+    unsigned refs;              /* config_retain / config_free */
     char *file;                 /* owned; the path as given, for messages */
     char *dir;                  /* owned; its directory, for relative plugin paths */
     char *host;                 /* owned; "0.0.0.0" */
@@ -96,6 +97,10 @@ config *config_load(const char *file, diag_list *diags);
  * against `dir` ("." if NULL). */
 config *config_load_string(const char *text, size_t len, const char *file,
                            const char *dir, diag_list *diags);
+/* A configuration is reference counted: a plugin reload shares the
+ * current one with the binding it builds (config_retain); config_free
+ * drops a reference. */
+config *config_retain(config *c);
 void config_free(config *c);
 
 /* The plugin entry called `name`, or NULL. */

@@ -24,9 +24,13 @@
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+static const config_server_options *options;
 static eio_session **slots;
 static unsigned n_slots, n_open;
 static unsigned *free_slots, n_free;
+
+void eio_set_options(const config_server_options *o) { options = o; }
+const config_server_options *eio_options(void) { return options; }
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -171,14 +175,14 @@ static eio_msg *queue_pop(eio_session *s)
 
 static void queue_open_packet(eio_session *s)
 {
-    const config_server_options *o = s->opts;
+    const config_server_options *o = options;
     bool upgrades = s->transport == EIO_POLLING && o->allow_upgrades &&
                     (o->transports & CONFIG_TRANSPORT_WEBSOCKET);
     buf b = BUF_INIT;
     buf_printf(&b,
                "{\"sid\":\"%s\",\"upgrades\":[%s],\"pingInterval\":%u,\"pingTimeout\":%u,"
                "\"maxPayload\":%llu}",
-               s->sid, upgrades ? "\"websocket\"" : "", o->ping_interval, o->ping_timeout,
+               s->sid, upgrades ? "\"websocket\"" : "", s->ping_interval, s->ping_timeout,
                (unsigned long long)o->max_http_buffer_size);
     eio_msg *m = b.failed ? NULL : eio_msg_text(EIO_OPEN, b.data, b.len);
     buf_free(&b);
@@ -186,8 +190,8 @@ static void queue_open_packet(eio_session *s)
         queue_push(s, m);
 }
 
-eio_session *eio_session_create(const config_server_options *opts, eio_transport t,
-                                json_object *query, json_object *headers, const char *address)
+eio_session *eio_session_create(eio_transport t, json_object *query, json_object *headers,
+                                const char *address)
 {
     eio_session *s = calloc(1, sizeof *s);
     if (!s || !claim_slot(s)) {
@@ -197,8 +201,9 @@ eio_session *eio_session_create(const config_server_options *opts, eio_transport
         return NULL;
     }
     s->refs = 1; /* the table's */
-    s->opts = opts;
     s->transport = t;
+    s->ping_interval = options->ping_interval;
+    s->ping_timeout = options->ping_timeout;
     s->query = query;
     s->headers = headers;
     snprintf(s->address, sizeof s->address, "%s", address ? address : "");
@@ -209,7 +214,7 @@ eio_session *eio_session_create(const config_server_options *opts, eio_transport
         eio_session_close(s, "transport error");
         return NULL;
     }
-    timer_start(&s->ping_timer, opts->ping_interval, ping_due);
+    timer_start(&s->ping_timer, s->ping_interval, ping_due);
     return s;
 }
 
@@ -293,7 +298,7 @@ static void ping_due(timer *t)
 {
     eio_session *s = (eio_session *)((char *)t - offsetof(eio_session, ping_timer));
     eio_session_send(s, EIO_PING, NULL, 0);
-    timer_start(&s->pong_timer, s->opts->ping_timeout, pong_overdue);
+    timer_start(&s->pong_timer, s->ping_timeout, pong_overdue);
 }
 
 static void upgrade_overdue(timer *t)
@@ -357,7 +362,7 @@ eio_msg *eio_session_next_frame(eio_session *s) { return queue_pop(s); }
 static void heard_pong(eio_session *s)
 {
     timer_stop(&s->pong_timer);
-    timer_start(&s->ping_timer, s->opts->ping_interval, ping_due);
+    timer_start(&s->ping_timer, s->ping_interval, ping_due);
 }
 
 static void finish_upgrade(eio_session *s)
@@ -440,12 +445,12 @@ bool eio_session_receive_binary(eio_session *s, struct lws *from, const void *da
 
 bool eio_session_probe_begin(eio_session *s, struct lws *ws)
 {
-    if (s->closed || s->transport != EIO_POLLING || s->probe || !s->opts->allow_upgrades ||
-        !(s->opts->transports & CONFIG_TRANSPORT_WEBSOCKET))
+    if (s->closed || s->transport != EIO_POLLING || s->probe || !options->allow_upgrades ||
+        !(options->transports & CONFIG_TRANSPORT_WEBSOCKET))
         return false;
     s->probe = ws;
     s->probe_reply = false;
-    timer_start(&s->upgrade_timer, s->opts->upgrade_timeout, upgrade_overdue);
+    timer_start(&s->upgrade_timer, options->upgrade_timeout, upgrade_overdue);
     return true;
 }
 

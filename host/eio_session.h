@@ -44,7 +44,10 @@ struct eio_session {
     unsigned refs;
     bool closed;                /* no longer in the table; awaiting last unref */
     eio_transport transport;
-    const struct config_server_options *opts;
+    /* The heartbeat announced in the open packet; a configuration reload
+     * does not change it for sessions already open. */
+    uint32_t ping_interval;
+    uint32_t ping_timeout;
 
     /* Outgoing packets not yet written: a ring of eio_msg. */
     eio_msg **queue;
@@ -71,11 +74,16 @@ struct eio_session {
     struct sio_client *client;  /* the Socket.IO layer above */
 };
 
+/* The server options in force: set at start and by each configuration
+ * reload; read by sessions, the Socket.IO layer and the HTTP glue. */
+void eio_set_options(const struct config_server_options *o);
+const struct config_server_options *eio_options(void);
+
 /* Create a session for a handshake (query/headers are taken over).
  * The session's open packet is queued (or, for polling, returned by the
  * first flush). NULL on allocation failure. */
-eio_session *eio_session_create(const struct config_server_options *opts, eio_transport t,
-                                json_object *query, json_object *headers, const char *address);
+eio_session *eio_session_create(eio_transport t, json_object *query, json_object *headers,
+                                const char *address);
 /* The open session with this sid, or NULL. */
 eio_session *eio_session_find(const char *sid, size_t len);
 void eio_session_ref(eio_session *s);

@@ -53,10 +53,6 @@ static const char *const err_messages[] = {
     "Bad request",       "Forbidden",          "Unsupported protocol version",
 };
 
-static const config_server_options *opts;
-
-void http_set_options(const config_server_options *o) { opts = o; }
-
 static void conn_release(conn *c)
 {
     buf_free(&c->body);
@@ -143,9 +139,12 @@ static void peer_address(struct lws *wsi, char *out, size_t len)
         memmove(out, out + 7, strlen(out + 7) + 1);
 }
 
-/* engine.io's verify(): 0 when the request may proceed, else an ERR_*. */
+/* engine.io's verify() and handshake checks, in their order: -1 when the
+ * request may proceed (with *session set when it names one), else an
+ * ERR_* code. */
 static int verify(const request *r, bool upgrade, bool is_get, eio_session **session)
 {
+    const config_server_options *opts = eio_options();
     *session = NULL;
     bool polling = strcmp(r->transport, "polling") == 0;
     bool websocket = strcmp(r->transport, "websocket") == 0;
@@ -153,21 +152,21 @@ static int verify(const request *r, bool upgrade, bool is_get, eio_session **ses
         (polling && !(opts->transports & CONFIG_TRANSPORT_POLLING)) ||
         (websocket && !(opts->transports & CONFIG_TRANSPORT_WEBSOCKET)))
         return ERR_UNKNOWN_TRANSPORT;
-    if (strcmp(r->eio, "4") != 0)
-        return ERR_UNSUPPORTED_PROTOCOL_VERSION;
-    if (websocket && !upgrade)
-        return ERR_BAD_REQUEST;
     if (r->has_sid) {
         eio_session *s = eio_session_find(r->sid, strlen(r->sid));
         if (!s)
             return ERR_UNKNOWN_SID;
-        if (!upgrade && s->transport != EIO_POLLING)
+        if (!upgrade && s->transport != (polling ? EIO_POLLING : EIO_WEBSOCKET))
             return ERR_BAD_REQUEST;
         *session = s;
         return -1;
     }
     if (!is_get)
         return ERR_BAD_HANDSHAKE_METHOD;
+    if (websocket && !upgrade)
+        return ERR_BAD_REQUEST;
+    if (strcmp(r->eio, "4") != 0)
+        return ERR_UNSUPPORTED_PROTOCOL_VERSION;
     return -1;
 }
 
@@ -176,6 +175,7 @@ static int verify(const request *r, bool upgrade, bool is_get, eio_session **ses
 static int respond(struct lws *wsi, conn *c, unsigned status, const char *type, const void *body,
                    size_t len, bool preflight)
 {
+    const config_server_options *opts = eio_options();
     size_t head = 2048;
     unsigned char *block = malloc(LWS_PRE + head + len);
     if (!block)
@@ -256,7 +256,7 @@ static int poll_handshake(struct lws *wsi, conn *c, request *r)
 {
     char address[64];
     peer_address(wsi, address, sizeof address);
-    eio_session *s = eio_session_create(opts, EIO_POLLING, r->query, read_headers(wsi), address);
+    eio_session *s = eio_session_create(EIO_POLLING, r->query, read_headers(wsi), address);
     r->query = NULL;
     if (!s) {
         lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, NULL);
@@ -270,6 +270,7 @@ static int poll_handshake(struct lws *wsi, conn *c, request *r)
 
 static int poll_post(struct lws *wsi, conn *c, eio_session *s)
 {
+    const config_server_options *opts = eio_options();
     if (s->poll_post) {
         /* engine.io: "data request overlap from client" */
         eio_session_close(s, "transport error");
@@ -322,6 +323,7 @@ static int poll_post_complete(struct lws *wsi, conn *c)
 
 static int on_http(struct lws *wsi, conn *c, const char *path)
 {
+    const config_server_options *opts = eio_options();
     lws_hdr_copy(wsi, c->origin, sizeof c->origin, WSI_TOKEN_ORIGIN);
     size_t plen = strlen(opts->path);
     if (strncmp(path, opts->path, plen) != 0 || (path[plen] != '/' && path[plen] != '\0'))
@@ -354,6 +356,7 @@ static int on_http(struct lws *wsi, conn *c, const char *path)
 /* lws has no per-session data for the connection yet: use a local one. */
 static int confirm_upgrade(struct lws *wsi)
 {
+    const config_server_options *opts = eio_options();
     conn local = {0}, *c = &local;
     char path[512] = "";
     lws_hdr_copy(wsi, c->origin, sizeof c->origin, WSI_TOKEN_ORIGIN);
@@ -396,7 +399,7 @@ static int ws_established(struct lws *wsi, conn *c)
     }
     char address[64];
     peer_address(wsi, address, sizeof address);
-    eio_session *s = eio_session_create(opts, EIO_WEBSOCKET, r.query, read_headers(wsi), address);
+    eio_session *s = eio_session_create(EIO_WEBSOCKET, r.query, read_headers(wsi), address);
     if (!s)
         return -1;
     s->ws = wsi;
@@ -408,6 +411,7 @@ static int ws_established(struct lws *wsi, conn *c)
 
 static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
 {
+    const config_server_options *opts = eio_options();
     eio_session *s = c->session;
     if (!s || s->closed)
         return -1;
@@ -486,7 +490,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_HTTP_BODY:
         if (c->kind == CONN_POLL_POST) {
             buf_append(&c->body, in, len);
-            if (c->body.failed || c->body.len > opts->max_http_buffer_size)
+            if (c->body.failed || c->body.len > eio_options()->max_http_buffer_size)
                 return -1;
         }
         return 0;

@@ -7,10 +7,6 @@
 
 #include <libwebsockets.h>
 
-struct config_server_options;
-
-/* The options requests are checked against; set before serving. */
-void http_set_options(const struct config_server_options *o);
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                   size_t len);
 /* The per-connection state lws allocates for the protocol. */

@@ -3,8 +3,9 @@
  *
  * One libwebsockets context with one vhost: protocol 0 serves Socket.IO
  * over HTTP and WebSocket (http.c), protocol 1 carries the host's own file
- * descriptors - the signalfd, so that SIGINT, SIGTERM and SIGHUP are
- * handled inside the loop rather than in a signal handler.
+ * descriptors: the signalfd, so that SIGINT, SIGTERM and SIGHUP are
+ * handled inside the loop rather than in a signal handler, and the
+ * inotify descriptor that drives hot reload.
  *
  * lws cannot notice a client that leaves while its poll is held (the
  * connection is flow-controlled), so once a second the held polls are
@@ -15,8 +16,10 @@
 #include "eio_session.h"
 #include "http.h"
 #include "log.h"
+#include "reload.h"
 #include "sio_client.h"
 #include "timer.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -30,6 +33,7 @@
 
 static struct lws_context *context;
 static bool stopping;
+static int signal_fd = -1;
 static timer peer_check;
 
 static void lws_logger(int level, const char *line)
@@ -48,10 +52,14 @@ static int sys_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     if (reason != LWS_CALLBACK_RAW_RX_FILE)
         return 0;
     int fd = lws_get_socket_fd(wsi);
+    if (fd != signal_fd) {
+        watch_drain();
+        return 0;
+    }
     struct signalfd_siginfo si;
     while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo == SIGHUP) {
-            log_warn("SIGHUP: configuration reload is not available yet");
+            reload_everything();
         } else {
             log_info("%s: shutting down", strsignal((int)si.ssi_signo));
             stopping = true;
@@ -88,6 +96,12 @@ static int block_signals(sigset_t *set)
         return -1;
     signal(SIGPIPE, SIG_IGN);
     return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static bool adopt(struct lws_vhost *vh, int fd)
+{
+    lws_sock_file_fd_type f = {.filefd = fd};
+    return lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, f, "plugio-sys", NULL) != NULL;
 }
 
 static bool run_init(binding *b)
@@ -133,9 +147,10 @@ int server_run(binding *b)
     protocols[1] = (struct lws_protocols){.name = "plugio-sys", .callback = sys_callback};
 
     sigset_t set;
-    int sfd = block_signals(&set);
-    if (sfd < 0) {
-        log_error("cannot set up signals: %s", strerror(errno));
+    signal_fd = block_signals(&set);
+    int wfd = watch_init(reload_files);
+    if (signal_fd < 0 || wfd < 0) {
+        log_error("cannot set up %s: %s", signal_fd < 0 ? "signals" : "inotify", strerror(errno));
         binding_destroy(b);
         return 1;
     }
@@ -154,25 +169,32 @@ int server_run(binding *b)
     info.keepalive_timeout = 60;
     info.fd_limit_per_thread = 0;
 
-    http_set_options(&cfg->opts);
-    sio_set_binding(b);
+    eio_set_options(&cfg->opts);
     int rc = 1;
+    char err[1024];
     context = lws_create_context(&info);
-    if (!context) {
+    struct lws_vhost *vh = context ? lws_get_vhost_by_name(context, "plugio") : NULL;
+    if (!vh) {
         log_error("cannot listen on %s:%u", cfg->host, cfg->port);
-        close(sfd);
+        close(signal_fd);
+        close(wfd);
+        binding_destroy(b);
         goto out;
     }
-    struct lws_vhost *vh = lws_get_vhost_by_name(context, "plugio");
-    lws_sock_file_fd_type fd = {.filefd = sfd};
-    if (!vh || !lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd, "plugio-sys", NULL)) {
-        log_error("cannot watch signals");
-        close(sfd);
+    /* lws closes adopted descriptors itself. */
+    if (!adopt(vh, signal_fd) || !adopt(vh, wfd)) {
+        log_error("cannot watch signals and files");
+        binding_destroy(b);
         goto out;
     }
     timers_attach(context);
-    if (!run_init(b))
+    if (!reload_start(b, err, sizeof err)) {
+        log_error("%s", err);
+        binding_destroy(b);
         goto out;
+    }
+    if (!run_init(b))
+        goto stop;
     log_info("listening on %s:%d", cfg->host, lws_get_vhost_listen_port(vh));
     timer_start(&peer_check, PEER_CHECK_MS, check_held_polls);
 
@@ -181,13 +203,14 @@ int server_run(binding *b)
     timer_stop(&peer_check);
     shutdown_sessions();
     rc = 0;
+stop:
+    reload_stop();
 out:
     if (context)
         lws_context_destroy(context);
     context = NULL;
+    watch_shutdown();
     timers_clear();
-    sio_set_binding(NULL);
-    binding_destroy(b);
     plugin_rundir_cleanup();
     return rc;
 }

@@ -35,7 +35,7 @@ sio_client *sio_client_create(eio_session *s)
     if (!c)
         return NULL;
     c->session = s;
-    timer_start(&c->connect_timer, s->opts->connect_timeout, connect_overdue);
+    timer_start(&c->connect_timer, eio_options()->connect_timeout, connect_overdue);
     return c;
 }
 
