@@ -51,7 +51,7 @@ static pio_ctx *ctx_create(const config_plugin *p, plugin_image *img)
 
 static bound_plugin *find_bound(binding *b, const char *name)
 {
-    for (size_t i = 0; i < b->n_plugins; i++)
+    for (size_t i = 0; name && i < b->n_plugins; i++)
         if (b->plugins[i].ctx && strcmp(b->plugins[i].cfg->name, name) == 0)
             return &b->plugins[i];
     return NULL;
@@ -62,7 +62,7 @@ static bound_plugin *find_bound(binding *b, const char *name)
 static void *resolve(binding *b, const config_ref *ref, pio_ctx **ctx, diag_list *diags)
 {
     bound_plugin *bp = find_bound(b, ref->plugin);
-    if (!bp)
+    if (!bp || !ref->symbol)
         return NULL;
     void *fn = plugin_image_symbol(bp->ctx->image, ref->symbol);
     if (!fn) {
@@ -139,6 +139,8 @@ binding *binding_rebuild(config *cfg, const binding *prev, const char *const *ch
     for (size_t i = 0; i < cfg->n_plugins; i++) {
         const config_plugin *p = &cfg->plugins[i];
         b->plugins[i].cfg = p;
+        if (!p->name || !p->path)
+            continue; /* an incomplete entry (--check of a file with errors) */
         pio_ctx *keep = reusable(prev, p, changed, n_changed, reload_all);
         if (keep) {
             b->plugins[i].ctx = ctx_ref(keep);

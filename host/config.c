@@ -1440,8 +1440,8 @@ static bool parse_document(loader *ld, const char *text, size_t len)
     return ok;
 }
 
-config *config_load_string(const char *text, size_t len, const char *file, const char *dir,
-                           diag_list *diags)
+static config *load_text(const char *text, size_t len, const char *file, const char *dir,
+                         diag_list *diags, bool keep_on_error)
 {
     loader ld = {.file = file ? file : "<string>", .json_budget = MAX_JSON_NODES};
     config *c = config_new(&ld, ld.file, dir ? dir : ".");
@@ -1456,11 +1456,17 @@ config *config_load_string(const char *text, size_t len, const char *file, const
         report_at(&ld, (pio_mark){0, 0}, "out of memory");
     bool failed = ld.n_problems > 0;
     flush_problems(&ld, diags);
-    if (failed) {
+    if (failed && (!keep_on_error || ld.oom)) {
         config_free(c);
         return NULL;
     }
     return c;
+}
+
+config *config_load_string(const char *text, size_t len, const char *file, const char *dir,
+                           diag_list *diags)
+{
+    return load_text(text, len, file, dir, diags, false);
 }
 
 /* The directory part of `file`: "." when it has none. */
@@ -1498,6 +1504,11 @@ static bool read_file(const char *file, buf *b)
 
 config *config_load(const char *file, diag_list *diags)
 {
+    return config_load_ex(file, diags, false);
+}
+
+config *config_load_ex(const char *file, diag_list *diags, bool keep_on_error)
+{
     buf text = BUF_INIT;
     if (!read_file(file, &text)) {
         diag_add(diags, file, (pio_mark){0, 0}, "cannot read: %s", strerror(errno));
@@ -1509,7 +1520,7 @@ config *config_load(const char *file, diag_list *diags)
     if (!dir)
         diag_add(diags, file, (pio_mark){0, 0}, "out of memory");
     else
-        c = config_load_string(text.data ? text.data : "", text.len, file, dir, diags);
+        c = load_text(text.data ? text.data : "", text.len, file, dir, diags, keep_on_error);
     free(dir);
     buf_free(&text);
     return c;

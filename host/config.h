@@ -92,6 +92,10 @@ typedef struct config {
  * config_free) when the file has no error; otherwise returns NULL and adds
  * every error found to `diags`. */
 config *config_load(const char *file, diag_list *diags);
+/* With keep_on_error, a file with errors still gives a config (what could
+ * be read of it; entries may lack fields) so that `plugio --check` can go
+ * on to load its plugins and report their errors too. Never served. */
+config *config_load_ex(const char *file, diag_list *diags, bool keep_on_error);
 /* The same from a string (`len` bytes, no terminator needed); `file` names
  * it in messages ("<string>" if NULL), and relative plugin paths resolve
  * against `dir` ("." if NULL). */

@@ -76,9 +76,15 @@ int main(int argc, char **argv)
     }
     const char *file = argv[optind];
 
+    /* --check goes on past schema errors to load the plugins, so it
+     * reports every problem at once. */
     diag_list diags = DIAG_LIST_INIT;
-    config *cfg = config_load(file, &diags);
+    config *cfg = config_load_ex(file, &diags, check);
     binding *b = cfg ? binding_create(cfg, &diags) : NULL;
+    if (b && diags.count) {
+        binding_destroy(b);
+        b = NULL;
+    }
     if (!b) {
         diag_print(&diags, stderr);
         fprintf(stderr, "plugio: %s: %zu error%s\n", file, diags.count, diags.count == 1 ? "" : "s");

@@ -62,7 +62,8 @@ void out_free(pio_out *o)
 
 static int fail(pio_out *o)
 {
-    o->invalid = true;
+    if (o)
+        o->invalid = true;
     return PIO_EINVAL;
 }
 
@@ -71,7 +72,7 @@ static int fail(pio_out *o)
 static int begin_value(pio_out *o)
 {
     if (!o || o->invalid)
-        return o ? PIO_EINVAL : PIO_EINVAL;
+        return PIO_EINVAL;
     if (o->depth > 0 && o->kind[o->depth - 1] == 'o') {
         if (!o->key_pending)
             return fail(o);

@@ -3,10 +3,13 @@
  *
  * json-c was chosen over jansson for one feature: per-node userdata, which
  * lets a Socket.IO binary placeholder carry its bytes in the tree itself,
- * so binary values nest anywhere without a side table.  JSON null is the
+ * so binary values nest anywhere without a side table.  Text is parsed by
+ * json.c, which is strict where json-c's own tokener is not.  JSON null is the
  * address of `null_sentinel`, never NULL, because NULL means "absent".
  */
 #include "value.h"
+
+#include "json.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -58,32 +61,7 @@ const value_bin *value_get_binary(json_object *j)
 
 bool value_parse(const char *text, size_t len, json_object **out)
 {
-    *out = NULL;
-    if (len > INT32_MAX)
-        return false;
-    json_tokener *tok = json_tokener_new_ex(PARSE_DEPTH);
-    if (!tok)
-        return false;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    json_object *j = json_tokener_parse_ex(tok, text, (int)len);
-    enum json_tokener_error err = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
-    if (err == json_tokener_continue && end == len) {
-        /* A bare top-level scalar (1, null, true) only ends at a delimiter:
-         * feed json-c the end of input. */
-        j = json_tokener_parse_ex(tok, "", 1);
-        err = json_tokener_get_error(tok);
-        end = len;
-    }
-    /* The whole text must be one value: no trailing bytes, nothing missing. */
-    bool ok = err == json_tokener_success && end == len;
-    json_tokener_free(tok);
-    if (!ok) {
-        json_object_put(j);
-        return false;
-    }
-    *out = j;
-    return true;
+    return json_parse(text, len, PARSE_DEPTH, out);
 }
 
 pio_type value_type(const pio_value *v)
@@ -133,18 +111,15 @@ int value_int64(const pio_value *v, int64_t *out)
         return PIO_ETYPE;
     json_object *j = value_unwrap(v);
     if (json_object_is_type(j, json_type_int)) {
-        /* json-c keeps integers above INT64_MAX as uint64 and saturates
-         * the int64 view of them. */
-        int64_t n = json_object_get_int64(j);
-        if (n == INT64_MAX && json_object_get_uint64(j) > (uint64_t)INT64_MAX)
-            return PIO_ERANGE;
-        *out = n;
+        *out = json_object_get_int64(j); /* json.c makes int64 ints only */
         return PIO_OK;
     }
     double d = json_object_get_double(j);
     if (!isfinite(d) || d != floor(d))
         return PIO_ETYPE;
-    if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
+    /* An integer literal that fits int64 is parsed as an int; a double at
+     * or beyond 2^63 in size came from one that did not. */
+    if (d <= -9223372036854775808.0 || d >= 9223372036854775808.0)
         return PIO_ERANGE;
     *out = (int64_t)d;
     return PIO_OK;

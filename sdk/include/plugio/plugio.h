@@ -224,7 +224,8 @@ typedef struct pio_api {
     const pio_value *(*value_member)(const pio_value *v, const char *key);
     /* Iterate an object's members in order: start with *cursor = NULL; each
      * call returns the next member's value and its key (borrowed, as v),
-     * and NULL after the last one. */
+     * and NULL after the last one (the cursor is then NULL again, so a
+     * further call starts over). */
     const pio_value *(*value_next)(const pio_value *v, void **cursor, const char **key);
     /* v as JSON text (binary buffers appear as Socket.IO placeholders),
      * written to buf (plugin-owned, `cap` bytes) with a NUL terminator.
