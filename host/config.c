@@ -21,6 +21,7 @@
 
 #include "buf.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -553,9 +554,25 @@ static void server_port(loader *ld, yaml_node_t *key, const char *name, yaml_nod
         ld->c->port = (uint16_t)port;
 }
 
+static bool get_header_list(loader *ld, const char *what, yaml_node_t *val, char **out);
+
+/* Custom request headers to keep for plugins: libwebsockets only
+ * enumerates the headers it knows, so others must be named. */
+static void server_headers(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                           void *ctx)
+{
+    (void)key, (void)ctx;
+    if (get_header_list(ld, name, val, &ld->c->custom_headers))
+        for (char *p = ld->c->custom_headers; p && *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+}
+
 static const section server_section = {
     "server key",
-    (const field[]){{"host", server_host}, {"port", server_port}, {NULL, NULL}},
+    (const field[]){{"host", server_host},
+                    {"port", server_port},
+                    {"headers", server_headers},
+                    {NULL, NULL}},
 };
 
 /* ---- plugins ------------------------------------------------------------ */
@@ -1568,6 +1585,7 @@ void config_free(config *c)
     cors_free(&c->opts.cors);
     free(c->opts.path);
     free(c->host);
+    free(c->custom_headers);
     free(c->dir);
     free(c->file);
     free(c);

@@ -79,6 +79,9 @@ typedef struct config {
     char *dir;                  /* owned; its directory, for relative plugin paths */
     char *host;                 /* owned; "0.0.0.0" */
     uint16_t port;              /* 3000; 0 lets the system pick one */
+    char *custom_headers;       /* owned or NULL; server.headers, lower-case,
+                                   comma-separated: custom request headers
+                                   kept for plugins besides the standard ones */
     config_plugin *plugins;
     size_t n_plugins;
     config_server_options opts;

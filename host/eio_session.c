@@ -24,9 +24,13 @@
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/* How long a closing WebSocket may take to write what was queued. */
+#define CLOSE_FLUSH_SECS 5
+
 static const config_server_options *options;
 static eio_session **slots;
 static unsigned n_slots, n_open;
+static size_t n_alive; /* session objects not yet freed */
 static unsigned *free_slots, n_free;
 
 void eio_set_options(const config_server_options *o) { options = o; }
@@ -138,6 +142,7 @@ void eio_sessions_each(eio_session_fn fn, void *ud)
 }
 
 size_t eio_sessions_count(void) { return n_open; }
+size_t eio_sessions_alive(void) { return n_alive; }
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
@@ -201,6 +206,7 @@ eio_session *eio_session_create(eio_transport t, json_object *query, json_object
         return NULL;
     }
     s->refs = 1; /* the table's */
+    n_alive++;
     s->transport = t;
     s->ping_interval = options->ping_interval;
     s->ping_timeout = options->ping_timeout;
@@ -232,6 +238,7 @@ void eio_session_unref(eio_session *s)
     json_object_put(s->query);
     json_object_put(s->headers);
     free(s);
+    n_alive--;
 }
 
 static void wake(struct lws *wsi)
@@ -269,15 +276,20 @@ void eio_session_close(eio_session *s, const char *reason)
     timer_stop(&s->upgrade_timer);
     if (s->client)
         sio_client_closed(s->client, reason);
-    /* Transports: a held poll is answered with a close packet, WebSockets
-     * are closed; each drops its reference when lws reports it gone. */
-    eio_msg *m;
-    while ((m = queue_pop(s)))
-        eio_msg_unref(m);
+    /* Output already queued still goes out, as with engine.io: a held
+     * poll gets it followed by a close packet; a WebSocket writes it and
+     * then closes, within CLOSE_FLUSH_SECS for a client that stops
+     * reading. Each transport drops its reference when lws reports it
+     * gone. */
     wake_poll(s);
     if (s->ws) {
         lws_close_reason(s->ws, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
-        lws_set_timeout(s->ws, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        if (s->q_len) {
+            lws_callback_on_writable(s->ws);
+            lws_set_timeout(s->ws, PENDING_TIMEOUT_USER_OK, CLOSE_FLUSH_SECS);
+        } else {
+            lws_set_timeout(s->ws, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        }
     }
     if (s->probe)
         lws_set_timeout(s->probe, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -338,10 +350,6 @@ bool eio_session_idle(const eio_session *s) { return s->q_len == 0; }
 
 void eio_session_drain_payload(eio_session *s, buf *payload, bool noop_if_empty)
 {
-    if (s->closed) {
-        eio_payload_add_text(payload, EIO_CLOSE, NULL, 0);
-        return;
-    }
     eio_msg *m;
     while ((m = queue_pop(s))) {
         if (m->binary)
@@ -351,7 +359,9 @@ void eio_session_drain_payload(eio_session *s, buf *payload, bool noop_if_empty)
                                  m->len - 1);
         eio_msg_unref(m);
     }
-    if (!payload->len && noop_if_empty)
+    if (s->closed)
+        eio_payload_add_text(payload, EIO_CLOSE, NULL, 0);
+    else if (!payload->len && noop_if_empty)
         eio_payload_add_text(payload, EIO_NOOP, NULL, 0);
 }
 

@@ -124,5 +124,8 @@ void eio_session_transport_gone(eio_session *s, struct lws *wsi);
 typedef void (*eio_session_fn)(eio_session *s, void *ud);
 void eio_sessions_each(eio_session_fn fn, void *ud);
 size_t eio_sessions_count(void);
+/* Session objects not yet freed: open ones, and closed ones whose
+ * transports are still going away. */
+size_t eio_sessions_alive(void);
 
 #endif

@@ -22,6 +22,7 @@
 #include "cors.h"
 #include "eio_session.h"
 #include "log.h"
+#include "sio_client.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -126,6 +127,22 @@ static json_object *read_headers(struct lws *wsi)
             key[i] = (char)tolower((unsigned char)name[i]);
         key[n - 1] = '\0';
         json_object_object_add(h, key, json_object_new_string(value));
+    }
+    /* Custom headers lws cannot enumerate: the ones server.headers names. */
+    const char *names = sio_binding() ? sio_binding()->cfg->custom_headers : NULL;
+    while (names && *names) {
+        size_t n = strcspn(names, ",");
+        char name[128];
+        if (n + 2 <= sizeof name) {
+            memcpy(name, names, n);
+            name[n] = ':';
+            name[n + 1] = '\0';
+            if (lws_hdr_custom_copy(wsi, value, sizeof value, name, (int)n + 1) >= 0) {
+                name[n] = '\0';
+                json_object_object_add(h, name, json_object_new_string(value));
+            }
+        }
+        names += n + (names[n] == ',');
     }
     return h;
 }
@@ -366,6 +383,13 @@ static int confirm_upgrade(struct lws *wsi)
         respond(wsi, c, 404, "text/plain", "Not Found", 9, false);
         return 1;
     }
+    /* RFC 6455 version 13 only (lws 4.1.6 would upgrade others too). */
+    char version[8] = "";
+    lws_hdr_copy(wsi, version, sizeof version, WSI_TOKEN_VERSION);
+    if (strcmp(version, "13") != 0) {
+        respond_error(wsi, c, 400, ERR_BAD_REQUEST);
+        return 1;
+    }
     request r;
     if (!read_query(wsi, &r))
         return -1;
@@ -436,8 +460,12 @@ static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
         msg = c->body.data;
         msg_len = c->body.len;
     }
-    bool open = c->body_binary ? eio_session_receive_binary(s, wsi, msg, msg_len)
-                               : eio_session_receive_text(s, wsi, msg, msg_len);
+    /* When this closes the session, the close runs its course (queued
+     * output first), so the connection is not cut here. */
+    if (c->body_binary)
+        eio_session_receive_binary(s, wsi, msg, msg_len);
+    else
+        eio_session_receive_text(s, wsi, msg, msg_len);
     if (!whole) {
         /* Keep small buffers, drop big ones. */
         if (c->body.cap > 65536)
@@ -445,7 +473,7 @@ static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
         else
             buf_clear(&c->body);
     }
-    return open ? 0 : -1;
+    return 0;
 }
 
 static int ws_writeable(struct lws *wsi, conn *c)
@@ -474,6 +502,8 @@ static int ws_writeable(struct lws *wsi, conn *c)
     }
     if (!eio_session_idle(s))
         lws_callback_on_writable(wsi);
+    else if (s->closed)
+        return -1; /* all written: now close (the reason is set) */
     return 0;
 }
 

@@ -124,13 +124,31 @@ static void close_session(eio_session *s, void *ud)
     eio_session_close(s, "server shutting down");
 }
 
+static uint64_t flush_deadline;
+static bool flushed;
+
+/* lws_service() ignores its timeout, so the flush is ended by a timer
+ * that wakes the loop: when every session is gone, or at the deadline. */
+static void check_flushed(timer *t)
+{
+    if (eio_sessions_alive() == 0 || timer_now() >= flush_deadline) {
+        flushed = true;
+        lws_cancel_service(context);
+        return;
+    }
+    timer_start(t, 10, check_flushed);
+}
+
 static void shutdown_sessions(void)
 {
+    static timer flush_timer;
     eio_sessions_each(close_session, NULL);
     /* Give held polls and WebSockets a moment to carry the close out. */
-    uint64_t until = timer_now() + SHUTDOWN_FLUSH_MS;
-    while (timer_now() < until && lws_service(context, 50) >= 0)
+    flush_deadline = timer_now() + SHUTDOWN_FLUSH_MS;
+    timer_start(&flush_timer, 0, check_flushed);
+    while (!flushed && lws_service(context, 0) >= 0)
         ;
+    timer_stop(&flush_timer);
 }
 
 int server_run(binding *b)

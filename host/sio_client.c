@@ -4,9 +4,9 @@
  * namespaces, and dispatches events to the handlers of the current
  * binding, in the order they arrive.
  *
- * A malformed packet closes the session ("parse error"), as socket.io
- * does; nothing else is affected.  A packet for a namespace the client
- * has not joined is ignored, as socket.io does.
+ * A malformed packet closes the session ("parse error"), and so does a
+ * packet that makes no sense in the client's state, as with socket.io;
+ * nothing else is affected.
  */
 #include "sio_client.h"
 
@@ -89,13 +89,10 @@ static void on_connect(sio_client *c, sio_packet *p)
         buf_free(&b);
         return;
     }
-    pio_socket *s = find_socket(c, p->nsp);
+    pio_socket *s = sio_socket_create(c, p->nsp, p->has_data ? json_object_get(p->data) : NULL);
     if (!s) {
-        s = sio_socket_create(c, p->nsp, p->has_data ? json_object_get(p->data) : NULL);
-        if (!s) {
-            eio_session_close(c->session, "transport error");
-            return;
-        }
+        eio_session_close(c->session, "transport error");
+        return;
     }
     timer_stop(&c->connect_timer);
     sio_encode_header(&b, SIO_CONNECT, p->nsp, -1, 0);
@@ -133,15 +130,23 @@ static void on_event(pio_socket *s, sio_packet *p)
     sio_dispatch(s, event, &args);
 }
 
+/* As socket.io's Client.ondecoded: CONNECT joins a namespace not joined
+ * yet; every other packet needs a joined namespace; anything else - a
+ * second CONNECT, a packet for a namespace not joined, CONNECT_ERROR from
+ * a client - is an invalid state that closes the connection. */
 static void on_packet(sio_client *c, sio_packet *p)
 {
-    if (p->type == SIO_CONNECT) {
+    pio_socket *s = find_socket(c, p->nsp);
+    if (!s && p->type == SIO_CONNECT) {
         on_connect(c, p);
         return;
     }
-    pio_socket *s = find_socket(c, p->nsp);
-    if (!s)
+    if (!s || p->type == SIO_CONNECT || p->type == SIO_CONNECT_ERROR) {
+        log_debug("session %s: invalid state (packet type %d for %s)", c->session->sid, p->type,
+                  p->nsp);
+        eio_session_close(c->session, "forced close");
         return;
+    }
     s->refs++; /* a handler may disconnect it */
     switch (p->type) {
     case SIO_EVENT:
@@ -155,7 +160,7 @@ static void on_packet(sio_client *c, sio_packet *p)
     case SIO_DISCONNECT:
         sio_socket_closed(s, "client namespace disconnect");
         break;
-    default: /* CONNECT_ERROR means nothing from a client */
+    default:
         break;
     }
     sio_socket_unref(s);
