@@ -447,7 +447,23 @@ Test(config, rejects_unknown_top_level_key)
 Test(config, rejects_unknown_server_key)
 {
     expect_only_error("server:\n  host: localhost\n  prot: 80\n", "t.yaml:3:3: ",
-                      "unknown server key 'prot' (expected one of: host, port)");
+                      "unknown server key 'prot' (expected one of: host, port, headers)");
+}
+
+Test(config, keeps_named_custom_headers_lower_case)
+{
+    config *c = load_ok("server:\n  headers: [X-Test, X-Api-Key]\n");
+    cr_assert_str_eq(c->custom_headers, "x-test,x-api-key");
+}
+
+Test(config, keeps_no_custom_headers_by_default)
+{
+    cr_assert_null(load_ok("server: {}\n")->custom_headers);
+}
+
+Test(config, rejects_custom_headers_of_wrong_type)
+{
+    expect_only_error("server:\n  headers: 12\n", "t.yaml:2:12: ", "headers");
 }
 
 Test(config, rejects_unknown_plugin_entry_key)
