@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -119,6 +120,52 @@ static char *copy_to_rundir(const char *src, char *err, size_t errlen)
     return dst;
 }
 
+/* dlopen trusts the ELF headers: it maps every segment they promise, and
+ * touching the part of a segment beyond the end of a truncated file
+ * raises SIGBUS in the host.  So before dlopen, check that the file is a
+ * shared object for this machine and that everything the headers point
+ * at lies inside it.  (A check this small does not warrant libelf.) */
+static bool check_elf(const char *copy, const char *path, char *err, size_t errlen)
+{
+    int fd = open(copy, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        seterr(err, errlen, "%s: cannot read the private copy: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    Elf64_Ehdr eh;
+    bool ok = pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+              memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64;
+    if (!ok) {
+        seterr(err, errlen, "%s: cannot load: not a 64-bit ELF shared object", path);
+        close(fd);
+        return false;
+    }
+    const char *why = NULL;
+    if (eh.e_type != ET_DYN)
+        why = "not a shared object";
+    else if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
+             eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > size)
+        why = "program headers outside the file (truncated?)";
+    else if (eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize > size)
+        why = "section headers outside the file (truncated?)";
+    for (unsigned i = 0; !why && i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph)
+            why = "unreadable program header";
+        else if ((ph.p_type == PT_LOAD || ph.p_type == PT_DYNAMIC) &&
+                 (ph.p_offset > size || ph.p_filesz > size - ph.p_offset))
+            why = "a segment extends past the end of the file (truncated?)";
+    }
+    close(fd);
+    if (why)
+        seterr(err, errlen, "%s: cannot load: %s", path, why);
+    return why == NULL;
+}
+
 /* The descriptor's fields exist up to desc->size; later ones read as 0. */
 static bool check_descriptor(const pio_plugin_desc *d, const char *path, char *err, size_t errlen)
 {
@@ -155,6 +202,11 @@ plugin_image *plugin_image_load(const char *path, char *err, size_t errlen)
     char *copy = copy_to_rundir(path, err, errlen);
     if (!copy)
         return NULL;
+    if (!check_elf(copy, path, err, errlen)) {
+        unlink(copy);
+        free(copy);
+        return NULL;
+    }
     void *handle = dlopen(copy, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         /* dlerror names the private copy; the operator knows the original. */

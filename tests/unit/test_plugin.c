@@ -222,6 +222,32 @@ Test(loader, refuses_a_file_that_is_not_a_shared_object)
     cr_assert_eq(files_in(rundir), 0, "the failed copy was removed");
 }
 
+/* dlopen of a truncated ELF file maps segments past its end and faults:
+ * the loader must refuse it first, whatever the cut. */
+Test(loader, refuses_a_truncated_shared_object_without_crashing)
+{
+    char good[PATH_MAX];
+    snprintf(good, sizeof good, "%s/tp_good/libtp_good.so", TEST_PLUGIN_DIR);
+    FILE *in = fopen(good, "rb");
+    cr_assert_not_null(in);
+    static char whole[1 << 20];
+    size_t size = fread(whole, 1, sizeof whole, in);
+    fclose(in);
+    cr_assert_gt(size, 8192);
+    const size_t cuts[] = {64, 4096, size / 2, size - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
+        char path[PATH_MAX + 32];
+        snprintf(path, sizeof path, "%s/cut%zu.so", scratch, i);
+        FILE *out = fopen(path, "wb");
+        cr_assert_not_null(out);
+        cr_assert_eq(fwrite(whole, 1, cuts[i], out), cuts[i]);
+        cr_assert_eq(fclose(out), 0);
+        cr_assert_null(plugin_image_load(path, err, sizeof err), "cut at %zu loaded", cuts[i]);
+        cr_assert_not_null(strstr(err, path), "%s", err);
+        cr_assert_not_null(strstr(err, "cannot load"), "%s", err);
+    }
+}
+
 Test(loader, refuses_a_missing_file_naming_it)
 {
     char path[PATH_MAX + 32];
