@@ -99,7 +99,7 @@ process.on('exit', () => {
 });
 
 /*
- * startServer({server, serverOptions, events, extraEvents, pluginConfig, startTimeout})
+ * startServer({server, plugins, serverOptions, events, extraEvents, pluginConfig, startTimeout})
  * -> {port, url, origin, dir, reasonsFile, stop(), stderr(), reasons(), waitForReason(id)}
  *
  * url is "http://127.0.0.1:PORT" (a client adds the namespace).
@@ -115,6 +115,7 @@ async function startServer(opts = {}) {
     server: { host: '127.0.0.1', port: 0, ...(opts.server || {}) },
     plugins: {
       e2e: { path: PLUGIN, config: { reasons_file: reasonsFile, ...(opts.pluginConfig || {}) } },
+      ...(opts.plugins || {}),
     },
     socket: opts.serverOptions ? { serverOptions: opts.serverOptions } : undefined,
     events: [...(opts.events || DEFAULT_EVENTS), ...(opts.extraEvents || [])],
@@ -167,6 +168,7 @@ async function startServer(opts = {}) {
     url,
     dir,
     yamlFile,
+    doc, /* the configuration written to yamlFile, to edit and rewrite */
     reasonsFile,
     child,
     stderr: () => stderr,
