@@ -292,3 +292,25 @@ test('SIGHUP reloads the configuration and every plugin', T, async () => {
     await stopChecked(srv);
   }
 });
+
+test('a file written in several steps is loaded once, when the writer closes it', T, async () => {
+  const srv = await startReloadServer();
+  try {
+    const socket = await h.connect(srv.url, { transports: ['websocket'] });
+    const whole = fs.readFileSync(build('b'));
+    const fd = fs.openSync(srv.live, 'w'); // truncates the live file, as a linker may
+    const half = Math.floor(whole.length / 2);
+    fs.writeSync(fd, whole, 0, half);
+    await h.sleep(300); // far longer than the debounce: nothing may load yet
+    assert.doesNotMatch(srv.stderr(), /libreload\.so changed/);
+    await waitForBuild(socket, 'a', 0);
+    fs.writeSync(fd, whole, half, whole.length - half);
+    fs.closeSync(fd);
+    await waitForBuild(socket, 'b');
+    assert.equal(srv.stderr().match(/libreload\.so changed/g).length, 1);
+    assert.doesNotMatch(srv.stderr(), /reload failed/);
+  } finally {
+    h.closeAll();
+    await stopChecked(srv);
+  }
+});
