@@ -27,6 +27,7 @@ async function startReloadServer(extra = {}) {
     extraEvents: [
       { name: 'which', handler: 'reload:which' },
       { name: 'count', handler: 'reload:count' },
+      { name: 'ask_reload', handler: 'reload:ask' },
     ],
     ...extra,
   });
@@ -309,6 +310,31 @@ test('a file written in several steps is loaded once, when the writer closes it'
     await waitForBuild(socket, 'b');
     assert.equal(srv.stderr().match(/libreload\.so changed/g).length, 1);
     assert.doesNotMatch(srv.stderr(), /reload failed/);
+  } finally {
+    h.closeAll();
+    await stopChecked(srv);
+  }
+});
+
+test('an ack awaited by the old version is answered by the old code after the swap', T, async () => {
+  const srv = await startReloadServer();
+  try {
+    const socket = await h.connect(srv.url, { transports: ['websocket'] });
+    const question = h.next(socket, 'question');
+    socket.emit('ask_reload');
+    const [answer] = await question; // the client holds the ack for now
+    installByRename(srv, build('b'));
+    await waitForBuild(socket, 'b');
+    const answered = h.next(socket, 'answered');
+    answer('late reply');
+    assert.deepEqual(await answered, ['a', 'ok', 'late reply']);
+    // The new version serves new registrations.
+    const question2 = h.next(socket, 'question');
+    socket.emit('ask_reload');
+    const [answer2] = await question2;
+    const answered2 = h.next(socket, 'answered');
+    answer2('now');
+    assert.deepEqual(await answered2, ['b', 'ok', 'now']);
   } finally {
     h.closeAll();
     await stopChecked(srv);

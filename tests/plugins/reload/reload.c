@@ -7,7 +7,9 @@
  * `which` acks with [BUILD_ID, the event's first argument], so a client
  * can tell which build answered which event.  `count` acks with a counter
  * that survives reloads: unload hands it to the next version, load takes
- * it.
+ * it.  `ask` emits "question" asking the client for an ack; the callback,
+ * wherever the swap has got to by then, emits "answered" with the id of
+ * the build whose code ran it.
  */
 #include <plugio/plugio.h>
 #include <stdlib.h>
@@ -78,4 +80,26 @@ PIO_HANDLER(count)
     pio_out_int64(out, ++*counter);
     pio_out_cstr(out, BUILD_ID);
     return pio_ack(args, out);
+}
+
+static void on_answer(pio_ctx *ctx, pio_socket *socket, int status, pio_args *reply, void *ud)
+{
+    (void)ud;
+    if (!socket)
+        return;
+    pio_out *out = pio_out_new(ctx);
+    if (!out)
+        return;
+    pio_out_cstr(out, BUILD_ID);
+    pio_out_cstr(out, status == PIO_OK ? "ok" : pio_strerror(status));
+    const pio_value *v = pio_args_at(reply, 0);
+    if (v)
+        pio_out_value(out, v);
+    pio_emit(socket, "answered", out);
+}
+
+PIO_HANDLER(ask)
+{
+    (void)args;
+    return pio_emit_with_ack(socket, "question", pio_out_new(ctx), 10000, on_answer, NULL);
 }
