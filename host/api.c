@@ -8,6 +8,8 @@
  */
 #include "args.h"
 #include "binding.h"
+#include "broadcast.h"
+#include "services.h"
 #include "log.h"
 #include "out.h"
 #include "sio_socket.h"
@@ -130,4 +132,26 @@ const pio_api host_api = {
     .emit = sio_socket_emit,
     .emit_with_ack = sio_socket_emit_with_ack,
     .socket_disconnect = sio_socket_disconnect,
+    /* 1.1 */
+    .socket_join = sio_socket_join,
+    .socket_leave = sio_socket_leave,
+    .socket_in_room = sio_socket_in_room,
+    .socket_room_next = sio_socket_room_next,
+    .broadcast = broadcast_emit,
+    .broadcast_with_ack = broadcast_emit_with_ack,
+    .raw = broadcast_raw,
+    .select_sockets = broadcast_sockets,
+    .rooms = broadcast_rooms,
+    .select_join = broadcast_join,
+    .select_leave = broadcast_leave,
+    .select_disconnect = broadcast_disconnect,
+    .socket_find = broadcast_find,
+    .socket_data_set = sio_socket_data_set,
+    .socket_data_get = sio_socket_data_get,
+    .timer_start = services_timer_start,
+    .timer_cancel = services_timer_cancel,
+    .fd_watch = services_fd_watch,
+    .fd_update = services_fd_update,
+    .fd_unwatch = services_fd_unwatch,
+    .work_submit = services_work_submit,
 };

@@ -4,6 +4,8 @@
  */
 #include "binding.h"
 
+#include "services.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,6 +167,17 @@ binding *binding_rebuild(config *cfg, const binding *prev, const char *const *ch
             goto oom;
     }
     b->n_events = cfg->n_events;
+    if (cfg->n_middleware && !(b->middleware = calloc(cfg->n_middleware, sizeof *b->middleware)))
+        goto oom;
+    for (size_t i = 0; i < cfg->n_middleware; i++) {
+        const config_middleware *m = &cfg->middleware[i];
+        b->middleware[i].cfg = m;
+        b->middleware[i].fn =
+            (pio_middleware_fn)resolve(b, &m->handler, &b->middleware[i].ctx, diags);
+        if (!add_namespace(b, m->nsp))
+            goto oom;
+    }
+    b->n_middleware = cfg->n_middleware;
     if (cfg->has_init)
         b->init = (pio_init_fn)resolve(b, &cfg->init, &b->init_ctx, diags);
     if (diags->count == errors)
@@ -263,16 +276,36 @@ bool binding_activate(binding *b, const binding *prev, char *err, size_t errlen)
     return true;
 }
 
+/* Is ctx (a version of b) also a version in use by other? */
+static bool carried(const pio_ctx *ctx, const binding *other)
+{
+    for (size_t i = 0; other && i < other->n_plugins; i++)
+        if (other->plugins[i].ctx == ctx)
+            return true;
+    return false;
+}
+
 void binding_retire(binding *old, const binding *next)
 {
     if (!old)
         return;
     for (size_t i = 0; i < old->n_plugins; i++) {
         pio_ctx *ctx = old->plugins[i].ctx;
-        if (ctx && !ctx_named(next, old->plugins[i].cfg->name))
+        if (!ctx || carried(ctx, next))
+            continue;
+        if (!ctx_named(next, old->plugins[i].cfg->name))
             call_unload(ctx, 1);
+        services_release(ctx); /* its timers and watches die with it */
     }
     binding_destroy(old);
+}
+
+void binding_discard(binding *b, const binding *prev)
+{
+    for (size_t i = 0; b && i < b->n_plugins; i++)
+        if (b->plugins[i].ctx && !carried(b->plugins[i].ctx, prev))
+            services_release(b->plugins[i].ctx);
+    binding_destroy(b);
 }
 
 void binding_destroy(binding *b)
@@ -283,6 +316,7 @@ void binding_destroy(binding *b)
         ctx_unref(b->plugins[i].ctx);
     free(b->plugins);
     free(b->events);
+    free(b->middleware);
     free(b->namespaces);
     config_free(b->cfg);
     free(b);

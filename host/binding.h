@@ -46,12 +46,20 @@ typedef struct bound_event {
     pio_ctx *ctx;               /* borrowed from its bound_plugin */
 } bound_event;
 
+typedef struct bound_middleware {
+    const config_middleware *cfg; /* borrowed from binding.cfg */
+    pio_middleware_fn fn;
+    pio_ctx *ctx;                 /* borrowed from its bound_plugin */
+} bound_middleware;
+
 typedef struct binding {
     config *cfg;                /* owned */
     bound_plugin *plugins;
     size_t n_plugins;
     bound_event *events;
     size_t n_events;
+    bound_middleware *middleware; /* in configuration order */
+    size_t n_middleware;
     pio_init_fn init;           /* hooks.init, or NULL */
     pio_ctx *init_ctx;
     const char **namespaces;    /* "/" and every namespace an event names; borrowed strings */
@@ -74,6 +82,9 @@ bool binding_activate(binding *b, const binding *prev, char *err, size_t errlen)
 /* Unload (final) the plugins of old that next no longer has, then destroy
  * old. next may be NULL (the host is stopping). */
 void binding_retire(binding *old, const binding *next);
+/* Destroy a binding that never served (its activation failed), releasing
+ * what its new versions may have started in their load hooks. */
+void binding_discard(binding *b, const binding *prev);
 void binding_destroy(binding *b);
 
 /* The handler for (namespace, event), or NULL. */

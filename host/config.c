@@ -1309,6 +1309,77 @@ static void top_events(loader *ld, yaml_node_t *key, const char *name, yaml_node
         load_event(ld, node_at(ld, *i));
 }
 
+/* ---- middleware -------------------------------------------------------- */
+
+typedef struct middleware_walk {
+    config_middleware *mw;
+    bool has_handler;
+} middleware_walk;
+
+static void middleware_handler(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                               void *ctx)
+{
+    (void)key;
+    middleware_walk *w = ctx;
+    w->has_handler = true;
+    parse_ref(ld, name, val, &w->mw->handler);
+}
+
+static void middleware_namespace(loader *ld, yaml_node_t *key, const char *name,
+                                 yaml_node_t *val, void *ctx)
+{
+    (void)key;
+    middleware_walk *w = ctx;
+    const char *s = get_string(ld, name, val);
+    if (s && s[0] != '/')
+        report(ld, val, "namespace: '%s' must start with '/'", s);
+    else if (s)
+        set_str(ld, &w->mw->nsp, s);
+}
+
+static const section middleware_section = {
+    "middleware key",
+    (const field[]){
+        {"handler", middleware_handler},
+        {"namespace", middleware_namespace},
+        {NULL, NULL},
+    },
+};
+
+static void load_middleware(loader *ld, yaml_node_t *item)
+{
+    if (item->type != YAML_MAPPING_NODE) {
+        expected(ld, "middleware", item, "a mapping with handler (and namespace)");
+        return;
+    }
+    config *c = ld->c;
+    config_middleware *list = realloc(c->middleware, (c->n_middleware + 1) * sizeof *list);
+    if (!list) {
+        ld->oom = true;
+        return;
+    }
+    c->middleware = list;
+    config_middleware *mw = &list[c->n_middleware++];
+    *mw = (config_middleware){.at = mark_of(item)};
+    middleware_walk w = {mw, false};
+    walk_section(ld, item, &middleware_section, &w);
+    if (!w.has_handler)
+        report(ld, item, "middleware has no handler");
+    if (!mw->nsp)
+        mw->nsp = dup_or_oom(ld, "/");
+}
+
+static void top_middleware(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                           void *ctx)
+{
+    (void)key, (void)ctx;
+    if (!want_list(ld, name, val, true))
+        return;
+    for (yaml_node_item_t *i = val->data.sequence.items.start; i < val->data.sequence.items.top;
+         i++)
+        load_middleware(ld, node_at(ld, *i));
+}
+
 static void hook_init(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
                       void *ctx)
 {
@@ -1337,6 +1408,7 @@ static const section top_section = {
         {"plugins", top_plugins},
         {"socket", top_socket},
         {"events", top_events},
+        {"middleware", top_middleware},
         {"hooks", top_hooks},
         {NULL, NULL},
     },
@@ -1355,6 +1427,8 @@ static void check_refs(loader *ld)
 {
     for (size_t i = 0; i < ld->c->n_events; i++)
         check_ref(ld, &ld->c->events[i].handler);
+    for (size_t i = 0; i < ld->c->n_middleware; i++)
+        check_ref(ld, &ld->c->middleware[i].handler);
     if (ld->c->has_init)
         check_ref(ld, &ld->c->init);
 }
@@ -1581,6 +1655,11 @@ void config_free(config *c)
         ref_free(&c->events[i].handler);
     }
     free(c->events);
+    for (size_t i = 0; i < c->n_middleware; i++) {
+        free(c->middleware[i].nsp);
+        ref_free(&c->middleware[i].handler);
+    }
+    free(c->middleware);
     ref_free(&c->init);
     cors_free(&c->opts.cors);
     free(c->opts.path);

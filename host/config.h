@@ -7,7 +7,8 @@
  *
  * Schema (see SPEC.md): server {host, port}; plugins {name: path | {path,
  * config}}; socket.serverOptions (socket.io v4 names and defaults);
- * events [{name, handler: "plugin:symbol", namespace}]; hooks {init}.
+ * events [{name, handler: "plugin:symbol", namespace}];
+ * middleware [{handler, namespace}]; hooks {init}.
  */
 #ifndef PIO_CONFIG_H
 #define PIO_CONFIG_H
@@ -40,6 +41,14 @@ typedef struct config_event {
     config_ref handler;
     pio_mark at;          /* the list item */
 } config_event;
+
+/* A connection middleware: runs, in list order, before `connection` on
+ * its namespace. */
+typedef struct config_middleware {
+    char *nsp;            /* owned; "/" by default */
+    config_ref handler;
+    pio_mark at;          /* the list item */
+} config_middleware;
 
 /* Transports a client may use (serverOptions.transports). */
 enum {
@@ -87,6 +96,8 @@ typedef struct config {
     config_server_options opts;
     config_event *events;
     size_t n_events;
+    config_middleware *middleware;
+    size_t n_middleware;
     bool has_init;
     config_ref init;            /* hooks.init */
 } config;

@@ -177,7 +177,7 @@ static void reload(bool read_config, const char *const *changed, size_t n, bool 
     diag_free(&diags);
     char err[1024];
     if (!binding_activate(b, old, err, sizeof err)) {
-        binding_destroy(b);
+        binding_discard(b, old);
         failed(err);
         return;
     }

@@ -17,6 +17,8 @@
 #include "http.h"
 #include "log.h"
 #include "reload.h"
+#include "rooms.h"
+#include "services.h"
 #include "sio_client.h"
 #include "timer.h"
 #include "watch.h"
@@ -154,7 +156,7 @@ static void shutdown_sessions(void)
 int server_run(binding *b)
 {
     const config *cfg = b->cfg;
-    static struct lws_protocols protocols[3];
+    static struct lws_protocols protocols[4];
     protocols[0] = (struct lws_protocols){
         .name = "plugio",
         .callback = http_callback,
@@ -163,6 +165,7 @@ int server_run(binding *b)
         .tx_packet_size = 65536,
     };
     protocols[1] = (struct lws_protocols){.name = "plugio-sys", .callback = sys_callback};
+    protocols[2] = (struct lws_protocols){.name = "plugio-fd", .callback = services_callback};
 
     sigset_t set;
     signal_fd = block_signals(&set);
@@ -200,15 +203,15 @@ int server_run(binding *b)
         goto out;
     }
     /* lws closes adopted descriptors itself. */
-    if (!adopt(vh, signal_fd) || !adopt(vh, wfd)) {
-        log_error("cannot watch signals and files");
+    if (!adopt(vh, signal_fd) || !adopt(vh, wfd) || !services_init(vh, "plugio-fd")) {
+        log_error("cannot watch signals and files, or start workers");
         binding_destroy(b);
         goto out;
     }
     timers_attach(context);
     if (!reload_start(b, err, sizeof err)) {
         log_error("%s", err);
-        binding_destroy(b);
+        binding_discard(b, NULL);
         goto out;
     }
     if (!run_init(b))
@@ -222,12 +225,14 @@ int server_run(binding *b)
     shutdown_sessions();
     rc = 0;
 stop:
+    services_shutdown();
     reload_stop();
 out:
     if (context)
         lws_context_destroy(context);
     context = NULL;
     watch_shutdown();
+    nsp_free_all();
     timers_clear();
     plugin_rundir_cleanup();
     return rc;

@@ -78,30 +78,73 @@ void sio_dispatch(pio_socket *s, const char *event, pio_args *args)
                 ev->cfg->handler.symbol, event, rc, host_api.strerror(rc));
 }
 
-static void on_connect(sio_client *c, sio_packet *p)
+static void send_connect_error(sio_client *c, const char *nsp, const char *message)
 {
     buf b = BUF_INIT;
+    sio_encode_header(&b, SIO_CONNECT_ERROR, nsp, -1, 0);
+    buf_append_str(&b, "{\"message\":");
+    if (!out_write_json_string(&b, message, strlen(message)))
+        out_write_json_string(&b, "Invalid message", 15); /* not UTF-8 */
+    buf_append_char(&b, '}');
+    if (!b.failed)
+        eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
+    buf_free(&b);
+}
+
+/* Run the namespace's middleware in order. Returns NULL when every one
+ * accepts, else the refusal (copied into why). */
+static const char *run_middleware(pio_socket *s, char *why, size_t len)
+{
+    for (size_t i = 0; current && i < current->n_middleware; i++) {
+        const bound_middleware *m = &current->middleware[i];
+        if (strcmp(m->cfg->nsp, s->nsp) != 0)
+            continue;
+        pio_ctx *previous = ctx_enter(m->ctx);
+        const char *refusal = m->fn(m->ctx, s);
+        ctx_leave(previous);
+        if (refusal) {
+            snprintf(why, len, "%s", refusal);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+static void on_connect(sio_client *c, sio_packet *p)
+{
     if (!current || !binding_has_namespace(current, p->nsp)) {
-        sio_encode_header(&b, SIO_CONNECT_ERROR, p->nsp, -1, 0);
-        buf_append_str(&b, "{\"message\":\"Invalid namespace\"}");
-        if (!b.failed)
-            eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
-        buf_free(&b);
+        send_connect_error(c, p->nsp, "Invalid namespace");
         return;
     }
-    pio_socket *s = sio_socket_create(c, p->nsp, p->has_data ? json_object_get(p->data) : NULL);
+    pio_socket *s = sio_socket_new(c, p->nsp, p->has_data ? json_object_get(p->data) : NULL);
     if (!s) {
         eio_session_close(c->session, "transport error");
         return;
     }
+    char why[512];
+    const char *refusal = run_middleware(s, why, sizeof why);
+    if (refusal) {
+        send_connect_error(c, p->nsp, refusal);
+        sio_socket_unref(s); /* leaves what middleware joined */
+        return;
+    }
+    if (c->closed || !sio_socket_accept(c, s)) {
+        if (!c->closed)
+            eio_session_close(c->session, "transport error");
+        sio_socket_unref(s);
+        return;
+    }
     timer_stop(&c->connect_timer);
+    buf b = BUF_INIT;
     sio_encode_header(&b, SIO_CONNECT, p->nsp, -1, 0);
     buf_printf(&b, "{\"sid\":\"%s\"}", s->id);
     if (!b.failed)
         eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
     buf_free(&b);
     pio_args none = {0};
+    s->refs++; /* the handler may disconnect it */
     sio_dispatch(s, "connection", &none);
+    sio_socket_unref(s);
 }
 
 static int send_ack(pio_args *a, pio_out *out)

@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "binding.h"
+#include "rooms.h"
 #include "sio_packet.h"
 #include "timer.h"
 
@@ -15,26 +16,42 @@ typedef struct eio_session eio_session;
 typedef struct sio_client sio_client;
 typedef struct pending_ack pending_ack;
 
-/* A server-to-client emit awaiting the client's ack. */
+/* A server-to-client emit awaiting the client's ack: on its own (ctx, cb,
+ * userdata, timeout), or one recipient of a broadcast's (multi). */
 struct pending_ack {
     pending_ack *next;
     int64_t id;
+    pio_socket *socket;
+    struct broadcast_ack *multi; /* the broadcast it belongs to, or NULL */
     pio_ctx *ctx;          /* a reference: keeps the plugin version mapped */
     pio_ack_fn cb;
     void *userdata;
-    pio_socket *socket;
     timer timeout;
 };
+
+/* A packet encoded once: its text message and binary attachments, each a
+ * shared eio_msg, ready for any number of sessions. */
+typedef struct sio_encoded {
+    struct eio_msg *text;
+    struct eio_msg **bins;
+    size_t n_bins;
+} sio_encoded;
 
 struct pio_socket {
     unsigned refs;
     char id[21];
     char *nsp;                  /* owned */
-    sio_client *client;         /* NULL once disconnected */
+    sio_client *client;         /* NULL until accepted, and once disconnected */
     eio_session *session;       /* a reference, for the handshake data */
     json_object *auth;          /* owned; the CONNECT payload, or NULL */
-    int64_t next_ack_id;
+    json_object *data;          /* owned; pio_socket_data_set's values, or NULL */
     pending_ack *acks;
+    /* The adapter's bookkeeping (rooms.c). */
+    struct sio_nsp *ns;         /* its namespace */
+    size_t all_idx;             /* its index in ns->all once accepted */
+    membership *memb;           /* the rooms it is in */
+    size_t n_memb, cap_memb;
+    uint64_t mark;              /* selection pass marks (broadcast.c) */
 };
 
 struct sio_client {
@@ -57,14 +74,28 @@ bool sio_client_receive(sio_client *c, const void *data, size_t len, bool binary
 void sio_client_closed(sio_client *c, const char *reason);
 void sio_client_free(sio_client *c);
 
-/* Internal to the Socket.IO layer (sio_client.c and sio_socket.c). */
-pio_socket *sio_socket_create(sio_client *c, const char *nsp, json_object *auth);
+/* Internal to the Socket.IO layer. */
+
+/* A socket for a CONNECT, not yet accepted (middleware runs on it). */
+pio_socket *sio_socket_new(sio_client *c, const char *nsp, json_object *auth);
+/* Accept it: attached to its client, indexed in its namespace. */
+bool sio_socket_accept(sio_client *c, pio_socket *s);
 void sio_socket_closed(pio_socket *s, const char *reason);
 void sio_socket_unref(pio_socket *s);
 void sio_socket_ack_received(pio_socket *s, sio_packet *p);
-/* Encode and queue a packet to a socket's client: [event,] args. */
+/* Encode a packet: [event,] args (out is not consumed). */
+int sio_encode(sio_encoded *e, sio_type type, const char *nsp, int64_t id, const char *event,
+               const pio_out *out);
+void sio_encoded_send(const sio_encoded *e, eio_session *s);
+void sio_encoded_free(sio_encoded *e);
+/* Encode and queue a packet to a socket's client (out consumed). */
 int sio_send(sio_client *c, sio_type type, const char *nsp, int64_t id, const char *event,
              pio_out *out);
+/* A fresh ack id, unique in the process. */
+int64_t sio_next_ack_id(void);
+bool sio_event_name_ok(const char *event);
+void sio_socket_add_ack(pio_socket *s, pending_ack *a);
+void sio_socket_unlink_ack(pio_socket *s, pending_ack *a);
 /* Call the handler bound to (socket's namespace, event), if any. */
 void sio_dispatch(pio_socket *s, const char *event, pio_args *args);
 

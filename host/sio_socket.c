@@ -1,15 +1,23 @@
 /*
- * sio_socket.c - Socket.IO sockets (see sio_socket.h and sio_client.h).
+ * sio_socket.c - Socket.IO sockets (see sio_socket.h and sio_client.h):
+ * their handshake data, emits, the acks the server awaits, per-socket
+ * data, joining and leaving.
  *
  * A socket is reference counted: its client holds one while it is
  * connected, and dispatch holds one around a handler call, so a handler
- * may disconnect its own socket.  Each ack the server awaits holds a
- * reference on the plugin context that registered it, so that plugin
- * version stays mapped until the callback has run - with the answer,
- * PIO_ETIMEDOUT, or PIO_ECLOSED when the socket goes first.
+ * may disconnect its own socket.  A socket exists before it is accepted,
+ * so connection middleware can read its handshake and join rooms.
+ *
+ * Each ack the server awaits holds a reference on the plugin context that
+ * registered it, so that plugin version stays mapped until the callback
+ * has run - with the answer, PIO_ETIMEDOUT, or PIO_ECLOSED when the socket
+ * goes first.  Ack ids are unique across the process (socket.io numbers
+ * them per namespace), so one broadcast packet can carry one id for every
+ * recipient.
  */
 #include "sio_socket.h"
 
+#include "broadcast.h"
 #include "eio_session.h"
 #include "log.h"
 #include "out.h"
@@ -26,6 +34,10 @@ static const char *const reserved_events[] = {
     "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
 };
 
+static int64_t last_ack_id = -1;
+
+int64_t sio_next_ack_id(void) { return ++last_ack_id; }
+
 static void make_id(char id[21])
 {
     unsigned char rnd[20];
@@ -37,13 +49,11 @@ static void make_id(char id[21])
     id[20] = '\0';
 }
 
-pio_socket *sio_socket_create(sio_client *c, const char *nsp, json_object *auth)
+pio_socket *sio_socket_new(sio_client *c, const char *nsp, json_object *auth)
 {
     pio_socket *s = calloc(1, sizeof *s);
-    pio_socket **list = realloc(c->sockets, (c->n_sockets + 1) * sizeof *list);
-    if (list)
-        c->sockets = list;
-    if (!s || !list || !(s->nsp = strdup(nsp))) {
+    sio_nsp *ns = nsp_get(nsp, true);
+    if (!s || !ns || !(s->nsp = strdup(nsp))) {
         free(s);
         json_object_put(auth);
         return NULL;
@@ -51,20 +61,34 @@ pio_socket *sio_socket_create(sio_client *c, const char *nsp, json_object *auth)
     /* socket.io gives handlers an empty object when the client sent no auth. */
     s->auth = auth ? auth : json_object_new_object();
     s->refs = 1;
-    s->client = c;
+    s->ns = ns;
     s->session = c->session;
     eio_session_ref(s->session);
     make_id(s->id);
-    c->sockets[c->n_sockets++] = s;
     return s;
+}
+
+bool sio_socket_accept(sio_client *c, pio_socket *s)
+{
+    pio_socket **list = realloc(c->sockets, (c->n_sockets + 1) * sizeof *list);
+    if (!list)
+        return false;
+    c->sockets = list;
+    if (!nsp_add_socket(s->ns, s))
+        return false;
+    s->client = c;
+    c->sockets[c->n_sockets++] = s;
+    return true;
 }
 
 void sio_socket_unref(pio_socket *s)
 {
     if (!s || --s->refs > 0)
         return;
+    room_leave_all(s);
     eio_session_unref(s->session);
     json_object_put(s->auth);
+    json_object_put(s->data);
     free(s->nsp);
     free(s);
 }
@@ -101,59 +125,9 @@ const char *sio_socket_transport(const pio_socket *s)
     return s->session->transport == EIO_WEBSOCKET ? "websocket" : "polling";
 }
 
-/* ---- sending ----------------------------------------------------------- */
+/* ---- encoding and sending ---------------------------------------------- */
 
-int sio_send(sio_client *c, sio_type type, const char *nsp, int64_t id, const char *event,
-             pio_out *out)
-{
-    int rc = PIO_OK;
-    buf b = BUF_INIT;
-    if (out && !out_is_complete(out)) {
-        rc = PIO_EINVAL;
-        goto done;
-    }
-    if (c->closed) {
-        rc = PIO_ECLOSED;
-        goto done;
-    }
-    size_t n_bins = out ? out->n_bins : 0;
-    if (n_bins)
-        type = type == SIO_ACK ? SIO_BINARY_ACK : SIO_BINARY_EVENT;
-    sio_encode_header(&b, type, nsp, id, n_bins);
-    buf_append_char(&b, '[');
-    if (event && !out_write_json_string(&b, event, strlen(event))) {
-        rc = PIO_EINVAL;
-        goto done;
-    }
-    if (out && out->count) {
-        if (event)
-            buf_append_char(&b, ',');
-        buf_append(&b, out->text.data, out->text.len);
-    }
-    buf_append_char(&b, ']');
-    if (b.failed) {
-        rc = PIO_ENOMEM;
-        goto done;
-    }
-    eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
-    for (size_t i = 0; i < n_bins; i++) {
-        eio_msg *m = eio_msg_new(true, out->bins[i]->len);
-        if (!m) {
-            eio_session_close(c->session, "transport error");
-            rc = PIO_ENOMEM;
-            goto done;
-        }
-        memcpy(m->data, out->bins[i]->data, out->bins[i]->len);
-        eio_session_send_msg(c->session, m);
-        eio_msg_unref(m);
-    }
-done:
-    buf_free(&b);
-    out_free(out);
-    return rc;
-}
-
-static bool event_name_ok(const char *event)
+bool sio_event_name_ok(const char *event)
 {
     if (!event)
         return false;
@@ -163,9 +137,80 @@ static bool event_name_ok(const char *event)
     return true;
 }
 
+int sio_encode(sio_encoded *e, sio_type type, const char *nsp, int64_t id, const char *event,
+               const pio_out *out)
+{
+    *e = (sio_encoded){0};
+    if (out && !out_is_complete(out))
+        return PIO_EINVAL;
+    size_t n_bins = out ? out->n_bins : 0;
+    if (n_bins)
+        type = type == SIO_ACK ? SIO_BINARY_ACK : SIO_BINARY_EVENT;
+    buf b = BUF_INIT;
+    buf_append_char(&b, '0' + EIO_MESSAGE);
+    sio_encode_header(&b, type, nsp, id, n_bins);
+    buf_append_char(&b, '[');
+    if (event && !out_write_json_string(&b, event, strlen(event))) {
+        buf_free(&b);
+        return PIO_EINVAL;
+    }
+    if (out && out->count) {
+        if (event)
+            buf_append_char(&b, ',');
+        buf_append(&b, out->text.data, out->text.len);
+    }
+    buf_append_char(&b, ']');
+    int rc = PIO_ENOMEM;
+    if (b.failed || !(e->text = eio_msg_new(false, b.len)))
+        goto fail;
+    memcpy(e->text->data, b.data, b.len);
+    if (n_bins && !(e->bins = calloc(n_bins, sizeof *e->bins)))
+        goto fail;
+    for (size_t i = 0; i < n_bins; i++, e->n_bins++) {
+        if (!(e->bins[i] = eio_msg_new(true, out->bins[i]->len)))
+            goto fail;
+        memcpy(e->bins[i]->data, out->bins[i]->data, out->bins[i]->len);
+    }
+    buf_free(&b);
+    return PIO_OK;
+fail:
+    buf_free(&b);
+    sio_encoded_free(e);
+    return rc;
+}
+
+void sio_encoded_send(const sio_encoded *e, eio_session *s)
+{
+    eio_session_send_msg(s, e->text);
+    for (size_t i = 0; i < e->n_bins; i++)
+        eio_session_send_msg(s, e->bins[i]);
+}
+
+void sio_encoded_free(sio_encoded *e)
+{
+    eio_msg_unref(e->text);
+    for (size_t i = 0; i < e->n_bins; i++)
+        eio_msg_unref(e->bins[i]);
+    free(e->bins);
+    *e = (sio_encoded){0};
+}
+
+int sio_send(sio_client *c, sio_type type, const char *nsp, int64_t id, const char *event,
+             pio_out *out)
+{
+    sio_encoded e;
+    int rc = c->closed ? PIO_ECLOSED : sio_encode(&e, type, nsp, id, event, out);
+    if (rc == PIO_OK) {
+        sio_encoded_send(&e, c->session);
+        sio_encoded_free(&e);
+    }
+    out_free(out);
+    return rc;
+}
+
 int sio_socket_emit(pio_socket *s, const char *event, pio_out *out)
 {
-    if (!s || !event_name_ok(event)) {
+    if (!s || !sio_event_name_ok(event)) {
         out_free(out);
         return PIO_EINVAL;
     }
@@ -178,7 +223,14 @@ int sio_socket_emit(pio_socket *s, const char *event, pio_out *out)
 
 /* ---- acks the server awaits -------------------------------------------- */
 
-static void unlink_ack(pio_socket *s, pending_ack *a)
+void sio_socket_add_ack(pio_socket *s, pending_ack *a)
+{
+    a->socket = s;
+    a->next = s->acks;
+    s->acks = a;
+}
+
+void sio_socket_unlink_ack(pio_socket *s, pending_ack *a)
 {
     for (pending_ack **pp = &s->acks; *pp; pp = &(*pp)->next) {
         if (*pp == a) {
@@ -188,10 +240,10 @@ static void unlink_ack(pio_socket *s, pending_ack *a)
     }
 }
 
-/* Run the callback once and forget the registration. */
+/* Run a single ack's callback once and forget the registration. */
 static void complete_ack(pending_ack *a, pio_socket *s, int status, json_object *reply)
 {
-    unlink_ack(a->socket, a);
+    sio_socket_unlink_ack(a->socket, a);
     timer_stop(&a->timeout);
     pio_args args = {.list = reply, .first = 0};
     pio_ctx *previous = ctx_enter(a->ctx);
@@ -199,6 +251,16 @@ static void complete_ack(pending_ack *a, pio_socket *s, int status, json_object 
     ctx_leave(previous);
     ctx_unref(a->ctx);
     free(a);
+}
+
+/* An answer, a timeout or a disconnect settles an ack, single or part of
+ * a broadcast's. */
+static void settle(pending_ack *a, pio_socket *s, int status, json_object *reply)
+{
+    if (a->multi)
+        broadcast_ack_settle(a, status, reply);
+    else
+        complete_ack(a, s, status, reply);
 }
 
 static void ack_overdue(timer *t)
@@ -213,7 +275,7 @@ static void ack_overdue(timer *t)
 int sio_socket_emit_with_ack(pio_socket *s, const char *event, pio_out *out, uint32_t timeout_ms,
                              pio_ack_fn cb, void *userdata)
 {
-    if (!s || !cb || !event_name_ok(event)) {
+    if (!s || !cb || !sio_event_name_ok(event)) {
         out_free(out);
         return PIO_EINVAL;
     }
@@ -231,7 +293,7 @@ int sio_socket_emit_with_ack(pio_socket *s, const char *event, pio_out *out, uin
         out_free(out);
         return PIO_ENOMEM;
     }
-    a->id = s->next_ack_id++;
+    a->id = sio_next_ack_id();
     int rc = sio_send(s->client, SIO_EVENT, s->nsp, a->id, event, out);
     if (rc != PIO_OK) {
         free(a);
@@ -240,9 +302,7 @@ int sio_socket_emit_with_ack(pio_socket *s, const char *event, pio_out *out, uin
     a->ctx = ctx_ref(caller);
     a->cb = cb;
     a->userdata = userdata;
-    a->socket = s;
-    a->next = s->acks;
-    s->acks = a;
+    sio_socket_add_ack(s, a);
     if (timeout_ms)
         timer_start(&a->timeout, timeout_ms, ack_overdue);
     return PIO_OK;
@@ -252,10 +312,70 @@ void sio_socket_ack_received(pio_socket *s, sio_packet *p)
 {
     for (pending_ack *a = s->acks; a; a = a->next) {
         if (a->id == p->id) {
-            complete_ack(a, s, PIO_OK, p->data);
+            settle(a, s, PIO_OK, p->data);
             return;
         }
     }
+}
+
+/* ---- rooms and data ----------------------------------------------------- */
+
+int sio_socket_join(pio_socket *s, const char *room) { return room_join(s, room); }
+
+int sio_socket_leave(pio_socket *s, const char *room)
+{
+    if (s && room && strcmp(room, s->id) == 0)
+        return PIO_EINVAL; /* a socket stays in its own room */
+    return room_leave(s, room);
+}
+
+int sio_socket_in_room(const pio_socket *s, const char *room) { return room_has(s, room); }
+
+const char *sio_socket_room_next(const pio_socket *s, void **cursor)
+{
+    if (!s || !cursor)
+        return NULL;
+    size_t i = (size_t)(uintptr_t)*cursor;
+    if (i >= s->n_memb) {
+        *cursor = NULL;
+        return NULL;
+    }
+    *cursor = (void *)(uintptr_t)(i + 1);
+    return s->memb[i].r->name;
+}
+
+int sio_socket_data_set(pio_socket *s, const char *key, pio_out *value)
+{
+    if (!s || !key || (value && (!out_is_complete(value) || value->count != 1 || value->n_bins))) {
+        out_free(value);
+        return PIO_EINVAL; /* one JSON value; binary buffers are not kept */
+    }
+    if (!s->data && !(s->data = json_object_new_object())) {
+        out_free(value);
+        return PIO_ENOMEM;
+    }
+    if (!value) {
+        json_object_object_del(s->data, key);
+        return PIO_OK;
+    }
+    json_object *v;
+    bool ok = value_parse(value->text.data, value->text.len, &v);
+    out_free(value);
+    if (!ok)
+        return PIO_ENOMEM; /* the writer only makes valid JSON */
+    if (json_object_object_add(s->data, key, v) != 0) {
+        json_object_put(v);
+        return PIO_ENOMEM;
+    }
+    return PIO_OK;
+}
+
+const pio_value *sio_socket_data_get(const pio_socket *s, const char *key)
+{
+    json_object *v;
+    if (!s || !key || !s->data || !json_object_object_get_ex(s->data, key, &v))
+        return NULL;
+    return value_wrap(v);
 }
 
 /* ---- disconnecting ----------------------------------------------------- */
@@ -272,8 +392,9 @@ void sio_socket_closed(pio_socket *s, const char *reason)
         }
     }
     s->client = NULL;
+    nsp_remove_socket(s->ns, s);
     while (s->acks)
-        complete_ack(s->acks, NULL, PIO_ECLOSED, NULL);
+        settle(s->acks, NULL, PIO_ECLOSED, NULL);
     json_object *why = json_object_new_array();
     if (why)
         json_object_array_add(why, json_object_new_string(reason));

@@ -22,5 +22,11 @@ int sio_socket_emit(pio_socket *s, const char *event, pio_out *out);
 int sio_socket_emit_with_ack(pio_socket *s, const char *event, pio_out *out, uint32_t timeout_ms,
                              pio_ack_fn cb, void *userdata);
 int sio_socket_disconnect(pio_socket *s, int close);
+int sio_socket_join(pio_socket *s, const char *room);
+int sio_socket_leave(pio_socket *s, const char *room);
+int sio_socket_in_room(const pio_socket *s, const char *room);
+const char *sio_socket_room_next(const pio_socket *s, void **cursor);
+int sio_socket_data_set(pio_socket *s, const char *key, pio_out *value);
+const pio_value *sio_socket_data_get(const pio_socket *s, const char *key);
 
 #endif

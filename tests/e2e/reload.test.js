@@ -190,7 +190,7 @@ test('a broken replacement leaves the old version serving, and says why', T, asy
     // A build for another ABI major.
     installByRename(srv, build('abi2'));
     await waitForLog(srv, /reload failed \(3 so far\)/);
-    assert.match(srv.stderr(), /was built for SDK ABI 2\.0, this host provides 1\.0/);
+    assert.match(srv.stderr(), /was built for SDK ABI 2\.0, this host provides 1\.\d+/);
     await waitForBuild(socket, 'a', 0);
 
     // Once a good file arrives, it is picked up.

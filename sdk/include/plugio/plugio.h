@@ -34,12 +34,18 @@
  * No pio_* function may be called from another thread.
  *
  * Reloading.  The host may replace a plugin's code at any time between two
- * calls into it.  A plugin version's code stays mapped until nothing it
- * registered can still be called: an ack callback (pio_emit_with_ack) is
- * called exactly once - with the client's answer, PIO_ETIMEDOUT or
- * PIO_ECLOSED - and the version that registered it stays loaded until then.
+ * calls into it.  Nothing a version registered runs after that version is
+ * unmapped:
+ *   - an ack callback (pio_emit_with_ack, pio_broadcast_with_ack) and a
+ *     work item's done callback (pio_work_submit) are called exactly once,
+ *     and the version that registered them stays mapped until then;
+ *   - timers (pio_timer_start) and descriptor watches (pio_fd_watch) are
+ *     cancelled when their version is unloaded: a version that needs them
+ *     starts them again in its load hook (the previous one can hand over
+ *     what it needs, such as the descriptor, through unload).
  * Global and static variables of a version die with it; hand state to the
- * next version through unload/load.
+ * next version through unload/load.  Per-socket data (pio_socket_data_set)
+ * belongs to the host and survives reloads.
  */
 #ifndef PLUGIO_H
 #define PLUGIO_H
@@ -54,7 +60,7 @@ extern "C" {
 #endif
 
 #define PIO_ABI_MAJOR 1
-#define PIO_ABI_MINOR 0
+#define PIO_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define PIO_EXPORT __attribute__((visibility("default")))
@@ -101,6 +107,29 @@ typedef struct pio_args pio_args;
  * long as that is. */
 typedef struct pio_value pio_value;
 
+/* Which sockets a broadcast or a server operation addresses: socket.io's
+ * io.of(nsp).to(rooms).except(rooms), with socket.broadcast's "all but the
+ * sender" and the volatile flag.  Plugin-owned; the host reads it during
+ * the call only.  Set size to sizeof(pio_select); a zero field means "no
+ * restriction":
+ *     pio_select sel = {.size = sizeof sel, .nsp = "/chat",
+ *                       .rooms = (const char *[]){"lobby"}, .n_rooms = 1};
+ */
+typedef struct pio_select {
+    uint32_t size;                    /* sizeof(pio_select) as built */
+    uint32_t flags;                   /* PIO_SELECT_* */
+    const char *nsp;                  /* the namespace; NULL for "/" */
+    const char *const *rooms;         /* sockets in any of these rooms; */
+    size_t n_rooms;                   /*   none: every socket of nsp */
+    const char *const *except;        /* minus the sockets in any of these */
+    size_t n_except;
+    const pio_socket *except_socket;  /* minus this one (the sender) */
+} pio_select;
+
+/* Drop the packet for a client that cannot take it now (its transport is
+ * busy) instead of queueing it, as socket.io's volatile emits. */
+#define PIO_SELECT_VOLATILE 0x1u
+
 /* Outgoing arguments under construction (see pio_out_new).  Owned by the
  * host; the plugin holds it from pio_out_new() until it passes it to one
  * function that consumes it (pio_emit*, pio_ack, pio_out_free). */
@@ -134,6 +163,15 @@ typedef const char *(*pio_load_fn)(pio_ctx *ctx, void *state);
  * `final` non-zero no version follows (the plugin was removed from the
  * configuration, or the host is stopping): free everything, return NULL. */
 typedef void *(*pio_unload_fn)(pio_ctx *ctx, int final);
+
+/* Connection middleware, named per namespace in the configuration's
+ * `middleware:` list; runs in order before `connection`, with the
+ * handshake readable (pio_socket_auth, _query, _header, _address).  Return
+ * NULL to accept - the socket may have joined rooms and been given data -
+ * or a message (plugin-owned, valid until return) to refuse: the client
+ * gets it as its connect_error, and no connection or disconnect handler
+ * runs. */
+typedef const char *(*pio_middleware_fn)(pio_ctx *ctx, pio_socket *socket);
 
 struct pio_api;
 
@@ -177,6 +215,35 @@ typedef enum pio_log_level {
  * disconnected.  Everything passed is borrowed for the call. */
 typedef void (*pio_ack_fn)(pio_ctx *ctx, pio_socket *socket, int status,
                            pio_args *reply, void *userdata);
+
+/* The answers to pio_broadcast_with_ack, once: status PIO_OK when every
+ * addressed client answered, PIO_ETIMEDOUT when the timeout came first,
+ * PIO_ECLOSED when the others answered but some disconnected first.
+ * `replies` holds one value per client that answered (its first ack
+ * argument, null when it gave none), in the order they came. */
+typedef void (*pio_broadcast_ack_fn)(pio_ctx *ctx, int status, pio_args *replies,
+                                     void *userdata);
+
+/* Visits one socket; return non-zero to stop. The socket is borrowed for
+ * the call. */
+typedef int (*pio_socket_fn)(pio_ctx *ctx, pio_socket *socket, void *userdata);
+/* Visits one room and its number of members; return non-zero to stop. */
+typedef int (*pio_room_fn)(pio_ctx *ctx, const char *room, size_t members, void *userdata);
+
+/* A timer fired (see pio_timer_start). */
+typedef void (*pio_timer_fn)(pio_ctx *ctx, uint64_t timer, void *userdata);
+
+/* Descriptor readiness, as PIO_FD_* bits (see pio_fd_watch). */
+#define PIO_FD_READ 0x1u
+#define PIO_FD_WRITE 0x2u
+#define PIO_FD_HUP 0x4u
+typedef void (*pio_fd_fn)(pio_ctx *ctx, int fd, unsigned events, void *userdata);
+
+/* Blocking work (see pio_work_submit): `work` runs on a host worker
+ * thread and must not call any pio_* function; `done` runs afterwards on
+ * the event loop. */
+typedef void (*pio_work_fn)(void *userdata);
+typedef void (*pio_done_fn)(pio_ctx *ctx, void *userdata);
 
 /* ---- The host's function table ----------------------------------------- */
 
@@ -300,6 +367,85 @@ typedef struct pio_api {
     /* Disconnect the socket from its namespace; with `close` non-zero,
      * close the whole underlying connection. */
     int (*socket_disconnect)(pio_socket *s, int close);
+
+    /* -- 1.1: rooms -- */
+
+    /* Join or leave a room of the socket's namespace (every socket is
+     * always in the room named by its id). The room name is copied. */
+    int (*socket_join)(pio_socket *s, const char *room);
+    int (*socket_leave)(pio_socket *s, const char *room);
+    /* Non-zero when the socket is in the room. */
+    int (*socket_in_room)(const pio_socket *s, const char *room);
+    /* Iterate the socket's rooms: start with *cursor = NULL; returns each
+     * room's name (borrowed, valid until the socket leaves it) and NULL
+     * after the last. */
+    const char *(*socket_room_next)(const pio_socket *s, void **cursor);
+
+    /* -- 1.1: broadcasts (each encoded once, whatever the audience) -- */
+
+    /* Emit to every selected socket; `out` is consumed (NULL: no args).
+     * Returns the number of sockets it went to, or a negative PIO_E*. */
+    int (*broadcast)(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out);
+    /* The same, collecting every client's answer: `cb` runs once, when all
+     * have answered or after timeout_ms (required, > 0). Returns the number
+     * of sockets addressed (cb runs even for 0), or a negative PIO_E* and
+     * then cb never runs. */
+    int (*broadcast_with_ack)(pio_ctx *ctx, const pio_select *sel, const char *event,
+                              pio_out *out, uint32_t timeout_ms, pio_broadcast_ack_fn cb,
+                              void *userdata);
+    /* strapi-plugin-io's io.raw({event, rooms, data}): emit `event` on "/"
+     * to the sockets in `rooms` (n_rooms 0: everyone) with one argument,
+     * {"data": <the single value in data>}. `data` is consumed. */
+    int (*raw)(pio_ctx *ctx, const char *event, const char *const *rooms, size_t n_rooms,
+               pio_out *data);
+
+    /* -- 1.1: server operations -- */
+
+    /* Visit the selected sockets (socket.io's fetchSockets). Returns how
+     * many were visited. */
+    int (*select_sockets)(pio_ctx *ctx, const pio_select *sel, pio_socket_fn fn, void *userdata);
+    /* Visit the rooms of a namespace (NULL: "/"), the sockets' own id
+     * rooms included. */
+    int (*rooms)(pio_ctx *ctx, const char *nsp, pio_room_fn fn, void *userdata);
+    /* Make the selected sockets join / leave a room (socketsJoin,
+     * socketsLeave), or disconnect them (disconnectSockets). Return the
+     * number of sockets affected. */
+    int (*select_join)(pio_ctx *ctx, const pio_select *sel, const char *room);
+    int (*select_leave)(pio_ctx *ctx, const pio_select *sel, const char *room);
+    int (*select_disconnect)(pio_ctx *ctx, const pio_select *sel, int close);
+    /* The connected socket with this id in a namespace (NULL: "/"), or
+     * NULL. Borrowed for the current call. */
+    pio_socket *(*socket_find)(pio_ctx *ctx, const char *nsp, const char *id);
+
+    /* -- 1.1: per-socket data, owned by the host (survives reloads) -- */
+
+    /* Store the single value in `value` under `key` (value consumed; NULL
+     * removes the key). */
+    int (*socket_data_set)(pio_socket *s, const char *key, pio_out *value);
+    /* The value under `key`, or NULL. Borrowed until it is set again or
+     * the socket is gone. */
+    const pio_value *(*socket_data_get)(const pio_socket *s, const char *key);
+
+    /* -- 1.1: host services -- */
+
+    /* Run fn after delay_ms, then every repeat_ms when that is non-zero.
+     * Returns the timer's id, or 0 when out of memory. The timer is
+     * cancelled when the calling version is unloaded. */
+    uint64_t (*timer_start)(pio_ctx *ctx, uint32_t delay_ms, uint32_t repeat_ms, pio_timer_fn fn,
+                            void *userdata);
+    /* Cancel a timer; PIO_EINVAL when there is no such timer (any more). */
+    int (*timer_cancel)(pio_ctx *ctx, uint64_t timer);
+    /* Call fn on the event loop when fd (the plugin's, never closed by the
+     * host) is ready for the PIO_FD_* events asked. Readiness is
+     * level-triggered: fn must read (or write) until it would block, or
+     * change what it watches. Returns the watch's id, or 0. The watch is
+     * removed when the calling version is unloaded. */
+    uint64_t (*fd_watch)(pio_ctx *ctx, int fd, unsigned events, pio_fd_fn fn, void *userdata);
+    int (*fd_update)(pio_ctx *ctx, uint64_t watch, unsigned events);
+    int (*fd_unwatch)(pio_ctx *ctx, uint64_t watch);
+    /* Run work(userdata) on a worker thread, then done(ctx, userdata) on
+     * the loop; the calling version stays mapped until done has run. */
+    int (*work_submit)(pio_ctx *ctx, pio_work_fn work, pio_done_fn done, void *userdata);
 } pio_api;
 
 /* ---- For plugin code --------------------------------------------------- */
@@ -334,6 +480,9 @@ extern PIO_HIDDEN const pio_api *pio__api;
 #define PIO_INIT(fn)                                                          \
     PIO_EXPORT const char *fn(pio_ctx *ctx);                                  \
     PIO_EXPORT const char *fn(pio_ctx *ctx)
+#define PIO_MIDDLEWARE(fn)                                                    \
+    PIO_EXPORT const char *fn(pio_ctx *ctx, pio_socket *socket);              \
+    PIO_EXPORT const char *fn(pio_ctx *ctx, pio_socket *socket)
 
 #define pio_strerror(...) (pio__api->strerror(__VA_ARGS__))
 #define pio_log(...) (pio__api->log(__VA_ARGS__))
@@ -381,6 +530,27 @@ extern PIO_HIDDEN const pio_api *pio__api;
 #define pio_emit(...) (pio__api->emit(__VA_ARGS__))
 #define pio_emit_with_ack(...) (pio__api->emit_with_ack(__VA_ARGS__))
 #define pio_socket_disconnect(...) (pio__api->socket_disconnect(__VA_ARGS__))
+#define pio_socket_join(...) (pio__api->socket_join(__VA_ARGS__))
+#define pio_socket_leave(...) (pio__api->socket_leave(__VA_ARGS__))
+#define pio_socket_in_room(...) (pio__api->socket_in_room(__VA_ARGS__))
+#define pio_socket_room_next(...) (pio__api->socket_room_next(__VA_ARGS__))
+#define pio_broadcast(...) (pio__api->broadcast(__VA_ARGS__))
+#define pio_broadcast_with_ack(...) (pio__api->broadcast_with_ack(__VA_ARGS__))
+#define pio_raw(...) (pio__api->raw(__VA_ARGS__))
+#define pio_select_sockets(...) (pio__api->select_sockets(__VA_ARGS__))
+#define pio_rooms(...) (pio__api->rooms(__VA_ARGS__))
+#define pio_select_join(...) (pio__api->select_join(__VA_ARGS__))
+#define pio_select_leave(...) (pio__api->select_leave(__VA_ARGS__))
+#define pio_select_disconnect(...) (pio__api->select_disconnect(__VA_ARGS__))
+#define pio_socket_find(...) (pio__api->socket_find(__VA_ARGS__))
+#define pio_socket_data_set(...) (pio__api->socket_data_set(__VA_ARGS__))
+#define pio_socket_data_get(...) (pio__api->socket_data_get(__VA_ARGS__))
+#define pio_timer_start(...) (pio__api->timer_start(__VA_ARGS__))
+#define pio_timer_cancel(...) (pio__api->timer_cancel(__VA_ARGS__))
+#define pio_fd_watch(...) (pio__api->fd_watch(__VA_ARGS__))
+#define pio_fd_update(...) (pio__api->fd_update(__VA_ARGS__))
+#define pio_fd_unwatch(...) (pio__api->fd_unwatch(__VA_ARGS__))
+#define pio_work_submit(...) (pio__api->work_submit(__VA_ARGS__))
 
 /* Convenience: a NUL-terminated string. */
 #define pio_out_cstr(out, s) pio_out_string((out), (s), strlen(s))

@@ -1,0 +1,58 @@
+/*
+ * rooms.h - namespaces and rooms: the in-memory adapter.
+ *
+ * A namespace holds its connected sockets (an array, for broadcasts to
+ * everyone, and an index by id) and its rooms by name.  A room holds its
+ * members in an array; each socket keeps, per room it is in, its index in
+ * that array, so joining and leaving cost O(1) whatever the room's size.
+ * Every connected socket is in the room named by its own id.
+ */
+#ifndef PIO_ROOMS_H
+#define PIO_ROOMS_H
+
+#define PIO_HOST
+#include <plugio/plugio.h>
+
+#include "strmap.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct sio_room {
+    char *name;              /* owned; the map's key */
+    pio_socket **members;
+    size_t n, cap;
+} sio_room;
+
+/* A socket's place in one room. */
+typedef struct membership {
+    sio_room *r;
+    size_t idx;              /* its index in r->members */
+} membership;
+
+typedef struct sio_nsp {
+    char *name;              /* owned */
+    strmap rooms;            /* name -> sio_room */
+    strmap by_id;            /* socket id -> pio_socket */
+    pio_socket **all;        /* connected sockets */
+    size_t n_all, cap_all;
+} sio_nsp;
+
+/* The namespace called `name`, created when `create`; NULL when absent
+ * or out of memory. */
+sio_nsp *nsp_get(const char *name, bool create);
+/* A socket accepted into its namespace: indexed, and in its id's room. */
+bool nsp_add_socket(sio_nsp *n, pio_socket *s);
+/* A socket leaving: out of every room and index. */
+void nsp_remove_socket(sio_nsp *n, pio_socket *s);
+/* Visit every namespace (shutdown). */
+void nsp_free_all(void);
+
+int room_join(pio_socket *s, const char *name);
+int room_leave(pio_socket *s, const char *name);
+bool room_has(const pio_socket *s, const char *name);
+sio_room *room_get(sio_nsp *n, const char *name);
+/* Leave every room (a socket refused by middleware, or disconnecting). */
+void room_leave_all(pio_socket *s);
+
+#endif
