@@ -20,6 +20,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -118,6 +119,40 @@ static void make_sid(eio_session *s)
     s->sid[EIO_SID_LEN] = '\0';
 }
 
+/* The i-th pair of the handshake; *value follows the name. */
+static const char *pair_at(const eio_session *s, unsigned i, const char **value)
+{
+    const char *p = s->handshake;
+    for (unsigned k = 0; k < i; k++)
+        p += strlen(p) + 1, p += strlen(p) + 1;
+    *value = p + strlen(p) + 1;
+    return p;
+}
+
+const char *eio_session_header(const eio_session *s, const char *name)
+{
+    const char *value;
+    for (unsigned i = 0; i < s->n_headers; i++) {
+        const char *key = pair_at(s, s->n_query + i, &value);
+        if (strcasecmp(key, name) == 0)
+            return value;
+    }
+    return NULL;
+}
+
+json_object *eio_session_query(eio_session *s)
+{
+    if (s->query)
+        return s->query;
+    json_object *q = json_object_new_object();
+    const char *value;
+    for (unsigned i = 0; q && i < s->n_query; i++) {
+        const char *key = pair_at(s, i, &value);
+        json_object_object_add(q, key, json_object_new_string(value));
+    }
+    return s->query = q;
+}
+
 eio_session *eio_session_find(const char *sid, size_t len)
 {
     if (len != EIO_SID_LEN)
@@ -195,14 +230,13 @@ static void queue_open_packet(eio_session *s)
         queue_push(s, m);
 }
 
-eio_session *eio_session_create(eio_transport t, json_object *query, json_object *headers,
-                                const char *address)
+eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_query,
+                                unsigned n_headers, const char *address)
 {
     eio_session *s = calloc(1, sizeof *s);
-    if (!s || !claim_slot(s)) {
+    if (!s || handshake->failed || !claim_slot(s)) {
         free(s);
-        json_object_put(query);
-        json_object_put(headers);
+        buf_free(handshake);
         return NULL;
     }
     s->refs = 1; /* the table's */
@@ -210,8 +244,9 @@ eio_session *eio_session_create(eio_transport t, json_object *query, json_object
     s->transport = t;
     s->ping_interval = options->ping_interval;
     s->ping_timeout = options->ping_timeout;
-    s->query = query;
-    s->headers = headers;
+    s->handshake = buf_steal(handshake, NULL);
+    s->n_query = n_query;
+    s->n_headers = n_headers;
     snprintf(s->address, sizeof s->address, "%s", address ? address : "");
     make_sid(s);
     queue_open_packet(s);
@@ -236,7 +271,7 @@ void eio_session_unref(eio_session *s)
     free(s->queue);
     sio_client_free(s->client);
     json_object_put(s->query);
-    json_object_put(s->headers);
+    free(s->handshake);
     free(s);
     n_alive--;
 }

@@ -66,10 +66,13 @@ struct eio_session {
     timer pong_timer;           /* pingTimeout after a ping */
     timer upgrade_timer;        /* upgradeTimeout after a probe opens */
 
-    /* The handshake, for plugins. */
-    json_object *query;         /* object of strings */
-    json_object *headers;       /* object: lower-case name -> value */
-    char address[64];
+    /* The handshake, for plugins: "name\0value\0" pairs, the query's
+     * n_query first, then the headers' n_headers (names lower-case). Kept
+     * compact; the query becomes a JSON object only if a plugin asks. */
+    char *handshake;
+    unsigned n_query, n_headers;
+    json_object *query;         /* built on first use, or NULL */
+    char address[46];           /* INET6_ADDRSTRLEN */
 
     struct sio_client *client;  /* the Socket.IO layer above */
 };
@@ -79,11 +82,16 @@ struct eio_session {
 void eio_set_options(const struct config_server_options *o);
 const struct config_server_options *eio_options(void);
 
-/* Create a session for a handshake (query/headers are taken over).
- * The session's open packet is queued (or, for polling, returned by the
- * first flush). NULL on allocation failure. */
-eio_session *eio_session_create(eio_transport t, json_object *query, json_object *headers,
-                                const char *address);
+/* Create a session for a handshake: `handshake` holds n_query query and
+ * then n_headers header pairs (see eio_session), and is taken over (its
+ * memory kept, the buf reset). The open packet is queued (or, for
+ * polling, returned by the first flush). NULL on allocation failure. */
+eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_query,
+                                unsigned n_headers, const char *address);
+/* A handshake header (name case-insensitive), or NULL. */
+const char *eio_session_header(const eio_session *s, const char *name);
+/* The handshake's query as an object of strings (built on first use). */
+json_object *eio_session_query(eio_session *s);
 /* The open session with this sid, or NULL. */
 eio_session *eio_session_find(const char *sid, size_t len);
 void eio_session_ref(eio_session *s);

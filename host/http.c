@@ -37,7 +37,6 @@ typedef struct conn {
     eio_session *session;  /* a reference */
     buf body;              /* POST body, or a WebSocket message in pieces */
     bool body_binary;
-    char origin[256];
 } conn;
 
 /* engine.io's error codes and messages. */
@@ -66,26 +65,32 @@ static void conn_release(conn *c)
 
 /* ---- the request ------------------------------------------------------- */
 
+static void peer_address(struct lws *wsi, char *out, size_t len)
+{
+    out[0] = '\0';
+    lws_get_peer_simple(wsi, out, len);
+    /* IPv4 peers on a dual-stack socket read as ::ffff:a.b.c.d. */
+    if (strncmp(out, "::ffff:", 7) == 0 && strchr(out + 7, '.'))
+        memmove(out, out + 7, strlen(out + 7) + 1);
+}
+
 typedef struct request {
     char eio[8];
     char transport[16];
     char sid[64];
     bool has_sid;
-    json_object *query;   /* owned until handed to a session */
 } request;
 
-/* Read the query arguments fragment by fragment: lws_get_urlarg_by_name
- * gives up at the first argument longer than its buffer. */
-static bool read_query(struct lws *wsi, request *r)
+/* Read the query arguments fragment by fragment (lws_get_urlarg_by_name
+ * gives up at the first argument longer than its buffer); with `pairs`,
+ * also append each as "name\0value\0" and count them in *n. */
+static void read_query(struct lws *wsi, request *r, buf *pairs, unsigned *n)
 {
     memset(r, 0, sizeof *r);
-    r->query = json_object_new_object();
-    if (!r->query)
-        return false;
     char frag[1024];
     for (int i = 0;; i++) {
-        int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (n < 0)
+        int len = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (len < 0)
             break;
         char *eq = strchr(frag, '=');
         const char *value = eq ? eq + 1 : "";
@@ -99,62 +104,70 @@ static bool read_query(struct lws *wsi, request *r)
             snprintf(r->sid, sizeof r->sid, "%s", value);
             r->has_sid = true;
         }
-        json_object_object_add(r->query, frag, json_object_new_string(value));
+        if (pairs) {
+            buf_append(pairs, frag, strlen(frag) + 1);
+            buf_append(pairs, value, strlen(value) + 1);
+            (*n)++;
+        }
     }
-    return true;
 }
 
-/* Every header libwebsockets parsed, lower-case names, for plugins. */
-static json_object *read_headers(struct lws *wsi)
+static void add_header(buf *pairs, unsigned *n, const char *name, const char *value)
 {
-    json_object *h = json_object_new_object();
-    if (!h)
-        return NULL;
+    buf_append(pairs, name, strlen(name) + 1);
+    buf_append(pairs, value, strlen(value) + 1);
+    (*n)++;
+}
+
+/* Every header libwebsockets parsed, and the custom ones server.headers
+ * names (lws cannot enumerate those), as lower-case "name\0value\0". */
+static void read_headers(struct lws *wsi, buf *pairs, unsigned *n)
+{
     char value[4096];
     for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
         const char *name = (const char *)lws_token_to_string((enum lws_token_indexes)t);
-        size_t n = name ? strlen(name) : 0;
-        if (n < 2 || name[n - 1] != ':' || name[0] == ':')
+        size_t len = name ? strlen(name) : 0;
+        if (len < 2 || name[len - 1] != ':' || name[0] == ':' || len - 1 >= 64)
             continue;
-        if (lws_hdr_total_length(wsi, (enum lws_token_indexes)t) <= 0)
-            continue;
-        if (lws_hdr_copy(wsi, value, sizeof value, (enum lws_token_indexes)t) < 0)
+        if (lws_hdr_total_length(wsi, (enum lws_token_indexes)t) <= 0 ||
+            lws_hdr_copy(wsi, value, sizeof value, (enum lws_token_indexes)t) < 0)
             continue;
         char key[64];
-        if (n - 1 >= sizeof key)
-            continue;
-        for (size_t i = 0; i < n - 1; i++)
+        for (size_t i = 0; i < len - 1; i++)
             key[i] = (char)tolower((unsigned char)name[i]);
-        key[n - 1] = '\0';
-        json_object_object_add(h, key, json_object_new_string(value));
+        key[len - 1] = '\0';
+        add_header(pairs, n, key, value);
     }
-    /* Custom headers lws cannot enumerate: the ones server.headers names. */
     const char *names = sio_binding() ? sio_binding()->cfg->custom_headers : NULL;
     while (names && *names) {
-        size_t n = strcspn(names, ",");
+        size_t len = strcspn(names, ",");
         char name[128];
-        if (n + 2 <= sizeof name) {
-            memcpy(name, names, n);
-            name[n] = ':';
-            name[n + 1] = '\0';
-            if (lws_hdr_custom_copy(wsi, value, sizeof value, name, (int)n + 1) >= 0) {
-                name[n] = '\0';
-                json_object_object_add(h, name, json_object_new_string(value));
+        if (len + 2 <= sizeof name) {
+            memcpy(name, names, len);
+            name[len] = ':';
+            name[len + 1] = '\0';
+            if (lws_hdr_custom_copy(wsi, value, sizeof value, name, (int)len + 1) >= 0) {
+                name[len] = '\0';
+                add_header(pairs, n, name, value);
             }
         }
-        names += n + (names[n] == ',');
+        names += len + (names[len] == ',');
     }
-    return h;
 }
 
-static void peer_address(struct lws *wsi, char *out, size_t len)
+/* A new session for a handshake request: its query and headers kept. */
+static eio_session *handshake_session(struct lws *wsi, eio_transport t)
 {
-    out[0] = '\0';
-    lws_get_peer_simple(wsi, out, len);
-    /* IPv4 peers on a dual-stack socket read as ::ffff:a.b.c.d. */
-    if (strncmp(out, "::ffff:", 7) == 0 && strchr(out + 7, '.'))
-        memmove(out, out + 7, strlen(out + 7) + 1);
+    request r;
+    buf pairs = BUF_INIT;
+    unsigned n_query = 0, n_headers = 0;
+    read_query(wsi, &r, &pairs, &n_query);
+    read_headers(wsi, &pairs, &n_headers);
+    char address[46];
+    peer_address(wsi, address, sizeof address);
+    return eio_session_create(t, &pairs, n_query, n_headers, address);
 }
+
 
 /* engine.io's verify() and handshake checks, in their order: -1 when the
  * request may proceed (with *session set when it names one), else an
@@ -189,7 +202,7 @@ static int verify(const request *r, bool upgrade, bool is_get, eio_session **ses
 
 /* ---- responses --------------------------------------------------------- */
 
-static int respond(struct lws *wsi, conn *c, unsigned status, const char *type, const void *body,
+static int respond(struct lws *wsi, unsigned status, const char *type, const void *body,
                    size_t len, bool preflight)
 {
     const config_server_options *opts = eio_options();
@@ -205,7 +218,9 @@ static int respond(struct lws *wsi, conn *c, unsigned status, const char *type, 
     char req_headers[512] = "";
     if (preflight)
         lws_hdr_copy(wsi, req_headers, sizeof req_headers, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
-    size_t n = cors_headers(&opts->cors, c->origin[0] ? c->origin : NULL, preflight,
+    char origin[256] = "";
+    lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
+    size_t n = cors_headers(&opts->cors, origin[0] ? origin : NULL, preflight,
                             req_headers[0] ? req_headers : NULL, ch);
     for (size_t i = 0; i < n; i++)
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)ch[i].name,
@@ -230,7 +245,7 @@ static int respond_error(struct lws *wsi, conn *c, unsigned status, int code)
     char body[128];
     int n = snprintf(body, sizeof body, "{\"code\":%d,\"message\":\"%s\"}", code, err_messages[code]);
     conn_release(c);
-    return respond(wsi, c, status, "application/json", body, (size_t)n, false);
+    return respond(wsi, status, "application/json", body, (size_t)n, false);
 }
 
 static int respond_payload(struct lws *wsi, conn *c)
@@ -242,7 +257,7 @@ static int respond_payload(struct lws *wsi, conn *c)
     eio_session_drain_payload(s, &payload, true);
     conn_release(c);
     int rc = payload.failed ? -1
-                            : respond(wsi, c, 200, "text/plain; charset=UTF-8", payload.data,
+                            : respond(wsi, 200, "text/plain; charset=UTF-8", payload.data,
                                       payload.len, false);
     buf_free(&payload);
     return rc;
@@ -269,12 +284,9 @@ static int poll_get(struct lws *wsi, conn *c, eio_session *s)
     return 0;
 }
 
-static int poll_handshake(struct lws *wsi, conn *c, request *r)
+static int poll_handshake(struct lws *wsi, conn *c)
 {
-    char address[64];
-    peer_address(wsi, address, sizeof address);
-    eio_session *s = eio_session_create(EIO_POLLING, r->query, read_headers(wsi), address);
-    r->query = NULL;
+    eio_session *s = handshake_session(wsi, EIO_POLLING);
     if (!s) {
         lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, NULL);
         return -1;
@@ -296,14 +308,14 @@ static int poll_post(struct lws *wsi, conn *c, eio_session *s)
     char cl[32] = "";
     if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
         /* libwebsockets cannot read chunked request bodies. */
-        return respond(wsi, c, 411, "text/plain", NULL, 0, false);
+        return respond(wsi, 411, "text/plain", NULL, 0, false);
     }
     char *endp;
     unsigned long long length = strtoull(cl, &endp, 10);
     if (*endp || length > opts->max_http_buffer_size) {
         eio_session_close(s, "transport error");
         /* lws discards the body and keeps the connection. */
-        return respond(wsi, c, 413, "text/plain", NULL, 0, false);
+        return respond(wsi, 413, "text/plain", NULL, 0, false);
     }
     c->kind = CONN_POLL_POST;
     c->session = s;
@@ -335,37 +347,31 @@ static int poll_post_complete(struct lws *wsi, conn *c)
         eio_session_close(s, "parse error");
     }
     conn_release(c);
-    return respond(wsi, c, 200, "text/html", "ok", 2, false);
+    return respond(wsi, 200, "text/html", "ok", 2, false);
 }
 
 static int on_http(struct lws *wsi, conn *c, const char *path)
 {
     const config_server_options *opts = eio_options();
-    lws_hdr_copy(wsi, c->origin, sizeof c->origin, WSI_TOKEN_ORIGIN);
     size_t plen = strlen(opts->path);
     if (strncmp(path, opts->path, plen) != 0 || (path[plen] != '/' && path[plen] != '\0'))
-        return respond(wsi, c, 404, "text/plain", "Not Found", 9, false);
+        return respond(wsi, 404, "text/plain", "Not Found", 9, false);
     char *uri;
     int uri_len;
     int method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
     if (method == LWSHUMETH_OPTIONS && opts->cors.enabled)
-        return respond(wsi, c, 204, NULL, NULL, 0, true);
+        return respond(wsi, 204, NULL, NULL, 0, true);
     request r;
-    if (!read_query(wsi, &r))
-        return -1;
+    read_query(wsi, &r, NULL, NULL);
     eio_session *s;
     int err = verify(&r, false, method == LWSHUMETH_GET, &s);
-    int rc;
     if (err >= 0)
-        rc = respond_error(wsi, c, 400, err);
-    else if (method == LWSHUMETH_GET)
-        rc = s ? poll_get(wsi, c, s) : poll_handshake(wsi, c, &r);
-    else if (method == LWSHUMETH_POST && s)
-        rc = poll_post(wsi, c, s);
-    else
-        rc = respond_error(wsi, c, 400, s ? ERR_BAD_REQUEST : ERR_BAD_HANDSHAKE_METHOD);
-    json_object_put(r.query);
-    return rc;
+        return respond_error(wsi, c, 400, err);
+    if (method == LWSHUMETH_GET)
+        return s ? poll_get(wsi, c, s) : poll_handshake(wsi, c);
+    if (method == LWSHUMETH_POST && s)
+        return poll_post(wsi, c, s);
+    return respond_error(wsi, c, 400, s ? ERR_BAD_REQUEST : ERR_BAD_HANDSHAKE_METHOD);
 }
 
 /* ---- WebSocket ---------------------------------------------------------- */
@@ -376,11 +382,10 @@ static int confirm_upgrade(struct lws *wsi)
     const config_server_options *opts = eio_options();
     conn local = {0}, *c = &local;
     char path[512] = "";
-    lws_hdr_copy(wsi, c->origin, sizeof c->origin, WSI_TOKEN_ORIGIN);
     lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
     size_t plen = strlen(opts->path);
     if (strncmp(path, opts->path, plen) != 0 || (path[plen] != '/' && path[plen] != '\0')) {
-        respond(wsi, c, 404, "text/plain", "Not Found", 9, false);
+        respond(wsi, 404, "text/plain", "Not Found", 9, false);
         return 1;
     }
     /* RFC 6455 version 13 only (lws 4.1.6 would upgrade others too). */
@@ -391,11 +396,9 @@ static int confirm_upgrade(struct lws *wsi)
         return 1;
     }
     request r;
-    if (!read_query(wsi, &r))
-        return -1;
+    read_query(wsi, &r, NULL, NULL);
     eio_session *s;
     int err = verify(&r, true, true, &s);
-    json_object_put(r.query);
     if (err < 0 && s &&
         (s->transport != EIO_POLLING || s->probe || !opts->allow_upgrades))
         err = ERR_BAD_REQUEST;
@@ -409,11 +412,9 @@ static int confirm_upgrade(struct lws *wsi)
 static int ws_established(struct lws *wsi, conn *c)
 {
     request r;
-    if (!read_query(wsi, &r))
-        return -1;
+    read_query(wsi, &r, NULL, NULL);
     c->kind = CONN_WS;
     if (r.has_sid) {
-        json_object_put(r.query);
         eio_session *s = eio_session_find(r.sid, strlen(r.sid));
         if (!s || !eio_session_probe_begin(s, wsi))
             return -1;
@@ -421,9 +422,7 @@ static int ws_established(struct lws *wsi, conn *c)
         eio_session_ref(s);
         return 0;
     }
-    char address[64];
-    peer_address(wsi, address, sizeof address);
-    eio_session *s = eio_session_create(EIO_WEBSOCKET, r.query, read_headers(wsi), address);
+    eio_session *s = handshake_session(wsi, EIO_WEBSOCKET);
     if (!s)
         return -1;
     s->ws = wsi;

@@ -161,7 +161,11 @@ int server_run(binding *b)
         .name = "plugio",
         .callback = http_callback,
         .per_session_data_size = http_conn_size(),
-        .rx_buffer_size = 4096,
+        /* lws allocates the rx buffer per connection: 256 bytes keeps an
+         * idle connection near 2 KB (4096 would be 5 KB).  Messages larger
+         * than it arrive in pieces, which http.c reassembles; an explicit
+         * tx_packet_size keeps large sends fast (LIBWEBSOCKETS.md 5). */
+        .rx_buffer_size = 256,
         .tx_packet_size = 65536,
     };
     protocols[1] = (struct lws_protocols){.name = "plugio-sys", .callback = sys_callback};

@@ -58,8 +58,7 @@ pio_socket *sio_socket_new(sio_client *c, const char *nsp, json_object *auth)
         json_object_put(auth);
         return NULL;
     }
-    /* socket.io gives handlers an empty object when the client sent no auth. */
-    s->auth = auth ? auth : json_object_new_object();
+    s->auth = auth;
     s->refs = 1;
     s->ns = ns;
     s->session = c->session;
@@ -97,23 +96,29 @@ void sio_socket_unref(pio_socket *s)
 
 const char *sio_socket_id(const pio_socket *s) { return s ? s->id : NULL; }
 const char *sio_socket_namespace(const pio_socket *s) { return s ? s->nsp : NULL; }
-const pio_value *sio_socket_auth(const pio_socket *s) { return s ? value_wrap(s->auth) : NULL; }
+/* socket.io gives handlers an empty object when the client sent no auth:
+ * one shared object serves every such socket. */
+const pio_value *sio_socket_auth(const pio_socket *s)
+{
+    static json_object *empty;
+    if (!s)
+        return NULL;
+    if (s->auth)
+        return value_wrap(s->auth);
+    if (!empty)
+        empty = json_object_new_object();
+    return empty ? value_wrap(empty) : NULL;
+}
 
 const pio_value *sio_socket_query(const pio_socket *s)
 {
-    return s ? value_wrap(s->session->query) : NULL;
+    json_object *q = s ? eio_session_query(s->session) : NULL;
+    return q ? value_wrap(q) : NULL;
 }
 
 const char *sio_socket_header(const pio_socket *s, const char *name)
 {
-    if (!s || !name || !s->session->headers)
-        return NULL;
-    json_object_object_foreach(s->session->headers, key, val)
-    {
-        if (strcasecmp(key, name) == 0)
-            return json_object_get_string(val);
-    }
-    return NULL;
+    return s && name ? eio_session_header(s->session, name) : NULL;
 }
 
 const char *sio_socket_address(const pio_socket *s) { return s ? s->session->address : NULL; }
