@@ -89,6 +89,38 @@ static bool add_namespace(binding *b, const char *nsp)
     return true;
 }
 
+/* The dispatch index: per namespace, event name -> handler, so finding a
+ * handler costs two hash lookups however many events are configured. */
+static bool index_events(binding *b)
+{
+    for (size_t i = 0; i < b->n_events; i++) {
+        const config_event *e = b->events[i].cfg;
+        if (!e->name || !e->nsp)
+            continue; /* an incomplete entry (--check) */
+        strmap *events = strmap_get(&b->dispatch, e->nsp);
+        if (!events) {
+            if (!(events = calloc(1, sizeof *events)) || !strmap_put(&b->dispatch, e->nsp, events)) {
+                free(events);
+                return false;
+            }
+        }
+        if (!strmap_put(events, e->name, &b->events[i]))
+            return false;
+    }
+    return true;
+}
+
+static void free_index(binding *b)
+{
+    size_t i = 0;
+    void *events;
+    while (strmap_next(&b->dispatch, &i, NULL, &events)) {
+        strmap_free(events);
+        free(events);
+    }
+    strmap_free(&b->dispatch);
+}
+
 static bool same_json(json_object *a, json_object *b)
 {
     return json_object_equal(a, b) != 0;
@@ -167,6 +199,8 @@ binding *binding_rebuild(config *cfg, const binding *prev, const char *const *ch
             goto oom;
     }
     b->n_events = cfg->n_events;
+    if (!index_events(b))
+        goto oom;
     if (cfg->n_middleware && !(b->middleware = calloc(cfg->n_middleware, sizeof *b->middleware)))
         goto oom;
     for (size_t i = 0; i < cfg->n_middleware; i++) {
@@ -314,6 +348,7 @@ void binding_destroy(binding *b)
         return;
     for (size_t i = 0; i < b->n_plugins; i++)
         ctx_unref(b->plugins[i].ctx);
+    free_index(b);
     free(b->plugins);
     free(b->events);
     free(b->middleware);
@@ -324,12 +359,8 @@ void binding_destroy(binding *b)
 
 const bound_event *binding_find(const binding *b, const char *nsp, const char *event)
 {
-    for (size_t i = 0; i < b->n_events; i++) {
-        const config_event *e = b->events[i].cfg;
-        if (strcmp(e->name, event) == 0 && strcmp(e->nsp, nsp) == 0)
-            return &b->events[i];
-    }
-    return NULL;
+    const strmap *events = event ? strmap_get(&b->dispatch, nsp) : NULL;
+    return events ? strmap_get(events, event) : NULL;
 }
 
 bool binding_has_namespace(const binding *b, const char *nsp)

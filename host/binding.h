@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "plugin.h"
+#include "strmap.h"
 
 /* The context of one plugin version (the SDK's pio_ctx).  Reference
  * counted: the binding holds one reference, and so does every
@@ -64,6 +65,7 @@ typedef struct binding {
     pio_ctx *init_ctx;
     const char **namespaces;    /* "/" and every namespace an event names; borrowed strings */
     size_t n_namespaces;
+    strmap dispatch;            /* namespace -> (strmap: event -> bound_event) */
 } binding;
 
 /* Load every plugin and resolve every reference of cfg (taken over, freed
