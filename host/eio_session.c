@@ -402,6 +402,11 @@ void eio_session_drain_payload(eio_session *s, buf *payload, bool noop_if_empty)
 
 eio_msg *eio_session_next_frame(eio_session *s) { return queue_pop(s); }
 
+const eio_msg *eio_session_peek_frame(const eio_session *s)
+{
+    return s->q_len ? s->queue[s->q_head] : NULL;
+}
+
 /* ---- input ------------------------------------------------------------- */
 
 static void heard_pong(eio_session *s)

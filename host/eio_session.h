@@ -122,6 +122,8 @@ bool eio_session_receive_packet(eio_session *s, struct lws *from, eio_type type,
 void eio_session_drain_payload(eio_session *s, buf *payload, bool noop_if_empty);
 /* WebSocket: the next queued message (a reference the caller drops). */
 eio_msg *eio_session_next_frame(eio_session *s);
+/* The next queued message, left in the queue. */
+const eio_msg *eio_session_peek_frame(const eio_session *s);
 
 /* A WebSocket with this sid asks to upgrade. False when not allowed. */
 bool eio_session_probe_begin(eio_session *s, struct lws *ws);

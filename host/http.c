@@ -475,6 +475,59 @@ static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
     return 0;
 }
 
+/* Small messages queued for one connection go out together: their frames
+ * are built here, back to back, and written with one LWS_WRITE_RAW (lws
+ * passes raw writes on a WebSocket through unframed, and buffers what the
+ * socket does not take), so a burst of acks costs one send().  A server's
+ * frames are unmasked: a 2 or 4 byte header and the payload. */
+#define BATCH_MAX 65536
+#define BATCH_MESSAGE_MAX 16384
+
+static unsigned char batch[LWS_PRE + BATCH_MAX];
+
+static size_t frame_header(unsigned char *h, bool binary, size_t len)
+{
+    h[0] = 0x80 | (binary ? 0x2 : 0x1); /* FIN, opcode */
+    if (len < 126) {
+        h[1] = (unsigned char)len;
+        return 2;
+    }
+    h[1] = 126;
+    h[2] = (unsigned char)(len >> 8);
+    h[3] = (unsigned char)len;
+    return 4;
+}
+
+static int ws_write_queue(struct lws *wsi, eio_session *s)
+{
+    size_t used = 0;
+    const eio_msg *next;
+    while (!lws_send_pipe_choked(wsi) && (next = eio_session_peek_frame(s))) {
+        bool big = next->len > BATCH_MESSAGE_MAX;
+        if (used && (big || used + 4 + next->len > BATCH_MAX)) {
+            if (lws_write(wsi, batch + LWS_PRE, used, LWS_WRITE_RAW) < 0)
+                return -1;
+            used = 0;
+            continue; /* the pipe may be choked now */
+        }
+        eio_msg *m = eio_session_next_frame(s);
+        if (big) {
+            int n = lws_write(wsi, m->data, m->len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+            eio_msg_unref(m);
+            if (n < 0)
+                return -1;
+            continue;
+        }
+        used += frame_header(batch + LWS_PRE + used, m->binary, m->len);
+        memcpy(batch + LWS_PRE + used, m->data, m->len);
+        used += m->len;
+        eio_msg_unref(m);
+    }
+    if (used && lws_write(wsi, batch + LWS_PRE, used, LWS_WRITE_RAW) < 0)
+        return -1;
+    return 0;
+}
+
 static int ws_writeable(struct lws *wsi, conn *c)
 {
     eio_session *s = c->session;
@@ -492,13 +545,8 @@ static int ws_writeable(struct lws *wsi, conn *c)
     }
     if (wsi != s->ws)
         return s->closed ? -1 : 0;
-    eio_msg *m;
-    while (!lws_send_pipe_choked(wsi) && (m = eio_session_next_frame(s))) {
-        int n = lws_write(wsi, m->data, m->len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-        eio_msg_unref(m);
-        if (n < 0)
-            return -1;
-    }
+    if (ws_write_queue(wsi, s) < 0)
+        return -1;
     if (!eio_session_idle(s))
         lws_callback_on_writable(wsi);
     else if (s->closed)
