@@ -386,7 +386,9 @@ bool eio_session_idle(const eio_session *s) { return s->q_len == 0; }
 void eio_session_drain_payload(eio_session *s, buf *payload, bool noop_if_empty)
 {
     eio_msg *m;
-    while ((m = queue_pop(s))) {
+    /* After an upgrade the queue belongs to the WebSocket: a poll still
+     * held (the client has paused polling) only gets its noop. */
+    while (s->transport == EIO_POLLING && (m = queue_pop(s))) {
         if (m->binary)
             eio_payload_add_binary(payload, m->data, m->len);
         else
