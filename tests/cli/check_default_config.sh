@@ -15,7 +15,7 @@ grep -qF "$build/plugins/" "$scratch/plugio.yaml" || fail "config/plugio.yaml no
 mkdir "$scratch/run"
 XDG_RUNTIME_DIR=$scratch/run run "$plugio" --check "$scratch/plugio.yaml"
 expect_rc 0 "--check config/plugio.yaml"
-expect_line "$out" "$scratch/plugio.yaml: OK (2 plugins, 4 events)" "--check reports what it loaded"
+expect_line "$out" "$scratch/plugio.yaml: OK (4 plugins, 12 events)" "--check reports what it loaded"
 expect_clean "--check config/plugio.yaml"
 [ -z "$(ls -A "$scratch/run")" ] || fail "--check left its private plugin copies behind: $(ls -R "$scratch/run")"
 

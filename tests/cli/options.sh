@@ -17,7 +17,10 @@ expect_line "$out" "Usage: plugio" "-h"
 run "$plugio" --version
 expect_rc 0 "--version"
 expect_line "$out" "plugio 0.1.0" "--version names the release"
-expect_line "$out" "SDK ABI 1.0" "--version names the SDK ABI"
+# The ABI the SDK header declares, so the test follows every minor bump.
+hdr=$(dirname "$0")/../../sdk/include/plugio/plugio.h
+abi=$(sed -n 's/^#define PIO_ABI_MAJOR \([0-9]*\)$/\1/p' "$hdr").$(sed -n 's/^#define PIO_ABI_MINOR \([0-9]*\)$/\1/p' "$hdr")
+expect_line "$out" "SDK ABI $abi" "--version names the SDK ABI"
 
 run "$plugio" -V
 expect_rc 0 "-V"

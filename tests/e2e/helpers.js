@@ -99,7 +99,7 @@ process.on('exit', () => {
 });
 
 /*
- * startServer({server, plugins, serverOptions, events, extraEvents, pluginConfig, startTimeout})
+ * startServer({server, plugins, serverOptions, events, extraEvents, middleware, pluginConfig, startTimeout})
  * -> {port, url, origin, dir, reasonsFile, stop(), stderr(), reasons(), waitForReason(id)}
  *
  * url is "http://127.0.0.1:PORT" (a client adds the namespace).
@@ -119,6 +119,7 @@ async function startServer(opts = {}) {
     },
     socket: opts.serverOptions ? { serverOptions: opts.serverOptions } : undefined,
     events: [...(opts.events || DEFAULT_EVENTS), ...(opts.extraEvents || [])],
+    middleware: opts.middleware, /* [{handler, namespace}], written only when given */
   };
   const yamlFile = path.join(dir, 'plugio.yaml');
   fs.writeFileSync(yamlFile, toYaml(doc));
@@ -287,6 +288,28 @@ function ackAll(socket, event, ...args) {
   return new Promise((resolve, reject) => {
     socket.timeout(5000).emit(event, ...args, (err, ...reply) => (err ? reject(err) : resolve(reply)));
   });
+}
+
+/* Every `event` that arrives on `emitter` from now on: an array of the
+ * first arguments (or of all arguments with {all: true}). */
+function collect(emitter, event, { all = false } = {}) {
+  const got = [];
+  emitter.on(event, (...args) => got.push(all ? args : args[0]));
+  return got;
+}
+
+/* n connected clients, connected `batch` at a time (each a client() with
+ * `opts`, or opts(i) when opts is a function). */
+async function connectMany(url, n, opts = {}, batch = 100, ms = 20000) {
+  const sockets = [];
+  for (let i = 0; i < n; i += batch) {
+    const group = [];
+    for (let j = i; j < Math.min(n, i + batch); j++) {
+      group.push(connect(url, typeof opts === 'function' ? opts(j) : opts, ms));
+    }
+    sockets.push(...await Promise.all(group));
+  }
+  return sockets;
 }
 
 function closeAll() {
@@ -497,6 +520,8 @@ module.exports = {
   connectError,
   next,
   ackAll,
+  collect,
+  connectMany,
   closeAll,
   sleep,
   decodePayload,

@@ -444,7 +444,9 @@ typedef struct pio_api {
     int (*fd_update)(pio_ctx *ctx, uint64_t watch, unsigned events);
     int (*fd_unwatch)(pio_ctx *ctx, uint64_t watch);
     /* Run work(userdata) on a worker thread, then done(ctx, userdata) on
-     * the loop; the calling version stays mapped until done has run. */
+     * the loop; the calling version stays mapped until done has run. On
+     * an error return neither runs. Work not yet started when the host
+     * stops is dropped, without its done. */
     int (*work_submit)(pio_ctx *ctx, pio_work_fn work, pio_done_fn done, void *userdata);
 } pio_api;
 
