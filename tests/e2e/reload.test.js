@@ -88,6 +88,7 @@ test('50 swaps under load from 50 clients: every event answered once, by the bui
     const answers = new Map(); // tag -> {build, sentAt}
     let duplicates = 0;
     let running = true;
+    let lastAnsweredSentAt = 0n; // the latest send time of an answered event
     const loops = clients.map(async (c, ci) => {
       for (let n = 0; running; n++) {
         const tag = `${ci}:${n}`;
@@ -96,6 +97,7 @@ test('50 swaps under load from 50 clients: every event answered once, by the bui
         assert.equal(echoed, tag);
         if (answers.has(tag)) duplicates++;
         answers.set(tag, { build: buildId, sentAt, answeredAt: process.hrtime.bigint() });
+        if (sentAt > lastAnsweredSentAt) lastAnsweredSentAt = sentAt;
       }
     });
 
@@ -109,8 +111,12 @@ test('50 swaps under load from 50 clients: every event answered once, by the bui
       if (i % 4 < 2) installByRename(srv, build(id));
       else installInPlace(srv, build(id));
       await waitForBuild(probe, id);
-      swaps.push({ id, writtenAt, seenAt: process.hrtime.bigint() });
-      await h.sleep(20); // let the load clients send under this build
+      const seenAt = process.hrtime.bigint();
+      swaps.push({ id, writtenAt, seenAt });
+      // Before the next swap, let the load clients get at least one event
+      // answered that was sent under this build (bounded: a slow machine
+      // only makes this wait longer).
+      for (let waited = 0; lastAnsweredSentAt <= seenAt && waited < 10000; waited += 5) await h.sleep(5);
     }
     running = false;
     await Promise.all(loops);
