@@ -4,6 +4,7 @@
  */
 #include "binding.h"
 
+#include "log.h"
 #include "services.h"
 
 #include <stdlib.h>
@@ -18,7 +19,43 @@ pio_ctx *ctx_enter(pio_ctx *ctx)
     return previous;
 }
 
-void ctx_leave(pio_ctx *previous) { running = previous; }
+typedef struct loan {
+    void *obj;
+    void (*unref)(void *);
+} loan;
+
+static loan *loans;
+static size_t n_loans, cap_loans;
+
+void ctx_lend(void *obj, void (*unref)(void *))
+{
+    if (n_loans == cap_loans) {
+        size_t cap = cap_loans ? cap_loans * 2 : 8;
+        loan *l = realloc(loans, cap * sizeof *l);
+        if (!l) {
+            unref(obj); /* cannot keep it: give it back at once */
+            return;
+        }
+        loans = l;
+        cap_loans = cap;
+    }
+    loans[n_loans++] = (loan){obj, unref};
+}
+
+void ctx_leave(pio_ctx *previous)
+{
+    running = previous;
+    if (running)
+        return;
+    /* The outermost call returned: what was lent goes back. */
+    while (n_loans) {
+        loan l = loans[--n_loans];
+        l.unref(l.obj);
+    }
+    free(loans);
+    loans = NULL;
+    cap_loans = 0;
+}
 
 pio_ctx *ctx_running(void) { return running; }
 
@@ -264,6 +301,18 @@ static void *call_unload(pio_ctx *ctx, int final)
     return final ? NULL : state;
 }
 
+/* A version that handed its state away gets it back: its timers and
+ * watches are released first, as they would be on a real swap, since its
+ * load hook starts them again. */
+static void give_back(pio_ctx *before, void *state)
+{
+    services_release(before);
+    const char *why = call_load(before, state);
+    if (why)
+        log_msg(PIO_LOG_ERROR, before->name,
+                "load hook refused its own state back after a failed reload: %s", why);
+}
+
 static pio_ctx *ctx_named(const binding *b, const char *name)
 {
     for (size_t i = 0; b && i < b->n_plugins; i++)
@@ -281,11 +330,10 @@ static void hand_back(binding *to, const binding *from, size_t count)
         pio_ctx *before = ctx_named(from, to->plugins[i].cfg->name);
         if (before == now)
             continue;
-        if (before) {
-            call_load(before, call_unload(now, 0));
-        } else {
+        if (before)
+            give_back(before, call_unload(now, 0));
+        else
             call_unload(now, 1);
-        }
     }
 }
 
@@ -303,7 +351,7 @@ bool binding_activate(binding *b, const binding *prev, char *err, size_t errlen)
         snprintf(err, errlen, "plugin '%s': load hook refused: %s", b->plugins[i].cfg->name, why);
         /* The new version did not take the state: the old one gets it back. */
         if (before)
-            call_load(before, state);
+            give_back(before, state);
         hand_back(b, prev, i);
         return false;
     }
@@ -329,6 +377,7 @@ void binding_retire(binding *old, const binding *next)
             continue;
         if (!ctx_named(next, old->plugins[i].cfg->name))
             call_unload(ctx, 1);
+        ctx->retired = true;
         services_release(ctx); /* its timers and watches die with it */
     }
     binding_destroy(old);
@@ -337,8 +386,10 @@ void binding_retire(binding *old, const binding *next)
 void binding_discard(binding *b, const binding *prev)
 {
     for (size_t i = 0; b && i < b->n_plugins; i++)
-        if (b->plugins[i].ctx && !carried(b->plugins[i].ctx, prev))
+        if (b->plugins[i].ctx && !carried(b->plugins[i].ctx, prev)) {
+            b->plugins[i].ctx->retired = true;
             services_release(b->plugins[i].ctx);
+        }
     binding_destroy(b);
 }
 

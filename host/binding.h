@@ -22,7 +22,8 @@ struct pio_ctx {
     char *name;             /* owned; the plugin's name in the config */
     json_object *config;    /* a reference to the plugin's config block */
     plugin_image *image;    /* a reference */
-    void *host;             /* the server, once it exists (opaque here) */
+    bool retired;           /* unloaded: may finish what it has pending,
+                               but start no timer or watch */
 };
 
 pio_ctx *ctx_ref(pio_ctx *ctx);
@@ -35,6 +36,10 @@ void ctx_unref(pio_ctx *ctx);
 pio_ctx *ctx_enter(pio_ctx *ctx);   /* returns the previous one */
 void ctx_leave(pio_ctx *previous);
 pio_ctx *ctx_running(void);         /* NULL when no plugin code runs */
+
+/* Drop one reference of obj (with unref) when the outermost plugin call
+ * returns: what the SDK lends "for the current call" lives that long. */
+void ctx_lend(void *obj, void (*unref)(void *));
 
 typedef struct bound_plugin {
     const config_plugin *cfg;   /* borrowed from binding.cfg */

@@ -248,17 +248,28 @@ int broadcast_emit_with_ack(pio_ctx *ctx, const pio_select *sel, const char *eve
         sio_socket_add_ack(list[i], a);
         m->entries[m->n_entries++] = a;
     }
-    if ((rc = emit_to(list, n, false, sel && sel->nsp ? sel->nsp : "/", id, event, out, &sent)) !=
-        PIO_OK)
+    sio_encoded e;
+    if ((rc = sio_encode(&e, SIO_EVENT, sel && sel->nsp ? sel->nsp : "/", id, event, out)) != PIO_OK)
         goto out;
     m->ctx = ctx_ref(ctx);
     m->cb = cb;
     m->userdata = userdata;
-    m->waiting = m->n_entries;
+    /* One more than the recipients while sending: a recipient closed by a
+     * failed send settles at once, and must not finish (and free) m under
+     * this loop. */
+    m->waiting = m->n_entries + 1;
+    for (size_t i = 0; i < m->n_entries; i++) {
+        pending_ack *a = m->entries[i];
+        if (a && a->socket->client) {
+            sio_encoded_send(&e, a->socket->session);
+            sent++;
+        }
+    }
+    sio_encoded_free(&e);
     broadcast_release(list, n);
     out_free(out);
-    if (m->waiting == 0)
-        finish(m, PIO_OK);
+    if (--m->waiting == 0)
+        finish(m, m->someone_left ? PIO_ECLOSED : PIO_OK);
     else
         timer_start(&m->timeout, timeout_ms, broadcast_ack_overdue);
     return (int)sent;
@@ -399,9 +410,17 @@ int broadcast_disconnect(pio_ctx *ctx, const pio_select *sel, int close)
     return apply(sel, OP_DISCONNECT, NULL, close);
 }
 
+static void unref_lent_socket(void *s) { sio_socket_unref(s); }
+
 pio_socket *broadcast_find(pio_ctx *ctx, const char *nsp, const char *id)
 {
     (void)ctx;
     sio_nsp *n = id ? nsp_get(nsp ? nsp : "/", false) : NULL;
-    return n ? strmap_get(&n->by_id, id) : NULL;
+    pio_socket *s = n ? strmap_get(&n->by_id, id) : NULL;
+    /* Borrowed for the current call: even if it disconnects meanwhile. */
+    if (s && ctx_running()) {
+        s->refs++;
+        ctx_lend(s, unref_lent_socket);
+    }
+    return s;
 }

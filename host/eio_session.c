@@ -32,6 +32,9 @@ static const config_server_options *options;
 static eio_session **slots;
 static unsigned n_slots, n_open;
 static size_t n_alive; /* session objects not yet freed */
+static bool refusing;
+
+void eio_sessions_refuse(void) { refusing = true; }
 static unsigned *free_slots, n_free;
 
 void eio_set_options(const config_server_options *o) { options = o; }
@@ -185,6 +188,13 @@ static void ping_due(timer *t);
 
 static void queue_push(eio_session *s, eio_msg *m)
 {
+    if (s->q_bytes + m->len > EIO_QUEUE_MAX) {
+        log_warn("session %s: over %u MiB queued for a client that does not read; closing",
+                 s->sid, EIO_QUEUE_MAX >> 20);
+        eio_msg_unref(m);
+        eio_session_close(s, "transport error");
+        return;
+    }
     if (s->q_len == s->q_cap) {
         size_t cap = s->q_cap ? s->q_cap * 2 : 8;
         eio_msg **q = malloc(cap * sizeof *q);
@@ -201,6 +211,7 @@ static void queue_push(eio_session *s, eio_msg *m)
         s->q_cap = cap;
     }
     s->queue[(s->q_head + s->q_len++) % s->q_cap] = m;
+    s->q_bytes += m->len;
 }
 
 static eio_msg *queue_pop(eio_session *s)
@@ -210,6 +221,7 @@ static eio_msg *queue_pop(eio_session *s)
     eio_msg *m = s->queue[s->q_head];
     s->q_head = (s->q_head + 1) % s->q_cap;
     s->q_len--;
+    s->q_bytes -= m->len;
     return m;
 }
 
@@ -233,13 +245,13 @@ static void queue_open_packet(eio_session *s)
 eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_query,
                                 unsigned n_headers, const char *address)
 {
-    eio_session *s = calloc(1, sizeof *s);
+    eio_session *s = refusing ? NULL : calloc(1, sizeof *s);
     if (!s || handshake->failed || !claim_slot(s)) {
         free(s);
         buf_free(handshake);
         return NULL;
     }
-    s->refs = 1; /* the table's */
+    s->refs = 2; /* the table's, and ours while building it */
     n_alive++;
     s->transport = t;
     s->ping_interval = options->ping_interval;
@@ -249,14 +261,16 @@ eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_quer
     s->n_headers = n_headers;
     snprintf(s->address, sizeof s->address, "%s", address ? address : "");
     make_sid(s);
-    queue_open_packet(s);
-    s->client = sio_client_create(s);
-    if (!s->client || s->closed) {
+    queue_open_packet(s); /* may close s (out of memory) */
+    if (!s->closed)
+        s->client = sio_client_create(s);
+    if (!s->client)
         eio_session_close(s, "transport error");
-        return NULL;
-    }
-    timer_start(&s->ping_timer, s->ping_interval, ping_due);
-    return s;
+    bool ok = !s->closed;
+    if (ok)
+        timer_start(&s->ping_timer, s->ping_interval, ping_due);
+    eio_session_unref(s);
+    return ok ? s : NULL;
 }
 
 void eio_session_ref(eio_session *s) { s->refs++; }
@@ -344,8 +358,11 @@ static void pong_overdue(timer *t)
 static void ping_due(timer *t)
 {
     eio_session *s = (eio_session *)((char *)t - offsetof(eio_session, ping_timer));
+    eio_session_ref(s); /* sending may close it */
     eio_session_send(s, EIO_PING, NULL, 0);
-    timer_start(&s->pong_timer, s->ping_timeout, pong_overdue);
+    if (!s->closed)
+        timer_start(&s->pong_timer, s->ping_timeout, pong_overdue);
+    eio_session_unref(s);
 }
 
 static void upgrade_overdue(timer *t)
@@ -354,6 +371,7 @@ static void upgrade_overdue(timer *t)
     if (s->probe) {
         lws_set_timeout(s->probe, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
         s->probe = NULL;
+        s->upgrading = false;
     }
 }
 
@@ -413,6 +431,10 @@ const eio_msg *eio_session_peek_frame(const eio_session *s)
 
 static void heard_pong(eio_session *s)
 {
+    /* A pong no ping asked for must not move the heartbeat: a client could
+     * otherwise keep a session it never reads from alive for ever. */
+    if (!timer_active(&s->pong_timer))
+        return;
     timer_stop(&s->pong_timer);
     timer_start(&s->ping_timer, s->ping_interval, ping_due);
 }
@@ -420,6 +442,7 @@ static void heard_pong(eio_session *s)
 static void finish_upgrade(eio_session *s)
 {
     timer_stop(&s->upgrade_timer);
+    s->upgrading = false;
     s->ws = s->probe;
     s->probe = NULL;
     s->transport = EIO_WEBSOCKET;
@@ -447,6 +470,7 @@ static bool receive_on_probe(eio_session *s, eio_type type, const char *body, si
 {
     if (type == EIO_PING && blen == 5 && memcmp(body, "probe", 5) == 0) {
         s->probe_reply = true;
+        s->upgrading = true;
         lws_callback_on_writable(s->probe);
         wake_poll(s); /* release the held GET so the client can pause */
         return true;
@@ -510,6 +534,7 @@ void eio_session_transport_gone(eio_session *s, struct lws *wsi)
 {
     if (wsi == s->probe) {
         s->probe = NULL;
+        s->upgrading = false;
         timer_stop(&s->upgrade_timer);
         return;
     }

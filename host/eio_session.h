@@ -21,6 +21,10 @@
 
 #define EIO_SID_LEN 20
 
+/* A client that does not read cannot make the server queue more than this
+ * for it: past it the session closes ("transport error"). */
+#define EIO_QUEUE_MAX (64u << 20)
+
 typedef struct eio_msg {
     unsigned refs;
     bool binary;          /* a binary message; else a text packet */
@@ -52,6 +56,7 @@ struct eio_session {
     /* Outgoing packets not yet written: a ring of eio_msg. */
     eio_msg **queue;
     size_t q_head, q_len, q_cap;
+    size_t q_bytes;             /* their size, bounded by EIO_QUEUE_MAX */
 
     /* Long-polling. */
     struct lws *poll_get;       /* the held GET, if any */
@@ -61,6 +66,7 @@ struct eio_session {
     struct lws *ws;             /* the WebSocket transport */
     struct lws *probe;          /* a WebSocket probing for upgrade */
     bool probe_reply;           /* "3probe" is due on the probe */
+    bool upgrading;             /* the probe said "2probe": polls get noops */
 
     timer ping_timer;           /* the next ping */
     timer pong_timer;           /* pingTimeout after a ping */
@@ -129,6 +135,9 @@ const eio_msg *eio_session_peek_frame(const eio_session *s);
 bool eio_session_probe_begin(eio_session *s, struct lws *ws);
 /* A transport's connection went away. */
 void eio_session_transport_gone(eio_session *s, struct lws *wsi);
+
+/* From now on refuse new sessions (the server is stopping). */
+void eio_sessions_refuse(void);
 
 /* Every open session, for shutdown and dead-peer checks. */
 typedef void (*eio_session_fn)(eio_session *s, void *ud);

@@ -186,7 +186,9 @@ static int verify(const request *r, bool upgrade, bool is_get, eio_session **ses
         eio_session *s = eio_session_find(r->sid, strlen(r->sid));
         if (!s)
             return ERR_UNKNOWN_SID;
-        if (!upgrade && s->transport != (polling ? EIO_POLLING : EIO_WEBSOCKET))
+        /* Plain HTTP reaches a polling session only; a WebSocket session
+         * takes no request but the upgrade that made it. */
+        if (!upgrade && (websocket || s->transport != EIO_POLLING))
             return ERR_BAD_REQUEST;
         *session = s;
         return -1;
@@ -275,7 +277,9 @@ static int poll_get(struct lws *wsi, conn *c, eio_session *s)
     c->kind = CONN_POLL_GET;
     c->session = s;
     eio_session_ref(s);
-    if (!eio_session_idle(s) || s->closed || s->probe)
+    /* While upgrading (after "2probe") polls are answered at once, with a
+     * noop when there is nothing, as engine.io's upgrade check does. */
+    if (!eio_session_idle(s) || s->closed || s->upgrading)
         return respond_payload(wsi, c);
     s->poll_get = wsi;
     /* lws would kill a GET that waits past its 5 s content timeout. */

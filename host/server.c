@@ -144,6 +144,7 @@ static void check_flushed(timer *t)
 static void shutdown_sessions(void)
 {
     static timer flush_timer;
+    eio_sessions_refuse(); /* the listener stays open while flushing */
     eio_sessions_each(close_session, NULL);
     /* Give held polls and WebSockets a moment to carry the close out. */
     flush_deadline = timer_now() + SHUTDOWN_FLUSH_MS;
@@ -151,6 +152,7 @@ static void shutdown_sessions(void)
     while (!flushed && lws_service(context, 0) >= 0)
         ;
     timer_stop(&flush_timer);
+    eio_sessions_each(close_session, NULL); /* none should be left */
 }
 
 int server_run(binding *b)

@@ -97,7 +97,9 @@ static void timer_fired(timer *t)
 uint64_t services_timer_start(pio_ctx *ctx, uint32_t delay_ms, uint32_t repeat_ms, pio_timer_fn fn,
                               void *userdata)
 {
-    if (!ctx || !fn)
+    /* A retired version (finishing an ack or work item) starts nothing
+     * that would outlive its code. */
+    if (!ctx || !fn || ctx->retired)
         return 0;
     plugin_timer *pt = calloc(1, sizeof *pt);
     if (!pt)
@@ -133,7 +135,7 @@ static void apply_interest(fd_watch *w)
 
 uint64_t services_fd_watch(pio_ctx *ctx, int fd, unsigned events, pio_fd_fn fn, void *userdata)
 {
-    if (!ctx || !fn || fd < 0 || !vhost)
+    if (!ctx || !fn || fd < 0 || !vhost || ctx->retired)
         return 0;
     fd_watch *w = calloc(1, sizeof *w);
     int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);

@@ -425,16 +425,22 @@ int sio_socket_disconnect(pio_socket *s, int close)
     sio_client *c = s->client;
     if (!c)
         return PIO_ECLOSED;
+    /* Closing may drop the last references to s and its session. */
+    eio_session *e = s->session;
+    eio_session_ref(e);
+    s->refs++;
     if (!close) {
         send_disconnect(s);
         sio_socket_closed(s, "server namespace disconnect");
-        return PIO_OK;
+    } else {
+        while (c->n_sockets) {
+            pio_socket *each = c->sockets[c->n_sockets - 1];
+            send_disconnect(each);
+            sio_socket_closed(each, "server namespace disconnect");
+        }
+        eio_session_close(e, "forced close");
     }
-    while (c->n_sockets) {
-        pio_socket *each = c->sockets[c->n_sockets - 1];
-        send_disconnect(each);
-        sio_socket_closed(each, "server namespace disconnect");
-    }
-    eio_session_close(s->session, "forced close");
+    sio_socket_unref(s);
+    eio_session_unref(e);
     return PIO_OK;
 }

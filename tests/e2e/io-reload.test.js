@@ -15,7 +15,7 @@ const h = require('./helpers');
 const T = { timeout: 60000 };
 const PIO_OK = 0;
 const build = (id) => path.join(h.BUILD, 'tests', 'plugins', 'io', `libio_${id}.so`);
-const EVENTS = ['join', 'bcast', 'bcast_ack', 'data_set', 'data_get', 'in_room', 'timer', 'work', 'build'];
+const EVENTS = ['join', 'bcast', 'bcast_ack', 'ask', 'data_set', 'data_get', 'in_room', 'timer', 'work', 'build'];
 
 async function startIoServer() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plugio-io-reload-'));
@@ -142,6 +142,41 @@ test('a broadcast ack and a work item started by the old version finish in the o
     assert.equal(done.build, 'a');
     assert.equal(done.result, 14);
     assert.equal(done.doneOnLoop, true);
+  } finally {
+    h.closeAll();
+    await stopChecked(srv);
+  }
+});
+
+test('an old version finishing an ack after the swap cannot start a timer that would outlive its code', T, async () => {
+  const srv = await startIoServer();
+  try {
+    const a = await h.connect(srv.url, { transports: ['websocket'] });
+    const b = await h.connect(srv.url, { transports: ['websocket'] });
+    let answer;
+    const asked = new Promise((resolve) => b.once('question', (q, ack) => { answer = ack; resolve(q); }));
+    const result = h.next(a, 'asked', 15000);
+    assert.equal(await call(a, 'ask', { id: b.id, event: 'question', args: ['q'], timeout: 10000, timer_after: true }), PIO_OK);
+    assert.equal(await asked, 'q');
+    install(srv, 'b');
+    await waitForBuild(a, 'b');
+    answer('late');
+    const [r] = await result;
+    assert.equal(r.build, 'a', 'the old version ran its own callback');
+    assert.equal(r.code, PIO_OK);
+    assert.equal(r.timer, false, 'the retired version was refused a timer');
+    // The new version is not limited.
+    let answer2;
+    const asked2 = new Promise((resolve) => b.once('question', (q, ack) => { answer2 = ack; resolve(q); }));
+    const result2 = h.next(a, 'asked', 15000);
+    assert.equal(await call(a, 'ask', { id: b.id, event: 'question', args: ['q2'], timeout: 10000, timer_after: true }), PIO_OK);
+    await asked2;
+    answer2('now');
+    const [r2] = await result2;
+    assert.equal(r2.build, 'b');
+    assert.equal(r2.timer, true);
+    await h.sleep(200); // the old code is unmapped by now; nothing of it may run
+    assert.doesNotMatch(srv.stderr(), /late timer of build a fired/);
   } finally {
     h.closeAll();
     await stopChecked(srv);

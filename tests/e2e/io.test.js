@@ -246,12 +246,12 @@ test('server -> one client ack: the answer comes back; silence times out', T, as
 
   const answered = h.next(a, 'asked');
   assert.equal(await call(a, 'ask', { id: b.id, event: 'question', args: [42], timeout: 3000 }), PIO_OK);
-  assert.deepEqual(await answered, [{ code: PIO_OK, reply: [{ from: 'b', x: 42 }], from: b.id }]);
+  assert.deepEqual(await answered, [{ code: PIO_OK, reply: [{ from: 'b', x: 42 }], from: b.id, build: 'a' }]);
 
   const silent = h.next(a, 'asked');
   const t0 = Date.now();
   assert.equal(await call(a, 'ask', { id: c.id, event: 'question', args: [1], timeout: 300 }), PIO_OK);
-  assert.deepEqual(await silent, [{ code: PIO_ETIMEDOUT, reply: [], from: c.id }]);
+  assert.deepEqual(await silent, [{ code: PIO_ETIMEDOUT, reply: [], from: c.id, build: 'a' }]);
   const took = Date.now() - t0;
   assert.ok(took >= 250 && took < 3000, `timed out after ${took} ms, asked for 300`);
 
@@ -383,6 +383,25 @@ test('server operations: list sockets and rooms, make a selection join/leave a r
   assert.deepEqual(sorted(found.rooms), sorted([a.id, 'ops3']));
   assert.equal(await call(c, 'find', { id: 'nobody' }), null);
   assert.equal(await call(c, 'find', { id: a.id, nsp: '/other' }), null);
+});
+
+test('a socket found by id and disconnected with close stays readable for the rest of the call', T, async () => {
+  const [a, b] = await Promise.all([1, 2].map(() => ws(srv().url)));
+  let aLeft = null;
+  a.on('disconnect', (reason) => { aLeft = reason; });
+  const bGone = h.next(b, 'disconnect');
+  // The plugin disconnects b (closing its connection), then reads it back
+  // in the same call: the host must keep it alive until the call returns.
+  const bId = b.id; // b.id reads undefined once b is disconnected
+  const found = await call(a, 'find', { id: bId, kick: 'close' });
+  assert.equal(found.id, bId);
+  assert.equal(found.nsp, '/');
+  assert.deepEqual(found.rooms, [], 'a disconnected socket is in no room');
+  assert.equal((await bGone)[0], 'io server disconnect');
+  const aId = a.id;
+  assert.equal((await call(a, 'find', { id: aId })).id, aId, 'the caller is still served');
+  await h.sleep(50);
+  assert.equal(aLeft, null, `the caller was disconnected too (${aLeft})`);
 });
 
 test('server operations: disconnect the sockets of a room, and close a connection', T, async () => {

@@ -139,9 +139,12 @@ typedef struct pio_out pio_out;
 
 /* An event handler, named in the configuration as `plugin:symbol`.
  * For `connection` args is empty; for `disconnect` it holds one string,
- * the reason ("client namespace disconnect", "transport close",
- * "transport error", "ping timeout", "server namespace disconnect",
- * "server shutting down").  Return PIO_OK, or a negative code the host
+ * the reason, as socket.io names it: "client namespace disconnect",
+ * "server namespace disconnect", "transport close", "transport error",
+ * "ping timeout", "parse error" (the client sent a malformed packet),
+ * "forced close" (the connection was closed: pio_socket_disconnect with
+ * close, connectTimeout, a packet out of place) or "server shutting
+ * down".  Return PIO_OK, or a negative code the host
  * logs with the plugin's name; the return value never reaches the client. */
 typedef int (*pio_handler_fn)(pio_ctx *ctx, pio_socket *socket, pio_args *args);
 

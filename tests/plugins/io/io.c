@@ -66,6 +66,7 @@
 #include <plugio/plugio.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -619,12 +620,14 @@ PIO_HANDLER(io_bcast_ack)
 struct ask_state {
     struct requester who;
     char target[NAME_MAX_LEN];
+    bool timer_after; /* the callback tries to start a timer */
 };
 
 struct ask_result {
     int status;
     pio_args *reply;
     const char *from;
+    int timer; /* -1: not tried; else whether pio_timer_start gave an id */
 };
 
 static int build_asked(pio_out *out, void *userdata)
@@ -638,14 +641,30 @@ static int build_asked(pio_out *out, void *userdata)
         TRY(pio_out_value(out, pio_args_at(r->reply, i)));
     TRY(pio_out_array_end(out));
     TRY(out_key_cstr(out, "from", r->from));
+    TRY(out_key_cstr(out, "build", BUILD_ID));
+    if (r->timer >= 0) {
+        TRY(pio_out_key(out, "timer", 5));
+        TRY(pio_out_bool(out, r->timer));
+    }
     return pio_out_object_end(out);
+}
+
+static void on_late_timer(pio_ctx *ctx, uint64_t timer, void *userdata)
+{
+    (void)timer, (void)userdata;
+    pio_log(ctx, PIO_LOG_INFO, "late timer of build %s fired", BUILD_ID);
 }
 
 static void on_asked(pio_ctx *ctx, pio_socket *socket, int status, pio_args *reply, void *userdata)
 {
     (void)socket;
     struct ask_state *st = userdata;
-    struct ask_result r = {status, reply, st->target};
+    struct ask_result r = {status, reply, st->target, -1};
+    /* A version replaced since the emit runs this callback from its
+     * still-mapped code; it must not be able to start a timer that would
+     * outlive that code. */
+    if (st->timer_after)
+        r.timer = pio_timer_start(ctx, 50, 0, on_late_timer, NULL) != 0;
     emit_to(ctx, &st->who, "asked", build_asked, &r);
     free(st);
 }
@@ -667,6 +686,9 @@ PIO_HANDLER(io_ask)
     int rc = remember(&st->who, socket);
     if (rc == PIO_OK)
         rc = copy_name(st->target, sizeof st->target, id);
+    int timer_after = 0;
+    st->timer_after = pio_value_bool(pio_value_member(req, "timer_after"), &timer_after) == PIO_OK &&
+                      timer_after;
     pio_out *out = rc == PIO_OK ? pio_out_new(ctx) : NULL;
     if (!out) {
         free(st);
@@ -826,7 +848,13 @@ PIO_HANDLER(io_find)
     const char *nsp = string_of(pio_value_member(req, "nsp")); /* NULL: "/" */
     if (!id)
         return fail(ctx, "find: id", PIO_EINVAL);
-    return ack_with(ctx, args, build_found, pio_socket_find(ctx, nsp, id));
+    pio_socket *found = pio_socket_find(ctx, nsp, id);
+    /* {kick: "close"}: disconnect what was found (closing its connection)
+     * and then read it back - it is borrowed for the whole call. */
+    const char *kick = string_of(pio_value_member(req, "kick"));
+    if (found && kick)
+        TRY(pio_socket_disconnect(found, strcmp(kick, "close") == 0));
+    return ack_with(ctx, args, build_found, found);
 }
 
 /* ---- socket data ------------------------------------------------------------ */
