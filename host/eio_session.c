@@ -106,17 +106,25 @@ static void release_slot(eio_session *s)
     n_open--;
 }
 
+void eio_random_chars(char *out, size_t n)
+{
+    unsigned char rnd[64];
+    while (n) {
+        size_t k = n < sizeof rnd ? n : sizeof rnd;
+        /* getrandom does not fail for small sizes once the pool is ready
+         * (Linux >= 3.17); keep ids unique all the same if it does. */
+        if (getrandom(rnd, k, 0) != (ssize_t)k)
+            for (size_t i = 0; i < k; i++)
+                rnd[i] = (unsigned char)rand();
+        for (size_t i = 0; i < k; i++)
+            *out++ = b64url[rnd[i] & 63];
+        n -= k;
+    }
+}
+
 static void make_sid(eio_session *s)
 {
-    unsigned char rnd[16];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-        /* getrandom on Linux >= 3.17 does not fail for 16 bytes once the
-         * pool is initialised; keep sids unique all the same. */
-        for (size_t i = 0; i < sizeof rnd; i++)
-            rnd[i] = (unsigned char)rand();
-    }
-    for (int i = 0; i < 16; i++)
-        s->sid[i] = b64url[rnd[i] & 63];
+    eio_random_chars(s->sid, 16);
     for (int i = 0; i < 4; i++)
         s->sid[16 + i] = b64url[(s->slot >> (6 * i)) & 63];
     s->sid[EIO_SID_LEN] = '\0';

@@ -139,6 +139,10 @@ void eio_session_transport_gone(eio_session *s, struct lws *wsi);
 /* From now on refuse new sessions (the server is stopping). */
 void eio_sessions_refuse(void);
 
+/* n random url-safe characters (6 bits each, from getrandom): session
+ * ids, socket ids. */
+void eio_random_chars(char *out, size_t n);
+
 /* Every open session, for shutdown and dead-peer checks. */
 typedef void (*eio_session_fn)(eio_session *s, void *ud);
 void eio_sessions_each(eio_session_fn fn, void *ud);

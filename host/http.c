@@ -588,6 +588,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    case LWS_CALLBACK_CLOSED:
         if (c && c->session)
             eio_session_transport_gone(c->session, wsi);
         if (c)
@@ -607,13 +608,6 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return ws_writeable(wsi, c);
-
-    case LWS_CALLBACK_CLOSED:
-        if (c && c->session)
-            eio_session_transport_gone(c->session, wsi);
-        if (c)
-            conn_release(c);
-        return 0;
 
     default:
         return 0;

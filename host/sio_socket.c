@@ -26,9 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
-
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static const char *const reserved_events[] = {
     "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
@@ -40,12 +37,7 @@ int64_t sio_next_ack_id(void) { return ++last_ack_id; }
 
 static void make_id(char id[21])
 {
-    unsigned char rnd[20];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-        for (size_t i = 0; i < sizeof rnd; i++)
-            rnd[i] = (unsigned char)rand();
-    for (int i = 0; i < 20; i++)
-        id[i] = b64url[rnd[i] & 63];
+    eio_random_chars(id, 20);
     id[20] = '\0';
 }
 
