@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * server.js - the Node.js socket.io 4.8 baseline for tools/bench: the same
+ * three handlers as tools/bench/plugin/bench.c, with socket.io's defaults
+ * (path /socket.io, pingInterval 25000, pingTimeout 20000).
+ *
+ *   node server.js [PORT]      PORT 0 (the default) lets the system pick
+ *
+ * Listens on 127.0.0.1 and prints "listening on 127.0.0.1:PORT" on stderr,
+ * as plugio does; SIGTERM exits 0.
+ *
+ *   ack     acks with the event's arguments
+ *   join    joins room "bench", acks with no arguments
+ *   fanout  emits the event's arguments to room "bench", sender excluded
+ */
+const http = require('node:http');
+const { Server } = require('socket.io');
+
+const port = Number(process.argv[2] || 0);
+const httpServer = http.createServer();
+const io = new Server(httpServer, {
+  path: '/socket.io',
+  pingInterval: 25000,
+  pingTimeout: 20000,
+  maxHttpBufferSize: 1e6,
+  transports: ['polling', 'websocket'],
+  serveClient: false,
+});
+
+io.on('connection', (socket) => {
+  socket.on('ack', (...args) => {
+    const ack = args.pop();
+    if (typeof ack === 'function') ack(...args);
+  });
+  socket.on('join', (...args) => {
+    socket.join('bench');
+    const ack = args.pop();
+    if (typeof ack === 'function') ack();
+  });
+  socket.on('fanout', (...args) => {
+    socket.to('bench').emit('fanout', ...args);
+  });
+});
+
+httpServer.listen(port, '127.0.0.1', () => {
+  process.stderr.write(`listening on 127.0.0.1:${httpServer.address().port}\n`);
+});
+process.on('SIGTERM', () => {
+  io.close();
+  process.exit(0);
+});
