@@ -502,26 +502,23 @@ static size_t frame_header(unsigned char *h, bool binary, size_t len)
     return 4;
 }
 
+/* One write per WRITEABLE callback: a large message alone, or a batch of
+ * small ones. lws calls back only when the socket can take data, and asks
+ * again (the caller's lws_callback_on_writable) for what is left; no
+ * lws_send_pipe_choked, which in lws 4.1.6 is a poll() of its own. */
 static int ws_write_queue(struct lws *wsi, eio_session *s)
 {
-    size_t used = 0;
-    const eio_msg *next;
-    while (!lws_send_pipe_choked(wsi) && (next = eio_session_peek_frame(s))) {
-        bool big = next->len > BATCH_MESSAGE_MAX;
-        if (used && (big || used + 4 + next->len > BATCH_MAX)) {
-            if (lws_write(wsi, batch + LWS_PRE, used, LWS_WRITE_RAW) < 0)
-                return -1;
-            used = 0;
-            continue; /* the pipe may be choked now */
-        }
+    const eio_msg *next = eio_session_peek_frame(s);
+    if (next && next->len > BATCH_MESSAGE_MAX) {
         eio_msg *m = eio_session_next_frame(s);
-        if (big) {
-            int n = lws_write(wsi, m->data, m->len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-            eio_msg_unref(m);
-            if (n < 0)
-                return -1;
-            continue;
-        }
+        int n = lws_write(wsi, m->data, m->len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+        eio_msg_unref(m);
+        return n < 0 ? -1 : 0;
+    }
+    size_t used = 0;
+    while ((next = eio_session_peek_frame(s)) && next->len <= BATCH_MESSAGE_MAX &&
+           used + 4 + next->len <= BATCH_MAX) {
+        eio_msg *m = eio_session_next_frame(s);
         used += frame_header(batch + LWS_PRE + used, m->binary, m->len);
         memcpy(batch + LWS_PRE + used, m->data, m->len);
         used += m->len;

@@ -190,10 +190,9 @@ bool utf8_valid(const char *s, size_t len)
     return true;
 }
 
-bool out_write_json_string(buf *b, const char *s, size_t len)
+/* The JSON literal of s, which the caller has found valid UTF-8. */
+static void write_json_string(buf *b, const char *s, size_t len)
 {
-    if (!utf8_valid(s, len))
-        return false;
     static const char hex[] = "0123456789abcdef";
     buf_reserve(b, len + 2);
     buf_append_char(b, '"');
@@ -224,7 +223,24 @@ bool out_write_json_string(buf *b, const char *s, size_t len)
     }
     buf_append(b, s + run, len - run);
     buf_append_char(b, '"');
+}
+
+bool out_write_json_string(buf *b, const char *s, size_t len)
+{
+    if (!utf8_valid(s, len))
+        return false;
+    write_json_string(b, s, len);
     return true;
+}
+
+/* A string already known to be valid UTF-8 (from a parsed tree). */
+static int out_trusted_string(pio_out *o, const char *s, size_t len)
+{
+    int rc = begin_value(o);
+    if (rc)
+        return rc;
+    write_json_string(&o->text, s, len);
+    return end_value(o);
 }
 
 int out_string(pio_out *o, const char *s, size_t len)
@@ -236,7 +252,7 @@ int out_string(pio_out *o, const char *s, size_t len)
     int rc = begin_value(o);
     if (rc)
         return rc;
-    out_write_json_string(&o->text, s ? s : "", len);
+    write_json_string(&o->text, s ? s : "", len);
     return end_value(o);
 }
 
@@ -328,8 +344,9 @@ static int write_json(pio_out *o, json_object *j)
         return out_null(o);
     case json_type_boolean:
         return out_bool(o, json_object_get_boolean(j));
-    case json_type_string:
-        return out_string(o, json_object_get_string(j), (size_t)json_object_get_string_len(j));
+    case json_type_string: /* json.c and the config loader only make valid UTF-8 */
+        return out_trusted_string(o, json_object_get_string(j),
+                                  (size_t)json_object_get_string_len(j));
     case json_type_int:
     case json_type_double: {
         /* json-c prints a parsed number as it was written. */
