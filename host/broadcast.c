@@ -58,6 +58,9 @@ static void mark_room(sio_nsp *n, const char *name, uint64_t mark)
     sio_room *r = name ? room_get(n, name) : NULL;
     for (size_t i = 0; r && i < r->n; i++)
         r->members[i]->mark = mark;
+    pio_socket *own = room_id_socket(n, name); /* the implicit id room */
+    if (own)
+        own->mark = mark;
 }
 
 static bool push(pio_socket ***list, size_t *n, size_t *cap, pio_socket *s)
@@ -111,6 +114,9 @@ int broadcast_select(const pio_select *selection, pio_socket ***out, size_t *cou
         for (size_t i = 0; ok && r && i < r->n; i++)
             if (r->members[i]->client && choose(r->members[i], excluded, chosen))
                 ok = push(&list, &len, &cap, r->members[i]);
+        pio_socket *own = room_id_socket(n, sel.rooms[k]);
+        if (ok && own && choose(own, excluded, chosen))
+            ok = push(&list, &len, &cap, own);
     }
     if (!ok) {
         broadcast_release(list, len);
@@ -341,15 +347,26 @@ int broadcast_rooms(pio_ctx *ctx, const char *nsp, pio_room_fn fn, void *userdat
         return PIO_EINVAL;
     if (!n)
         return 0;
-    /* Copy the names: the callback may make sockets join or leave. */
-    size_t count = n->rooms.count, i = 0, k = 0;
+    /* Copy the names: the callback may make sockets join or leave. The
+     * implicit id rooms are listed too (one member each), unless a room
+     * of that name exists, which then counts its socket in. */
+    size_t count = n->rooms.count + n->n_all, i = 0, k = 0;
     char **names = calloc(count ? count : 1, sizeof *names);
     size_t *sizes = calloc(count ? count : 1, sizeof *sizes);
     void *v;
-    while (names && sizes && k < count && strmap_next(&n->rooms, &i, NULL, &v)) {
-        if (!(names[k] = strdup(((sio_room *)v)->name)))
+    while (names && sizes && strmap_next(&n->rooms, &i, NULL, &v)) {
+        sio_room *r = v;
+        pio_socket *own = room_id_socket(n, r->name);
+        if (!(names[k] = strdup(r->name)))
             break;
-        sizes[k++] = ((sio_room *)v)->n;
+        sizes[k++] = r->n + (own && !room_has_real(own, r) ? 1 : 0);
+    }
+    for (size_t j = 0; names && sizes && j < n->n_all; j++) {
+        if (room_get(n, n->all[j]->id))
+            continue;
+        if (!(names[k] = strdup(n->all[j]->id)))
+            break;
+        sizes[k++] = 1;
     }
     int visited = 0;
     for (size_t j = 0; j < k; j++) {

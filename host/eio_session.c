@@ -192,7 +192,7 @@ size_t eio_sessions_alive(void) { return n_alive; }
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-static void ping_due(timer *t);
+static void heartbeat_due(timer *t);
 
 static void queue_push(eio_session *s, eio_msg *m)
 {
@@ -203,8 +203,12 @@ static void queue_push(eio_session *s, eio_msg *m)
         eio_session_close(s, "transport error");
         return;
     }
+    if (!s->q_cap) {
+        s->queue = s->inline_q;
+        s->q_cap = EIO_INLINE_QUEUE;
+    }
     if (s->q_len == s->q_cap) {
-        size_t cap = s->q_cap ? s->q_cap * 2 : 8;
+        size_t cap = s->q_cap * 2;
         eio_msg **q = malloc(cap * sizeof *q);
         if (!q) {
             eio_msg_unref(m);
@@ -213,7 +217,8 @@ static void queue_push(eio_session *s, eio_msg *m)
         }
         for (size_t i = 0; i < s->q_len; i++)
             q[i] = s->queue[(s->q_head + i) % s->q_cap];
-        free(s->queue);
+        if (s->queue != s->inline_q)
+            free(s->queue);
         s->queue = q;
         s->q_head = 0;
         s->q_cap = cap;
@@ -276,7 +281,7 @@ eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_quer
         eio_session_close(s, "transport error");
     bool ok = !s->closed;
     if (ok)
-        timer_start(&s->ping_timer, s->ping_interval, ping_due);
+        timer_start(&s->heartbeat, s->ping_interval, heartbeat_due);
     eio_session_unref(s);
     return ok ? s : NULL;
 }
@@ -290,7 +295,8 @@ void eio_session_unref(eio_session *s)
     eio_msg *m;
     while ((m = queue_pop(s)))
         eio_msg_unref(m);
-    free(s->queue);
+    if (s->queue != s->inline_q)
+        free(s->queue);
     sio_client_free(s->client);
     json_object_put(s->query);
     free(s->handshake);
@@ -328,8 +334,7 @@ void eio_session_close(eio_session *s, const char *reason)
         return;
     s->closed = true;
     release_slot(s);
-    timer_stop(&s->ping_timer);
-    timer_stop(&s->pong_timer);
+    timer_stop(&s->heartbeat);
     timer_stop(&s->upgrade_timer);
     if (s->client)
         sio_client_closed(s->client, reason);
@@ -357,19 +362,20 @@ void eio_session_close(eio_session *s, const char *reason)
 
 /* ---- heartbeat ---------------------------------------------------------- */
 
-static void pong_overdue(timer *t)
+/* Time to ping, or - a ping being out - no pong came in time. */
+static void heartbeat_due(timer *t)
 {
-    eio_session *s = (eio_session *)((char *)t - offsetof(eio_session, pong_timer));
-    eio_session_close(s, "ping timeout");
-}
-
-static void ping_due(timer *t)
-{
-    eio_session *s = (eio_session *)((char *)t - offsetof(eio_session, ping_timer));
+    eio_session *s = (eio_session *)((char *)t - offsetof(eio_session, heartbeat));
+    if (s->awaiting_pong) {
+        eio_session_close(s, "ping timeout");
+        return;
+    }
     eio_session_ref(s); /* sending may close it */
     eio_session_send(s, EIO_PING, NULL, 0);
-    if (!s->closed)
-        timer_start(&s->pong_timer, s->ping_timeout, pong_overdue);
+    if (!s->closed) {
+        s->awaiting_pong = true;
+        timer_start(&s->heartbeat, s->ping_timeout, heartbeat_due);
+    }
     eio_session_unref(s);
 }
 
@@ -441,10 +447,10 @@ static void heard_pong(eio_session *s)
 {
     /* A pong no ping asked for must not move the heartbeat: a client could
      * otherwise keep a session it never reads from alive for ever. */
-    if (!timer_active(&s->pong_timer))
+    if (!s->awaiting_pong)
         return;
-    timer_stop(&s->pong_timer);
-    timer_start(&s->ping_timer, s->ping_interval, ping_due);
+    s->awaiting_pong = false;
+    timer_start(&s->heartbeat, s->ping_interval, heartbeat_due);
 }
 
 static void finish_upgrade(eio_session *s)

@@ -24,6 +24,7 @@
 /* A client that does not read cannot make the server queue more than this
  * for it: past it the session closes ("transport error"). */
 #define EIO_QUEUE_MAX (64u << 20)
+#define EIO_INLINE_QUEUE 4
 
 typedef struct eio_msg {
     unsigned refs;
@@ -53,8 +54,11 @@ struct eio_session {
     uint32_t ping_interval;
     uint32_t ping_timeout;
 
-    /* Outgoing packets not yet written: a ring of eio_msg. */
+    /* Outgoing packets not yet written: a ring of eio_msg, in `inline_q`
+     * until it holds more than EIO_INLINE_QUEUE (most sessions never do,
+     * so an idle one costs no queue allocation). */
     eio_msg **queue;
+    eio_msg *inline_q[EIO_INLINE_QUEUE];
     size_t q_head, q_len, q_cap;
     size_t q_bytes;             /* their size, bounded by EIO_QUEUE_MAX */
 
@@ -68,8 +72,10 @@ struct eio_session {
     bool probe_reply;           /* "3probe" is due on the probe */
     bool upgrading;             /* the probe said "2probe": polls get noops */
 
-    timer ping_timer;           /* the next ping */
-    timer pong_timer;           /* pingTimeout after a ping */
+    /* The heartbeat: one timer, due at the next ping, or - while a pong
+     * is awaited - at the ping timeout. */
+    timer heartbeat;
+    bool awaiting_pong;
     timer upgrade_timer;        /* upgradeTimeout after a probe opens */
 
     /* The handshake, for plugins: "name\0value\0" pairs, the query's

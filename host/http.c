@@ -129,6 +129,10 @@ static void read_headers(struct lws *wsi, buf *pairs, unsigned *n)
         size_t len = name ? strlen(name) : 0;
         if (len < 2 || name[len - 1] != ':' || name[0] == ':' || len - 1 >= 64)
             continue;
+        /* The WebSocket handshake's own mechanics mean nothing to a
+         * plugin, and would cost every connection their bytes. */
+        if (t == WSI_TOKEN_KEY || t == WSI_TOKEN_VERSION || t == WSI_TOKEN_EXTENSIONS)
+            continue;
         if (lws_hdr_total_length(wsi, (enum lws_token_indexes)t) <= 0 ||
             lws_hdr_copy(wsi, value, sizeof value, (enum lws_token_indexes)t) < 0)
             continue;

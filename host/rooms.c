@@ -47,6 +47,8 @@ int room_join(pio_socket *s, const char *name)
 {
     if (!s || !name || !s->ns)
         return PIO_EINVAL;
+    if (strcmp(name, s->id) == 0)
+        return PIO_OK; /* always in its own room */
     sio_nsp *n = s->ns;
     sio_room *r = room_get(n, name);
     if (r && find_membership(s, r))
@@ -114,8 +116,20 @@ int room_leave(pio_socket *s, const char *name)
 
 bool room_has(const pio_socket *s, const char *name)
 {
-    sio_room *r = s && s->ns && name ? room_get(s->ns, name) : NULL;
+    if (!s || !name)
+        return false;
+    /* In its id room while connected, as socket.io joins it on connect. */
+    if (s->client && strcmp(name, s->id) == 0)
+        return true;
+    sio_room *r = s->ns ? room_get(s->ns, name) : NULL;
     return r && find_membership(s, r);
+}
+
+bool room_has_real(const pio_socket *s, const sio_room *r) { return find_membership(s, r) != NULL; }
+
+pio_socket *room_id_socket(sio_nsp *n, const char *name)
+{
+    return name ? strmap_get(&n->by_id, name) : NULL;
 }
 
 void room_leave_all(pio_socket *s)
@@ -139,10 +153,6 @@ bool nsp_add_socket(sio_nsp *n, pio_socket *s)
     }
     if (!strmap_put(&n->by_id, s->id, s))
         return false;
-    if (room_join(s, s->id) != PIO_OK) {
-        strmap_del(&n->by_id, s->id);
-        return false;
-    }
     s->all_idx = n->n_all;
     n->all[n->n_all++] = s;
     return true;

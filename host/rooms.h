@@ -5,7 +5,9 @@
  * everyone, and an index by id) and its rooms by name.  A room holds its
  * members in an array; each socket keeps, per room it is in, its index in
  * that array, so joining and leaving cost O(1) whatever the room's size.
- * Every connected socket is in the room named by its own id.
+ * Every connected socket is in the room named by its own id; that room is
+ * implicit - the namespace's id index answers for it - which saves a room,
+ * a name, a members array and a map slot per connection.
  */
 #ifndef PIO_ROOMS_H
 #define PIO_ROOMS_H
@@ -51,6 +53,10 @@ void nsp_free_all(void);
 int room_join(pio_socket *s, const char *name);
 int room_leave(pio_socket *s, const char *name);
 bool room_has(const pio_socket *s, const char *name);
+/* s is a member of r (a room of its namespace, not its id room). */
+bool room_has_real(const pio_socket *s, const sio_room *r);
+/* The connected socket whose id room `name` is, or NULL. */
+pio_socket *room_id_socket(sio_nsp *n, const char *name);
 sio_room *room_get(sio_nsp *n, const char *name);
 /* Leave every room (a socket refused by middleware, or disconnecting). */
 void room_leave_all(pio_socket *s);

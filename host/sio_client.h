@@ -40,7 +40,7 @@ typedef struct sio_encoded {
 struct pio_socket {
     unsigned refs;
     char id[21];
-    char *nsp;                  /* owned */
+    const char *nsp;            /* its namespace's name (ns->name) */
     sio_client *client;         /* NULL until accepted, and once disconnected */
     eio_session *session;       /* a reference, for the handshake data */
     json_object *auth;          /* owned; the CONNECT payload, or NULL */

@@ -293,10 +293,16 @@ static int resolve_placeholders(json_object *j, size_t count, value_bin *const *
     }
 }
 
+struct sio_pending {
+    sio_packet partial;        /* the packet, its placeholders checked */
+    size_t received;           /* attachments received so far */
+    struct value_bin *bins[];  /* partial.attachments of them */
+};
+
 int sio_decoder_text(sio_decoder *d, const char *s, size_t len, sio_packet *out)
 {
     *out = (sio_packet){.id = -1};
-    if (d->awaiting)
+    if (d->pending)
         return SIO_EUNEXPECTED;
     sio_packet p;
     int rc = parse_packet(s, len, &p);
@@ -313,21 +319,20 @@ int sio_decoder_text(sio_decoder *d, const char *s, size_t len, sio_packet *out)
         *out = p;
         return SIO_DONE;
     }
-    d->bins = calloc(p.attachments, sizeof *d->bins);
-    if (!d->bins) {
+    d->pending = calloc(1, sizeof *d->pending + p.attachments * sizeof d->pending->bins[0]);
+    if (!d->pending) {
         sio_packet_free(&p);
         return SIO_ENOMEM;
     }
-    d->partial = p;
-    d->received = 0;
-    d->awaiting = true;
+    d->pending->partial = p;
     return SIO_NEED_BINARY;
 }
 
 int sio_decoder_binary(sio_decoder *d, const void *data, size_t len, sio_packet *out)
 {
     *out = (sio_packet){.id = -1};
-    if (!d->awaiting)
+    struct sio_pending *pd = d->pending;
+    if (!pd)
         return SIO_EUNEXPECTED;
     value_bin *b = malloc(sizeof *b + len);
     if (!b)
@@ -335,14 +340,14 @@ int sio_decoder_binary(sio_decoder *d, const void *data, size_t len, sio_packet 
     b->len = len;
     if (len)
         memcpy(b->data, data, len);
-    d->bins[d->received++] = b;
-    if (d->received < d->partial.attachments)
+    pd->bins[pd->received++] = b;
+    if (pd->received < pd->partial.attachments)
         return SIO_NEED_BINARY;
 
-    int rc = resolve_placeholders(d->partial.data, d->partial.attachments, d->bins);
+    int rc = resolve_placeholders(pd->partial.data, pd->partial.attachments, pd->bins);
     if (rc == 0) {
-        *out = d->partial;
-        d->partial = (sio_packet){0}; /* handed over: not freed below */
+        *out = pd->partial;
+        pd->partial = (sio_packet){0}; /* handed over: not freed below */
     }
     sio_decoder_reset(d);
     return rc == 0 ? SIO_DONE : rc;
@@ -350,13 +355,14 @@ int sio_decoder_binary(sio_decoder *d, const void *data, size_t len, sio_packet 
 
 void sio_decoder_reset(sio_decoder *d)
 {
-    sio_packet_free(&d->partial);
-    if (d->bins) {
-        for (size_t i = 0; i < d->received; i++)
-            free(d->bins[i]);
-        free(d->bins);
+    struct sio_pending *pd = d->pending;
+    if (pd) {
+        sio_packet_free(&pd->partial);
+        for (size_t i = 0; i < pd->received; i++)
+            free(pd->bins[i]);
+        free(pd);
     }
-    *d = (sio_decoder){0};
+    d->pending = NULL;
 }
 
 void sio_packet_free(sio_packet *p)

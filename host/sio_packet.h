@@ -56,11 +56,11 @@ enum {
 #define SIO_MAX_ATTACHMENTS 10
 
 /* The state of one connection's decoder. Zero-initialise it. */
+/* The state of one connection's decoder. Zero-initialise it. What a
+ * binary packet needs while its attachments arrive is allocated only then,
+ * so an idle connection's decoder is one pointer. */
 typedef struct sio_decoder {
-    sio_packet partial;   /* a binary packet awaiting its attachments */
-    bool awaiting;        /* partial is live */
-    size_t received;      /* attachments received so far */
-    struct value_bin **bins; /* received attachment bytes */
+    struct sio_pending *pending; /* a binary packet awaiting attachments, or NULL */
 } sio_decoder;
 
 /* Feed one text message. Returns SIO_DONE (out filled), SIO_NEED_BINARY

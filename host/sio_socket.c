@@ -44,12 +44,13 @@ static void make_id(char id[21])
 pio_socket *sio_socket_new(sio_client *c, const char *nsp, json_object *auth)
 {
     pio_socket *s = calloc(1, sizeof *s);
-    sio_nsp *ns = nsp_get(nsp, true);
-    if (!s || !ns || !(s->nsp = strdup(nsp))) {
+    sio_nsp *ns = nsp_get(nsp, true); /* namespaces live until shutdown */
+    if (!s || !ns) {
         free(s);
         json_object_put(auth);
         return NULL;
     }
+    s->nsp = ns->name;
     s->auth = auth;
     s->refs = 1;
     s->ns = ns;
@@ -80,7 +81,6 @@ void sio_socket_unref(pio_socket *s)
     eio_session_unref(s->session);
     json_object_put(s->auth);
     json_object_put(s->data);
-    free(s->nsp);
     free(s);
 }
 
@@ -328,17 +328,20 @@ int sio_socket_leave(pio_socket *s, const char *room)
 
 int sio_socket_in_room(const pio_socket *s, const char *room) { return room_has(s, room); }
 
+/* Its own id room first (while connected), then the rooms it joined. */
 const char *sio_socket_room_next(const pio_socket *s, void **cursor)
 {
     if (!s || !cursor)
         return NULL;
     size_t i = (size_t)(uintptr_t)*cursor;
-    if (i >= s->n_memb) {
+    if (i == 0 && !s->client)
+        i = 1; /* not connected: no id room */
+    if (i > s->n_memb) {
         *cursor = NULL;
         return NULL;
     }
     *cursor = (void *)(uintptr_t)(i + 1);
-    return s->memb[i].r->name;
+    return i == 0 ? s->id : s->memb[i - 1].r->name;
 }
 
 int sio_socket_data_set(pio_socket *s, const char *key, pio_out *value)
