@@ -63,7 +63,7 @@ typedef struct loader {
     config *c;
     problem *problems;
     size_t n_problems, cap_problems;
-    size_t cap_plugins, cap_events;
+    size_t cap_plugins, cap_events, cap_middleware;
     size_t json_budget; /* nodes the plugin config blocks may still build */
     bool json_overflow; /* the budget ran out (reported once) */
     bool oom;
@@ -640,20 +640,31 @@ static const section plugin_section = {
     (const field[]){{"path", plugin_path}, {"config", plugin_config}, {NULL, NULL}},
 };
 
+/* `array` (n elements of `size`, room for *cap) with room for one more:
+ * the same pointer, or a larger block (doubling); NULL when out of memory
+ * (the old block stays). The caller stores it and zeroes the new slot. */
+static void *room_for_one(loader *ld, void *array, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return array;
+    size_t more = *cap ? *cap * 2 : 4;
+    void *grown = realloc(array, more * size);
+    if (!grown) {
+        ld->oom = true;
+        return NULL;
+    }
+    *cap = more;
+    return grown;
+}
+
 static config_plugin *add_plugin(loader *ld)
 {
     config *c = ld->c;
-    if (c->n_plugins == ld->cap_plugins) {
-        size_t cap = ld->cap_plugins ? ld->cap_plugins * 2 : 4;
-        config_plugin *p = realloc(c->plugins, cap * sizeof *p);
-        if (!p) {
-            ld->oom = true;
-            return NULL;
-        }
-        c->plugins = p;
-        ld->cap_plugins = cap;
-    }
-    config_plugin *p = &c->plugins[c->n_plugins++];
+    config_plugin *p = room_for_one(ld, c->plugins, c->n_plugins, &ld->cap_plugins, sizeof *p);
+    if (!p)
+        return NULL;
+    c->plugins = p;
+    p = &c->plugins[c->n_plugins++];
     *p = (config_plugin){0};
     return p;
 }
@@ -1223,17 +1234,11 @@ static const section event_section = {
 static config_event *add_event(loader *ld)
 {
     config *c = ld->c;
-    if (c->n_events == ld->cap_events) {
-        size_t cap = ld->cap_events ? ld->cap_events * 2 : 8;
-        config_event *e = realloc(c->events, cap * sizeof *e);
-        if (!e) {
-            ld->oom = true;
-            return NULL;
-        }
-        c->events = e;
-        ld->cap_events = cap;
-    }
-    config_event *e = &c->events[c->n_events++];
+    config_event *e = room_for_one(ld, c->events, c->n_events, &ld->cap_events, sizeof *e);
+    if (!e)
+        return NULL;
+    c->events = e;
+    e = &c->events[c->n_events++];
     *e = (config_event){0};
     return e;
 }
@@ -1353,13 +1358,12 @@ static void load_middleware(loader *ld, yaml_node_t *item)
         return;
     }
     config *c = ld->c;
-    config_middleware *list = realloc(c->middleware, (c->n_middleware + 1) * sizeof *list);
-    if (!list) {
-        ld->oom = true;
+    config_middleware *mw =
+        room_for_one(ld, c->middleware, c->n_middleware, &ld->cap_middleware, sizeof *mw);
+    if (!mw)
         return;
-    }
-    c->middleware = list;
-    config_middleware *mw = &list[c->n_middleware++];
+    c->middleware = mw;
+    mw = &c->middleware[c->n_middleware++];
     *mw = (config_middleware){.at = mark_of(item)};
     middleware_walk w = {mw, false};
     walk_section(ld, item, &middleware_section, &w);

@@ -82,12 +82,12 @@ PIO_MIDDLEWARE(authenticate)
         pio_log(ctx, PIO_LOG_ERROR, "pio_socket_join %s: %s", room, pio_strerror(rc));
         return "authentication failed";
     }
+    /* A pio_out that went wrong stays invalid: the call consuming it says so. */
     pio_out *data = pio_out_new(ctx);
-    rc = data ? pio_out_string(data, role, role_len) : PIO_ENOMEM;
-    if (rc == PIO_OK)
-        rc = pio_socket_data_set(socket, "role", data); /* consumes data */
-    else if (data)
-        pio_out_free(data);
+    if (!data)
+        return "authentication failed";
+    pio_out_string(data, role, role_len);
+    rc = pio_socket_data_set(socket, "role", data); /* consumes data */
     if (rc != PIO_OK) {
         pio_log(ctx, PIO_LOG_ERROR, "pio_socket_data_set role: %s", pio_strerror(rc));
         return "authentication failed";
@@ -104,20 +104,14 @@ PIO_HANDLER(whoami)
     if (!out)
         return PIO_ENOMEM;
     const pio_value *role = pio_socket_data_get(socket, "role");
-    int rc = pio_out_object_begin(out);
-    if (rc == PIO_OK)
-        rc = pio_out_key(out, "id", 2);
-    if (rc == PIO_OK)
-        rc = pio_out_cstr(out, pio_socket_id(socket));
-    if (rc == PIO_OK)
-        rc = pio_out_key(out, "role", 4);
-    if (rc == PIO_OK)
-        rc = role ? pio_out_value(out, role) : pio_out_null(out);
-    if (rc == PIO_OK)
-        rc = pio_out_object_end(out);
-    if (rc != PIO_OK) {
-        pio_out_free(out);
-        return rc;
-    }
-    return pio_ack(args, out);
+    pio_out_object_begin(out);
+    pio_out_key(out, "id", 2);
+    pio_out_cstr(out, pio_socket_id(socket));
+    pio_out_key(out, "role", 4);
+    if (role)
+        pio_out_value(out, role);
+    else
+        pio_out_null(out);
+    pio_out_object_end(out);
+    return pio_ack(args, out); /* reports any error above */
 }

@@ -10,7 +10,11 @@
  *   socket.emit("whisper", "<id>", "psst", ack) ack({delivered: 1})
  *       socket <id> gets "whisper" {from, role, text}
  *
- * A failure is answered as ack({error: "..."}).  `role` is what the auth
+ * A failure is answered as ack({error: "..."}).
+ *
+ * Building outgoing arguments needs no error check per call: a pio_out
+ * that went wrong (out of memory, a misuse) stays invalid, and the call
+ * that consumes it - pio_ack, pio_broadcast - returns the error.  `role` is what the auth
  * example plugin stored in the socket's data (null without it).  The room
  * named by a socket's id is how a private message reaches it, so a client
  * may not join a room that is the id of a connected socket, nor a "role:"
@@ -65,17 +69,10 @@ static int answer_error(pio_ctx *ctx, pio_args *args, const char *message)
     pio_out *out = pio_out_new(ctx);
     if (!out)
         return PIO_ENOMEM;
-    int rc = pio_out_object_begin(out);
-    if (rc == PIO_OK)
-        rc = pio_out_key(out, "error", 5);
-    if (rc == PIO_OK)
-        rc = pio_out_cstr(out, message);
-    if (rc == PIO_OK)
-        rc = pio_out_object_end(out);
-    if (rc != PIO_OK) {
-        pio_out_free(out);
-        return rc;
-    }
+    pio_out_object_begin(out);
+    pio_out_key(out, "error", 5);
+    pio_out_cstr(out, message);
+    pio_out_object_end(out);
     return answer(ctx, args, out);
 }
 
@@ -85,22 +82,14 @@ static int answer_count(pio_ctx *ctx, pio_args *args, const char *room, const ch
     pio_out *out = pio_out_new(ctx);
     if (!out)
         return PIO_ENOMEM;
-    int rc = pio_out_object_begin(out);
-    if (rc == PIO_OK && room) {
-        rc = pio_out_key(out, "room", 4);
-        if (rc == PIO_OK)
-            rc = pio_out_cstr(out, room);
+    pio_out_object_begin(out);
+    if (room) {
+        pio_out_key(out, "room", 4);
+        pio_out_cstr(out, room);
     }
-    if (rc == PIO_OK)
-        rc = pio_out_key(out, key, strlen(key));
-    if (rc == PIO_OK)
-        rc = pio_out_int64(out, n);
-    if (rc == PIO_OK)
-        rc = pio_out_object_end(out);
-    if (rc != PIO_OK) {
-        pio_out_free(out);
-        return rc;
-    }
+    pio_out_key(out, key, strlen(key));
+    pio_out_int64(out, n);
+    pio_out_object_end(out);
     return answer(ctx, args, out);
 }
 
@@ -128,13 +117,16 @@ static int members(pio_ctx *ctx, const pio_socket *socket, const char *room)
 
 /* "from" and "role" of a message: the sender's id and its role (socket
  * data set by the auth middleware), then the rest the caller adds. */
-static int out_sender(pio_out *out, const pio_socket *socket)
+static void out_sender(pio_out *out, const pio_socket *socket)
 {
-    TRY(pio_out_key(out, "from", 4));
-    TRY(pio_out_cstr(out, pio_socket_id(socket)));
-    TRY(pio_out_key(out, "role", 4));
+    pio_out_key(out, "from", 4);
+    pio_out_cstr(out, pio_socket_id(socket));
+    pio_out_key(out, "role", 4);
     const pio_value *role = pio_socket_data_get(socket, "role");
-    return role ? pio_out_value(out, role) : pio_out_null(out);
+    if (role)
+        pio_out_value(out, role);
+    else
+        pio_out_null(out);
 }
 
 /* Tell the others in `room` that the socket joined or left. */
@@ -143,19 +135,11 @@ static int announce(pio_ctx *ctx, pio_socket *socket, const char *room, const ch
     pio_out *out = pio_out_new(ctx);
     if (!out)
         return PIO_ENOMEM;
-    int rc = pio_out_object_begin(out);
-    if (rc == PIO_OK)
-        rc = pio_out_key(out, "room", 4);
-    if (rc == PIO_OK)
-        rc = pio_out_cstr(out, room);
-    if (rc == PIO_OK)
-        rc = out_sender(out, socket);
-    if (rc == PIO_OK)
-        rc = pio_out_object_end(out);
-    if (rc != PIO_OK) {
-        pio_out_free(out);
-        return rc;
-    }
+    pio_out_object_begin(out);
+    pio_out_key(out, "room", 4);
+    pio_out_cstr(out, room);
+    out_sender(out, socket);
+    pio_out_object_end(out);
     pio_select sel = in_room(socket, &room);
     sel.except_socket = socket;
     int sent = pio_broadcast(ctx, &sel, event, out);
@@ -209,24 +193,15 @@ static int deliver(pio_ctx *ctx, pio_socket *socket, pio_args *args, const char 
     pio_out *out = pio_out_new(ctx);
     if (!out)
         return PIO_ENOMEM;
-    int rc = pio_out_object_begin(out);
-    if (rc == PIO_OK && with_room) {
-        rc = pio_out_key(out, "room", 4);
-        if (rc == PIO_OK)
-            rc = pio_out_cstr(out, room);
+    pio_out_object_begin(out);
+    if (with_room) {
+        pio_out_key(out, "room", 4);
+        pio_out_cstr(out, room);
     }
-    if (rc == PIO_OK)
-        rc = out_sender(out, socket);
-    if (rc == PIO_OK)
-        rc = pio_out_key(out, "text", 4);
-    if (rc == PIO_OK)
-        rc = pio_out_string(out, text, text_len);
-    if (rc == PIO_OK)
-        rc = pio_out_object_end(out);
-    if (rc != PIO_OK) {
-        pio_out_free(out);
-        return rc;
-    }
+    out_sender(out, socket);
+    pio_out_key(out, "text", 4);
+    pio_out_string(out, text, text_len);
+    pio_out_object_end(out);
     /* Everyone in the room except the sender, as socket.to(room).emit() in
      * socket.io: the sender has its own message already (and its ack says
      * how many got it).  A whisper to oneself reaches nobody. */
@@ -281,14 +256,12 @@ PIO_HANDLER(on_users)
     if (!out)
         return PIO_ENOMEM;
     pio_select sel = in_room(socket, &room);
-    int rc = pio_out_array_begin(out);
-    if (rc == PIO_OK) {
-        int n = pio_select_sockets(ctx, &sel, add_id, out);
-        rc = n < 0 ? n : pio_out_array_end(out);
-    }
-    if (rc != PIO_OK) {
+    pio_out_array_begin(out);
+    int n = pio_select_sockets(ctx, &sel, add_id, out);
+    pio_out_array_end(out);
+    if (n < 0) {
         pio_out_free(out);
-        return rc;
+        return n;
     }
     return answer(ctx, args, out);
 }

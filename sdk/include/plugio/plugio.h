@@ -320,8 +320,10 @@ typedef struct pio_api {
     /* A new, empty argument list. NULL when out of memory. Each argument
      * is appended with the calls below; arrays and objects nest. Inside an
      * object, pio_out_key() precedes every member. A misuse (a member
-     * without a key, an unbalanced end, invalid UTF-8) makes the list
-     * invalid and the function that consumes it returns PIO_EINVAL. */
+     * without a key, an unbalanced end, invalid UTF-8) or an allocation
+     * failure makes the list invalid for good, and the function that
+     * consumes it returns the error (PIO_EINVAL, PIO_ENOMEM): code that
+     * builds a list need not check each call. */
     pio_out *(*out_new)(pio_ctx *ctx);
     void (*out_free)(pio_out *out);
     int (*out_null)(pio_out *out);
