@@ -269,7 +269,11 @@ eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_quer
     s->transport = t;
     s->ping_interval = options->ping_interval;
     s->ping_timeout = options->ping_timeout;
-    s->handshake = buf_steal(handshake, NULL);
+    size_t len;
+    s->handshake = buf_steal(handshake, &len);
+    char *fit = realloc(s->handshake, len + 1); /* kept for the session's life */
+    if (fit)
+        s->handshake = fit;
     s->n_query = n_query;
     s->n_headers = n_headers;
     snprintf(s->address, sizeof s->address, "%s", address ? address : "");
