@@ -325,14 +325,14 @@ static int poll_post(struct lws *wsi, conn *c, eio_session *s)
         /* lws discards the body and keeps the connection. */
         return respond(wsi, 413, "text/plain", NULL, 0, false);
     }
-    c->kind = CONN_POLL_POST;
-    c->session = s;
-    eio_session_ref(s);
-    s->poll_post = wsi;
     if (length == 0) { /* an empty payload is malformed */
         eio_session_close(s, "parse error");
         return respond_error(wsi, c, 400, ERR_BAD_REQUEST);
     }
+    c->kind = CONN_POLL_POST;
+    c->session = s;
+    eio_session_ref(s);
+    s->poll_post = wsi;
     return 0;
 }
 

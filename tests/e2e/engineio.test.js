@@ -98,6 +98,16 @@ test.describe('errors (engine.io Server.errors)', () => {
     });
   }
 
+  test('an empty POST is malformed: HTTP 400, and the session is closed', T, async () => {
+    const raw = new h.RawPolling(srv().url);
+    await raw.handshake();
+    const { res } = await raw.post('');
+    assert.equal(res.status, 400);
+    const after = await raw.get();
+    assert.equal(after.res.status, 400, 'the session should be gone');
+    assert.deepEqual(JSON.parse(after.text), { code: 1, message: 'Session ID unknown' });
+  });
+
   test('a websocket upgrade with an unknown sid is refused with HTTP 400', T, async () => {
     const raw = new h.RawWs(srv().url, '&sid=doesnotexist');
     const err = await raw.opened.then(() => null, (e) => e);
