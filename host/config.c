@@ -1209,16 +1209,21 @@ static void event_handler(loader *ld, yaml_node_t *key, const char *name, yaml_n
     parse_ref(ld, name, val, &w->ev->handler);
 }
 
-static void event_namespace(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                            void *ctx)
+/* A `namespace:` value (of an event or a middleware) into *out. */
+static void parse_namespace(loader *ld, const char *name, yaml_node_t *val, char **out)
 {
-    (void)key;
-    event_walk *w = ctx;
     const char *s = get_string(ld, name, val);
     if (s && s[0] != '/')
         report(ld, val, "namespace: '%s' must start with '/'", s);
     else if (s)
-        set_str(ld, &w->ev->nsp, s);
+        set_str(ld, out, s);
+}
+
+static void event_namespace(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                            void *ctx)
+{
+    (void)key;
+    parse_namespace(ld, name, val, &((event_walk *)ctx)->ev->nsp);
 }
 
 static const section event_section = {
@@ -1334,12 +1339,7 @@ static void middleware_namespace(loader *ld, yaml_node_t *key, const char *name,
                                  yaml_node_t *val, void *ctx)
 {
     (void)key;
-    middleware_walk *w = ctx;
-    const char *s = get_string(ld, name, val);
-    if (s && s[0] != '/')
-        report(ld, val, "namespace: '%s' must start with '/'", s);
-    else if (s)
-        set_str(ld, &w->mw->nsp, s);
+    parse_namespace(ld, name, val, &((middleware_walk *)ctx)->mw->nsp);
 }
 
 static const section middleware_section = {

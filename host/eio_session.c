@@ -30,7 +30,7 @@ static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 static const config_server_options *options;
 static eio_session **slots;
-static unsigned n_slots, n_open;
+static unsigned n_slots;
 static size_t n_alive; /* session objects not yet freed */
 static bool refusing;
 
@@ -95,7 +95,6 @@ static bool claim_slot(eio_session *s)
         s->slot = n_slots++;
     }
     slots[s->slot] = s;
-    n_open++;
     return true;
 }
 
@@ -103,7 +102,6 @@ static void release_slot(eio_session *s)
 {
     slots[s->slot] = NULL;
     free_slots[n_free++] = s->slot;
-    n_open--;
 }
 
 void eio_random_chars(char *out, size_t n)
@@ -187,7 +185,6 @@ void eio_sessions_each(eio_session_fn fn, void *ud)
             fn(slots[i], ud);
 }
 
-size_t eio_sessions_count(void) { return n_open; }
 size_t eio_sessions_alive(void) { return n_alive; }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -419,7 +416,7 @@ void eio_session_send(eio_session *s, eio_type type, const char *data, size_t le
 
 bool eio_session_idle(const eio_session *s) { return s->q_len == 0; }
 
-void eio_session_drain_payload(eio_session *s, buf *payload, bool noop_if_empty)
+void eio_session_drain_payload(eio_session *s, buf *payload)
 {
     eio_msg *m;
     /* After an upgrade the queue belongs to the WebSocket: a poll still
@@ -434,7 +431,7 @@ void eio_session_drain_payload(eio_session *s, buf *payload, bool noop_if_empty)
     }
     if (s->closed)
         eio_payload_add_text(payload, EIO_CLOSE, NULL, 0);
-    else if (!payload->len && noop_if_empty)
+    else if (!payload->len)
         eio_payload_add_text(payload, EIO_NOOP, NULL, 0);
 }
 

@@ -129,9 +129,9 @@ bool eio_session_receive_binary(eio_session *s, struct lws *from, const void *da
 bool eio_session_receive_packet(eio_session *s, struct lws *from, eio_type type, const char *data,
                                 size_t len);
 
-/* Polling: move the queue into a payload (or a noop when empty and
- * `noop_if_empty`). */
-void eio_session_drain_payload(eio_session *s, buf *payload, bool noop_if_empty);
+/* Polling: move the queue into a payload; a noop when there is nothing
+ * (a held poll is only woken to answer), a close packet once closed. */
+void eio_session_drain_payload(eio_session *s, buf *payload);
 /* WebSocket: the next queued message (a reference the caller drops). */
 eio_msg *eio_session_next_frame(eio_session *s);
 /* The next queued message, left in the queue. */
@@ -152,7 +152,6 @@ void eio_random_chars(char *out, size_t n);
 /* Every open session, for shutdown and dead-peer checks. */
 typedef void (*eio_session_fn)(eio_session *s, void *ud);
 void eio_sessions_each(eio_session_fn fn, void *ud);
-size_t eio_sessions_count(void);
 /* Session objects not yet freed: open ones, and closed ones whose
  * transports are still going away. */
 size_t eio_sessions_alive(void);

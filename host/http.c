@@ -260,7 +260,7 @@ static int respond_payload(struct lws *wsi, conn *c)
     eio_session *s = c->session;
     if (s->poll_get == wsi)
         s->poll_get = NULL;
-    eio_session_drain_payload(s, &payload, true);
+    eio_session_drain_payload(s, &payload);
     conn_release(c);
     int rc = payload.failed ? -1
                             : respond(wsi, 200, "text/plain; charset=UTF-8", payload.data,

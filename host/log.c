@@ -12,7 +12,6 @@ static const char *const names[] = {"debug", "info", "warn", "error"};
 static const char *const labels[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
 
 void log_set_level(pio_log_level level) { current = level; }
-pio_log_level log_get_level(void) { return current; }
 
 bool log_parse_level(const char *s, pio_log_level *out)
 {

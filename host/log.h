@@ -13,7 +13,6 @@
 #include <stdbool.h>
 
 void log_set_level(pio_log_level level);
-pio_log_level log_get_level(void);
 /* Parse "debug", "info", "warn", "error"; false when none of them. */
 bool log_parse_level(const char *s, pio_log_level *out);
 bool log_enabled(pio_log_level level);

@@ -34,15 +34,6 @@ bool out_is_complete(const pio_out *o)
     return !o->invalid && !o->text.failed && o->depth == 0 && !o->key_pending;
 }
 
-value_bin **out_take_bins(pio_out *o, size_t *n)
-{
-    value_bin **bins = o->bins;
-    *n = o->n_bins;
-    o->bins = NULL;
-    o->n_bins = o->cap_bins = 0;
-    return bins;
-}
-
 pio_out *out_new(pio_ctx *ctx)
 {
     (void)ctx;

@@ -34,9 +34,6 @@ void out_init(pio_out *o);
 void out_release(pio_out *o);
 /* True when o is complete (balanced, no pending key) and valid. */
 bool out_is_complete(const pio_out *o);
-/* Move the attachments out of o into *bins (caller frees each and the
- * array); o keeps its text. */
-value_bin **out_take_bins(pio_out *o, size_t *n);
 
 /* Append a JSON string literal for s (len bytes, must be valid UTF-8). */
 bool out_write_json_string(buf *b, const char *s, size_t len);

@@ -29,7 +29,8 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-bool plugin_rundir_init(char *err, size_t errlen)
+/* Create the runtime directory (under $XDG_RUNTIME_DIR or /tmp), once. */
+static bool rundir_init(char *err, size_t errlen)
 {
     if (rundir[0])
         return true;
@@ -197,7 +198,7 @@ static bool check_descriptor(const pio_plugin_desc *d, const char *path, char *e
 
 plugin_image *plugin_image_load(const char *path, char *err, size_t errlen)
 {
-    if (!plugin_rundir_init(err, errlen))
+    if (!rundir_init(err, errlen))
         return NULL;
     char *copy = copy_to_rundir(path, err, errlen);
     if (!copy)
@@ -226,15 +227,11 @@ plugin_image *plugin_image_load(const char *path, char *err, size_t errlen)
     if (!check_descriptor(desc, path, err, errlen))
         goto fail;
     plugin_image *img = calloc(1, sizeof *img);
-    char *source = strdup(path);
-    if (!img || !source) {
-        free(img);
-        free(source);
+    if (!img) {
         seterr(err, errlen, "%s: out of memory", path);
         goto fail;
     }
     *desc->api = &host_api;
-    img->source = source;
     img->copy = copy;
     img->handle = handle;
     img->desc = desc;
@@ -262,6 +259,5 @@ void plugin_image_unref(plugin_image *img)
     dlclose(img->handle);
     unlink(img->copy);
     free(img->copy);
-    free(img->source);
     free(img);
 }

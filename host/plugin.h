@@ -19,15 +19,12 @@
 #include <stddef.h>
 
 typedef struct plugin_image {
-    char *source;                /* owned; the file the image was copied from */
     char *copy;                  /* owned; the private copy that is mapped */
     void *handle;                /* dlopen handle */
     const pio_plugin_desc *desc; /* the plugin's descriptor, inside the mapping */
     unsigned refs;               /* holders: the binding, pending registrations */
 } plugin_image;
 
-/* Create the runtime directory (under $XDG_RUNTIME_DIR or /tmp). */
-bool plugin_rundir_init(char *err, size_t errlen);
 /* Remove the runtime directory and anything left in it. */
 void plugin_rundir_cleanup(void);
 
