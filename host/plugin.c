@@ -168,7 +168,8 @@ static bool check_elf(const char *copy, const char *path, char *err, size_t errl
 }
 
 /* The descriptor's fields exist up to desc->size; later ones read as 0. */
-static bool check_descriptor(const pio_plugin_desc *d, const char *path, char *err, size_t errlen)
+bool plugin_desc_check(const pio_plugin_desc *d, unsigned host_minor, const char *path,
+                       char *err, size_t errlen)
 {
     if (d->size < offsetof(pio_plugin_desc, load)) {
         seterr(err, errlen, "%s: invalid plugin descriptor (size %u)", path, d->size);
@@ -176,17 +177,17 @@ static bool check_descriptor(const pio_plugin_desc *d, const char *path, char *e
     }
     if (d->abi_major != PIO_ABI_MAJOR) {
         seterr(err, errlen,
-               "%s: plugin '%s' was built for SDK ABI %u.%u, this host provides %d.%d "
+               "%s: plugin '%s' was built for SDK ABI %u.%u, this host provides %d.%u "
                "(the major versions must match)",
                path, d->name ? d->name : "?", d->abi_major, d->abi_minor, PIO_ABI_MAJOR,
-               PIO_ABI_MINOR);
+               host_minor);
         return false;
     }
-    if (d->abi_minor > PIO_ABI_MINOR) {
+    if (d->abi_minor > host_minor) {
         seterr(err, errlen,
-               "%s: plugin '%s' was built for SDK ABI %u.%u, newer than this host's %d.%d",
+               "%s: plugin '%s' needs SDK ABI %u.%u, newer than this host's %d.%u",
                path, d->name ? d->name : "?", d->abi_major, d->abi_minor, PIO_ABI_MAJOR,
-               PIO_ABI_MINOR);
+               host_minor);
         return false;
     }
     if (!d->api) {
@@ -224,7 +225,7 @@ plugin_image *plugin_image_load(const char *path, char *err, size_t errlen)
                path);
         goto fail;
     }
-    if (!check_descriptor(desc, path, err, errlen))
+    if (!plugin_desc_check(desc, PIO_ABI_MINOR, path, err, errlen))
         goto fail;
     plugin_image *img = calloc(1, sizeof *img);
     if (!img) {

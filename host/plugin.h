@@ -32,6 +32,12 @@ void plugin_rundir_cleanup(void);
  * message in err: an unreadable file, dlopen's error, no descriptor, or
  * an ABI mismatch naming both versions. The image starts with refs 1. */
 plugin_image *plugin_image_load(const char *path, char *err, size_t errlen);
+/* Check a descriptor against a host of ABI PIO_ABI_MAJOR.host_minor (the
+ * loader passes PIO_ABI_MINOR): its size and table slot, the same major,
+ * and a required minor (abi_minor) not newer than host_minor.  On failure
+ * returns false with a message naming `path`, the plugin and both versions. */
+bool plugin_desc_check(const pio_plugin_desc *d, unsigned host_minor, const char *path,
+                       char *err, size_t errlen);
 /* The address of an exported function, or NULL. */
 void *plugin_image_symbol(plugin_image *img, const char *symbol);
 void plugin_image_ref(plugin_image *img);

@@ -208,6 +208,44 @@ Test(loader, refuses_a_newer_abi_minor_naming_both_versions)
     cr_assert_not_null(strstr(err, "newer"), "says why: %s", err);
 }
 
+/* A plugin that declares PIO_MIN_ABI_MINOR 0 loads in a 1.0 host and finds
+ * out, with pio_has, which later functions it may call. */
+Test(loader, a_plugin_requiring_an_older_minor_runs_in_that_host)
+{
+    plugin_image *img = plugin_image_load(PLUGIN(tp_min_minor), err, sizeof err);
+    cr_assert_not_null(img, "%s", err);
+    cr_assert_eq(img->desc->abi_minor, 0, "the descriptor asks for minor 0 only");
+    cr_assert(plugin_desc_check(img->desc, 0, "p.so", err, sizeof err),
+              "a 1.0 host takes it: %s", err);
+
+    int (*has_rooms)(void) = (int (*)(void))plugin_image_symbol(img, "tp_has_rooms");
+    cr_assert_not_null(has_rooms);
+    cr_assert_eq(has_rooms(), 1, "this host's table has the 1.1 functions");
+
+    /* What a 1.0 host hands it: a table that ends before the 1.1 entries. */
+    pio_api old = host_api;
+    old.size = (uint32_t)offsetof(pio_api, socket_join);
+    old.abi_minor = 0;
+    *img->desc->api = &old;
+    cr_assert_eq(has_rooms(), 0, "a 1.0 host's table does not have them");
+    *img->desc->api = &host_api;
+    plugin_image_unref(img);
+}
+
+Test(loader, an_older_host_refuses_a_plugin_requiring_a_newer_minor)
+{
+    plugin_image *img = plugin_image_load(GOOD, err, sizeof err);
+    cr_assert_not_null(img, "%s", err);
+    cr_assert_eq(img->desc->abi_minor, PIO_ABI_MINOR, "by default the header's minor");
+    if (PIO_ABI_MINOR > 0) {
+        cr_assert_not(plugin_desc_check(img->desc, PIO_ABI_MINOR - 1, "p.so", err, sizeof err));
+        cr_assert_not_null(strstr(err, "needs SDK ABI"), "says why: %s", err);
+        cr_assert_not_null(strstr(err, abi(0, 0)), "names the plugin's need: %s", err);
+        cr_assert_not_null(strstr(err, abi(0, -1)), "names the host's version: %s", err);
+    }
+    plugin_image_unref(img);
+}
+
 Test(loader, refuses_a_shared_object_without_descriptor)
 {
     plugin_image *img = plugin_image_load(PLUGIN(tp_nodesc), err, sizeof err);

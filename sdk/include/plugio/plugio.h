@@ -62,6 +62,14 @@ extern "C" {
 #define PIO_ABI_MAJOR 1
 #define PIO_ABI_MINOR 1
 
+/* The oldest host minor a plugin needs (see the top of this file). */
+#ifndef PIO_MIN_ABI_MINOR
+#define PIO_MIN_ABI_MINOR PIO_ABI_MINOR
+#endif
+#if PIO_MIN_ABI_MINOR > PIO_ABI_MINOR
+#error "PIO_MIN_ABI_MINOR is newer than this SDK header"
+#endif
+
 #if defined(__GNUC__)
 #define PIO_EXPORT __attribute__((visibility("default")))
 #define PIO_HIDDEN __attribute__((visibility("hidden")))
@@ -183,7 +191,8 @@ struct pio_api;
 typedef struct pio_plugin_desc {
     uint32_t size;            /* sizeof(pio_plugin_desc) as the plugin was built */
     uint16_t abi_major;       /* PIO_ABI_MAJOR the plugin was built against */
-    uint16_t abi_minor;       /* PIO_ABI_MINOR the plugin was built against */
+    uint16_t abi_minor;       /* the oldest host minor the plugin needs:
+                                 PIO_MIN_ABI_MINOR, by default PIO_ABI_MINOR */
     const char *name;         /* the plugin's own name, for logs */
     const char *version;      /* the plugin's version, for logs */
     const struct pio_api **api; /* the host stores its table here */
@@ -471,7 +480,7 @@ extern PIO_HIDDEN const pio_api *pio__api;
     PIO_EXPORT const pio_plugin_desc pio_plugin = {                                \
         .size = sizeof(pio_plugin_desc),                                           \
         .abi_major = PIO_ABI_MAJOR,                                           \
-        .abi_minor = PIO_ABI_MINOR,                                           \
+        .abi_minor = PIO_MIN_ABI_MINOR,                                       \
         .name = (plugin_name),                                                \
         .version = (plugin_version),                                          \
         .api = &pio__api,                                                     \
@@ -490,6 +499,12 @@ extern PIO_HIDDEN const pio_api *pio__api;
 #define PIO_MIDDLEWARE(fn)                                                    \
     PIO_EXPORT const char *fn(pio_ctx *ctx, pio_socket *socket);              \
     PIO_EXPORT const char *fn(pio_ctx *ctx, pio_socket *socket)
+
+/* Non-zero when the host's table has the entry `fn` (a pio_api member
+ * name, such as socket_join): needed only before calling a function newer
+ * than PIO_MIN_ABI_MINOR. */
+#define pio_has(fn)                                                           \
+    (pio__api->size >= offsetof(pio_api, fn) + sizeof pio__api->fn)
 
 #define pio_strerror(...) (pio__api->strerror(__VA_ARGS__))
 #define pio_log(...) (pio__api->log(__VA_ARGS__))
