@@ -554,6 +554,17 @@ static void server_port(loader *ld, yaml_node_t *key, const char *name, yaml_nod
         ld->c->port = (uint16_t)port;
 }
 
+/* Node's maxHeaderSize: libwebsockets keeps a request head in a buffer
+ * sized from it (server.c), so it takes effect at start only. */
+static void server_max_header_size(loader *ld, yaml_node_t *key, const char *name,
+                                   yaml_node_t *val, void *ctx)
+{
+    (void)key, (void)ctx;
+    int64_t size;
+    if (get_int(ld, name, val, true, 1024, CONFIG_MAX_HEADER_SIZE_MAX, &size))
+        ld->c->max_header_size = (uint32_t)size;
+}
+
 static bool get_header_list(loader *ld, const char *what, yaml_node_t *val, char **out);
 
 /* Custom request headers to keep for plugins: libwebsockets only
@@ -572,6 +583,7 @@ static const section server_section = {
     (const field[]){{"host", server_host},
                     {"port", server_port},
                     {"headers", server_headers},
+                    {"maxHeaderSize", server_max_header_size},
                     {NULL, NULL}},
 };
 
@@ -1452,6 +1464,7 @@ static config *config_new(loader *ld, const char *file, const char *dir)
     c->dir = dup_or_oom(ld, dir);
     c->host = dup_or_oom(ld, DEFAULT_HOST);
     c->port = DEFAULT_PORT;
+    c->max_header_size = CONFIG_MAX_HEADER_SIZE;
     c->opts = (config_server_options){
         .path = dup_or_oom(ld, DEFAULT_PATH),
         .ping_interval = DEFAULT_PING_INTERVAL,

@@ -20,6 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* server.maxHeaderSize's default, Node's HTTP server's (16 KiB). */
+#define CONFIG_MAX_HEADER_SIZE 16384
+#define CONFIG_MAX_HEADER_SIZE_MAX 65536 /* lws keeps one header value in at most 64 KiB */
+
 /* A reference to a plugin function: "plugin:symbol". */
 typedef struct config_ref {
     char *plugin;         /* owned */
@@ -91,6 +95,8 @@ typedef struct config {
     char *custom_headers;       /* owned or NULL; server.headers, lower-case,
                                    comma-separated: custom request headers
                                    kept for plugins besides the standard ones */
+    uint32_t max_header_size;   /* server.maxHeaderSize: bytes of a request head
+                                   (URL and header values) served; more is 431 */
     config_plugin *plugins;
     size_t n_plugins;
     config_server_options opts;

@@ -1,6 +1,8 @@
 /* cors.c - CORS response headers (see cors.h). */
 #include "cors.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 static bool origin_allowed(const config_cors *c, const char *origin)
@@ -22,24 +24,33 @@ size_t cors_headers(const config_cors *c, const char *origin, bool preflight,
         allow = "*";
     } else {
         /* A specific origin is reflected, so responses vary with it. */
-        out[n++] = (cors_header){"vary:", preflight && !c->allowed_headers && request_headers
-                                              ? "Origin, Access-Control-Request-Headers"
-                                              : "Origin"};
+        const char *vary = preflight && !c->allowed_headers && request_headers
+                               ? "Origin, Access-Control-Request-Headers"
+                               : "Origin";
+        out[n++] = (cors_header){.name = "vary:", .value = vary};
         if (!origin || !*origin || (!c->any_origin && !origin_allowed(c, origin)))
             return n;
         allow = origin;
     }
-    out[n++] = (cors_header){"access-control-allow-origin:", allow};
+    out[n++] = (cors_header){.name = "access-control-allow-origin:", .value = allow};
     if (c->credentials)
-        out[n++] = (cors_header){"access-control-allow-credentials:", "true"};
+        out[n++] = (cors_header){.name = "access-control-allow-credentials:", .value = "true"};
     if (!preflight) {
         if (c->exposed_headers)
-            out[n++] = (cors_header){"access-control-expose-headers:", c->exposed_headers};
+            out[n++] = (cors_header){.name = "access-control-expose-headers:",
+                                     .value = c->exposed_headers};
         return n;
     }
-    out[n++] = (cors_header){"access-control-allow-methods:", c->methods};
+    out[n++] = (cors_header){.name = "access-control-allow-methods:", .value = c->methods};
     const char *headers = c->allowed_headers ? c->allowed_headers : request_headers;
     if (headers && *headers)
-        out[n++] = (cors_header){"access-control-allow-headers:", headers};
+        out[n++] = (cors_header){.name = "access-control-allow-headers:", .value = headers};
+    if (c->max_age >= 0) {
+        /* As the cors package: any number, 0 included, is sent. */
+        cors_header *h = &out[n++];
+        h->name = "access-control-max-age:";
+        snprintf(h->number, sizeof h->number, "%" PRId64, c->max_age);
+        h->value = h->number;
+    }
     return n;
 }

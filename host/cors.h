@@ -15,7 +15,8 @@
 
 typedef struct cors_header {
     const char *name;   /* lower-case, with the trailing colon lws wants */
-    const char *value;  /* borrowed from the config or the arguments */
+    const char *value;  /* borrowed from the config or the arguments, or `number` */
+    char number[24];    /* a numeric value's text (Access-Control-Max-Age) */
 } cors_header;
 
 /* Fill out[] with the headers for a response to a request carrying

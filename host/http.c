@@ -15,6 +15,13 @@
  * Request checks and error bodies follow engine.io's server: codes 0-5
  * with its messages, a second concurrent GET or POST closes the session,
  * a POST over maxHttpBufferSize gets 413 and closes it.
+ *
+ * HTTP/1.1 as clients expect it: a request that asks for `Connection:
+ * close` (or an HTTP/1.0 one without keep-alive) is answered with
+ * `Connection: close` before lws closes, so a keep-alive agent never
+ * reuses a socket that is going away; query arguments and header values
+ * are read whole at any length; a request head over server.maxHeaderSize
+ * is refused with 431 and a log line, as Node's HTTP server does.
  */
 #include "http.h"
 
@@ -27,6 +34,8 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 typedef enum conn_kind { CONN_NONE, CONN_POLL_GET, CONN_POLL_POST, CONN_WS } conn_kind;
 
@@ -81,35 +90,46 @@ typedef struct request {
     bool has_sid;
 } request;
 
-/* Read the query arguments fragment by fragment (lws_get_urlarg_by_name
- * gives up at the first argument longer than its buffer); with `pairs`,
- * also append each as "name\0value\0" and count them in *n. */
-static void read_query(struct lws *wsi, request *r, buf *pairs, unsigned *n)
+/* Read the query arguments fragment by fragment, each at its own length
+ * (lws_get_urlarg_by_name gives up at the first argument longer than its
+ * buffer, and a fixed buffer would drop a long token and every argument
+ * after it); with `pairs`, also append each as "name\0value\0" and count
+ * them in *n.  False when out of memory. */
+static bool read_query(struct lws *wsi, request *r, buf *pairs, unsigned *n)
 {
     memset(r, 0, sizeof *r);
-    char frag[1024];
+    char small[256];
     for (int i = 0;; i++) {
-        int len = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (len < 0)
+        int flen = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (flen <= 0)
             break;
-        char *eq = strchr(frag, '=');
-        const char *value = eq ? eq + 1 : "";
-        if (eq)
-            *eq = '\0';
-        if (strcmp(frag, "EIO") == 0)
-            snprintf(r->eio, sizeof r->eio, "%s", value);
-        else if (strcmp(frag, "transport") == 0)
-            snprintf(r->transport, sizeof r->transport, "%s", value);
-        else if (strcmp(frag, "sid") == 0) {
-            snprintf(r->sid, sizeof r->sid, "%s", value);
-            r->has_sid = true;
+        char *frag = (size_t)flen < sizeof small ? small : malloc((size_t)flen + 1);
+        if (!frag)
+            return false;
+        int len = lws_hdr_copy_fragment(wsi, frag, flen + 1, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (len >= 0) {
+            char *eq = strchr(frag, '=');
+            const char *value = eq ? eq + 1 : "";
+            if (eq)
+                *eq = '\0';
+            if (strcmp(frag, "EIO") == 0)
+                snprintf(r->eio, sizeof r->eio, "%s", value);
+            else if (strcmp(frag, "transport") == 0)
+                snprintf(r->transport, sizeof r->transport, "%s", value);
+            else if (strcmp(frag, "sid") == 0) {
+                snprintf(r->sid, sizeof r->sid, "%s", value);
+                r->has_sid = true;
+            }
+            if (pairs) {
+                buf_append(pairs, frag, strlen(frag) + 1);
+                buf_append(pairs, value, strlen(value) + 1);
+                (*n)++;
+            }
         }
-        if (pairs) {
-            buf_append(pairs, frag, strlen(frag) + 1);
-            buf_append(pairs, value, strlen(value) + 1);
-            (*n)++;
-        }
+        if (frag != small)
+            free(frag);
     }
+    return !(pairs && pairs->failed);
 }
 
 static void add_header(buf *pairs, unsigned *n, const char *name, const char *value)
@@ -120,10 +140,12 @@ static void add_header(buf *pairs, unsigned *n, const char *name, const char *va
 }
 
 /* Every header libwebsockets parsed, and the custom ones server.headers
- * names (lws cannot enumerate those), as lower-case "name\0value\0". */
+ * names (lws cannot enumerate those), as lower-case "name\0value\0",
+ * each value whole whatever its length (the head as a whole is bounded by
+ * server.maxHeaderSize before this runs). */
 static void read_headers(struct lws *wsi, buf *pairs, unsigned *n)
 {
-    char value[4096];
+    buf value = BUF_INIT;
     for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
         const char *name = (const char *)lws_token_to_string((enum lws_token_indexes)t);
         size_t len = name ? strlen(name) : 0;
@@ -133,14 +155,18 @@ static void read_headers(struct lws *wsi, buf *pairs, unsigned *n)
          * plugin, and would cost every connection their bytes. */
         if (t == WSI_TOKEN_KEY || t == WSI_TOKEN_VERSION || t == WSI_TOKEN_EXTENSIONS)
             continue;
-        if (lws_hdr_total_length(wsi, (enum lws_token_indexes)t) <= 0 ||
-            lws_hdr_copy(wsi, value, sizeof value, (enum lws_token_indexes)t) < 0)
+        int vlen = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+        if (vlen <= 0)
+            continue;
+        buf_clear(&value);
+        if (!buf_reserve(&value, (size_t)vlen + 1) ||
+            lws_hdr_copy(wsi, value.data, vlen + 1, (enum lws_token_indexes)t) < 0)
             continue;
         char key[64];
         for (size_t i = 0; i < len - 1; i++)
             key[i] = (char)tolower((unsigned char)name[i]);
         key[len - 1] = '\0';
-        add_header(pairs, n, key, value);
+        add_header(pairs, n, key, value.data);
     }
     const char *names = sio_binding() ? sio_binding()->cfg->custom_headers : NULL;
     while (names && *names) {
@@ -150,13 +176,17 @@ static void read_headers(struct lws *wsi, buf *pairs, unsigned *n)
             memcpy(name, names, len);
             name[len] = ':';
             name[len + 1] = '\0';
-            if (lws_hdr_custom_copy(wsi, value, sizeof value, name, (int)len + 1) >= 0) {
+            int vlen = lws_hdr_custom_length(wsi, name, (int)len + 1);
+            buf_clear(&value);
+            if (vlen >= 0 && buf_reserve(&value, (size_t)vlen + 1) &&
+                lws_hdr_custom_copy(wsi, value.data, vlen + 1, name, (int)len + 1) >= 0) {
                 name[len] = '\0';
-                add_header(pairs, n, name, value);
+                add_header(pairs, n, name, value.data);
             }
         }
         names += len + (names[len] == ',');
     }
+    buf_free(&value);
 }
 
 /* A new session for a handshake request: its query and headers kept. */
@@ -165,7 +195,10 @@ static eio_session *handshake_session(struct lws *wsi, eio_transport t)
     request r;
     buf pairs = BUF_INIT;
     unsigned n_query = 0, n_headers = 0;
-    read_query(wsi, &r, &pairs, &n_query);
+    if (!read_query(wsi, &r, &pairs, &n_query)) {
+        buf_free(&pairs);
+        return NULL;
+    }
     read_headers(wsi, &pairs, &n_headers);
     char address[46];
     peer_address(wsi, address, sizeof address);
@@ -208,8 +241,38 @@ static int verify(const request *r, bool upgrade, bool is_get, eio_session **ses
 
 /* ---- responses --------------------------------------------------------- */
 
-static int respond(struct lws *wsi, unsigned status, const char *type, const void *body,
-                   size_t len, bool preflight)
+static bool has_token(const char *list, const char *token)
+{
+    size_t tlen = strlen(token);
+    for (const char *p = list; *p;) {
+        p += strspn(p, " \t,");
+        size_t len = strcspn(p, ",");
+        size_t end = len;
+        while (end && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+            end--;
+        if (end == tlen && strncasecmp(p, token, tlen) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
+/* Whether the connection ends after this response: the request asked for
+ * it (`Connection: close`, or HTTP/1.0 without keep-alive).  libwebsockets
+ * closes then too; the response must say so, or a keep-alive agent puts
+ * the socket back in its pool and its next request fails. */
+static bool request_wants_close(struct lws *wsi)
+{
+    char value[128] = "", version[16] = "";
+    lws_hdr_copy(wsi, value, sizeof value, WSI_TOKEN_CONNECTION);
+    if (has_token(value, "close"))
+        return true;
+    lws_hdr_copy(wsi, version, sizeof version, WSI_TOKEN_HTTP);
+    return strcasecmp(version, "HTTP/1.0") == 0 && !has_token(value, "keep-alive");
+}
+
+static int respond_ex(struct lws *wsi, unsigned status, const char *type, const void *body,
+                      size_t len, bool preflight, bool close)
 {
     const config_server_options *opts = eio_options();
     size_t head = 2048;
@@ -218,7 +281,11 @@ static int respond(struct lws *wsi, unsigned status, const char *type, const voi
         return -1;
     unsigned char *start = block + LWS_PRE, *p = start, *end = start + head;
     int rc = -1;
+    close = close || request_wants_close(wsi);
     if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)len, &p, end))
+        goto out;
+    if (close && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                              (const unsigned char *)"close", 5, &p, end))
         goto out;
     cors_header ch[CORS_MAX_HEADERS];
     char req_headers[512] = "";
@@ -240,10 +307,68 @@ static int respond(struct lws *wsi, unsigned status, const char *type, const voi
     p += len;
     if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL) < 0)
         goto out;
-    rc = lws_http_transaction_completed(wsi) ? -1 : 0;
+    /* lws flushes what it buffered before it closes. */
+    rc = lws_http_transaction_completed(wsi) || close ? -1 : 0;
 out:
     free(block);
     return rc;
+}
+
+static int respond(struct lws *wsi, unsigned status, const char *type, const void *body,
+                   size_t len, bool preflight)
+{
+    return respond_ex(wsi, status, type, body, len, preflight, false);
+}
+
+/* The request head as libwebsockets stored it: the URL and every header
+ * value it parsed, plus the custom headers server.headers names. */
+static size_t head_size(struct lws *wsi)
+{
+    size_t total = 0;
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        int len = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+        if (len > 0)
+            total += (size_t)len;
+    }
+    const char *names = sio_binding() ? sio_binding()->cfg->custom_headers : NULL;
+    while (names && *names) {
+        size_t len = strcspn(names, ",");
+        char name[128];
+        if (len + 2 <= sizeof name) {
+            memcpy(name, names, len);
+            memcpy(name + len, ":", 2);
+            int vlen = lws_hdr_custom_length(wsi, name, (int)len + 1);
+            if (vlen > 0)
+                total += (size_t)vlen;
+        }
+        names += len + (names[len] == ',');
+    }
+    return total;
+}
+
+/* Node's HTTP server answers a head over its maxHeaderSize with 431 and
+ * closes; so does plugio, with a log line at most once a second. */
+static bool head_too_large(struct lws *wsi)
+{
+    static time_t last_log;
+    static unsigned long refused;
+    size_t limit = sio_binding() ? sio_binding()->cfg->max_header_size : CONFIG_MAX_HEADER_SIZE;
+    size_t size = head_size(wsi);
+    if (size <= limit)
+        return false;
+    refused++;
+    time_t now = time(NULL);
+    if (now != last_log) {
+        char address[46];
+        peer_address(wsi, address, sizeof address);
+        log_warn("refused a request from %s: its head is %zu bytes, over server.maxHeaderSize "
+                 "(%zu): 431 (%lu refused so far)",
+                 address, size, limit, refused);
+        last_log = now;
+    }
+    static const char msg[] = "Request Header Fields Too Large";
+    respond_ex(wsi, 431, "text/plain", msg, sizeof msg - 1, false, true);
+    return true;
 }
 
 static int respond_error(struct lws *wsi, conn *c, unsigned status, int code)
@@ -361,6 +486,8 @@ static int poll_post_complete(struct lws *wsi, conn *c)
 static int on_http(struct lws *wsi, conn *c, const char *path)
 {
     const config_server_options *opts = eio_options();
+    if (head_too_large(wsi))
+        return -1;
     size_t plen = strlen(opts->path);
     if (strncmp(path, opts->path, plen) != 0 || (path[plen] != '/' && path[plen] != '\0'))
         return respond(wsi, 404, "text/plain", "Not Found", 9, false);
@@ -389,6 +516,8 @@ static int confirm_upgrade(struct lws *wsi)
 {
     const config_server_options *opts = eio_options();
     conn local = {0}, *c = &local;
+    if (head_too_large(wsi))
+        return -1;
     char path[512] = "";
     lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
     size_t plen = strlen(opts->path);
@@ -407,8 +536,10 @@ static int confirm_upgrade(struct lws *wsi)
     read_query(wsi, &r, NULL, NULL);
     eio_session *s;
     int err = verify(&r, true, true, &s);
-    if (err < 0 && s &&
-        (s->transport != EIO_POLLING || s->probe || !opts->allow_upgrades))
+    /* A session that upgraded already, or is upgrading, gets its extra
+     * WebSocket accepted and closed at once (ws_established), as
+     * engine.io does: the client sees a clean close, not an HTTP error. */
+    if (err < 0 && s && !opts->allow_upgrades)
         err = ERR_BAD_REQUEST;
     if (err >= 0) {
         respond_error(wsi, c, 400, err);
@@ -424,8 +555,10 @@ static int ws_established(struct lws *wsi, conn *c)
     c->kind = CONN_WS;
     if (r.has_sid) {
         eio_session *s = eio_session_find(r.sid, strlen(r.sid));
-        if (!s || !eio_session_probe_begin(s, wsi))
+        if (!s || !eio_session_probe_begin(s, wsi)) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
             return -1;
+        }
         c->session = s;
         eio_session_ref(s);
         return 0;

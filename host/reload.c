@@ -143,6 +143,12 @@ static void keep_listener(config *cfg, const config *old)
         }
         cfg->port = old->port;
     }
+    if (cfg->max_header_size != old->max_header_size) {
+        log_warn("reload: server.maxHeaderSize changed (%u -> %u); a restart is needed, "
+                 "keeping %u",
+                 old->max_header_size, cfg->max_header_size, old->max_header_size);
+        cfg->max_header_size = old->max_header_size;
+    }
 }
 
 static void reload(bool read_config, const char *const *changed, size_t n, bool all)

@@ -155,6 +155,10 @@ static void shutdown_sessions(void)
     eio_sessions_each(close_session, NULL); /* none should be left */
 }
 
+/* Bytes past server.maxHeaderSize that a request head may overflow into
+ * and still be answered with 431 rather than dropped by lws. */
+#define HEAD_SLACK 8192
+
 int server_run(binding *b)
 {
     const config *cfg = b->cfg;
@@ -192,7 +196,11 @@ int server_run(binding *b)
     info.protocols = protocols;
     info.vhost_name = "plugio";
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | (any4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0);
-    info.max_http_header_data = 8192;
+    /* A head up to server.maxHeaderSize is served; lws drops one that
+     * overflows its buffer without an answer, so the buffer leaves room
+     * past the limit for http.c to answer 431 (the ah is held only while
+     * a request is in flight, or a poll is held). */
+    info.max_http_header_data2 = cfg->max_header_size + HEAD_SLACK;
     info.keepalive_timeout = 60;
     info.fd_limit_per_thread = 0;
 

@@ -133,3 +133,20 @@ test.describe('no cors option (the default)', () => {
     await res.arrayBuffer();
   });
 });
+
+test.describe('cors.maxAge', () => {
+  const srv = h.serverFor(test, { serverOptions: { cors: { origin: '*', maxAge: 600 } } });
+
+  test('a preflight carries Access-Control-Max-Age', T, async () => {
+    const res = await preflight(srv().url + HANDSHAKE, 'http://a.example');
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('access-control-max-age'), '600');
+    await res.text();
+  });
+
+  test('other responses do not', T, async () => {
+    const res = await get(srv().url + HANDSHAKE, { Origin: 'http://a.example' });
+    assert.equal(res.headers.get('access-control-max-age'), null);
+    await res.text();
+  });
+});

@@ -267,21 +267,48 @@ test.describe('upgrade from polling to websocket', () => {
     ws.close();
   });
 
-  test('a second websocket for an upgraded session is refused', T, async () => {
+  /* engine.io accepts the extra WebSocket and closes it at once: the client
+   * sees a clean close, not an HTTP error, and the session goes on. */
+  async function extraWebSocket(sid) {
+    const again = new h.RawWs(srv().url, `&sid=${encodeURIComponent(sid)}`);
+    const outcome = await Promise.race([
+      again.opened.then(() => again.closed.then((c) => `closed ${c.code}`), (e) => `refused ${e.statusCode}`),
+      h.sleep(3000).then(() => 'still open'),
+    ]);
+    assert.match(outcome, /^closed 100[05]$/);
+  }
+
+  test('a second websocket for an upgraded session is accepted and closed at once', T, async () => {
     const raw = new h.RawPolling(srv().url);
     await raw.handshake();
+    await raw.post('40');
     const ws = new h.RawWs(srv().url, `&sid=${encodeURIComponent(raw.sid)}`);
     await ws.opened;
     ws.send('2probe');
     await ws.take((m) => m === '3probe');
     ws.send('5');
     await h.sleep(100);
-    const again = new h.RawWs(srv().url, `&sid=${encodeURIComponent(raw.sid)}`);
-    const outcome = await Promise.race([
-      again.opened.then(() => again.closed.then(() => 'closed'), (e) => `refused ${e.statusCode}`),
-      h.sleep(3000).then(() => 'still open'),
-    ]);
-    assert.notEqual(outcome, 'still open');
+    await extraWebSocket(raw.sid);
+    ws.send('421["echo","still here"]');
+    const ack = await ws.take((m) => typeof m === 'string' && m.startsWith('431'));
+    assert.deepEqual(h.parseSio(ack.slice(1)).data, ['still here']);
+    ws.close();
+  });
+
+  test('a second websocket while the session is upgrading is accepted and closed at once', T, async () => {
+    const raw = new h.RawPolling(srv().url);
+    await raw.handshake();
+    await raw.post('40');
+    const ws = new h.RawWs(srv().url, `&sid=${encodeURIComponent(raw.sid)}`);
+    await ws.opened;
+    ws.send('2probe');
+    await ws.take((m) => m === '3probe');
+    await extraWebSocket(raw.sid);
+    // the first probe still completes the upgrade
+    ws.send('5');
+    ws.send('421["echo","upgraded"]');
+    const ack = await ws.take((m) => typeof m === 'string' && m.startsWith('431'));
+    assert.deepEqual(h.parseSio(ack.slice(1)).data, ['upgraded']);
     ws.close();
   });
 });

@@ -171,6 +171,7 @@ Test(config, defaults_equal_socketio_v4)
     cr_assert(c->opts.allow_upgrades);
     cr_assert_not(c->opts.cors.enabled, "socket.io sends no CORS headers unless asked");
     cr_assert_eq(c->opts.cors.max_age, -1);
+    cr_assert_eq(c->max_header_size, 16384, "Node's maxHeaderSize");
     cr_assert_eq(c->n_plugins, 0);
     cr_assert_eq(c->n_events, 0);
     cr_assert_not(c->has_init);
@@ -447,7 +448,7 @@ Test(config, rejects_unknown_top_level_key)
 Test(config, rejects_unknown_server_key)
 {
     expect_only_error("server:\n  host: localhost\n  prot: 80\n", "t.yaml:3:3: ",
-                      "unknown server key 'prot' (expected one of: host, port, headers)");
+                      "unknown server key 'prot' (expected one of: host, port, headers, maxHeaderSize)");
 }
 
 Test(config, keeps_named_custom_headers_lower_case)
@@ -459,6 +460,28 @@ Test(config, keeps_named_custom_headers_lower_case)
 Test(config, keeps_no_custom_headers_by_default)
 {
     cr_assert_null(load_ok("server: {}\n")->custom_headers);
+}
+
+Test(config, reads_the_max_header_size)
+{
+    cr_assert_eq(load_ok("server:\n  maxHeaderSize: 32768\n")->max_header_size, 32768);
+}
+
+Test(config, rejects_a_max_header_size_below_its_range)
+{
+    expect_only_error("server:\n  maxHeaderSize: 100\n", "t.yaml:2:18: ",
+                      "maxHeaderSize: 100 is out of range (1024 to 65536)");
+}
+
+Test(config, rejects_a_max_header_size_above_what_libwebsockets_keeps)
+{
+    expect_only_error("server:\n  maxHeaderSize: 70000\n", "t.yaml:2:18: ",
+                      "maxHeaderSize: 70000 is out of range (1024 to 65536)");
+}
+
+Test(config, rejects_a_max_header_size_of_wrong_type)
+{
+    expect_only_error("server:\n  maxHeaderSize: big\n", "t.yaml:2:18: ", "maxHeaderSize");
 }
 
 Test(config, rejects_custom_headers_of_wrong_type)

@@ -228,6 +228,8 @@ static int build_handshake(pio_out *out, pio_socket *socket)
     TRY(out_key_value(out, "query", pio_socket_query(socket)));
     TRY(out_key_cstr(out, "header", pio_socket_header(socket, "X-Test")));
     TRY(out_key_cstr(out, "userAgent", pio_socket_header(socket, "user-agent")));
+    TRY(out_key_cstr(out, "authorization", pio_socket_header(socket, "authorization")));
+    TRY(out_key_cstr(out, "cookie", pio_socket_header(socket, "cookie")));
     TRY(out_key_cstr(out, "address", pio_socket_address(socket)));
     TRY(out_key_cstr(out, "transport", pio_socket_transport(socket)));
     return pio_out_object_end(out);
