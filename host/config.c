@@ -565,6 +565,17 @@ static void server_max_header_size(loader *ld, yaml_node_t *key, const char *nam
         ld->c->max_header_size = (uint32_t)size;
 }
 
+/* Beyond it, new sessions are refused with 503 (http.c); the host caps
+ * it to what its descriptor limit allows (server.c). */
+static void server_max_connections(loader *ld, yaml_node_t *key, const char *name,
+                                   yaml_node_t *val, void *ctx)
+{
+    (void)key, (void)ctx;
+    int64_t n;
+    if (get_int(ld, name, val, true, 1, UINT32_MAX, &n))
+        ld->c->max_connections = (uint32_t)n;
+}
+
 static bool get_header_list(loader *ld, const char *what, yaml_node_t *val, char **out);
 
 /* Custom request headers to keep for plugins: libwebsockets only
@@ -584,6 +595,7 @@ static const section server_section = {
                     {"port", server_port},
                     {"headers", server_headers},
                     {"maxHeaderSize", server_max_header_size},
+                    {"maxConnections", server_max_connections},
                     {NULL, NULL}},
 };
 

@@ -97,6 +97,8 @@ typedef struct config {
                                    kept for plugins besides the standard ones */
     uint32_t max_header_size;   /* server.maxHeaderSize: bytes of a request head
                                    (URL and header values) served; more is 431 */
+    uint32_t max_connections;   /* server.maxConnections; 0 (the default): what the
+                                   descriptor limit allows, less a reserve */
     config_plugin *plugins;
     size_t n_plugins;
     config_server_options opts;

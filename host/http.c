@@ -22,6 +22,11 @@
  * reuses a socket that is going away; query arguments and header values
  * are read whole at any length; a request head over server.maxHeaderSize
  * is refused with 431 and a log line, as Node's HTTP server does.
+ *
+ * Connections are counted from accept to close.  Past server.maxConnections
+ * (capped to what the descriptor limit leaves room for) a request that
+ * would start a new session is answered 503 and closed; requests of
+ * sessions that exist are served, so no connected client is cut off.
  */
 #include "http.h"
 
@@ -71,6 +76,14 @@ static void conn_release(conn *c)
     }
     c->kind = CONN_NONE;
 }
+
+/* TCP connections accepted and not yet destroyed, and the most the
+ * descriptor limit allows (0 until server.c sets it: no cap). */
+static size_t open_connections;
+static size_t connection_ceiling;
+
+void http_set_connection_ceiling(size_t n) { connection_ceiling = n; }
+size_t http_open_connections(void) { return open_connections; }
 
 /* ---- the request ------------------------------------------------------- */
 
@@ -394,6 +407,30 @@ static int respond_payload(struct lws *wsi, conn *c)
     return rc;
 }
 
+/* A new session past server.maxConnections: 503, the connection closed,
+ * a log line at most once a second. */
+static bool over_capacity(struct lws *wsi)
+{
+    static time_t last_log;
+    static unsigned long refused;
+    size_t max = sio_binding() ? sio_binding()->cfg->max_connections : 0;
+    if (connection_ceiling && (!max || max > connection_ceiling))
+        max = connection_ceiling;
+    if (!max || open_connections <= max)
+        return false;
+    refused++;
+    time_t now = time(NULL);
+    if (now != last_log) {
+        log_warn("refused a new session: %zu connections open, server.maxConnections is %zu: "
+                 "503 (%lu refused so far)",
+                 open_connections, max, refused);
+        last_log = now;
+    }
+    static const char msg[] = "Service Unavailable";
+    respond_ex(wsi, 503, "text/plain", msg, sizeof msg - 1, false, true);
+    return true;
+}
+
 /* ---- polling ----------------------------------------------------------- */
 
 static int poll_get(struct lws *wsi, conn *c, eio_session *s)
@@ -502,6 +539,8 @@ static int on_http(struct lws *wsi, conn *c, const char *path)
     int err = verify(&r, false, method == LWSHUMETH_GET, &s);
     if (err >= 0)
         return respond_error(wsi, c, 400, err);
+    if (method == LWSHUMETH_GET && !s && over_capacity(wsi))
+        return -1;
     if (method == LWSHUMETH_GET)
         return s ? poll_get(wsi, c, s) : poll_handshake(wsi, c);
     if (method == LWSHUMETH_POST && s)
@@ -545,6 +584,8 @@ static int confirm_upgrade(struct lws *wsi)
         respond_error(wsi, c, 400, err);
         return 1;
     }
+    if (!s && over_capacity(wsi))
+        return -1;
     return 0;
 }
 
@@ -699,6 +740,16 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 {
     conn *c = user;
     switch (reason) {
+    /* Once each per accepted connection: adopted system descriptors are
+     * destroyed through their own protocols. */
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        open_connections++;
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (open_connections)
+            open_connections--;
+        return 0;
+
     case LWS_CALLBACK_HTTP:
         return on_http(wsi, c, in);
 

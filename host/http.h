@@ -12,4 +12,10 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 /* The per-connection state lws allocates for the protocol. */
 size_t http_conn_size(void);
 
+/* The most connections the descriptor limit leaves room for (server.c
+ * sets it at start): server.maxConnections is capped to it. */
+void http_set_connection_ceiling(size_t n);
+/* TCP connections accepted and not yet closed. */
+size_t http_open_connections(void);
+
 #endif

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -155,6 +156,32 @@ static void shutdown_sessions(void)
     eio_sessions_each(close_session, NULL); /* none should be left */
 }
 
+/* Raise the soft descriptor limit to the hard one (at most 1 Mi: lws sizes
+ * its descriptor tables from it, as zeroed memory that stays unresident
+ * until used), log both, and return the connections it leaves room for:
+ * a reserve is kept for plugins, reloaded plugin copies, inotify and
+ * accepts over the limit that are answered 503 rather than failing. */
+static size_t raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    rlim_t soft = rl.rlim_cur, want = rl.rlim_max;
+    if (want == RLIM_INFINITY || want > (1u << 20))
+        want = 1u << 20;
+    if (want > soft) {
+        struct rlimit raised = {want, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl.rlim_cur = want;
+    }
+    size_t limit = (size_t)rl.rlim_cur;
+    size_t reserve = limit / 4 < 1024 ? limit / 4 : 1024;
+    log_info("descriptors: soft limit %llu (was %llu), hard %llu: room for %zu connections",
+             (unsigned long long)rl.rlim_cur, (unsigned long long)soft,
+             (unsigned long long)rl.rlim_max, limit - reserve);
+    return limit - reserve;
+}
+
 /* Bytes past server.maxHeaderSize that a request head may overflow into
  * and still be answered with 431 rather than dropped by lws. */
 #define HEAD_SLACK 8192
@@ -176,6 +203,13 @@ int server_run(binding *b)
     };
     protocols[1] = (struct lws_protocols){.name = "plugio-sys", .callback = sys_callback};
     protocols[2] = (struct lws_protocols){.name = "plugio-fd", .callback = services_callback};
+
+    size_t ceiling = raise_fd_limit();
+    http_set_connection_ceiling(ceiling);
+    if (cfg->max_connections > ceiling && ceiling)
+        log_warn("server.maxConnections %u is more than the descriptor limit leaves room for: "
+                 "%zu",
+                 cfg->max_connections, ceiling);
 
     sigset_t set;
     signal_fd = block_signals(&set);

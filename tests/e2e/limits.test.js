@@ -1,5 +1,6 @@
 'use strict';
 // maxHttpBufferSize: a message just under the limit works, one over closes the connection.
+// server.maxConnections: new sessions past it get 503, open ones go on.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./helpers');
@@ -82,4 +83,43 @@ test('a polling POST at exactly the limit is accepted', T, async () => {
   const res = await raw.post(body);
   assert.equal(res.res.status, 200);
   assert.equal(res.text, 'ok');
+});
+
+test.describe('server.maxConnections', () => {
+  const srv = h.serverFor(test, { server: { maxConnections: 3 } });
+
+  test('the descriptor limit is raised and logged at start', T, async () => {
+    assert.match(srv().stderr(), /descriptors: soft limit \d+ \(was \d+\), hard \d+: room for \d+ connections/);
+  });
+
+  test('a new session over the limit gets 503 on either transport; open ones keep working', T, async () => {
+    const clients = [];
+    for (let i = 0; i < 3; i++) clients.push(await h.connect(srv().url, { transports: ['websocket'] }));
+
+    const res = await fetch(`${srv().url}/socket.io/?EIO=4&transport=polling`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('connection'), 'close');
+    await res.text();
+
+    const ws = new h.RawWs(srv().url);
+    const refused = await ws.opened.then(() => 'opened', (err) => err.statusCode);
+    assert.equal(refused, 503);
+
+    const err = await h.connectError(h.client(srv().url, { transports: ['websocket'] }));
+    assert.ok(err, 'socket.io-client sees a connect_error');
+    for (const c of clients) assert.deepEqual(await h.ackAll(c, 'echo', 'still'), ['still']);
+    for (let i = 0; i < 100 && !/refused a new session/.test(srv().stderr()); i++) await h.sleep(20);
+    assert.match(srv().stderr(), /refused a new session: \d+ connections open, server\.maxConnections is 3: 503 \(\d+ refused so far\)/);
+
+    // a place freed is a place taken
+    clients.pop().close();
+    let again = null;
+    for (let i = 0; i < 50 && !again; i++) {
+      again = await h.connect(srv().url, { transports: ['websocket'] }).catch(() => null);
+      if (!again) await h.sleep(50);
+    }
+    assert.ok(again, 'no connection accepted after one closed');
+    assert.deepEqual(await h.ackAll(again, 'echo', 'in'), ['in']);
+    for (const c of [...clients, again]) c.close();
+  });
 });

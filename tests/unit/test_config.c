@@ -448,7 +448,8 @@ Test(config, rejects_unknown_top_level_key)
 Test(config, rejects_unknown_server_key)
 {
     expect_only_error("server:\n  host: localhost\n  prot: 80\n", "t.yaml:3:3: ",
-                      "unknown server key 'prot' (expected one of: host, port, headers, maxHeaderSize)");
+                      "unknown server key 'prot' (expected one of: host, port, headers, maxHeaderSize, "
+                      "maxConnections)");
 }
 
 Test(config, keeps_named_custom_headers_lower_case)
@@ -465,6 +466,22 @@ Test(config, keeps_no_custom_headers_by_default)
 Test(config, reads_the_max_header_size)
 {
     cr_assert_eq(load_ok("server:\n  maxHeaderSize: 32768\n")->max_header_size, 32768);
+}
+
+Test(config, reads_max_connections)
+{
+    cr_assert_eq(load_ok("server:\n  maxConnections: 50000\n")->max_connections, 50000);
+}
+
+Test(config, max_connections_defaults_to_what_the_descriptor_limit_allows)
+{
+    cr_assert_eq(load_ok("{}\n")->max_connections, 0, "0: decided by the descriptor limit");
+}
+
+Test(config, rejects_zero_max_connections)
+{
+    expect_only_error("server:\n  maxConnections: 0\n", "t.yaml:2:19: ",
+                      "maxConnections: 0 is out of range");
 }
 
 Test(config, rejects_a_max_header_size_below_its_range)
