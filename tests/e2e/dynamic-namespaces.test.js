@@ -273,6 +273,14 @@ test('a reload that adds a pattern lets new children connect; removing it keeps 
     assert.equal(one.connected, true);
     assert.equal(await answered(one, 'build'), false);
 
+    // An invalid pattern is refused with its place in the file; the last good configuration serves.
+    const broken = structuredClone(added);
+    broken.events.push({ name: 'x', namespace: { match: '^/(broken' }, handler: 'io:io_build' });
+    rewrite(broken);
+    await waitForLog(/reload failed/);
+    assert.match(s.stderr(), /plugio\.yaml:\d+:\d+: namespace: invalid pattern '\^\/\(broken': missing closing parenthesis/);
+    assert.equal(await refusal(`${s.url}/dyn-3`), 'Invalid namespace');
+
     // Back again: the same child is matched anew.
     rewrite(added);
     await until(async () => answered(one, 'build'), 'the pattern to come back');
