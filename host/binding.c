@@ -5,12 +5,14 @@
 #include "binding.h"
 
 #include "log.h"
+#include "nsp_pattern.h"
 #include "services.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static pio_ctx *running;
+static uint64_t generations; /* bindings built so far */
 
 pio_ctx *ctx_enter(pio_ctx *ctx)
 {
@@ -126,14 +128,29 @@ static bool add_namespace(binding *b, const char *nsp)
     return true;
 }
 
+static bound_pattern *pattern_named(const binding *b, const char *source)
+{
+    for (size_t i = 0; i < b->n_patterns; i++)
+        if (strcmp(b->patterns[i].cfg->source, source) == 0)
+            return &b->patterns[i];
+    return NULL;
+}
+
 /* The dispatch index: per namespace, event name -> handler, so finding a
- * handler costs two hash lookups however many events are configured. */
+ * handler costs two hash lookups however many events are configured;
+ * a pattern's events are indexed in the pattern. */
 static bool index_events(binding *b)
 {
     for (size_t i = 0; i < b->n_events; i++) {
         const config_event *e = b->events[i].cfg;
         if (!e->name || !e->nsp)
             continue; /* an incomplete entry (--check) */
+        if (e->nsp_match) {
+            bound_pattern *p = pattern_named(b, e->nsp);
+            if (p && !strmap_put(&p->events, e->name, &b->events[i]))
+                return false;
+            continue;
+        }
         strmap *events = strmap_get(&b->dispatch, e->nsp);
         if (!events) {
             if (!(events = calloc(1, sizeof *events)) || !strmap_put(&b->dispatch, e->nsp, events)) {
@@ -156,6 +173,8 @@ static void free_index(binding *b)
         free(events);
     }
     strmap_free(&b->dispatch);
+    for (size_t j = 0; j < b->n_patterns; j++)
+        strmap_free(&b->patterns[j].events);
 }
 
 static bool same_json(json_object *a, json_object *b)
@@ -201,11 +220,16 @@ binding *binding_rebuild(config *cfg, const binding *prev, const char *const *ch
         return NULL;
     }
     b->cfg = cfg;
+    b->gen = ++generations;
     size_t errors = diags->count;
     b->plugins = calloc(cfg->n_plugins ? cfg->n_plugins : 1, sizeof *b->plugins);
     b->events = calloc(cfg->n_events ? cfg->n_events : 1, sizeof *b->events);
-    if (!b->plugins || !b->events || !add_namespace(b, "/"))
+    b->patterns = calloc(cfg->n_patterns ? cfg->n_patterns : 1, sizeof *b->patterns);
+    if (!b->plugins || !b->events || !b->patterns || !add_namespace(b, "/"))
         goto oom;
+    for (size_t i = 0; i < cfg->n_patterns; i++)
+        b->patterns[i].cfg = &cfg->patterns[i];
+    b->n_patterns = cfg->n_patterns;
     b->n_plugins = cfg->n_plugins;
     for (size_t i = 0; i < cfg->n_plugins; i++) {
         const config_plugin *p = &cfg->plugins[i];
@@ -232,7 +256,7 @@ binding *binding_rebuild(config *cfg, const binding *prev, const char *const *ch
         const config_event *e = &cfg->events[i];
         b->events[i].cfg = e;
         b->events[i].fn = (pio_handler_fn)resolve(b, &e->handler, &b->events[i].ctx, diags);
-        if (!add_namespace(b, e->nsp))
+        if (!e->nsp_match && !add_namespace(b, e->nsp))
             goto oom;
     }
     b->n_events = cfg->n_events;
@@ -245,7 +269,7 @@ binding *binding_rebuild(config *cfg, const binding *prev, const char *const *ch
         b->middleware[i].cfg = m;
         b->middleware[i].fn =
             (pio_middleware_fn)resolve(b, &m->handler, &b->middleware[i].ctx, diags);
-        if (!add_namespace(b, m->nsp))
+        if (!m->nsp_match && !add_namespace(b, m->nsp))
             goto oom;
     }
     b->n_middleware = cfg->n_middleware;
@@ -404,6 +428,7 @@ void binding_destroy(binding *b)
     free(b->events);
     free(b->middleware);
     free(b->namespaces);
+    free(b->patterns);
     config_free(b->cfg);
     free(b);
 }
@@ -420,4 +445,24 @@ bool binding_has_namespace(const binding *b, const char *nsp)
         if (strcmp(b->namespaces[i], nsp) == 0)
             return true;
     return false;
+}
+
+const bound_pattern *binding_match(const binding *b, const char *nsp)
+{
+    for (size_t i = 0; i < b->n_patterns; i++)
+        if (b->patterns[i].cfg->re && nsp_pattern_match(b->patterns[i].cfg->re, nsp))
+            return &b->patterns[i];
+    return NULL;
+}
+
+const bound_event *binding_find_child(const bound_pattern *p, const char *event)
+{
+    return p && event ? strmap_get(&p->events, event) : NULL;
+}
+
+const bound_event *binding_find_like(const binding *b, const config_event *e)
+{
+    if (!e->nsp_match)
+        return binding_find(b, e->nsp, e->name);
+    return binding_find_child(pattern_named(b, e->nsp), e->name);
 }

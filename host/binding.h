@@ -58,8 +58,18 @@ typedef struct bound_middleware {
     pio_ctx *ctx;                 /* borrowed from its bound_plugin */
 } bound_middleware;
 
+/* A namespace pattern with its events: socket.io's parent namespace.  A
+ * namespace created by a client because it matches (a child) has these
+ * events and the middleware written with the same pattern. */
+typedef struct bound_pattern {
+    const config_pattern *cfg;  /* borrowed from binding.cfg */
+    strmap events;              /* event name -> bound_event */
+} bound_pattern;
+
 typedef struct binding {
     config *cfg;                /* owned */
+    uint64_t gen;               /* unique per binding built: what a child's
+                                   cached parent was matched in */
     bound_plugin *plugins;
     size_t n_plugins;
     bound_event *events;
@@ -70,6 +80,8 @@ typedef struct binding {
     pio_ctx *init_ctx;
     const char **namespaces;    /* "/" and every namespace an event names; borrowed strings */
     size_t n_namespaces;
+    bound_pattern *patterns;    /* as cfg->patterns: configuration order */
+    size_t n_patterns;
     strmap dispatch;            /* namespace -> (strmap: event -> bound_event) */
 } binding;
 
@@ -96,6 +108,14 @@ void binding_destroy(binding *b);
 
 /* The handler for (namespace, event), or NULL. */
 const bound_event *binding_find(const binding *b, const char *nsp, const char *event);
+/* Whether nsp is a namespace the configuration names (not a pattern). */
 bool binding_has_namespace(const binding *b, const char *nsp);
+/* The first pattern, in configuration order, that matches nsp; NULL when
+ * none does.  Exact namespaces come first: ask binding_has_namespace. */
+const bound_pattern *binding_match(const binding *b, const char *nsp);
+/* The handler for event in the children of pattern p, or NULL. */
+const bound_event *binding_find_child(const bound_pattern *p, const char *event);
+/* The event of b bound where e is (same namespace or pattern, same name). */
+const bound_event *binding_find_like(const binding *b, const config_event *e);
 
 #endif

@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include "buf.h"
+#include "nsp_pattern.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -38,6 +39,9 @@
 #define DEFAULT_CONNECT_TIMEOUT 45000
 #define DEFAULT_UPGRADE_TIMEOUT 10000
 #define DEFAULT_MAX_HTTP_BUFFER_SIZE 1000000
+/* plugio's own: socket.io lets clients create child namespaces without end. */
+#define DEFAULT_MAX_CHILD_NAMESPACES 1000
+#define MAX_MAX_CHILD_NAMESPACES 1000000
 /* The npm `cors` package's default Access-Control-Allow-Methods. */
 #define DEFAULT_CORS_METHODS "GET,HEAD,PUT,PATCH,POST,DELETE"
 
@@ -63,7 +67,7 @@ typedef struct loader {
     config *c;
     problem *problems;
     size_t n_problems, cap_problems;
-    size_t cap_plugins, cap_events, cap_middleware;
+    size_t cap_plugins, cap_events, cap_middleware, cap_patterns;
     size_t json_budget; /* nodes the plugin config blocks may still build */
     bool json_overflow; /* the budget ran out (reported once) */
     bool oom;
@@ -972,6 +976,22 @@ static void opt_http_compression(loader *ld, yaml_node_t *key, const char *name,
     get_bool(ld, name, val, &ignored);
 }
 
+static void opt_cleanup_empty_child_namespaces(loader *ld, yaml_node_t *key, const char *name,
+                                              yaml_node_t *val, void *ctx)
+{
+    (void)key, (void)ctx;
+    get_bool(ld, name, val, &opts_of(ld)->cleanup_empty_child_namespaces);
+}
+
+static void opt_max_child_namespaces(loader *ld, yaml_node_t *key, const char *name,
+                                     yaml_node_t *val, void *ctx)
+{
+    (void)key, (void)ctx;
+    int64_t n;
+    if (get_int(ld, name, val, true, 1, MAX_MAX_CHILD_NAMESPACES, &n))
+        opts_of(ld)->max_child_namespaces = (uint32_t)n;
+}
+
 static void opt_cors(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx);
 
 static const field server_option_fields[] = {
@@ -989,6 +1009,8 @@ static const field server_option_fields[] = {
     {"perMessageDeflate", opt_false_only},
     {"httpCompression", opt_http_compression},
     {"cookie", opt_false_only},
+    {"cleanupEmptyChildNamespaces", opt_cleanup_empty_child_namespaces},
+    {"maxChildNamespaces", opt_max_child_namespaces},
     {NULL, NULL},
 };
 
@@ -1233,9 +1255,91 @@ static void event_handler(loader *ld, yaml_node_t *key, const char *name, yaml_n
     parse_ref(ld, name, val, &w->ev->handler);
 }
 
-/* A `namespace:` value (of an event or a middleware) into *out. */
-static void parse_namespace(loader *ld, const char *name, yaml_node_t *val, char **out)
+/* ---- namespaces: a name, or a pattern (dynamic namespaces) ------------ */
+
+/* Where byte `offset` of a scalar's value is in the file: exact when the
+ * scalar is written on one line without escapes, else the scalar's start. */
+static pio_mark mark_in_scalar(const yaml_node_t *n, size_t offset)
 {
+    pio_mark at = mark_of(n);
+    size_t span = n->end_mark.index - n->start_mark.index, len = n->data.scalar.length;
+    bool quoted = n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                  n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    if (n->start_mark.line != n->end_mark.line || span != len + (quoted ? 2 : 0))
+        return at;
+    at.column += quoted;
+    for (size_t i = 0; i < offset && i < len; i++) /* libyaml counts characters */
+        at.column += (n->data.scalar.value[i] & 0xC0) != 0x80;
+    return at;
+}
+
+/* Records the pattern `source` (compiled when first seen; identical
+ * patterns are one namespace).  False once it is known not to compile. */
+static bool add_pattern(loader *ld, const char *source, yaml_node_t *val)
+{
+    config *c = ld->c;
+    for (size_t i = 0; i < c->n_patterns; i++)
+        if (strcmp(c->patterns[i].source, source) == 0)
+            return c->patterns[i].re != NULL; /* reported at its first use */
+    config_pattern *p = room_for_one(ld, c->patterns, c->n_patterns, &ld->cap_patterns, sizeof *p);
+    if (!p)
+        return false;
+    c->patterns = p;
+    char err[256];
+    size_t offset;
+    nsp_pattern *re = nsp_pattern_compile(source, err, sizeof err, &offset);
+    if (!re)
+        report_at(ld, mark_in_scalar(val, offset), "namespace: invalid pattern '%s': %s", source,
+                  err);
+    char *copy = dup_or_oom(ld, source);
+    if (!copy) {
+        nsp_pattern_free(re);
+        return false;
+    }
+    c->patterns[c->n_patterns++] = (config_pattern){copy, re, mark_of(val)};
+    return re != NULL;
+}
+
+typedef struct nsp_walk {
+    char **out;
+    bool *match;
+    bool has_match;
+} nsp_walk;
+
+static void namespace_match(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                            void *ctx)
+{
+    (void)key;
+    nsp_walk *w = ctx;
+    w->has_match = true;
+    const char *s = get_string(ld, name, val);
+    if (s && add_pattern(ld, s, val)) {
+        set_str(ld, w->out, s);
+        *w->match = true;
+    }
+}
+
+static const section namespace_section = {
+    "namespace key",
+    (const field[]){{"match", namespace_match}, {NULL, NULL}},
+};
+
+/* A `namespace:` value (of an event or a middleware): a name into *out,
+ * or {match: regex} - the regex into *out, and *match set. */
+static void parse_namespace(loader *ld, const char *name, yaml_node_t *val, char **out,
+                            bool *match)
+{
+    if (val->type == YAML_MAPPING_NODE) {
+        nsp_walk w = {out, match, false};
+        walk_section(ld, val, &namespace_section, &w);
+        if (!w.has_match)
+            report(ld, val, "namespace: a pattern is written {match: regex}");
+        return;
+    }
+    if (val->type != YAML_SCALAR_NODE || resolve(val).kind != SC_STR) {
+        expected(ld, name, val, "a string or {match: regex}");
+        return;
+    }
     const char *s = get_string(ld, name, val);
     if (s && s[0] != '/')
         report(ld, val, "namespace: '%s' must start with '/'", s);
@@ -1243,11 +1347,19 @@ static void parse_namespace(loader *ld, const char *name, yaml_node_t *val, char
         set_str(ld, out, s);
 }
 
+/* "'/chat'" or "{match: '^/t-[0-9]+$'}", for messages. */
+static const char *nsp_label(const char *nsp, bool match, char *out, size_t size)
+{
+    snprintf(out, size, match ? "{match: '%.200s'}" : "'%.200s'", nsp);
+    return out;
+}
+
 static void event_namespace(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
                             void *ctx)
 {
     (void)key;
-    parse_namespace(ld, name, val, &((event_walk *)ctx)->ev->nsp);
+    config_event *ev = ((event_walk *)ctx)->ev;
+    parse_namespace(ld, name, val, &ev->nsp, &ev->nsp_match);
 }
 
 static const section event_section = {
@@ -1272,13 +1384,17 @@ static config_event *add_event(loader *ld)
     return e;
 }
 
-/* One handler per (namespace, event): a second would be ambiguous. */
+/* One handler per (namespace, event): a second would be ambiguous.  The
+ * same pattern written twice is the same (parent) namespace. */
 static void check_duplicate_event(loader *ld, const config_event *ev)
 {
     for (const config_event *e = ld->c->events; e < ev; e++) {
-        if (e->name && e->nsp && strcmp(e->name, ev->name) == 0 && strcmp(e->nsp, ev->nsp) == 0) {
-            report_at(ld, ev->at, "duplicate event '%s' in namespace '%s' (first at line %u)",
-                      ev->name, ev->nsp, e->at.line);
+        if (e->name && e->nsp && strcmp(e->name, ev->name) == 0 && strcmp(e->nsp, ev->nsp) == 0 &&
+            e->nsp_match == ev->nsp_match) {
+            char label[256];
+            report_at(ld, ev->at, "duplicate event '%s' in namespace %s (first at line %u)",
+                      ev->name, nsp_label(ev->nsp, ev->nsp_match, label, sizeof label),
+                      e->at.line);
             return;
         }
     }
@@ -1363,7 +1479,8 @@ static void middleware_namespace(loader *ld, yaml_node_t *key, const char *name,
                                  yaml_node_t *val, void *ctx)
 {
     (void)key;
-    parse_namespace(ld, name, val, &((middleware_walk *)ctx)->mw->nsp);
+    config_middleware *mw = ((middleware_walk *)ctx)->mw;
+    parse_namespace(ld, name, val, &mw->nsp, &mw->nsp_match);
 }
 
 static const section middleware_section = {
@@ -1487,6 +1604,7 @@ static config *config_new(loader *ld, const char *file, const char *dir)
         .transports = CONFIG_TRANSPORT_POLLING | CONFIG_TRANSPORT_WEBSOCKET,
         .allow_upgrades = true,
         .cors = {.max_age = -1},
+        .max_child_namespaces = DEFAULT_MAX_CHILD_NAMESPACES,
     };
     return c;
 }
@@ -1689,6 +1807,11 @@ void config_free(config *c)
         ref_free(&c->middleware[i].handler);
     }
     free(c->middleware);
+    for (size_t i = 0; i < c->n_patterns; i++) {
+        free(c->patterns[i].source);
+        nsp_pattern_free(c->patterns[i].re);
+    }
+    free(c->patterns);
     ref_free(&c->init);
     cors_free(&c->opts.cors);
     free(c->opts.path);

@@ -8,7 +8,8 @@
  * Schema (see SPEC.md): server {host, port}; plugins {name: path | {path,
  * config}}; socket.serverOptions (socket.io v4 names and defaults);
  * events [{name, handler: "plugin:symbol", namespace}];
- * middleware [{handler, namespace}]; hooks {init}.
+ * middleware [{handler, namespace}]; hooks {init}.  A namespace is a name
+ * ("/chat") or a pattern ({match: "^/tenant-[0-9]+$"}, a dynamic namespace).
  */
 #ifndef PIO_CONFIG_H
 #define PIO_CONFIG_H
@@ -39,9 +40,19 @@ typedef struct config_plugin {
     pio_mark path_at;     /* the path scalar */
 } config_plugin;
 
+/* A dynamic namespace's pattern (`namespace: {match: regex}`), compiled
+ * once per load; every event and middleware writing the same regex shares
+ * it, as one socket.io parent namespace. */
+typedef struct config_pattern {
+    char *source;         /* owned; the regex as written */
+    struct nsp_pattern *re; /* owned (nsp_pattern.h); NULL when it did not compile */
+    pio_mark at;          /* its first appearance */
+} config_pattern;
+
 typedef struct config_event {
     char *name;           /* owned; the event name ("connection", "disconnect", or a client event) */
-    char *nsp;            /* owned; the namespace, "/" by default */
+    char *nsp;            /* owned; the namespace, "/" by default, or a pattern's source */
+    bool nsp_match;       /* nsp is a pattern (config.patterns has it) */
     config_ref handler;
     pio_mark at;          /* the list item */
 } config_event;
@@ -49,7 +60,8 @@ typedef struct config_event {
 /* A connection middleware: runs, in list order, before `connection` on
  * its namespace. */
 typedef struct config_middleware {
-    char *nsp;            /* owned; "/" by default */
+    char *nsp;            /* owned; "/" by default, or a pattern's source */
+    bool nsp_match;       /* nsp is a pattern */
     config_ref handler;
     pio_mark at;          /* the list item */
 } config_middleware;
@@ -84,6 +96,8 @@ typedef struct config_server_options {
     unsigned transports;        /* CONFIG_TRANSPORT_* bits, both by default */
     bool allow_upgrades;        /* true */
     config_cors cors;
+    bool cleanup_empty_child_namespaces; /* false, as socket.io 4.6+ */
+    uint32_t max_child_namespaces; /* plugio's own bound on dynamic namespaces, 1000 */
 } config_server_options;
 
 typedef struct config {
@@ -106,6 +120,8 @@ typedef struct config {
     size_t n_events;
     config_middleware *middleware;
     size_t n_middleware;
+    config_pattern *patterns;   /* distinct namespace patterns, in configuration order */
+    size_t n_patterns;
     bool has_init;
     config_ref init;            /* hooks.init */
 } config;

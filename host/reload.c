@@ -8,6 +8,7 @@
 #include "sio_client.h"
 #include "watch.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -63,7 +64,14 @@ reload_stats reload_get_stats(void) { return stats; }
 
 static const bound_event *event_in(const binding *b, const config_event *e)
 {
-    return binding_find(b, e->nsp, e->name);
+    return binding_find_like(b, e);
+}
+
+/* "/chat", or "{match: ^/t-[0-9]+$}" for a pattern. */
+static const char *where(const config_event *e, char *out, size_t size)
+{
+    snprintf(out, size, e->nsp_match ? "{match: %.200s}" : "%.200s", e->nsp);
+    return out;
 }
 
 /* One line per difference, so an operator can see what a reload did. */
@@ -97,25 +105,26 @@ static void log_changes(const binding *old, const binding *b, double ms)
             log_info("reload: plugin '%s' removed", old->plugins[j].cfg->name);
         }
     }
+    char nsp[256];
     for (size_t i = 0; i < b->n_events; i++) {
         const config_event *e = b->events[i].cfg;
         const bound_event *before = event_in(old, e);
         if (!before) {
             changes++;
-            log_info("reload: event '%s' on %s added -> %s:%s", e->name, e->nsp, e->handler.plugin,
-                     e->handler.symbol);
+            log_info("reload: event '%s' on %s added -> %s:%s", e->name,
+                     where(e, nsp, sizeof nsp), e->handler.plugin, e->handler.symbol);
         } else if (strcmp(before->cfg->handler.plugin, e->handler.plugin) != 0 ||
                    strcmp(before->cfg->handler.symbol, e->handler.symbol) != 0) {
             changes++;
-            log_info("reload: event '%s' on %s rebound -> %s:%s", e->name, e->nsp,
-                     e->handler.plugin, e->handler.symbol);
+            log_info("reload: event '%s' on %s rebound -> %s:%s", e->name,
+                     where(e, nsp, sizeof nsp), e->handler.plugin, e->handler.symbol);
         }
     }
     for (size_t i = 0; i < old->n_events; i++) {
         if (!event_in(b, old->events[i].cfg)) {
             changes++;
             log_info("reload: event '%s' on %s removed", old->events[i].cfg->name,
-                     old->events[i].cfg->nsp);
+                     where(old->events[i].cfg, nsp, sizeof nsp));
         }
     }
     log_info("reload #%lu done in %.2f ms (%zu change%s)", stats.done, ms, changes,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 static strmap namespaces; /* name -> sio_nsp */
+static size_t n_children; /* of them, child namespaces */
 
 sio_nsp *nsp_get(const char *name, bool create)
 {
@@ -23,6 +24,45 @@ sio_nsp *nsp_get(const char *name, bool create)
         return NULL;
     }
     return n;
+}
+
+sio_nsp *nsp_create_child(const char *name)
+{
+    sio_nsp *n = nsp_get(name, true);
+    if (n) {
+        n->child = true;
+        n_children++;
+    }
+    return n;
+}
+
+size_t nsp_child_count(void) { return n_children; }
+
+static void nsp_free(sio_nsp *n)
+{
+    size_t j = 0;
+    void *r;
+    while (strmap_next(&n->rooms, &j, NULL, &r)) {
+        free(((sio_room *)r)->members);
+        free(((sio_room *)r)->name);
+        free(r);
+    }
+    strmap_free(&n->rooms);
+    strmap_free(&n->by_id);
+    free(n->all);
+    free(n->name);
+    free(n);
+}
+
+void nsp_retain(sio_nsp *n) { n->refs++; }
+
+void nsp_release(sio_nsp *n, bool cleanup)
+{
+    if (--n->refs > 0 || !n->child || !cleanup)
+        return;
+    strmap_del(&namespaces, n->name);
+    n_children--;
+    nsp_free(n);
 }
 
 sio_room *room_get(sio_nsp *n, const char *name) { return strmap_get(&n->rooms, name); }
@@ -175,20 +215,8 @@ void nsp_free_all(void)
 {
     size_t i = 0;
     void *v;
-    while (strmap_next(&namespaces, &i, NULL, &v)) {
-        sio_nsp *n = v;
-        size_t j = 0;
-        void *r;
-        while (strmap_next(&n->rooms, &j, NULL, &r)) {
-            free(((sio_room *)r)->members);
-            free(((sio_room *)r)->name);
-            free(r);
-        }
-        strmap_free(&n->rooms);
-        strmap_free(&n->by_id);
-        free(n->all);
-        free(n->name);
-        free(n);
-    }
+    while (strmap_next(&namespaces, &i, NULL, &v))
+        nsp_free(v);
     strmap_free(&namespaces);
+    n_children = 0;
 }

@@ -8,6 +8,12 @@
  * Every connected socket is in the room named by its own id; that room is
  * implicit - the namespace's id index answers for it - which saves a room,
  * a name, a members array and a map slot per connection.
+ *
+ * A namespace the configuration names lives until shutdown.  A child
+ * namespace (created by a client because a pattern matches its name,
+ * socket.io's io.of(regex)) is counted, and with cleanupEmptyChildNamespaces
+ * it is freed when the last socket object pointing at it goes: each socket,
+ * accepted or not, holds a reference on its namespace.
  */
 #ifndef PIO_ROOMS_H
 #define PIO_ROOMS_H
@@ -19,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct sio_room {
     char *name;              /* owned; the map's key */
@@ -38,11 +45,26 @@ typedef struct sio_nsp {
     strmap by_id;            /* socket id -> pio_socket */
     pio_socket **all;        /* connected sockets */
     size_t n_all, cap_all;
+    unsigned refs;           /* sockets pointing here (nsp_retain) */
+    bool child;              /* created by a pattern: counted, may be freed */
+    /* The Socket.IO layer's cache of the pattern whose events a child has,
+     * matched in the binding of generation parent_gen (sio_client.c). */
+    const struct bound_pattern *parent;
+    uint64_t parent_gen;
 } sio_nsp;
 
 /* The namespace called `name`, created when `create`; NULL when absent
  * or out of memory. */
 sio_nsp *nsp_get(const char *name, bool create);
+/* A new child namespace called `name` (which must not exist); NULL when
+ * out of memory. */
+sio_nsp *nsp_create_child(const char *name);
+/* Child namespaces that exist. */
+size_t nsp_child_count(void);
+void nsp_retain(sio_nsp *n);
+/* Drop a reference; the last one frees a child namespace when `cleanup`
+ * (the namespace and its name are gone after that). */
+void nsp_release(sio_nsp *n, bool cleanup);
 /* A socket accepted into its namespace: indexed, and in its id's room. */
 bool nsp_add_socket(sio_nsp *n, pio_socket *s);
 /* A socket leaving: out of every room and index. */

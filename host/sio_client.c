@@ -7,6 +7,15 @@
  * A malformed packet closes the session ("parse error"), and so does a
  * packet that makes no sense in the client's state, as with socket.io;
  * nothing else is affected.
+ *
+ * Dynamic namespaces (socket.io's io.of(regex)): a CONNECT to a namespace
+ * the configuration does not name creates it when a pattern matches (the
+ * first, in configuration order), up to maxChildNamespaces.  Such a child
+ * has the events and middleware of the first pattern that matches its name
+ * in the current binding; that is re-matched once per binding, so a reload
+ * rebinds connected children like every other socket, and a child that no
+ * pattern matches any more keeps its sockets, without handlers, and takes
+ * no new ones.
  */
 #include "sio_client.h"
 
@@ -65,9 +74,25 @@ void sio_client_closed(sio_client *c, const char *reason)
         sio_socket_closed(c->sockets[c->n_sockets - 1], reason);
 }
 
+/* The pattern whose events and middleware ns has: NULL for a namespace
+ * the configuration names, else the first that matches in the current
+ * binding (cached per binding generation). */
+static const bound_pattern *parent_of(sio_nsp *ns)
+{
+    if (!current)
+        return NULL;
+    if (ns->parent_gen != current->gen) {
+        ns->parent = binding_has_namespace(current, ns->name) ? NULL : binding_match(current, ns->name);
+        ns->parent_gen = current->gen;
+    }
+    return ns->parent;
+}
+
 void sio_dispatch(pio_socket *s, const char *event, pio_args *args)
 {
     const bound_event *ev = current ? binding_find(current, s->nsp, event) : NULL;
+    if (!ev && current)
+        ev = binding_find_child(parent_of(s->ns), event);
     if (!ev)
         return;
     pio_ctx *previous = ctx_enter(ev->ctx);
@@ -95,9 +120,11 @@ static void send_connect_error(sio_client *c, const char *nsp, const char *messa
  * accepts, else the refusal (copied into why). */
 static const char *run_middleware(pio_socket *s, char *why, size_t len)
 {
+    const bound_pattern *parent = parent_of(s->ns);
     for (size_t i = 0; current && i < current->n_middleware; i++) {
         const bound_middleware *m = &current->middleware[i];
-        if (strcmp(m->cfg->nsp, s->nsp) != 0)
+        if (m->cfg->nsp_match != (parent != NULL) ||
+            strcmp(m->cfg->nsp, parent ? parent->cfg->source : s->nsp) != 0)
             continue;
         pio_ctx *previous = ctx_enter(m->ctx);
         const char *refusal = m->fn(m->ctx, s);
@@ -110,13 +137,73 @@ static const char *run_middleware(pio_socket *s, char *why, size_t len)
     return NULL;
 }
 
-static void on_connect(sio_client *c, sio_packet *p)
+/* A client may knock at the limit as fast as it likes: one line per 10 s. */
+static void log_child_limit(const char *nsp, uint32_t max)
 {
-    if (!current || !binding_has_namespace(current, p->nsp)) {
-        send_connect_error(c, p->nsp, "Invalid namespace");
+    static uint64_t last;
+    static unsigned long quiet;
+    uint64_t now = timer_now();
+    if (last && now - last < 10000) {
+        quiet++;
         return;
     }
-    pio_socket *s = sio_socket_new(c, p->nsp, p->has_data ? json_object_get(p->data) : NULL);
+    char name[101]; /* the client's choice: no control characters in the log */
+    size_t i = 0;
+    for (; nsp[i] && i < sizeof name - 1; i++)
+        name[i] = (unsigned char)nsp[i] < 0x20 || nsp[i] == 0x7f ? '?' : nsp[i];
+    name[i] = '\0';
+    log_warn("refused to create namespace '%s': %zu child namespaces exist, "
+             "serverOptions.maxChildNamespaces is %u (%lu more refused since the last line)",
+             name, nsp_child_count(), max, quiet);
+    last = now;
+    quiet = 0;
+}
+
+/* The namespace a CONNECT asks for: one the configuration names, else an
+ * existing or new child of the first pattern that matches.  NULL with the
+ * refusal in *why, or *why NULL when out of memory. */
+static sio_nsp *namespace_for(const char *name, const char **why)
+{
+    *why = "Invalid namespace";
+    if (!current)
+        return NULL;
+    if (binding_has_namespace(current, name)) {
+        sio_nsp *ns = nsp_get(name, true);
+        if (!ns)
+            *why = NULL;
+        return ns;
+    }
+    const bound_pattern *parent = binding_match(current, name);
+    if (!parent)
+        return NULL;
+    sio_nsp *ns = nsp_get(name, false);
+    if (!ns) {
+        uint32_t max = current->cfg->opts.max_child_namespaces;
+        if (nsp_child_count() >= max) {
+            log_child_limit(name, max);
+            *why = "Too many namespaces";
+            return NULL;
+        }
+        if (!(ns = nsp_create_child(name))) {
+            *why = NULL;
+            return NULL;
+        }
+    }
+    ns->parent = parent;
+    ns->parent_gen = current->gen;
+    return ns;
+}
+
+static void on_connect(sio_client *c, sio_packet *p)
+{
+    const char *invalid;
+    sio_nsp *ns = namespace_for(p->nsp, &invalid);
+    if (!ns && invalid) {
+        send_connect_error(c, p->nsp, invalid);
+        return;
+    }
+    pio_socket *s =
+        ns ? sio_socket_new(c, ns, p->has_data ? json_object_get(p->data) : NULL) : NULL;
     if (!s) {
         eio_session_close(c->session, "transport error");
         return;

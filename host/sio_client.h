@@ -77,7 +77,7 @@ void sio_client_free(sio_client *c);
 /* Internal to the Socket.IO layer. */
 
 /* A socket for a CONNECT, not yet accepted (middleware runs on it). */
-pio_socket *sio_socket_new(sio_client *c, const char *nsp, json_object *auth);
+pio_socket *sio_socket_new(sio_client *c, sio_nsp *ns, json_object *auth);
 /* Accept it: attached to its client, indexed in its namespace. */
 bool sio_socket_accept(sio_client *c, pio_socket *s);
 void sio_socket_closed(pio_socket *s, const char *reason);

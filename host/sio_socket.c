@@ -41,15 +41,14 @@ static void make_id(char id[21])
     id[20] = '\0';
 }
 
-pio_socket *sio_socket_new(sio_client *c, const char *nsp, json_object *auth)
+pio_socket *sio_socket_new(sio_client *c, sio_nsp *ns, json_object *auth)
 {
     pio_socket *s = calloc(1, sizeof *s);
-    sio_nsp *ns = nsp_get(nsp, true); /* namespaces live until shutdown */
-    if (!s || !ns) {
-        free(s);
+    if (!s) {
         json_object_put(auth);
         return NULL;
     }
+    nsp_retain(ns); /* the namespace and its name live while s does */
     s->nsp = ns->name;
     s->auth = auth;
     s->refs = 1;
@@ -81,6 +80,8 @@ void sio_socket_unref(pio_socket *s)
     eio_session_unref(s->session);
     json_object_put(s->auth);
     json_object_put(s->data);
+    const binding *b = sio_binding();
+    nsp_release(s->ns, b && b->cfg->opts.cleanup_empty_child_namespaces);
     free(s);
 }
 

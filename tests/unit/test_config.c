@@ -856,3 +856,150 @@ Test(config, rejects_infinity_in_a_plugin_config)
     expect_only_error("plugins:\n  p: {path: p.so, config: {x: .inf}}\n", "t.yaml:2:31: ",
                       "'.inf' cannot be represented in JSON");
 }
+
+/* ---- dynamic namespaces (namespace: {match: regex}) --------------------- */
+
+#include "nsp_pattern.h"
+
+Test(config, reads_a_namespace_pattern_for_events_and_middleware)
+{
+    config *c = load_ok(PLUGINS "events:\n"
+                                "  - name: hello\n"
+                                "    namespace: {match: \"^/tenant-[0-9]+$\"}\n"
+                                "    handler: chat:a\n"
+                                "  - name: hello\n"
+                                "    namespace: /tenant-1\n"
+                                "    handler: chat:b\n"
+                                "  - name: bye\n"
+                                "    namespace:\n"
+                                "      match: ^/tenant-[0-9]+$\n"
+                                "    handler: chat:c\n"
+                                "middleware:\n"
+                                "  - handler: chat:m\n"
+                                "    namespace: {match: '^/room-\\w+$'}\n");
+    cr_assert_eq(c->n_events, 3);
+    cr_assert_str_eq(c->events[0].nsp, "^/tenant-[0-9]+$");
+    cr_assert(c->events[0].nsp_match);
+    cr_assert_str_eq(c->events[1].nsp, "/tenant-1");
+    cr_assert_not(c->events[1].nsp_match, "a plain string stays an exact namespace");
+    cr_assert(c->events[2].nsp_match);
+    cr_assert_eq(c->n_middleware, 1);
+    cr_assert_str_eq(c->middleware[0].nsp, "^/room-\\w+$");
+    cr_assert(c->middleware[0].nsp_match);
+    /* Two distinct patterns, in configuration order, each compiled once. */
+    cr_assert_eq(c->n_patterns, 2);
+    cr_assert_str_eq(c->patterns[0].source, "^/tenant-[0-9]+$");
+    cr_assert_eq(c->patterns[0].at.line, 5);
+    cr_assert_eq(c->patterns[0].at.column, 24);
+    cr_assert_str_eq(c->patterns[1].source, "^/room-\\w+$");
+    cr_assert(nsp_pattern_match(c->patterns[0].re, "/tenant-42"));
+    cr_assert_not(nsp_pattern_match(c->patterns[0].re, "/tenant-x"));
+    cr_assert(nsp_pattern_match(c->patterns[1].re, "/room-abc_1"));
+}
+
+Test(config, matches_a_pattern_anywhere_unless_anchored_as_regexp_test)
+{
+    config *c = load_ok(PLUGINS "events:\n"
+                                "  - {name: a, handler: chat:a, namespace: {match: tenant}}\n"
+                                "  - {name: a, handler: chat:a, namespace: {match: \"^/(?:a|b)\\\\d{2}$\"}}\n");
+    cr_assert(nsp_pattern_match(c->patterns[0].re, "/my-tenant/x"));
+    cr_assert(nsp_pattern_match(c->patterns[1].re, "/a12"));
+    cr_assert_not(nsp_pattern_match(c->patterns[1].re, "/a123"));
+    cr_assert_not(nsp_pattern_match(c->patterns[1].re, "/c12"));
+}
+
+Test(config, gives_up_on_a_catastrophic_pattern_instead_of_stalling)
+{
+    config *c = load_ok(PLUGINS "events:\n"
+                                "  - {name: a, handler: chat:a, namespace: {match: \"^/(a+)+$\"}}\n");
+    char name[64];
+    memset(name, 'a', sizeof name - 2);
+    name[0] = '/';
+    name[sizeof name - 2] = '!';
+    name[sizeof name - 1] = '\0';
+    cr_assert_not(nsp_pattern_match(c->patterns[0].re, name));
+    cr_assert(nsp_pattern_match(c->patterns[0].re, "/aaa"));
+}
+
+Test(config, reports_an_invalid_pattern_where_pcre2_found_it)
+{
+    expect_only_error(PLUGINS "events:\n"
+                              "  - name: a\n"
+                              "    handler: chat:a\n"
+                              "    namespace: {match: \"^/tenant-(x\"}\n",
+                      "t.yaml:6:36: ", /* PCRE2 finds it at the end */
+                      "namespace: invalid pattern '^/tenant-(x': missing closing parenthesis");
+    teardown();
+    expect_only_error(PLUGINS "middleware:\n"
+                              "  - handler: chat:a\n"
+                              "    namespace:\n"
+                              "      match: /[z-a]/\n",
+                      "t.yaml:6:18: " /* the "a" */, "invalid pattern '/[z-a]/': range out of order");
+}
+
+Test(config, reports_a_bad_pattern_once_however_often_it_is_used)
+{
+    cr_assert_null(load(PLUGINS "events:\n"
+                                "  - {name: a, handler: chat:a, namespace: {match: \"(\"}}\n"
+                                "  - {name: b, handler: chat:a, namespace: {match: \"(\"}}\n"));
+    cr_assert_eq(diags.count, 1, "%s", all_diags());
+    expect_diag("t.yaml:4:53: ", "missing closing parenthesis");
+}
+
+Test(config, rejects_a_namespace_of_the_wrong_type)
+{
+    cr_assert_null(load(PLUGINS "events:\n"
+                                "  - {name: a, handler: chat:a, namespace: 5}\n"
+                                "  - {name: b, handler: chat:a, namespace: [/a]}\n"
+                                "  - {name: c, handler: chat:a, namespace: {match: 5}}\n"
+                                "  - {name: d, handler: chat:a, namespace: {regex: x}}\n"
+                                "  - {name: e, handler: chat:a, namespace: {}}\n"));
+    cr_assert_eq(diags.count, 6, "%s", all_diags());
+    expect_diag("t.yaml:4:43: ", "namespace: expected a string or {match: regex}, got an integer");
+    expect_diag("t.yaml:5:43: ", "namespace: expected a string or {match: regex}, got a list");
+    expect_diag("t.yaml:6:51: ", "match: expected a string, got an integer ('5')");
+    expect_diag("t.yaml:7:44: ", "unknown namespace key 'regex' (expected one of: match)");
+    expect_diag("t.yaml:7:43: ", "namespace: a pattern is written {match: regex}");
+    expect_diag("t.yaml:8:43: ", "namespace: a pattern is written {match: regex}");
+}
+
+Test(config, treats_identical_patterns_as_one_namespace_for_duplicates)
+{
+    expect_only_error(PLUGINS "events:\n"
+                              "  - {name: m, handler: chat:a, namespace: {match: '^/t-[0-9]+$'}}\n"
+                              "  - name: m\n"
+                              "    handler: chat:b\n"
+                              "    namespace:\n"
+                              "      match: ^/t-[0-9]+$\n",
+                      "t.yaml:5:5: ",
+                      "duplicate event 'm' in namespace {match: '^/t-[0-9]+$'} (first at line 4)");
+    teardown();
+    /* A name and a pattern with the same text are different namespaces, and
+     * so are two patterns that happen to match the same names. */
+    config *c = load_ok(PLUGINS "events:\n"
+                                "  - {name: m, handler: chat:a, namespace: /t}\n"
+                                "  - {name: m, handler: chat:a, namespace: {match: /t}}\n"
+                                "  - {name: m, handler: chat:a, namespace: {match: ^/t$}}\n");
+    cr_assert_eq(c->n_patterns, 2);
+}
+
+Test(config, reads_the_child_namespace_options)
+{
+    config *c = load_ok("{}\n");
+    cr_assert_not(c->opts.cleanup_empty_child_namespaces, "socket.io's default");
+    cr_assert_eq(c->opts.max_child_namespaces, 1000);
+    config_free(cfg);
+    c = load_ok("socket:\n  serverOptions:\n    cleanupEmptyChildNamespaces: true\n"
+                "    maxChildNamespaces: 5\n");
+    cr_assert(c->opts.cleanup_empty_child_namespaces);
+    cr_assert_eq(c->opts.max_child_namespaces, 5);
+}
+
+Test(config, rejects_bad_child_namespace_options)
+{
+    cr_assert_null(load("socket:\n  serverOptions:\n    cleanupEmptyChildNamespaces: 1\n"
+                        "    maxChildNamespaces: 0\n"));
+    cr_assert_eq(diags.count, 2, "%s", all_diags());
+    expect_diag("t.yaml:3:34: ", "cleanupEmptyChildNamespaces: expected true or false");
+    expect_diag("t.yaml:4:25: ", "maxChildNamespaces: 0 is out of range (1 to 1000000)");
+}
