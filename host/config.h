@@ -80,6 +80,12 @@ typedef struct config_server_options {
     unsigned transports;        /* CONFIG_TRANSPORT_* bits, both by default */
     bool allow_upgrades;        /* true */
     config_cors cors;
+    /* connectionStateRecovery: off unless the option is given. */
+    struct {
+        bool enabled;
+        uint32_t max_disconnection; /* ms, 120000 */
+        bool skip_middlewares;      /* true */
+    } csr;
 } config_server_options;
 
 typedef struct config {

@@ -52,7 +52,10 @@ static uint64_t log_at(const char *nsp, uint64_t now, const char *const *rooms, 
     return offset;
 }
 
-#define ROOMS(...) (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *)
+/* A list of names and its length, as two arguments. */
+#define ROOMS(...)                                                                          \
+    (const char *const[]){__VA_ARGS__},                                                     \
+        sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *)
 #define NONE NULL, 0
 
 static uint64_t log_to(const char *const *rooms, size_t n, int tag)
