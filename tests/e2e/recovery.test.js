@@ -30,11 +30,14 @@ function events(nsp) {
   ];
 }
 
-/* Server options: recovery with `csr` (undefined: the option absent). */
-function csrServer(csr) {
+/* Server options: recovery with `csr` (undefined: the option absent),
+ * and `more` server options. */
+function csrServer(csr, more = {}) {
+  const serverOptions = { ...more };
+  if (csr !== undefined) serverOptions.connectionStateRecovery = csr;
   return {
     plugins: { io: IO_SO, csr: CSR_SO },
-    serverOptions: csr === undefined ? undefined : { connectionStateRecovery: csr },
+    serverOptions: Object.keys(serverOptions).length ? serverOptions : undefined,
     events: [...events('/'), ...events('/mw')],
     middleware: [{ handler: 'csr:csr_middleware', namespace: '/mw' }],
   };
@@ -95,8 +98,8 @@ test.afterEach(() => {
   h.closeAll();
 });
 
-async function withServer(csr, fn) {
-  const srv = await h.startServer(csrServer(csr));
+async function withServer(csr, fn, more) {
+  const srv = await h.startServer(csrServer(csr, more));
   try {
     await fn(srv);
   } finally {
@@ -149,9 +152,9 @@ test('recovery on: the CONNECT reply carries {sid, pid}; events carry an offset,
   });
 });
 
-test('a lost connection within the window: recovered, same id, rooms and data kept, missed packets replayed once, in order, before connect', T, async () => {
+for (const transport of ['websocket', 'polling']) test(`a lost connection (${transport}) within the window: recovered, same id, rooms and data kept, missed packets replayed once, in order, before connect`, T, async () => {
   await withServer({ maxDisconnectionDuration: 30000 }, async (srv) => {
-    const a = reconnecting(srv.url);
+    const a = reconnecting(srv.url, 1000, { transports: [transport] });
     const [w1] = await h.next(a, 'welcome');
     await connected(a);
     assert.equal(w1.recovered, false);
@@ -194,6 +197,38 @@ test('a lost connection within the window: recovered, same id, rooms and data ke
     await until(() => t.includes(5), 'm 5');
     assert.deepEqual(t, [0, 1, 2, 3, 4, 'connect', 5]);
   });
+});
+
+test('a ping timeout is recoverable: what was sent to the silent client comes back, before the CONNECT reply', T, async () => {
+  await withServer({}, async (srv) => {
+    const b = await h.connect(srv.url);
+    const sio = (m) => typeof m === 'string' && m[0] === '4';
+    const raw = new h.RawWs(srv.url);
+    await raw.opened;
+    await raw.take((m) => typeof m === 'string' && m[0] === '0');
+    raw.send('40');
+    const { sid, pid } = JSON.parse((await raw.take((m) => sio(m) && m.startsWith('40'))).slice(2));
+    const welcome = JSON.parse((await raw.take((m) => sio(m) && m.startsWith('42'))).slice(2));
+    const offset = welcome[welcome.length - 1];
+    // It stops answering pings; what is sent from now on counts as lost.
+    await bcast(b, [], 'm', [1]);
+    assert.equal(await srv.waitForReason(sid, 10000), 'ping timeout');
+    await bcast(b, [sid], 'm', [2]);
+    raw.close();
+
+    const again = new h.RawWs(srv.url);
+    await again.opened;
+    await again.take((m) => typeof m === 'string' && m[0] === '0');
+    again.send(`40${JSON.stringify({ pid, offset })}`);
+    await until(() => again.messages.some((m) => sio(m) && m.startsWith('42["welcome"')), 'welcome');
+    const got = again.messages.filter(sio).map((m) => JSON.parse(m.slice(2)));
+    assert.deepEqual(got.slice(0, 3).map((p) => (Array.isArray(p) ? p.slice(0, 2) : p)),
+      [['m', 1], ['m', 2], { sid, pid }]);
+    assert.ok(BigInt(got[0][2]) > BigInt(offset) && BigInt(got[1][2]) > BigInt(got[0][2]),
+      'each with its offset');
+    assert.equal(got[3][1].recovered, true);
+    again.close();
+  }, { pingInterval: 300, pingTimeout: 200 });
 });
 
 test('after maxDisconnectionDuration: a new session (new id, not recovered, no rooms, no data, nothing replayed)', T, async () => {
