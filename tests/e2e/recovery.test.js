@@ -69,6 +69,7 @@ function timeline(socket) {
   const t = [];
   socket.on('connect', () => t.push('connect'));
   socket.on('m', (n) => t.push(n));
+  socket.on('bin', (b, offset) => t.push(`bin ${[...h.toBuffer(b)]}${typeof offset === 'string' ? '' : ' (no offset)'}`));
   return t;
 }
 
@@ -176,6 +177,7 @@ for (const transport of ['websocket', 'polling']) test(`a lost connection (${tra
     await gone;
     assert.equal(await srv.waitForReason(id), 'transport close');
     await bcast(b, ['r1'], 'm', [2]);
+    await bcast(b, ['r1'], 'bin', [Buffer.from([7, 8, 9])]);   // binary: offset after the placeholder
     await bcast(b, ['other'], 'm', [-1]);                      // not its room
     await bcast(b, [], 'm', [3]);                              // everyone
     await bcast(b, ['r1'], 'm', [-2], { sel: { volatile: true } });   // volatile: not kept
@@ -195,7 +197,7 @@ for (const transport of ['websocket', 'polling']) test(`a lost connection (${tra
     // Still in r1: a broadcast to it arrives, and behind it, nothing more.
     await bcast(b, ['r1'], 'm', [5]);
     await until(() => t.includes(5), 'm 5');
-    assert.deepEqual(t, [0, 1, 2, 3, 4, 'connect', 5]);
+    assert.deepEqual(t, [0, 1, 2, 'bin 7,8,9', 3, 4, 'connect', 5]);
   });
 });
 
