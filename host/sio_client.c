@@ -141,7 +141,10 @@ static void on_connect(sio_client *c, sio_packet *p)
         return;
     }
     timer_stop(&c->connect_timer);
-    sio_recovery_replay(s, &missed); /* socket.io sends them before the CONNECT */
+    /* The missed packets go before the CONNECT reply, as with socket.io
+     * (which sends them before its middleware runs, too; after it here, so
+     * that a refused client is not handed what it missed). */
+    sio_recovery_replay(s, &missed);
     buf b = BUF_INIT;
     sio_encode_header(&b, SIO_CONNECT, p->nsp, -1, 0);
     if (s->pid[0])
