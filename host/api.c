@@ -12,6 +12,7 @@
 #include "services.h"
 #include "log.h"
 #include "out.h"
+#include "sio_recovery.h"
 #include "sio_socket.h"
 
 static const char *api_strerror(int code)
@@ -154,4 +155,6 @@ const pio_api host_api = {
     .fd_update = services_fd_update,
     .fd_unwatch = services_fd_unwatch,
     .work_submit = services_work_submit,
+    /* 1.2 */
+    .socket_recovered = sio_socket_recovered,
 };

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "out.h"
 #include "sio_client.h"
+#include "sio_recovery.h"
 #include "sio_socket.h"
 
 #include <stdlib.h>
@@ -169,7 +170,14 @@ int broadcast_emit(pio_ctx *ctx, const pio_select *sel, const char *event, pio_o
     pio_socket **list;
     size_t n, sent = 0;
     int rc = sio_event_name_ok(event) ? broadcast_select(sel, &list, &n) : PIO_EINVAL;
-    if (rc == PIO_OK) {
+    pio_select norm;
+    if (rc == PIO_OK && read_select(sel, &norm) && !(norm.flags & PIO_SELECT_VOLATILE) &&
+        sio_recovery_on()) {
+        rc = sio_recovery_emit(list, n, norm.nsp ? norm.nsp : "/", norm.rooms, norm.n_rooms,
+                               norm.except, norm.n_except, sio_socket_id(norm.except_socket),
+                               event, out, &sent);
+        broadcast_release(list, n);
+    } else if (rc == PIO_OK) {
         rc = emit_to(list, n, sel && (sel->flags & PIO_SELECT_VOLATILE),
                      sel && sel->nsp ? sel->nsp : "/", -1, event, out, &sent);
         broadcast_release(list, n);

@@ -992,6 +992,47 @@ static void opt_max_child_namespaces(loader *ld, yaml_node_t *key, const char *n
         opts_of(ld)->max_child_namespaces = (uint32_t)n;
 }
 
+/* connectionStateRecovery: {maxDisconnectionDuration, skipMiddlewares}, with
+ * socket.io's defaults (120000 ms, true) for what is left out; `true` is
+ * every default, `false` (or no option) keeps it off, as in socket.io. */
+static void csr_max_disconnection(loader *ld, yaml_node_t *key, const char *name,
+                                  yaml_node_t *val, void *ctx)
+{
+    (void)key, (void)ctx;
+    opt_ms(ld, name, val, &opts_of(ld)->csr.max_disconnection);
+}
+
+static void csr_skip_middlewares(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                                 void *ctx)
+{
+    (void)key, (void)ctx;
+    get_bool(ld, name, val, &opts_of(ld)->csr.skip_middlewares);
+}
+
+static const section csr_section = {
+    "connectionStateRecovery option",
+    (const field[]){
+        {"maxDisconnectionDuration", csr_max_disconnection},
+        {"skipMiddlewares", csr_skip_middlewares},
+        {NULL, NULL},
+    },
+};
+
+static void opt_connection_state_recovery(loader *ld, yaml_node_t *key, const char *name,
+                                          yaml_node_t *val, void *ctx)
+{
+    (void)key, (void)ctx;
+    config_server_options *o = opts_of(ld);
+    o->csr.max_disconnection = 120000;
+    o->csr.skip_middlewares = true;
+    if (val->type == YAML_SCALAR_NODE && resolve(val).kind == SC_BOOL)
+        get_bool(ld, name, val, &o->csr.enabled);
+    else if (want_mapping(ld, name, val, false)) {
+        o->csr.enabled = true;
+        walk_section(ld, val, &csr_section, NULL);
+    }
+}
+
 static void opt_cors(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx);
 
 static const field server_option_fields[] = {
@@ -1004,6 +1045,7 @@ static const field server_option_fields[] = {
     {"transports", opt_transports},
     {"allowUpgrades", opt_allow_upgrades},
     {"cors", opt_cors},
+    {"connectionStateRecovery", opt_connection_state_recovery},
     {"serveClient", opt_false_only},
     {"allowEIO3", opt_false_only},
     {"perMessageDeflate", opt_false_only},

@@ -98,6 +98,12 @@ typedef struct config_server_options {
     config_cors cors;
     bool cleanup_empty_child_namespaces; /* false, as socket.io 4.6+ */
     uint32_t max_child_namespaces; /* plugio's own bound on dynamic namespaces, 1000 */
+    /* connectionStateRecovery: off unless the option is given. */
+    struct {
+        bool enabled;
+        uint32_t max_disconnection; /* ms, 120000 */
+        bool skip_middlewares;      /* true */
+    } csr;
 } config_server_options;
 
 typedef struct config {

@@ -20,6 +20,7 @@
 #include "rooms.h"
 #include "services.h"
 #include "sio_client.h"
+#include "sio_recovery.h"
 #include "timer.h"
 #include "watch.h"
 
@@ -281,6 +282,7 @@ out:
     context = NULL;
     watch_shutdown();
     nsp_free_all();
+    sio_recovery_shutdown();
     timers_clear();
     plugin_rundir_cleanup();
     return rc;

@@ -22,6 +22,7 @@
 #include "eio_session.h"
 #include "log.h"
 #include "out.h"
+#include "sio_recovery.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -208,23 +209,35 @@ static void on_connect(sio_client *c, sio_packet *p)
         eio_session_close(c->session, "transport error");
         return;
     }
+    csr_restored missed;
+    bool recovered = sio_recovery_restore(s, &missed);
     char why[512];
-    const char *refusal = run_middleware(s, why, sizeof why);
+    const char *refusal =
+        recovered && sio_recovery_skip_middlewares() ? NULL : run_middleware(s, why, sizeof why);
     if (refusal) {
         send_connect_error(c, p->nsp, refusal);
+        csr_restored_free(&missed);
         sio_socket_unref(s); /* leaves what middleware joined */
         return;
     }
     if (c->closed || !sio_socket_accept(c, s)) {
         if (!c->closed)
             eio_session_close(c->session, "transport error");
+        csr_restored_free(&missed);
         sio_socket_unref(s);
         return;
     }
     timer_stop(&c->connect_timer);
+    /* The missed packets go before the CONNECT reply, as with socket.io
+     * (which sends them before its middleware runs, too; after it here, so
+     * that a refused client is not handed what it missed). */
+    sio_recovery_replay(s, &missed);
     buf b = BUF_INIT;
     sio_encode_header(&b, SIO_CONNECT, p->nsp, -1, 0);
-    buf_printf(&b, "{\"sid\":\"%s\"}", s->id);
+    if (s->pid[0])
+        buf_printf(&b, "{\"sid\":\"%s\",\"pid\":\"%s\"}", s->id, s->pid);
+    else
+        buf_printf(&b, "{\"sid\":\"%s\"}", s->id);
     if (!b.failed)
         eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
     buf_free(&b);

@@ -52,6 +52,10 @@ struct pio_socket {
     membership *memb;           /* the rooms it is in */
     size_t n_memb, cap_memb;
     uint64_t mark;              /* selection pass marks (broadcast.c) */
+    /* Connection state recovery (sio_recovery.c). */
+    char pid[21];               /* its private session id; "" when recovery is off */
+    bool recovered;             /* restored from a previous session */
+    uint64_t last_offset;       /* the last logged packet sent to it, or 0 */
 };
 
 struct sio_client {
@@ -88,6 +92,9 @@ int sio_encode(sio_encoded *e, sio_type type, const char *nsp, int64_t id, const
                const pio_out *out);
 void sio_encoded_send(const sio_encoded *e, eio_session *s);
 void sio_encoded_free(sio_encoded *e);
+/* An EVENT with `offset` appended as its last argument (recovery's). */
+int sio_encode_with_offset(sio_encoded *e, const char *nsp, const char *event, const pio_out *out,
+                           const char *offset);
 /* Encode and queue a packet to a socket's client (out consumed). */
 int sio_send(sio_client *c, sio_type type, const char *nsp, int64_t id, const char *event,
              pio_out *out);

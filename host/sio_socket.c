@@ -22,6 +22,7 @@
 #include "log.h"
 #include "out.h"
 #include "sio_client.h"
+#include "sio_recovery.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -135,8 +136,8 @@ bool sio_event_name_ok(const char *event)
     return true;
 }
 
-int sio_encode(sio_encoded *e, sio_type type, const char *nsp, int64_t id, const char *event,
-               const pio_out *out)
+static int encode(sio_encoded *e, sio_type type, const char *nsp, int64_t id, const char *event,
+                  const pio_out *out, const char *offset)
 {
     *e = (sio_encoded){0};
     if (out && !out_is_complete(out))
@@ -157,6 +158,11 @@ int sio_encode(sio_encoded *e, sio_type type, const char *nsp, int64_t id, const
             buf_append_char(&b, ',');
         buf_append(&b, out->text.data, out->text.len);
     }
+    if (offset) {
+        if (event || (out && out->count))
+            buf_append_char(&b, ',');
+        out_write_json_string(&b, offset, strlen(offset));
+    }
     buf_append_char(&b, ']');
     int rc = PIO_ENOMEM;
     if (b.failed || !(e->text = eio_msg_new(false, b.len)))
@@ -175,6 +181,18 @@ fail:
     buf_free(&b);
     sio_encoded_free(e);
     return rc;
+}
+
+int sio_encode(sio_encoded *e, sio_type type, const char *nsp, int64_t id, const char *event,
+               const pio_out *out)
+{
+    return encode(e, type, nsp, id, event, out, NULL);
+}
+
+int sio_encode_with_offset(sio_encoded *e, const char *nsp, const char *event, const pio_out *out,
+                           const char *offset)
+{
+    return encode(e, SIO_EVENT, nsp, -1, event, out, offset);
 }
 
 void sio_encoded_send(const sio_encoded *e, eio_session *s)
@@ -215,6 +233,13 @@ int sio_socket_emit(pio_socket *s, const char *event, pio_out *out)
     if (!s->client) {
         out_free(out);
         return PIO_ECLOSED;
+    }
+    if (sio_recovery_on() && !s->client->closed) { /* logged for its id room, as socket.io does */
+        const char *room = s->id;
+        size_t sent;
+        int rc = sio_recovery_emit(&s, 1, s->nsp, &room, 1, NULL, 0, NULL, event, out, &sent);
+        out_free(out);
+        return rc;
     }
     return sio_send(s->client, SIO_EVENT, s->nsp, -1, event, out);
 }
@@ -393,6 +418,7 @@ void sio_socket_closed(pio_socket *s, const char *reason)
         }
     }
     s->client = NULL;
+    sio_recovery_persist(s, reason);
     nsp_remove_socket(s->ns, s);
     while (s->acks)
         settle(s->acks, NULL, PIO_ECLOSED, NULL);

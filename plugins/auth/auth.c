@@ -21,6 +21,9 @@
  *
  *   socket.emit("whoami", ack)   ack({id, role})
  */
+/* Middleware, rooms and socket data came with SDK 1.1: any 1.1 host or
+ * newer may load this plugin (an older one refuses it, saying why). */
+#define PIO_MIN_ABI_MINOR 1
 #include <plugio/plugio.h>
 
 #include <stdio.h>
@@ -38,8 +41,6 @@ PIO_HANDLER(whoami);
 static const char *auth_load(pio_ctx *ctx, void *state)
 {
     (void)state;
-    if (pio__api->size < sizeof(pio_api))
-        return "auth needs a host with SDK ABI 1.1 (middleware, rooms, socket data)";
     const pio_value *tokens = pio_value_member(pio_ctx_config(ctx), "tokens");
     if (pio_value_type(tokens) != PIO_TYPE_OBJECT)
         return "config.tokens must be an object: {token: role, ...}";

@@ -60,7 +60,7 @@ extern "C" {
 #endif
 
 #define PIO_ABI_MAJOR 1
-#define PIO_ABI_MINOR 1
+#define PIO_ABI_MINOR 2
 
 /* The oldest host minor a plugin needs (see the top of this file). */
 #ifndef PIO_MIN_ABI_MINOR
@@ -462,6 +462,19 @@ typedef struct pio_api {
      * an error return neither runs. Work not yet started when the host
      * stops is dropped, without its done. */
     int (*work_submit)(pio_ctx *ctx, pio_work_fn work, pio_done_fn done, void *userdata);
+
+    /* -- 1.2: connection state recovery -- */
+
+    /* Non-zero when the socket is a previous one restored after a lost
+     * connection (socket.recovered in socket.io): serverOptions has
+     * connectionStateRecovery, the client came back within
+     * maxDisconnectionDuration, and its id, rooms and data are the ones it
+     * had; the packets it missed were sent to it before `connection`.
+     * Middleware runs for it only with skipMiddlewares false. Zero for a
+     * new socket, a NULL one, or with recovery off. Reads no memory the
+     * plugin must manage. A 1.0/1.1 host has no such entry: a plugin that
+     * must load there too tests pio_has(socket_recovered) first. */
+    int (*socket_recovered)(const pio_socket *s);
 } pio_api;
 
 /* ---- For plugin code --------------------------------------------------- */
@@ -573,6 +586,7 @@ extern PIO_HIDDEN const pio_api *pio__api;
 #define pio_fd_update(...) (pio__api->fd_update(__VA_ARGS__))
 #define pio_fd_unwatch(...) (pio__api->fd_unwatch(__VA_ARGS__))
 #define pio_work_submit(...) (pio__api->work_submit(__VA_ARGS__))
+#define pio_socket_recovered(...) (pio__api->socket_recovered(__VA_ARGS__))
 
 /* Convenience: a NUL-terminated string. */
 #define pio_out_cstr(out, s) pio_out_string((out), (s), strlen(s))

@@ -1249,8 +1249,6 @@ PIO_HANDLER(io_work)
 static const char *io_load(pio_ctx *ctx, void *state)
 {
     (void)state;
-    if (pio__api->size < sizeof(pio_api))
-        return "this host predates SDK ABI 1.1 (no io API)";
     for (size_t i = 0; i < sizeof pipes / sizeof pipes[0]; i++)
         pipes[i].rfd = pipes[i].wfd = -1;
     if (pio_timer_start(ctx, 100, 100, on_beat, NULL) == 0)
