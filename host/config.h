@@ -79,6 +79,7 @@ typedef struct config_server_options {
     uint64_t max_http_buffer_size; /* bytes, 1e6 */
     unsigned transports;        /* CONFIG_TRANSPORT_* bits, both by default */
     bool allow_upgrades;        /* true */
+    bool allow_eio3;            /* false; true also serves Engine.IO v3 (Socket.IO v2) clients */
     config_cors cors;
 } config_server_options;
 

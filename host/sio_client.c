@@ -7,6 +7,13 @@
  * A malformed packet closes the session ("parse error"), and so does a
  * packet that makes no sense in the client's state, as with socket.io;
  * nothing else is affected.
+ *
+ * Socket.IO v2 clients (protocol 4, over Engine.IO protocol 3) are served
+ * as socket.io 4 serves them with allowEIO3: they are in "/" from the
+ * start; a namespace they name may carry a query ("/nsp?token=x"), which
+ * is the socket's auth; a CONNECT is answered without a payload, and a
+ * middleware's refusal is a bare string.  Their events, acks and binary
+ * packets are the same as v5's.
  */
 #include "sio_client.h"
 
@@ -16,6 +23,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* The client speaks Socket.IO v2's protocol (its session Engine.IO 3). */
+static bool is_v2(const sio_client *c) { return c->session->protocol == 3; }
 
 static binding *current;
 
@@ -78,14 +88,18 @@ void sio_dispatch(pio_socket *s, const char *event, pio_args *args)
                 ev->cfg->handler.symbol, event, rc, host_api.strerror(rc));
 }
 
-static void send_connect_error(sio_client *c, const char *nsp, const char *message)
+/* {"message": message}, or for a v2 client's middleware (bare) only the
+ * string, as socket.io sends them. */
+static void send_connect_error(sio_client *c, const char *nsp, const char *message, bool bare)
 {
     buf b = BUF_INIT;
     sio_encode_header(&b, SIO_CONNECT_ERROR, nsp, -1, 0);
-    buf_append_str(&b, "{\"message\":");
+    if (!bare)
+        buf_append_str(&b, "{\"message\":");
     if (!out_write_json_string(&b, message, strlen(message)))
         out_write_json_string(&b, "Invalid message", 15); /* not UTF-8 */
-    buf_append_char(&b, '}');
+    if (!bare)
+        buf_append_char(&b, '}');
     if (!b.failed)
         eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
     buf_free(&b);
@@ -110,13 +124,15 @@ static const char *run_middleware(pio_socket *s, char *why, size_t len)
     return NULL;
 }
 
-static void on_connect(sio_client *c, sio_packet *p)
+/* Join namespace nsp with auth (a reference taken over, or NULL). */
+static void on_connect(sio_client *c, const char *nsp, json_object *auth)
 {
-    if (!current || !binding_has_namespace(current, p->nsp)) {
-        send_connect_error(c, p->nsp, "Invalid namespace");
+    if (!current || !binding_has_namespace(current, nsp)) {
+        json_object_put(auth);
+        send_connect_error(c, nsp, "Invalid namespace", false);
         return;
     }
-    pio_socket *s = sio_socket_new(c, p->nsp, p->has_data ? json_object_get(p->data) : NULL);
+    pio_socket *s = sio_socket_new(c, nsp, auth);
     if (!s) {
         eio_session_close(c->session, "transport error");
         return;
@@ -124,7 +140,7 @@ static void on_connect(sio_client *c, sio_packet *p)
     char why[512];
     const char *refusal = run_middleware(s, why, sizeof why);
     if (refusal) {
-        send_connect_error(c, p->nsp, refusal);
+        send_connect_error(c, nsp, refusal, is_v2(c));
         sio_socket_unref(s); /* leaves what middleware joined */
         return;
     }
@@ -136,8 +152,9 @@ static void on_connect(sio_client *c, sio_packet *p)
     }
     timer_stop(&c->connect_timer);
     buf b = BUF_INIT;
-    sio_encode_header(&b, SIO_CONNECT, p->nsp, -1, 0);
-    buf_printf(&b, "{\"sid\":\"%s\"}", s->id);
+    sio_encode_header(&b, SIO_CONNECT, nsp, -1, 0);
+    if (!is_v2(c))
+        buf_printf(&b, "{\"sid\":\"%s\"}", s->id);
     if (!b.failed)
         eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
     buf_free(&b);
@@ -173,17 +190,115 @@ static void on_event(pio_socket *s, sio_packet *p)
     sio_dispatch(s, event, &args);
 }
 
+void sio_client_connect_main(sio_client *c) { on_connect(c, "/", NULL); }
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+
+/* A query component as Node's querystring decodes it ('+' is a space, %XX
+ * a byte); a malformed escape stays as written. NULL when out of memory. */
+static json_object *query_component(const char *s, size_t len)
+{
+    buf b = BUF_INIT;
+    buf_reserve(&b, len);
+    for (size_t i = 0; i < len; i++) {
+        int hi, lo;
+        if (s[i] == '+')
+            buf_append_char(&b, ' ');
+        else if (s[i] == '%' && i + 2 < len && (hi = hex_digit(s[i + 1])) >= 0 &&
+                 (lo = hex_digit(s[i + 2])) >= 0) {
+            buf_append_char(&b, (char)(hi << 4 | lo));
+            i += 2;
+        } else
+            buf_append_char(&b, s[i]);
+    }
+    buf_append(&b, "", 0);
+    json_object *j = NULL;
+    if (!b.failed && b.data) /* bytes that are not UTF-8 stay as written */
+        j = utf8_valid(b.data, b.len) ? json_object_new_string_len(b.data, (int)b.len)
+                                      : json_object_new_string_len(s, (int)len);
+    buf_free(&b);
+    return j;
+}
+
+/* A v2 client's namespace is a URL path: the query, if any, is cut off
+ * (the namespace is what precedes it) and becomes *query, an object of
+ * strings - an array of them for a repeated name - as url.parse(nsp,
+ * true) does; NULL when there is none. False when out of memory. */
+static bool split_v2_namespace(char *nsp, json_object **out)
+{
+    size_t path = strcspn(nsp, "?#");
+    const char *q = nsp[path] == '?' ? nsp + path + 1 : NULL;
+    size_t qlen = q ? strcspn(q, "#") : 0;
+    *out = NULL;
+    nsp[path] = '\0';
+    if (!q)
+        return true;
+    json_object *query = json_object_new_object();
+    while (query && q && qlen > 0) {
+        size_t pair = strcspn(q, "&");
+        if (pair > qlen)
+            pair = qlen;
+        const char *eq = memchr(q, '=', pair);
+        size_t klen = eq ? (size_t)(eq - q) : pair;
+        json_object *key = pair ? query_component(q, klen) : NULL;
+        json_object *value = pair ? query_component(eq ? eq + 1 : q + pair, eq ? pair - klen - 1 : 0) : NULL;
+        if (pair && (!key || !value)) {
+            json_object_put(key);
+            json_object_put(value);
+            json_object_put(query);
+            return false;
+        }
+        if (pair) {
+            const char *k = json_object_get_string(key);
+            json_object *had;
+            if (!json_object_object_get_ex(query, k, &had)) {
+                json_object_object_add(query, k, value);
+            } else {
+                if (!json_object_is_type(had, json_type_array)) {
+                    json_object *list = json_object_new_array();
+                    json_object_array_add(list, json_object_get(had));
+                    json_object_object_add(query, k, list);
+                    had = list;
+                }
+                json_object_array_add(had, value);
+            }
+            json_object_put(key);
+        }
+        size_t step = pair < qlen ? pair + 1 : pair;
+        q += step;
+        qlen -= step;
+    }
+    *out = query;
+    return query != NULL;
+}
+
 /* As socket.io's Client.ondecoded: CONNECT joins a namespace not joined
  * yet; every other packet needs a joined namespace; anything else - a
  * second CONNECT, a packet for a namespace not joined, CONNECT_ERROR from
  * a client - is an invalid state that closes the connection. */
 static void on_packet(sio_client *c, sio_packet *p)
 {
+    json_object *auth = NULL;
+    if (is_v2(c)) {
+        if (!split_v2_namespace(p->nsp, &auth)) {
+            eio_session_close(c->session, "transport error");
+            return;
+        }
+    } else if (p->type == SIO_CONNECT && p->has_data) {
+        auth = json_object_get(p->data);
+    }
     pio_socket *s = find_socket(c, p->nsp);
     if (!s && p->type == SIO_CONNECT) {
-        on_connect(c, p);
+        on_connect(c, p->nsp, auth);
         return;
     }
+    json_object_put(auth);
     if (!s || p->type == SIO_CONNECT || p->type == SIO_CONNECT_ERROR) {
         log_debug("session %s: invalid state (packet type %d for %s)", c->session->sid, p->type,
                   p->nsp);

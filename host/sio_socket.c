@@ -35,17 +35,32 @@ static int64_t last_ack_id = -1;
 
 int64_t sio_next_ack_id(void) { return ++last_ack_id; }
 
-static void make_id(char id[21])
+/* socket.io's ids: random, except for a v2 client, whose own idea of its
+ * id is the session id, prefixed by "<nsp>#" outside "/". */
+static bool make_id(pio_socket *s, const char *nsp, const eio_session *e)
 {
-    eio_random_chars(id, 20);
-    id[20] = '\0';
+    s->id = s->id_buf;
+    if (e->protocol != 3) {
+        eio_random_chars(s->id_buf, 20);
+        s->id_buf[20] = '\0';
+    } else if (strcmp(nsp, "/") == 0) {
+        memcpy(s->id_buf, e->sid, sizeof s->id_buf);
+    } else {
+        size_t n = strlen(nsp);
+        if (!(s->id = malloc(n + 1 + EIO_SID_LEN + 1)))
+            return false;
+        memcpy(s->id, nsp, n);
+        s->id[n] = '#';
+        memcpy(s->id + n + 1, e->sid, EIO_SID_LEN + 1);
+    }
+    return true;
 }
 
 pio_socket *sio_socket_new(sio_client *c, const char *nsp, json_object *auth)
 {
     pio_socket *s = calloc(1, sizeof *s);
     sio_nsp *ns = nsp_get(nsp, true); /* namespaces live until shutdown */
-    if (!s || !ns) {
+    if (!s || !ns || !make_id(s, nsp, c->session)) {
         free(s);
         json_object_put(auth);
         return NULL;
@@ -56,7 +71,6 @@ pio_socket *sio_socket_new(sio_client *c, const char *nsp, json_object *auth)
     s->ns = ns;
     s->session = c->session;
     eio_session_ref(s->session);
-    make_id(s->id);
     return s;
 }
 
@@ -81,6 +95,8 @@ void sio_socket_unref(pio_socket *s)
     eio_session_unref(s->session);
     json_object_put(s->auth);
     json_object_put(s->data);
+    if (s->id != s->id_buf)
+        free(s->id);
     free(s);
 }
 
