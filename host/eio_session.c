@@ -258,13 +258,14 @@ static void queue_open_packet(eio_session *s)
         queue_push(s, m);
 }
 
-/* Protocol 3's b64 query argument, truthy as JavaScript reads it. */
-static bool asks_b64(const eio_session *s)
+bool eio_query_asks_b64(const char *pairs, unsigned n)
 {
-    const char *value;
-    for (unsigned i = 0; i < s->n_query; i++)
-        if (strcmp(pair_at(s, i, &value), "b64") == 0 && value[0])
+    for (unsigned i = 0; i < n; i++) {
+        const char *value = pairs + strlen(pairs) + 1;
+        if (strcmp(pairs, "b64") == 0 && value[0])
             return true;
+        pairs = value + strlen(value) + 1;
+    }
     return false;
 }
 
@@ -290,7 +291,7 @@ eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_quer
         s->handshake = fit;
     s->n_query = n_query;
     s->n_headers = n_headers;
-    s->b64 = s->protocol == 3 && asks_b64(s);
+    s->b64 = s->protocol == 3 && eio_query_asks_b64(s->handshake, n_query);
     snprintf(s->address, sizeof s->address, "%s", address ? address : "");
     make_sid(s);
     queue_open_packet(s); /* may close s (out of memory) */
@@ -325,6 +326,7 @@ void eio_session_unref(eio_session *s)
         free(s->queue);
     sio_client_free(s->client);
     json_object_put(s->query);
+    free(s->b64_frame);
     free(s->handshake);
     free(s);
     n_alive--;
@@ -496,11 +498,38 @@ bool eio_session_drain_payload(eio_session *s, buf *payload)
 
 eio_msg *eio_session_next_frame(eio_session *s) { return queue_pop(s); }
 
-void eio_session_frame(const eio_session *s, const eio_msg *m, unsigned char **data, size_t *len)
+bool eio_session_frame(eio_session *s, const eio_msg *m, unsigned char **data, size_t *len,
+                       bool *binary)
 {
-    bool typed = s->protocol == 3 && m->binary;
-    *data = m->data - typed;
-    *len = m->len + typed;
+    *binary = m->binary;
+    *data = m->data;
+    *len = m->len;
+    if (s->protocol != 3 || !m->binary)
+        return true;
+    if (!s->b64) { /* the type byte in the message's headroom */
+        *data = m->data - 1;
+        *len = m->len + 1;
+        return true;
+    }
+    /* "b4<base64>" in a text frame, for a client that asked for it. */
+    free(s->b64_frame);
+    s->b64_frame = NULL;
+    buf b = BUF_INIT;
+    if (buf_reserve(&b, LWS_PRE + 2 + eio_base64_len(m->len))) {
+        memset(b.data, 0, LWS_PRE);
+        b.len = LWS_PRE;
+    }
+    buf_append(&b, "b4", 2);
+    eio_base64_append(&b, m->data, m->len);
+    if (b.failed) {
+        buf_free(&b);
+        return false;
+    }
+    *len = b.len - LWS_PRE;
+    s->b64_frame = (unsigned char *)buf_steal(&b, NULL);
+    *data = s->b64_frame + LWS_PRE;
+    *binary = false;
+    return true;
 }
 
 const eio_msg *eio_session_peek_frame(const eio_session *s)
@@ -526,6 +555,7 @@ static void finish_upgrade(eio_session *s)
     s->upgrading = false;
     s->ws = s->probe;
     s->probe = NULL;
+    s->b64 = s->protocol == 3 && s->probe_b64;
     s->transport = EIO_WEBSOCKET;
     /* The client has paused polling; a GET still held gets a noop. */
     wake_poll(s);
@@ -677,12 +707,13 @@ bool eio_session_receive_binary(eio_session *s, struct lws *from, const void *da
     return sio_client_receive(s->client, data, len, true) && !s->closed;
 }
 
-bool eio_session_probe_begin(eio_session *s, struct lws *ws)
+bool eio_session_probe_begin(eio_session *s, struct lws *ws, bool b64)
 {
     if (s->closed || s->transport != EIO_POLLING || s->probe || !options->allow_upgrades ||
         !(options->transports & CONFIG_TRANSPORT_WEBSOCKET))
         return false;
     s->probe = ws;
+    s->probe_b64 = b64;
     s->probe_reply = false;
     timer_start(&s->upgrade_timer, options->upgrade_timeout, upgrade_overdue);
     return true;

@@ -58,8 +58,9 @@ struct eio_session {
     bool closed;                /* no longer in the table; awaiting last unref */
     eio_transport transport;
     unsigned char protocol;     /* the Engine.IO protocol: 4, or 3 */
-    bool b64;                   /* protocol 3: the handshake asked for b64 (the
-                                   client cannot read binary polling payloads) */
+    bool b64;                   /* protocol 3: the transport's request asked for
+                                   b64 (binary goes as base64 text) */
+    unsigned char *b64_frame;   /* the last such WebSocket frame, or NULL */
     /* The heartbeat announced in the open packet; a configuration reload
      * does not change it for sessions already open. */
     uint32_t ping_interval;
@@ -82,6 +83,7 @@ struct eio_session {
     struct lws *probe;          /* a WebSocket probing for upgrade */
     bool probe_reply;           /* "3probe" is due on the probe */
     bool upgrading;             /* the probe said "2probe": polls get noops */
+    bool probe_b64;             /* the probe's request asked for b64 */
 
     /* The heartbeat: one timer, due at the next ping, or - while a pong
      * is awaited - at the ping timeout. */
@@ -151,14 +153,20 @@ void eio_session_receive_payload(eio_session *s, const char *body, size_t len, b
 bool eio_session_drain_payload(eio_session *s, buf *payload);
 /* WebSocket: the next queued message (a reference the caller drops). */
 eio_msg *eio_session_next_frame(eio_session *s);
-/* The bytes of m's WebSocket frame for this session's protocol; LWS_PRE
- * writable bytes precede *data. */
-void eio_session_frame(const eio_session *s, const eio_msg *m, unsigned char **data, size_t *len);
+/* The WebSocket frame of m for this session's protocol: its bytes (LWS_PRE
+ * writable bytes precede *data; valid until the next call) and whether it
+ * is binary. False when out of memory. */
+bool eio_session_frame(eio_session *s, const eio_msg *m, unsigned char **data, size_t *len,
+                       bool *binary);
 /* The next queued message, left in the queue. */
 const eio_msg *eio_session_peek_frame(const eio_session *s);
 
-/* A WebSocket with this sid asks to upgrade. False when not allowed. */
-bool eio_session_probe_begin(eio_session *s, struct lws *ws);
+/* A WebSocket with this sid asks to upgrade (its query asking for b64 or
+ * not: see eio_query_asks_b64). False when not allowed. */
+bool eio_session_probe_begin(eio_session *s, struct lws *ws, bool b64);
+/* Query pairs ("name\0value\0", n of them) ask for b64, as JavaScript
+ * reads the argument: present and not empty. */
+bool eio_query_asks_b64(const char *pairs, unsigned n);
 /* A transport's connection went away. */
 void eio_session_transport_gone(eio_session *s, struct lws *wsi);
 

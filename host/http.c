@@ -416,11 +416,15 @@ static int confirm_upgrade(struct lws *wsi)
 static int ws_established(struct lws *wsi, conn *c)
 {
     request r;
-    read_query(wsi, &r, NULL, NULL);
+    buf pairs = BUF_INIT;
+    unsigned n_query = 0;
+    read_query(wsi, &r, &pairs, &n_query);
+    bool b64 = !pairs.failed && eio_query_asks_b64(pairs.data, n_query);
+    buf_free(&pairs);
     c->kind = CONN_WS;
     if (r.has_sid) {
         eio_session *s = eio_session_find(r.sid, strlen(r.sid));
-        if (!s || !eio_session_probe_begin(s, wsi))
+        if (!s || !eio_session_probe_begin(s, wsi, b64))
             return -1;
         c->session = s;
         eio_session_ref(s);
@@ -508,26 +512,25 @@ static size_t frame_header(unsigned char *h, bool binary, size_t len)
  * lws_send_pipe_choked, which in lws 4.1.6 is a poll() of its own. */
 static int ws_write_queue(struct lws *wsi, eio_session *s)
 {
-    const eio_msg *next = eio_session_peek_frame(s);
-    unsigned char *data;
-    size_t len;
-    if (next && next->len > BATCH_MESSAGE_MAX) {
-        eio_msg *m = eio_session_next_frame(s);
-        eio_session_frame(s, m, &data, &len);
-        int n = lws_write(wsi, data, len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-        eio_msg_unref(m);
-        return n < 0 ? -1 : 0;
-    }
+    const eio_msg *next;
     size_t used = 0;
-    /* + 5: a frame header, and protocol 3's type byte */
-    while ((next = eio_session_peek_frame(s)) && next->len <= BATCH_MESSAGE_MAX &&
-           used + 5 + next->len <= BATCH_MAX) {
-        eio_msg *m = eio_session_next_frame(s);
-        eio_session_frame(s, m, &data, &len);
-        used += frame_header(batch + LWS_PRE + used, m->binary, len);
+    while ((next = eio_session_peek_frame(s))) {
+        unsigned char *data;
+        size_t len;
+        bool binary;
+        if (!eio_session_frame(s, next, &data, &len, &binary))
+            return -1;
+        if (len > BATCH_MESSAGE_MAX && used == 0) {
+            int n = lws_write(wsi, data, len, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+            eio_msg_unref(eio_session_next_frame(s));
+            return n < 0 ? -1 : 0;
+        }
+        if (len > BATCH_MESSAGE_MAX || used + 4 + len > BATCH_MAX)
+            break; /* written alone, or in the next batch */
+        used += frame_header(batch + LWS_PRE + used, binary, len);
         memcpy(batch + LWS_PRE + used, data, len);
         used += len;
-        eio_msg_unref(m);
+        eio_msg_unref(eio_session_next_frame(s));
     }
     if (used && lws_write(wsi, batch + LWS_PRE, used, LWS_WRITE_RAW) < 0)
         return -1;

@@ -226,56 +226,69 @@ static json_object *query_component(const char *s, size_t len)
     return j;
 }
 
-/* A v2 client's namespace is a URL path: the query, if any, is cut off
- * (the namespace is what precedes it) and becomes *query, an object of
- * strings - an array of them for a repeated name - as url.parse(nsp,
- * true) does; NULL when there is none. False when out of memory. */
-static bool split_v2_namespace(char *nsp, json_object **out)
+/* Add name=value (or a bare name) to query: a repeated name collects its
+ * values in an array. False when out of memory. */
+static bool add_query_pair(json_object *query, const char *s, size_t len)
 {
-    size_t path = strcspn(nsp, "?#");
-    const char *q = nsp[path] == '?' ? nsp + path + 1 : NULL;
-    size_t qlen = q ? strcspn(q, "#") : 0;
-    *out = NULL;
-    nsp[path] = '\0';
-    if (!q)
-        return true;
-    json_object *query = json_object_new_object();
-    while (query && q && qlen > 0) {
-        size_t pair = strcspn(q, "&");
-        if (pair > qlen)
-            pair = qlen;
-        const char *eq = memchr(q, '=', pair);
-        size_t klen = eq ? (size_t)(eq - q) : pair;
-        json_object *key = pair ? query_component(q, klen) : NULL;
-        json_object *value = pair ? query_component(eq ? eq + 1 : q + pair, eq ? pair - klen - 1 : 0) : NULL;
-        if (pair && (!key || !value)) {
-            json_object_put(key);
-            json_object_put(value);
-            json_object_put(query);
-            return false;
-        }
-        if (pair) {
-            const char *k = json_object_get_string(key);
-            json_object *had;
-            if (!json_object_object_get_ex(query, k, &had)) {
-                json_object_object_add(query, k, value);
-            } else {
-                if (!json_object_is_type(had, json_type_array)) {
-                    json_object *list = json_object_new_array();
-                    json_object_array_add(list, json_object_get(had));
-                    json_object_object_add(query, k, list);
-                    had = list;
-                }
-                json_object_array_add(had, value);
-            }
-            json_object_put(key);
-        }
-        size_t step = pair < qlen ? pair + 1 : pair;
-        q += step;
-        qlen -= step;
+    const char *eq = memchr(s, '=', len);
+    size_t klen = eq ? (size_t)(eq - s) : len;
+    json_object *key = query_component(s, klen);
+    json_object *value = query_component(eq ? eq + 1 : s + len, eq ? len - klen - 1 : 0);
+    json_object *had = NULL, *list = NULL;
+    bool ok = key && value;
+    const char *name = ok ? json_object_get_string(key) : NULL;
+    if (ok && !json_object_object_get_ex(query, name, &had)) {
+        ok = json_object_object_add(query, name, value) == 0;
+        value = ok ? NULL : value;
+    } else if (ok && json_object_is_type(had, json_type_array)) {
+        ok = json_object_array_add(had, value) == 0;
+        value = ok ? NULL : value;
+    } else if (ok) {
+        ok = (list = json_object_new_array()) && json_object_array_add(list, json_object_get(had)) == 0 &&
+             json_object_array_add(list, value) == 0;
+        value = ok ? NULL : value;
+        ok = ok && json_object_object_add(query, name, list) == 0;
+        list = ok ? NULL : list;
     }
-    *out = query;
-    return query != NULL;
+    json_object_put(list);
+    json_object_put(value);
+    json_object_put(key);
+    return ok;
+}
+
+/* A query string as url.parse(nsp, true) reads it: an object of strings.
+ * NULL when out of memory. */
+static json_object *parse_query(const char *q, size_t len)
+{
+    json_object *query = json_object_new_object();
+    for (size_t at = 0; query && at < len;) {
+        size_t pair = strcspn(q + at, "&");
+        if (pair > len - at)
+            pair = len - at;
+        if (pair && !add_query_pair(query, q + at, pair)) {
+            json_object_put(query);
+            return NULL;
+        }
+        at += pair + 1;
+    }
+    return query;
+}
+
+/* A v2 client's namespace is a URL path (socket.io url.parses it): the
+ * namespace is what precedes "?" or "#"; the query of a CONNECT is the
+ * socket's auth (*auth, NULL when there is none). False when out of
+ * memory. */
+static bool split_v2_namespace(sio_packet *p, json_object **auth)
+{
+    size_t path = strcspn(p->nsp, "?#");
+    *auth = NULL;
+    if (p->nsp[path] == '?' && p->type == SIO_CONNECT) {
+        const char *q = p->nsp + path + 1;
+        if (!(*auth = parse_query(q, strcspn(q, "#"))))
+            return false;
+    }
+    p->nsp[path] = '\0';
+    return true;
 }
 
 /* As socket.io's Client.ondecoded: CONNECT joins a namespace not joined
@@ -286,7 +299,7 @@ static void on_packet(sio_client *c, sio_packet *p)
 {
     json_object *auth = NULL;
     if (is_v2(c)) {
-        if (!split_v2_namespace(p->nsp, &auth)) {
+        if (!split_v2_namespace(p, &auth)) {
             eio_session_close(c->session, "transport error");
             return;
         }

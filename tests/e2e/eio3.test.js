@@ -9,6 +9,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const ioV2 = require('socket.io-client-v2');
+const WebSocket = require('ws');
 const h = require('./helpers');
 
 const T = { timeout: 30000 };
@@ -77,6 +78,8 @@ for (const [name, opts] of [
   ['polling then websocket', {}],
   ['websocket only', { transports: ['websocket'] }],
   ['polling only', { transports: ['polling'] }],
+  ['polling then websocket, forceBase64', { forceBase64: true }],
+  ['websocket only, forceBase64', { transports: ['websocket'], forceBase64: true }],
 ]) {
   test(`a v2 client connects (${name}), echoes with acks and binary`, T, async () => {
     const socket = await v2connect(srv().url, opts);
@@ -130,6 +133,11 @@ test('a v2 client joins a custom namespace, its query being the auth', T, async 
   assert.match(socket.id, /^\/custom#/);
   assert.deepEqual(await v2ack(socket, 'echo', 'in /custom'), ['in /custom']);
   assert.deepEqual(await v2ack(socket, 'auth'), [{ token: 'a b', n: '1' }]);
+});
+
+test("a v2 namespace's query is decoded as Node's querystring does", T, async () => {
+  const socket = await v2connect(`${srv().url}/custom`, { query: 'token=a%20b+c&n=1&n=2&e=%C3%A9&flag' });
+  assert.deepEqual((await socket.welcome).auth, { token: 'a b c', n: ['1', '2'], e: '\u00e9', flag: '' });
 });
 
 test('a v2 client asking for a namespace that does not exist gets an error', T, async () => {
@@ -297,3 +305,38 @@ test('a pong from a v2 client is an error', T, async () => {
   assert.equal(post.status, 200);
   assert.equal(await srv().waitForReason(open.sid), 'transport error');
 });
+
+/* Frames of a raw protocol 3 WebSocket, until `pred` accepts one. */
+function wsFrames(ws, pred, ms = 5000) {
+  const frames = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`frames: ${JSON.stringify(frames)}`)), ms);
+    ws.on('message', (data, isBinary) => {
+      frames.push(isBinary ? Buffer.from(data) : data.toString('utf8'));
+      if (pred(frames[frames.length - 1])) { clearTimeout(timer); resolve(frames); }
+    });
+  });
+}
+
+for (const b64 of [false, true]) {
+  test(`binary over a protocol 3 WebSocket ${b64 ? 'as base64 text (b64=1)' : 'with its type byte'}`, T, async () => {
+    const url = `${srv().url.replace('http', 'ws')}/socket.io/?EIO=3&transport=websocket${b64 ? '&b64=1' : ''}`;
+    const ws = new WebSocket(url);
+    const welcome = wsFrames(ws, (f) => typeof f === 'string' && f.startsWith('42["welcome"'));
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    try {
+      const first = await welcome;
+      assert.equal(first[0][0], '0');
+      assert.equal(first[1], '40');
+      ws.removeAllListeners('message');
+      const got = wsFrames(ws, (f) => typeof f !== 'string' || f.startsWith('b'));
+      ws.send('451-3["echo",{"_placeholder":true,"num":0}]');
+      ws.send(b64 ? 'b4AQL/' : Buffer.from([4, 1, 2, 0xff]));
+      const frames = await got;
+      assert.equal(frames[0], '461-3[{"_placeholder":true,"num":0}]');
+      assert.deepEqual(frames[1], b64 ? 'b4AQL/' : Buffer.from([4, 1, 2, 0xff]));
+    } finally {
+      ws.close();
+    }
+  });
+}
