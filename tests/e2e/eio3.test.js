@@ -67,6 +67,7 @@ const srv = h.serverFor(test, {
   plugins: { io: IO_SO },
   extraEvents: [
     { name: 'bcast', handler: 'io:io_bcast' },
+    { name: 'find', handler: 'io:io_find' },
     { name: 'connection', namespace: '/guarded', handler: 'e2e:on_connection' },
     { name: 'auth', namespace: '/guarded', handler: 'e2e:auth' },
   ],
@@ -185,6 +186,20 @@ test('a broadcast reaches v2 and v4 clients alike, binary included', T, async ()
     assert.equal(text, 'hi \u{1F600}', `client ${i}`);
     assert.deepEqual(h.toBuffer(obj.bin), Buffer.from([1, 2, 3]), `client ${i}`);
   }
+});
+
+test('plugins find v2 sockets by the ids their clients know', T, async () => {
+  const main = await v2connect(srv().url, { transports: ['websocket'] });
+  const custom = await v2connect(`${srv().url}/custom`, { transports: ['websocket'] });
+  const v4 = await h.connect(srv().url, { transports: ['websocket'] });
+  const find = (q) => new Promise((resolve) => v4.emit('find', q, resolve));
+  assert.equal(main.id, main.io.engine.id);
+  assert.equal(custom.id, `/custom#${custom.io.engine.id}`);
+  const found = await find({ id: main.id });
+  assert.equal(found.id, main.id);
+  assert.deepEqual(found.rooms, [main.id]);
+  assert.equal((await find({ id: custom.id, nsp: '/custom' })).id, custom.id);
+  assert.equal(await find({ id: custom.id }), null);
 });
 
 test('a v2 client is refused when allowEIO3 is off', T, async () => {
