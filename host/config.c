@@ -940,6 +940,14 @@ static void opt_allow_upgrades(loader *ld, yaml_node_t *key, const char *name, y
     get_bool(ld, name, val, &opts_of(ld)->allow_upgrades);
 }
 
+/* allowEIO3: also serve Socket.IO v2 clients (Engine.IO protocol 3). */
+static void opt_allow_eio3(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                           void *ctx)
+{
+    (void)key, (void)ctx;
+    get_bool(ld, name, val, &opts_of(ld)->allow_eio3);
+}
+
 /* socket.io options for features plugio does not have: their "off" value is
  * accepted so a configuration written for socket.io that spells it out still
  * loads; anything else is an error rather than silently ignored. */
@@ -950,7 +958,6 @@ static void opt_false_only(loader *ld, yaml_node_t *key, const char *name, yaml_
         const char *name, *why;
     } unsupported[] = {
         {"serveClient", "plugio does not serve the client script"},
-        {"allowEIO3", "plugio speaks Engine.IO v4 only"},
         {"perMessageDeflate", "plugio does not compress WebSocket messages"},
         {"cookie", "plugio does not set the io cookie"},
     };
@@ -1047,7 +1054,7 @@ static const field server_option_fields[] = {
     {"cors", opt_cors},
     {"connectionStateRecovery", opt_connection_state_recovery},
     {"serveClient", opt_false_only},
-    {"allowEIO3", opt_false_only},
+    {"allowEIO3", opt_allow_eio3},
     {"perMessageDeflate", opt_false_only},
     {"httpCompression", opt_http_compression},
     {"cookie", opt_false_only},

@@ -95,6 +95,7 @@ typedef struct config_server_options {
     uint64_t max_http_buffer_size; /* bytes, 1e6 */
     unsigned transports;        /* CONFIG_TRANSPORT_* bits, both by default */
     bool allow_upgrades;        /* true */
+    bool allow_eio3;            /* false; true also serves Engine.IO v3 (Socket.IO v2) clients */
     config_cors cors;
     bool cleanup_empty_child_namespaces; /* false, as socket.io 4.6+ */
     uint32_t max_child_namespaces; /* plugio's own bound on dynamic namespaces, 1000 */

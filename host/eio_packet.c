@@ -66,8 +66,7 @@ static ptrdiff_t b64_decoded_len(const char *s, size_t len)
     return (ptrdiff_t)(len / 4 * 3 - pad);
 }
 
-/* Decode s into a fresh allocation (the caller frees it). */
-static int b64_decode(const char *s, size_t len, unsigned char **out, size_t *outlen)
+int eio_base64_decode(const char *s, size_t len, unsigned char **out, size_t *outlen)
 {
     ptrdiff_t want = b64_decoded_len(s, len);
     if (want < 0)
@@ -98,7 +97,7 @@ static int deliver_record(const char *rec, size_t len, eio_payload_fn fn, void *
     if (rec[0] == 'b') {
         unsigned char *bytes;
         size_t n;
-        int rc = b64_decode(rec + 1, len - 1, &bytes, &n);
+        int rc = eio_base64_decode(rec + 1, len - 1, &bytes, &n);
         if (rc != 0)
             return rc;
         rc = fn(ud, EIO_MESSAGE, (const char *)bytes, n, true);
@@ -148,24 +147,31 @@ static size_t b64_encoded_len(size_t n)
     return groups > SIZE_MAX / 4 ? SIZE_MAX : groups * 4;
 }
 
-void eio_payload_add_binary(buf *payload, const void *data, size_t len)
+void eio_base64_append(buf *b, const void *data, size_t len)
 {
     size_t enc = b64_encoded_len(len);
     if (enc > (size_t)INT_MAX - B64_SLACK) {
-        payload->failed = true; /* lws takes int sizes */
+        b->failed = true; /* lws takes int sizes */
         return;
     }
+    if (len == 0 || !buf_reserve(b, enc + B64_SLACK))
+        return;
+    int n = lws_b64_encode_string(data, (int)len, b->data + b->len, (int)(enc + B64_SLACK));
+    if (n < 0 || (size_t)n != enc) {
+        b->failed = true;
+        return;
+    }
+    b->len += enc;
+    b->data[b->len] = '\0';
+}
+
+size_t eio_base64_len(size_t n) { return b64_encoded_len(n); }
+
+void eio_payload_add_binary(buf *payload, const void *data, size_t len)
+{
     add_separator(payload);
     buf_append_char(payload, 'b');
-    if (len == 0 || !buf_reserve(payload, enc + B64_SLACK))
-        return;
-    int n = lws_b64_encode_string(data, (int)len, payload->data + payload->len, (int)(enc + B64_SLACK));
-    if (n < 0 || (size_t)n != enc) {
-        payload->failed = true;
-        return;
-    }
-    payload->len += enc;
-    payload->data[payload->len] = '\0';
+    eio_base64_append(payload, data, len);
 }
 
 /* Both sizes count the separator, which every packet but a payload's first
@@ -195,6 +201,10 @@ const char *eio_strerror(int code)
         return "invalid base64 in binary packet";
     case EIO_NOMEM:
         return "out of memory";
+    case EIO_BADLENGTH:
+        return "bad record length in payload";
+    case EIO_BADUTF8:
+        return "payload text is not UTF-8";
     }
     return "unknown error";
 }

@@ -31,6 +31,8 @@ enum {
     EIO_BADTYPE = -2,     /* type digit not 0..6 */
     EIO_BADBASE64 = -3,   /* "b" packet whose base64 does not decode */
     EIO_NOMEM = -4,
+    EIO_BADLENGTH = -5,   /* v3 payload: a record's length is missing, wrong or cut */
+    EIO_BADUTF8 = -6,     /* v3 payload: text that is not UTF-8 */
 };
 
 /* Parse one text packet. On success returns 0 with *type set and
@@ -58,6 +60,14 @@ void eio_payload_add_binary(buf *payload, const void *data, size_t len);
  * over a payload's packets is exact or one byte over, never under. */
 size_t eio_payload_text_size(size_t data_len);
 size_t eio_payload_binary_size(size_t data_len);
+
+/* Base64 (standard alphabet, padded), shared with the v3 codec: decode
+ * strictly into a fresh allocation the caller frees (EIO_BADBASE64,
+ * EIO_NOMEM); append the encoding of data to b (b->failed on error);
+ * the encoded length of n bytes (SIZE_MAX when it does not fit). */
+int eio_base64_decode(const char *s, size_t len, unsigned char **out, size_t *outlen);
+void eio_base64_append(buf *b, const void *data, size_t len);
+size_t eio_base64_len(size_t n);
 
 const char *eio_strerror(int code);
 

@@ -7,14 +7,19 @@
  *
  * Heartbeat as Engine.IO v4 specifies: the server pings every
  * pingInterval and closes the session when no pong arrives within
- * pingTimeout.  Upgrade: a WebSocket carrying the sid probes ("2probe" ->
- * "3probe"), the held poll is released with a noop, the client sends "5",
- * and the WebSocket becomes the transport; until then output keeps going
- * over polling.
+ * pingTimeout.  Protocol 3 turns it round, as engine.io does for it: the
+ * client pings, the server answers with a pong, and closes the session
+ * when no ping came for pingInterval + pingTimeout.
+ *
+ * Upgrade: a WebSocket carrying the sid probes ("2probe" -> "3probe"),
+ * the held poll is released with a noop, the client sends "5", and the
+ * WebSocket becomes the transport; until then output keeps going over
+ * polling.  Both protocols upgrade alike.
  */
 #include "eio_session.h"
 
 #include "config.h"
+#include "eio3_packet.h"
 #include "log.h"
 #include "sio_client.h"
 
@@ -44,13 +49,14 @@ const config_server_options *eio_options(void) { return options; }
 
 eio_msg *eio_msg_new(bool binary, size_t len)
 {
-    eio_msg *m = malloc(sizeof *m + LWS_PRE + len + 1);
+    eio_msg *m = malloc(sizeof *m + LWS_PRE + 1 + len + 1);
     if (!m)
         return NULL;
     m->refs = 1;
     m->binary = binary;
     m->len = len;
-    m->data = (unsigned char *)(m + 1) + LWS_PRE;
+    m->data = (unsigned char *)(m + 1) + LWS_PRE + 1;
+    m->data[-1] = EIO_MESSAGE; /* protocol 3's type byte (eio_session_frame) */
     m->data[len] = '\0';
     return m;
 }
@@ -252,8 +258,19 @@ static void queue_open_packet(eio_session *s)
         queue_push(s, m);
 }
 
+bool eio_query_asks_b64(const char *pairs, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const char *value = pairs + strlen(pairs) + 1;
+        if (strcmp(pairs, "b64") == 0 && value[0])
+            return true;
+        pairs = value + strlen(value) + 1;
+    }
+    return false;
+}
+
 eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_query,
-                                unsigned n_headers, const char *address)
+                                unsigned n_headers, const char *address, int protocol)
 {
     eio_session *s = refusing ? NULL : calloc(1, sizeof *s);
     if (!s || handshake->failed || !claim_slot(s)) {
@@ -264,6 +281,7 @@ eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_quer
     s->refs = 2; /* the table's, and ours while building it */
     n_alive++;
     s->transport = t;
+    s->protocol = protocol == 3 ? 3 : 4;
     s->ping_interval = options->ping_interval;
     s->ping_timeout = options->ping_timeout;
     size_t len;
@@ -273,6 +291,7 @@ eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_quer
         s->handshake = fit;
     s->n_query = n_query;
     s->n_headers = n_headers;
+    s->b64 = s->protocol == 3 && eio_query_asks_b64(s->handshake, n_query);
     snprintf(s->address, sizeof s->address, "%s", address ? address : "");
     make_sid(s);
     queue_open_packet(s); /* may close s (out of memory) */
@@ -280,9 +299,16 @@ eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_quer
         s->client = sio_client_create(s);
     if (!s->client)
         eio_session_close(s, "transport error");
+    if (!s->closed) {
+        /* Protocol 3: the first ping is due within an interval. */
+        timer_start(&s->heartbeat,
+                    s->protocol == 3 ? s->ping_interval + s->ping_timeout : s->ping_interval,
+                    heartbeat_due);
+        /* A v2 client is in the main namespace from the start. */
+        if (s->protocol == 3)
+            sio_client_connect_main(s->client);
+    }
     bool ok = !s->closed;
-    if (ok)
-        timer_start(&s->heartbeat, s->ping_interval, heartbeat_due);
     eio_session_unref(s);
     return ok ? s : NULL;
 }
@@ -300,6 +326,7 @@ void eio_session_unref(eio_session *s)
         free(s->queue);
     sio_client_free(s->client);
     json_object_put(s->query);
+    free(s->b64_frame);
     free(s->handshake);
     free(s);
     n_alive--;
@@ -367,7 +394,7 @@ void eio_session_close(eio_session *s, const char *reason)
 static void heartbeat_due(timer *t)
 {
     eio_session *s = (eio_session *)((char *)t - offsetof(eio_session, heartbeat));
-    if (s->awaiting_pong) {
+    if (s->awaiting_pong || s->protocol == 3) {
         eio_session_close(s, "ping timeout");
         return;
     }
@@ -416,8 +443,41 @@ void eio_session_send(eio_session *s, eio_type type, const char *data, size_t le
 
 bool eio_session_idle(const eio_session *s) { return s->q_len == 0; }
 
-void eio_session_drain_payload(eio_session *s, buf *payload)
+/* Protocol 3's payloads: binary (application/octet-stream) when a binary
+ * message is queued for a client that reads them, else text. */
+static bool drain_v3(eio_session *s, buf *payload)
 {
+    bool binary = false;
+    for (size_t i = 0; !s->b64 && s->transport == EIO_POLLING && i < s->q_len; i++)
+        binary = binary || s->queue[(s->q_head + i) % s->q_cap]->binary;
+    eio_msg *m;
+    while (s->transport == EIO_POLLING && (m = queue_pop(s))) {
+        const char *text = (const char *)m->data + 1;
+        eio_type type = (eio_type)(m->data[0] - '0');
+        if (binary && m->binary)
+            eio3_binpayload_add_binary(payload, m->data, m->len);
+        else if (binary)
+            eio3_binpayload_add_text(payload, type, text, m->len - 1);
+        else if (m->binary)
+            eio3_payload_add_base64(payload, m->data, m->len);
+        else
+            eio3_payload_add_text(payload, type, text, m->len - 1);
+        eio_msg_unref(m);
+    }
+    if (s->closed || !payload->len) {
+        eio_type last = s->closed ? EIO_CLOSE : EIO_NOOP;
+        if (binary)
+            eio3_binpayload_add_text(payload, last, NULL, 0);
+        else
+            eio3_payload_add_text(payload, last, NULL, 0);
+    }
+    return binary;
+}
+
+bool eio_session_drain_payload(eio_session *s, buf *payload)
+{
+    if (s->protocol == 3)
+        return drain_v3(s, payload);
     eio_msg *m;
     /* After an upgrade the queue belongs to the WebSocket: a poll still
      * held (the client has paused polling) only gets its noop. */
@@ -433,9 +493,44 @@ void eio_session_drain_payload(eio_session *s, buf *payload)
         eio_payload_add_text(payload, EIO_CLOSE, NULL, 0);
     else if (!payload->len)
         eio_payload_add_text(payload, EIO_NOOP, NULL, 0);
+    return false;
 }
 
 eio_msg *eio_session_next_frame(eio_session *s) { return queue_pop(s); }
+
+bool eio_session_frame(eio_session *s, const eio_msg *m, unsigned char **data, size_t *len,
+                       bool *binary)
+{
+    *binary = m->binary;
+    *data = m->data;
+    *len = m->len;
+    if (s->protocol != 3 || !m->binary)
+        return true;
+    if (!s->b64) { /* the type byte in the message's headroom */
+        *data = m->data - 1;
+        *len = m->len + 1;
+        return true;
+    }
+    /* "b4<base64>" in a text frame, for a client that asked for it. */
+    free(s->b64_frame);
+    s->b64_frame = NULL;
+    buf b = BUF_INIT;
+    if (buf_reserve(&b, LWS_PRE + 2 + eio_base64_len(m->len))) {
+        memset(b.data, 0, LWS_PRE);
+        b.len = LWS_PRE;
+    }
+    buf_append(&b, "b4", 2);
+    eio_base64_append(&b, m->data, m->len);
+    if (b.failed) {
+        buf_free(&b);
+        return false;
+    }
+    *len = b.len - LWS_PRE;
+    s->b64_frame = (unsigned char *)buf_steal(&b, NULL);
+    *data = s->b64_frame + LWS_PRE;
+    *binary = false;
+    return true;
+}
 
 const eio_msg *eio_session_peek_frame(const eio_session *s)
 {
@@ -460,10 +555,43 @@ static void finish_upgrade(eio_session *s)
     s->upgrading = false;
     s->ws = s->probe;
     s->probe = NULL;
+    s->b64 = s->protocol == 3 && s->probe_b64;
     s->transport = EIO_WEBSOCKET;
     /* The client has paused polling; a GET still held gets a noop. */
     wake_poll(s);
     flush(s);
+}
+
+/* Where a protocol 3 decoder delivers a packet: a binary message, or any
+ * other packet (a binary ping is a ping). */
+typedef struct v3_input {
+    eio_session *s;
+    struct lws *from;
+} v3_input;
+
+static int deliver_v3(void *ud, eio_type type, const char *data, size_t len, bool binary)
+{
+    v3_input *in = ud;
+    bool open;
+    if (binary && type == EIO_MESSAGE) {
+        open = !(in->from && in->from == in->s->probe) &&
+               sio_client_receive(in->s->client, data, len, true) && !in->s->closed;
+        if (!open && !in->s->closed)
+            eio_session_close(in->s, "parse error"); /* binary on a probe */
+    } else {
+        open = eio_session_receive_packet(in->s, in->from, type, data, len);
+    }
+    return open ? 0 : 1;
+}
+
+/* After a decoder ran: malformed input (rc < 0) closes s. */
+static bool closed_if_malformed(eio_session *s, int rc)
+{
+    if (rc < 0) {
+        log_debug("session %s: malformed input: %s", s->sid, eio_strerror(rc));
+        eio_session_close(s, "parse error");
+    }
+    return !s->closed;
 }
 
 bool eio_session_receive_text(eio_session *s, struct lws *from, const char *data, size_t len)
@@ -473,6 +601,10 @@ bool eio_session_receive_text(eio_session *s, struct lws *from, const char *data
     size_t blen;
     if (s->closed)
         return false;
+    if (s->protocol == 3) {
+        v3_input in = {s, from};
+        return closed_if_malformed(s, eio3_packet_decode_text(data, len, deliver_v3, &in));
+    }
     if (eio_packet_parse(data, len, &type, &body, &blen) != 0) {
         eio_session_close(s, "parse error");
         return false;
@@ -507,7 +639,18 @@ bool eio_session_receive_packet(eio_session *s, struct lws *from, eio_type type,
     if (from && from == s->probe)
         return receive_on_probe(s, type, body, blen);
     switch (type) {
+    case EIO_PING:
+        if (s->protocol != 3)
+            break;
+        timer_start(&s->heartbeat, s->ping_interval + s->ping_timeout, heartbeat_due);
+        eio_session_send(s, EIO_PONG, NULL, 0);
+        return !s->closed;
     case EIO_PONG:
+        if (s->protocol == 3) {
+            /* engine.io: "invalid heartbeat direction" */
+            eio_session_close(s, "transport error");
+            return false;
+        }
         heard_pong(s);
         return true;
     case EIO_MESSAGE:
@@ -517,16 +660,46 @@ bool eio_session_receive_packet(eio_session *s, struct lws *from, eio_type type,
         return false;
     case EIO_NOOP:
         return true;
-    default: /* open, ping (v3 clients), upgrade outside a probe */
-        eio_session_close(s, "parse error");
-        return false;
+    default:
+        break;
     }
+    /* open, a ping from a protocol 4 client, upgrade outside a probe */
+    eio_session_close(s, "parse error");
+    return false;
+}
+
+/* Where a v4 payload decoder delivers a packet. */
+static int deliver_v4(void *ud, eio_type type, const char *data, size_t len, bool binary)
+{
+    eio_session *s = ud;
+    bool open = binary ? eio_session_receive_binary(s, NULL, data, len)
+                       : eio_session_receive_packet(s, NULL, type, data, len);
+    return open ? 0 : 1;
+}
+
+void eio_session_receive_payload(eio_session *s, const char *body, size_t len, bool binary)
+{
+    if (s->closed)
+        return;
+    int rc;
+    if (s->protocol == 3) {
+        v3_input in = {s, NULL};
+        rc = binary ? eio3_payload_decode_binary(body, len, deliver_v3, &in)
+                    : eio3_payload_decode(body, len, deliver_v3, &in);
+    } else {
+        rc = eio_payload_decode(body, len, deliver_v4, s);
+    }
+    closed_if_malformed(s, rc);
 }
 
 bool eio_session_receive_binary(eio_session *s, struct lws *from, const void *data, size_t len)
 {
     if (s->closed)
         return false;
+    if (s->protocol == 3) {
+        v3_input in = {s, from};
+        return closed_if_malformed(s, eio3_packet_decode_binary(data, len, deliver_v3, &in));
+    }
     if (from && from == s->probe) {
         eio_session_close(s, "parse error");
         return false;
@@ -534,12 +707,13 @@ bool eio_session_receive_binary(eio_session *s, struct lws *from, const void *da
     return sio_client_receive(s->client, data, len, true) && !s->closed;
 }
 
-bool eio_session_probe_begin(eio_session *s, struct lws *ws)
+bool eio_session_probe_begin(eio_session *s, struct lws *ws, bool b64)
 {
     if (s->closed || s->transport != EIO_POLLING || s->probe || !options->allow_upgrades ||
         !(options->transports & CONFIG_TRANSPORT_WEBSOCKET))
         return false;
     s->probe = ws;
+    s->probe_b64 = b64;
     s->probe_reply = false;
     timer_start(&s->upgrade_timer, options->upgrade_timeout, upgrade_overdue);
     return true;

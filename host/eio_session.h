@@ -7,6 +7,12 @@
  * Outgoing packets are eio_msg: wire-ready, reference counted (a
  * broadcast is encoded once and queued on many sessions), with the
  * headroom libwebsockets needs in front of a WebSocket frame.
+ *
+ * A session speaks the Engine.IO protocol its handshake asked for: 4, or
+ * 3 for Socket.IO v2 clients when serverOptions.allowEIO3 is on.  The
+ * packets are the same; the framing (eio3_packet.h) and the heartbeat's
+ * direction differ, and are the session's business: a message is queued
+ * the same for either, so one broadcast serves both.
  */
 #ifndef PIO_EIO_SESSION_H
 #define PIO_EIO_SESSION_H
@@ -30,8 +36,10 @@ typedef struct eio_msg {
     unsigned refs;
     bool binary;          /* a binary message; else a text packet */
     size_t len;
-    unsigned char *data;  /* text: "<type digit><data>"; binary: the bytes.
-                             LWS_PRE writable bytes precede it. */
+    unsigned char *data;  /* text: "<type digit><data>"; binary: the bytes,
+                             preceded by the byte 4 (the type protocol 3
+                             puts in front of them), and that by LWS_PRE
+                             writable bytes. */
 } eio_msg;
 
 eio_msg *eio_msg_new(bool binary, size_t len);   /* data left to fill */
@@ -49,6 +57,10 @@ struct eio_session {
     unsigned refs;
     bool closed;                /* no longer in the table; awaiting last unref */
     eio_transport transport;
+    unsigned char protocol;     /* the Engine.IO protocol: 4, or 3 */
+    bool b64;                   /* protocol 3: the transport's request asked for
+                                   b64 (binary goes as base64 text) */
+    unsigned char *b64_frame;   /* the last such WebSocket frame, or NULL */
     /* The heartbeat announced in the open packet; a configuration reload
      * does not change it for sessions already open. */
     uint32_t ping_interval;
@@ -71,11 +83,12 @@ struct eio_session {
     struct lws *probe;          /* a WebSocket probing for upgrade */
     bool probe_reply;           /* "3probe" is due on the probe */
     bool upgrading;             /* the probe said "2probe": polls get noops */
+    bool probe_b64;             /* the probe's request asked for b64 */
 
     /* The heartbeat: one timer, due at the next ping, or - while a pong
      * is awaited - at the ping timeout. */
     timer heartbeat;
-    bool awaiting_pong;
+    bool awaiting_pong;         /* protocol 4 only: protocol 3 clients ping */
     timer upgrade_timer;        /* upgradeTimeout after a probe opens */
 
     /* The handshake, for plugins: "name\0value\0" pairs, the query's
@@ -96,10 +109,11 @@ const struct config_server_options *eio_options(void);
 
 /* Create a session for a handshake: `handshake` holds n_query query and
  * then n_headers header pairs (see eio_session), and is taken over (its
- * memory kept, the buf reset). The open packet is queued (or, for
- * polling, returned by the first flush). NULL on allocation failure. */
+ * memory kept, the buf reset); `protocol` is 4 or 3. The open packet is
+ * queued (or, for polling, returned by the first flush). NULL on
+ * allocation failure. */
 eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_query,
-                                unsigned n_headers, const char *address);
+                                unsigned n_headers, const char *address, int protocol);
 /* A handshake header (name case-insensitive), or NULL. */
 const char *eio_session_header(const eio_session *s, const char *name);
 /* The handshake's query as an object of strings (built on first use). */
@@ -129,16 +143,30 @@ bool eio_session_receive_binary(eio_session *s, struct lws *from, const void *da
 bool eio_session_receive_packet(eio_session *s, struct lws *from, eio_type type, const char *data,
                                 size_t len);
 
+/* Polling: the body of a POST, a text payload or (protocol 3 only, sent
+ * as application/octet-stream) a binary one. A malformed payload closes
+ * the session ("parse error"). */
+void eio_session_receive_payload(eio_session *s, const char *body, size_t len, bool binary);
 /* Polling: move the queue into a payload; a noop when there is nothing
- * (a held poll is only woken to answer), a close packet once closed. */
-void eio_session_drain_payload(eio_session *s, buf *payload);
+ * (a held poll is only woken to answer), a close packet once closed.
+ * True when the payload is binary (application/octet-stream). */
+bool eio_session_drain_payload(eio_session *s, buf *payload);
 /* WebSocket: the next queued message (a reference the caller drops). */
 eio_msg *eio_session_next_frame(eio_session *s);
+/* The WebSocket frame of m for this session's protocol: its bytes (LWS_PRE
+ * writable bytes precede *data; valid until the next call) and whether it
+ * is binary. False when out of memory. */
+bool eio_session_frame(eio_session *s, const eio_msg *m, unsigned char **data, size_t *len,
+                       bool *binary);
 /* The next queued message, left in the queue. */
 const eio_msg *eio_session_peek_frame(const eio_session *s);
 
-/* A WebSocket with this sid asks to upgrade. False when not allowed. */
-bool eio_session_probe_begin(eio_session *s, struct lws *ws);
+/* A WebSocket with this sid asks to upgrade (its query asking for b64 or
+ * not: see eio_query_asks_b64). False when not allowed. */
+bool eio_session_probe_begin(eio_session *s, struct lws *ws, bool b64);
+/* Query pairs ("name\0value\0", n of them) ask for b64, as JavaScript
+ * reads the argument: present and not empty. */
+bool eio_query_asks_b64(const char *pairs, unsigned n);
 /* A transport's connection went away. */
 void eio_session_transport_gone(eio_session *s, struct lws *wsi);
 

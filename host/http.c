@@ -215,7 +215,9 @@ static eio_session *handshake_session(struct lws *wsi, eio_transport t)
     read_headers(wsi, &pairs, &n_headers);
     char address[46];
     peer_address(wsi, address, sizeof address);
-    return eio_session_create(t, &pairs, n_query, n_headers, address);
+    /* engine.io: EIO=4 is protocol 4, anything else 3 (verify allowed it). */
+    return eio_session_create(t, &pairs, n_query, n_headers, address,
+                              strcmp(r.eio, "4") == 0 ? 4 : 3);
 }
 
 
@@ -247,7 +249,7 @@ static int verify(const request *r, bool upgrade, bool is_get, eio_session **ses
         return ERR_BAD_HANDSHAKE_METHOD;
     if (websocket && !upgrade)
         return ERR_BAD_REQUEST;
-    if (strcmp(r->eio, "4") != 0)
+    if (strcmp(r->eio, "4") != 0 && !opts->allow_eio3)
         return ERR_UNSUPPORTED_PROTOCOL_VERSION;
     return -1;
 }
@@ -398,11 +400,13 @@ static int respond_payload(struct lws *wsi, conn *c)
     eio_session *s = c->session;
     if (s->poll_get == wsi)
         s->poll_get = NULL;
-    eio_session_drain_payload(s, &payload);
+    bool binary = eio_session_drain_payload(s, &payload);
     conn_release(c);
     int rc = payload.failed ? -1
-                            : respond(wsi, 200, "text/plain; charset=UTF-8", payload.data,
-                                      payload.len, false);
+                            : respond(wsi, 200,
+                                      binary ? "application/octet-stream"
+                                             : "text/plain; charset=UTF-8",
+                                      payload.data, payload.len, false);
     buf_free(&payload);
     return rc;
 }
@@ -495,15 +499,11 @@ static int poll_post(struct lws *wsi, conn *c, eio_session *s)
     c->session = s;
     eio_session_ref(s);
     s->poll_post = wsi;
+    /* Protocol 3 clients that read binary payloads also send them. */
+    char type[64] = "";
+    lws_hdr_copy(wsi, type, sizeof type, WSI_TOKEN_HTTP_CONTENT_TYPE);
+    c->body_binary = strcmp(type, "application/octet-stream") == 0;
     return 0;
-}
-
-static int deliver_packet(void *ud, eio_type type, const char *data, size_t len, bool binary)
-{
-    conn *c = ud;
-    bool open = binary ? eio_session_receive_binary(c->session, NULL, data, len)
-                       : eio_session_receive_packet(c->session, NULL, type, data, len);
-    return open ? 0 : 1;
 }
 
 static int poll_post_complete(struct lws *wsi, conn *c)
@@ -511,11 +511,7 @@ static int poll_post_complete(struct lws *wsi, conn *c)
     eio_session *s = c->session;
     if (s->poll_post == wsi)
         s->poll_post = NULL;
-    int rc = s->closed ? 1 : eio_payload_decode(c->body.data, c->body.len, deliver_packet, c);
-    if (rc < 0) {
-        log_debug("session %s: malformed payload: %s", s->sid, eio_strerror(rc));
-        eio_session_close(s, "parse error");
-    }
+    eio_session_receive_payload(s, c->body.data, c->body.len, c->body_binary);
     conn_release(c);
     return respond(wsi, 200, "text/html", "ok", 2, false);
 }
@@ -592,11 +588,15 @@ static int confirm_upgrade(struct lws *wsi)
 static int ws_established(struct lws *wsi, conn *c)
 {
     request r;
-    read_query(wsi, &r, NULL, NULL);
+    buf pairs = BUF_INIT;
+    unsigned n_query = 0;
+    read_query(wsi, &r, &pairs, &n_query);
+    bool b64 = !pairs.failed && eio_query_asks_b64(pairs.data, n_query);
+    buf_free(&pairs);
     c->kind = CONN_WS;
     if (r.has_sid) {
         eio_session *s = eio_session_find(r.sid, strlen(r.sid));
-        if (!s || !eio_session_probe_begin(s, wsi)) {
+        if (!s || !eio_session_probe_begin(s, wsi, b64)) {
             lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
             return -1;
         }
@@ -686,21 +686,25 @@ static size_t frame_header(unsigned char *h, bool binary, size_t len)
  * lws_send_pipe_choked, which in lws 4.1.6 is a poll() of its own. */
 static int ws_write_queue(struct lws *wsi, eio_session *s)
 {
-    const eio_msg *next = eio_session_peek_frame(s);
-    if (next && next->len > BATCH_MESSAGE_MAX) {
-        eio_msg *m = eio_session_next_frame(s);
-        int n = lws_write(wsi, m->data, m->len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-        eio_msg_unref(m);
-        return n < 0 ? -1 : 0;
-    }
+    const eio_msg *next;
     size_t used = 0;
-    while ((next = eio_session_peek_frame(s)) && next->len <= BATCH_MESSAGE_MAX &&
-           used + 4 + next->len <= BATCH_MAX) {
-        eio_msg *m = eio_session_next_frame(s);
-        used += frame_header(batch + LWS_PRE + used, m->binary, m->len);
-        memcpy(batch + LWS_PRE + used, m->data, m->len);
-        used += m->len;
-        eio_msg_unref(m);
+    while ((next = eio_session_peek_frame(s))) {
+        unsigned char *data;
+        size_t len;
+        bool binary;
+        if (!eio_session_frame(s, next, &data, &len, &binary))
+            return -1;
+        if (len > BATCH_MESSAGE_MAX && used == 0) {
+            int n = lws_write(wsi, data, len, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+            eio_msg_unref(eio_session_next_frame(s));
+            return n < 0 ? -1 : 0;
+        }
+        if (len > BATCH_MESSAGE_MAX || used + 4 + len > BATCH_MAX)
+            break; /* written alone, or in the next batch */
+        used += frame_header(batch + LWS_PRE + used, binary, len);
+        memcpy(batch + LWS_PRE + used, data, len);
+        used += len;
+        eio_msg_unref(eio_session_next_frame(s));
     }
     if (used && lws_write(wsi, batch + LWS_PRE, used, LWS_WRITE_RAW) < 0)
         return -1;

@@ -16,6 +16,13 @@
  * rebinds connected children like every other socket, and a child that no
  * pattern matches any more keeps its sockets, without handlers, and takes
  * no new ones.
+ *
+ * Socket.IO v2 clients (protocol 4, over Engine.IO protocol 3) are served
+ * as socket.io 4 serves them with allowEIO3: they are in "/" from the
+ * start; a namespace they name may carry a query ("/nsp?token=x"), which
+ * is the socket's auth; a CONNECT is answered without a payload, and a
+ * middleware's refusal is a bare string.  Their events, acks and binary
+ * packets are the same as v5's.
  */
 #include "sio_client.h"
 
@@ -26,6 +33,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* The client speaks Socket.IO v2's protocol (its session Engine.IO 3). */
+static bool is_v2(const sio_client *c) { return c->session->protocol == 3; }
 
 static binding *current;
 
@@ -104,14 +114,18 @@ void sio_dispatch(pio_socket *s, const char *event, pio_args *args)
                 ev->cfg->handler.symbol, event, rc, host_api.strerror(rc));
 }
 
-static void send_connect_error(sio_client *c, const char *nsp, const char *message)
+/* {"message": message}, or for a v2 client's middleware (bare) only the
+ * string, as socket.io sends them. */
+static void send_connect_error(sio_client *c, const char *nsp, const char *message, bool bare)
 {
     buf b = BUF_INIT;
     sio_encode_header(&b, SIO_CONNECT_ERROR, nsp, -1, 0);
-    buf_append_str(&b, "{\"message\":");
+    if (!bare)
+        buf_append_str(&b, "{\"message\":");
     if (!out_write_json_string(&b, message, strlen(message)))
         out_write_json_string(&b, "Invalid message", 15); /* not UTF-8 */
-    buf_append_char(&b, '}');
+    if (!bare)
+        buf_append_char(&b, '}');
     if (!b.failed)
         eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
     buf_free(&b);
@@ -195,16 +209,20 @@ static sio_nsp *namespace_for(const char *name, const char **why)
     return ns;
 }
 
-static void on_connect(sio_client *c, sio_packet *p)
+/* Join namespace nsp with auth (a reference taken over, or NULL). */
+static void on_connect(sio_client *c, const char *nsp, json_object *auth)
 {
     const char *invalid;
-    sio_nsp *ns = namespace_for(p->nsp, &invalid);
-    if (!ns && invalid) {
-        send_connect_error(c, p->nsp, invalid);
+    sio_nsp *ns = namespace_for(nsp, &invalid);
+    if (!ns) {
+        json_object_put(auth);
+        if (invalid)
+            send_connect_error(c, nsp, invalid, false);
+        else
+            eio_session_close(c->session, "transport error");
         return;
     }
-    pio_socket *s =
-        ns ? sio_socket_new(c, ns, p->has_data ? json_object_get(p->data) : NULL) : NULL;
+    pio_socket *s = sio_socket_new(c, ns, auth);
     if (!s) {
         eio_session_close(c->session, "transport error");
         return;
@@ -215,7 +233,7 @@ static void on_connect(sio_client *c, sio_packet *p)
     const char *refusal =
         recovered && sio_recovery_skip_middlewares() ? NULL : run_middleware(s, why, sizeof why);
     if (refusal) {
-        send_connect_error(c, p->nsp, refusal);
+        send_connect_error(c, nsp, refusal, is_v2(c));
         csr_restored_free(&missed);
         sio_socket_unref(s); /* leaves what middleware joined */
         return;
@@ -233,10 +251,10 @@ static void on_connect(sio_client *c, sio_packet *p)
      * that a refused client is not handed what it missed). */
     sio_recovery_replay(s, &missed);
     buf b = BUF_INIT;
-    sio_encode_header(&b, SIO_CONNECT, p->nsp, -1, 0);
+    sio_encode_header(&b, SIO_CONNECT, nsp, -1, 0);
     if (s->pid[0])
         buf_printf(&b, "{\"sid\":\"%s\",\"pid\":\"%s\"}", s->id, s->pid);
-    else
+    else if (!is_v2(c))
         buf_printf(&b, "{\"sid\":\"%s\"}", s->id);
     if (!b.failed)
         eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
@@ -273,17 +291,128 @@ static void on_event(pio_socket *s, sio_packet *p)
     sio_dispatch(s, event, &args);
 }
 
+void sio_client_connect_main(sio_client *c) { on_connect(c, "/", NULL); }
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+
+/* A query component as Node's querystring decodes it ('+' is a space, %XX
+ * a byte); a malformed escape stays as written. NULL when out of memory. */
+static json_object *query_component(const char *s, size_t len)
+{
+    buf b = BUF_INIT;
+    buf_reserve(&b, len);
+    for (size_t i = 0; i < len; i++) {
+        int hi, lo;
+        if (s[i] == '+')
+            buf_append_char(&b, ' ');
+        else if (s[i] == '%' && i + 2 < len && (hi = hex_digit(s[i + 1])) >= 0 &&
+                 (lo = hex_digit(s[i + 2])) >= 0) {
+            buf_append_char(&b, (char)(hi << 4 | lo));
+            i += 2;
+        } else
+            buf_append_char(&b, s[i]);
+    }
+    buf_append(&b, "", 0);
+    json_object *j = NULL;
+    if (!b.failed && b.data) /* bytes that are not UTF-8 stay as written */
+        j = utf8_valid(b.data, b.len) ? json_object_new_string_len(b.data, (int)b.len)
+                                      : json_object_new_string_len(s, (int)len);
+    buf_free(&b);
+    return j;
+}
+
+/* Add name=value (or a bare name) to query: a repeated name collects its
+ * values in an array. False when out of memory. */
+static bool add_query_pair(json_object *query, const char *s, size_t len)
+{
+    const char *eq = memchr(s, '=', len);
+    size_t klen = eq ? (size_t)(eq - s) : len;
+    json_object *key = query_component(s, klen);
+    json_object *value = query_component(eq ? eq + 1 : s + len, eq ? len - klen - 1 : 0);
+    json_object *had = NULL, *list = NULL;
+    bool ok = key && value;
+    const char *name = ok ? json_object_get_string(key) : NULL;
+    if (ok && !json_object_object_get_ex(query, name, &had)) {
+        ok = json_object_object_add(query, name, value) == 0;
+        value = ok ? NULL : value;
+    } else if (ok && json_object_is_type(had, json_type_array)) {
+        ok = json_object_array_add(had, value) == 0;
+        value = ok ? NULL : value;
+    } else if (ok) {
+        ok = (list = json_object_new_array()) && json_object_array_add(list, json_object_get(had)) == 0 &&
+             json_object_array_add(list, value) == 0;
+        value = ok ? NULL : value;
+        ok = ok && json_object_object_add(query, name, list) == 0;
+        list = ok ? NULL : list;
+    }
+    json_object_put(list);
+    json_object_put(value);
+    json_object_put(key);
+    return ok;
+}
+
+/* A query string as url.parse(nsp, true) reads it: an object of strings.
+ * NULL when out of memory. */
+static json_object *parse_query(const char *q, size_t len)
+{
+    json_object *query = json_object_new_object();
+    for (size_t at = 0; query && at < len;) {
+        size_t pair = strcspn(q + at, "&");
+        if (pair > len - at)
+            pair = len - at;
+        if (pair && !add_query_pair(query, q + at, pair)) {
+            json_object_put(query);
+            return NULL;
+        }
+        at += pair + 1;
+    }
+    return query;
+}
+
+/* A v2 client's namespace is a URL path (socket.io url.parses it): the
+ * namespace is what precedes "?" or "#"; the query of a CONNECT is the
+ * socket's auth (*auth, NULL when there is none). False when out of
+ * memory. */
+static bool split_v2_namespace(sio_packet *p, json_object **auth)
+{
+    size_t path = strcspn(p->nsp, "?#");
+    *auth = NULL;
+    if (p->nsp[path] == '?' && p->type == SIO_CONNECT) {
+        const char *q = p->nsp + path + 1;
+        if (!(*auth = parse_query(q, strcspn(q, "#"))))
+            return false;
+    }
+    p->nsp[path] = '\0';
+    return true;
+}
+
 /* As socket.io's Client.ondecoded: CONNECT joins a namespace not joined
  * yet; every other packet needs a joined namespace; anything else - a
  * second CONNECT, a packet for a namespace not joined, CONNECT_ERROR from
  * a client - is an invalid state that closes the connection. */
 static void on_packet(sio_client *c, sio_packet *p)
 {
+    json_object *auth = NULL;
+    if (is_v2(c)) {
+        if (!split_v2_namespace(p, &auth)) {
+            eio_session_close(c->session, "transport error");
+            return;
+        }
+    } else if (p->type == SIO_CONNECT && p->has_data) {
+        auth = json_object_get(p->data);
+    }
     pio_socket *s = find_socket(c, p->nsp);
     if (!s && p->type == SIO_CONNECT) {
-        on_connect(c, p);
+        on_connect(c, p->nsp, auth);
         return;
     }
+    json_object_put(auth);
     if (!s || p->type == SIO_CONNECT || p->type == SIO_CONNECT_ERROR) {
         log_debug("session %s: invalid state (packet type %d for %s)", c->session->sid, p->type,
                   p->nsp);

@@ -39,7 +39,8 @@ typedef struct sio_encoded {
 
 struct pio_socket {
     unsigned refs;
-    char id[21];
+    char *id;                   /* id_buf, or (a v2 client's "nsp#sid") owned */
+    char id_buf[21];
     const char *nsp;            /* its namespace's name (ns->name) */
     sio_client *client;         /* NULL until accepted, and once disconnected */
     eio_session *session;       /* a reference, for the handshake data */
@@ -72,6 +73,9 @@ void sio_set_binding(binding *b);
 binding *sio_binding(void);
 
 sio_client *sio_client_create(eio_session *s);
+/* A Socket.IO v2 client (Engine.IO protocol 3) joins "/" as soon as its
+ * session opens, without asking. */
+void sio_client_connect_main(sio_client *c);
 /* A message from the client. False when the session closed because of it. */
 bool sio_client_receive(sio_client *c, const void *data, size_t len, bool binary);
 /* The session closed: every socket disconnects with `reason`. */

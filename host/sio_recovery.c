@@ -94,7 +94,7 @@ static bool adopt(pio_socket *s, const csr_session *session)
 {
     if (room_id_socket(s->ns, session->sid))
         return false; /* that id is connected again (cannot happen: it closed) */
-    memcpy(s->id, session->sid, sizeof s->id);
+    memcpy(s->id_buf, session->sid, sizeof s->id_buf); /* a v4 socket: id is id_buf */
     memcpy(s->pid, session->pid, sizeof s->pid);
     for (size_t i = 0; i < session->n_rooms; i++)
         if (strcmp(session->rooms[i], session->sid) != 0 &&
@@ -109,7 +109,9 @@ static bool adopt(pio_socket *s, const csr_session *session)
 bool sio_recovery_restore(pio_socket *s, csr_restored *r)
 {
     *r = (csr_restored){0};
-    if (!sio_recovery_on())
+    /* A v2 client (Engine.IO 3) is never told a pid (its CONNECT reply has
+     * no payload) and its ids are its session's: it is not recovered. */
+    if (!sio_recovery_on() || s->session->protocol == 3)
         return false;
     const char *pid = auth_string(s, "pid"), *offset = auth_string(s, "offset");
     if (pid && offset && store) {
@@ -118,7 +120,7 @@ bool sio_recovery_restore(pio_socket *s, csr_restored *r)
             return true;
         if (rc == CSR_OK) { /* adopt failed part of the way: a fresh socket */
             room_leave_all(s);
-            eio_random_chars(s->id, CSR_ID_LEN);
+            eio_random_chars(s->id_buf, CSR_ID_LEN);
             csr_restored_free(r);
         }
         log_debug("connection state recovery: session not restored (%d)", rc);

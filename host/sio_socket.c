@@ -36,16 +36,32 @@ static int64_t last_ack_id = -1;
 
 int64_t sio_next_ack_id(void) { return ++last_ack_id; }
 
-static void make_id(char id[21])
+/* socket.io's ids: random, except for a v2 client, whose own idea of its
+ * id is the session id, prefixed by "<nsp>#" outside "/". */
+static bool make_id(pio_socket *s, const char *nsp, const eio_session *e)
 {
-    eio_random_chars(id, 20);
-    id[20] = '\0';
+    s->id = s->id_buf;
+    if (e->protocol != 3) {
+        eio_random_chars(s->id_buf, 20);
+        s->id_buf[20] = '\0';
+    } else if (strcmp(nsp, "/") == 0) {
+        memcpy(s->id_buf, e->sid, sizeof s->id_buf);
+    } else {
+        size_t n = strlen(nsp);
+        if (!(s->id = malloc(n + 1 + EIO_SID_LEN + 1)))
+            return false;
+        memcpy(s->id, nsp, n);
+        s->id[n] = '#';
+        memcpy(s->id + n + 1, e->sid, EIO_SID_LEN + 1);
+    }
+    return true;
 }
 
 pio_socket *sio_socket_new(sio_client *c, sio_nsp *ns, json_object *auth)
 {
     pio_socket *s = calloc(1, sizeof *s);
-    if (!s) {
+    if (!s || !make_id(s, ns->name, c->session)) {
+        free(s);
         json_object_put(auth);
         return NULL;
     }
@@ -56,7 +72,6 @@ pio_socket *sio_socket_new(sio_client *c, sio_nsp *ns, json_object *auth)
     s->ns = ns;
     s->session = c->session;
     eio_session_ref(s->session);
-    make_id(s->id);
     return s;
 }
 
@@ -83,6 +98,8 @@ void sio_socket_unref(pio_socket *s)
     json_object_put(s->data);
     const binding *b = sio_binding();
     nsp_release(s->ns, b && b->cfg->opts.cleanup_empty_child_namespaces);
+    if (s->id != s->id_buf)
+        free(s->id);
     free(s);
 }
 

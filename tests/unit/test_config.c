@@ -125,6 +125,7 @@ Test(config, loads_the_spec_example_with_every_value_as_written)
     cr_assert_eq(o->max_http_buffer_size, 1000000);
     cr_assert_eq(o->transports, CONFIG_TRANSPORT_POLLING | CONFIG_TRANSPORT_WEBSOCKET);
     cr_assert(o->allow_upgrades);
+    cr_assert_not(o->allow_eio3);
 
     cr_assert_eq(c->n_events, 3);
     const config_event *e = c->events;
@@ -782,17 +783,27 @@ Test(config, rejects_unsupported_values_of_socketio_options)
     cr_assert_null(load("socket:\n"
                         "  serverOptions:\n"
                         "    serveClient: true\n"
-                        "    allowEIO3: true\n"
                         "    perMessageDeflate: {threshold: 1024}\n"
                         "    cookie: io\n"
                         "    httpCompression: 1\n"));
-    cr_assert_eq(diags.count, 5, "%s", all_diags());
+    cr_assert_eq(diags.count, 4, "%s", all_diags());
     expect_diag("t.yaml:3:18: ",
                 "serveClient: plugio does not serve the client script; only false");
-    expect_diag("t.yaml:4:16: ", "allowEIO3: plugio speaks Engine.IO v4 only; only false");
-    expect_diag("t.yaml:5:24: ", "perMessageDeflate: plugio does not compress");
-    expect_diag("t.yaml:6:13: ", "cookie: plugio does not set the io cookie; only false");
-    expect_diag("t.yaml:7:22: ", "httpCompression: expected true or false");
+    expect_diag("t.yaml:4:24: ", "perMessageDeflate: plugio does not compress");
+    expect_diag("t.yaml:5:13: ", "cookie: plugio does not set the io cookie; only false");
+    expect_diag("t.yaml:6:22: ", "httpCompression: expected true or false");
+}
+
+Test(config, reads_allow_eio3)
+{
+    config *c = load_ok("socket:\n  serverOptions:\n    allowEIO3: true\n");
+    cr_assert(c->opts.allow_eio3);
+    teardown();
+    c = load_ok("socket:\n  serverOptions:\n    allowEIO3: false\n");
+    cr_assert_not(c->opts.allow_eio3);
+    teardown();
+    expect_only_error("socket:\n  serverOptions:\n    allowEIO3: 3\n", "t.yaml:3:16: ",
+                      "allowEIO3: expected true or false");
 }
 
 /* ---- duplicate keys ---------------------------------------------------- */
