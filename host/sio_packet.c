@@ -20,6 +20,7 @@
 #include "sio_packet.h"
 
 #include "value.h"
+#include "value_msgpack.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -385,6 +386,81 @@ void sio_encode_header(buf *out, sio_type type, const char *nsp, int64_t id, siz
         buf_printf(out, "%" PRId64, id);
 }
 
+/* ---- socket.io-msgpack-parser ------------------------------------------ */
+
+/* The checks of socket.io-msgpack-parser's checkPacket, strict where the
+ * JavaScript leans on coercion, and then those of the text decoder. */
+static int msgpack_fields(json_object *map, sio_packet *p)
+{
+    json_object *type, *nsp, *id, *data;
+    if (!json_object_is_type(map, json_type_object) || value_get_binary(map))
+        return SIO_EBADMSGPACK;
+    if (!json_object_object_get_ex(map, "type", &type) || !json_object_is_type(type, json_type_int) ||
+        json_object_get_int64(type) < SIO_CONNECT || json_object_get_int64(type) > SIO_CONNECT_ERROR)
+        return SIO_EBADTYPE;
+    p->type = (sio_type)json_object_get_int64(type);
+    if (!json_object_object_get_ex(map, "nsp", &nsp) || !json_object_is_type(nsp, json_type_string))
+        return SIO_EBADNSP;
+    size_t nsp_len = (size_t)json_object_get_string_len(nsp);
+    if (!is_clean_utf8((const unsigned char *)json_object_get_string(nsp), nsp_len))
+        return SIO_EBADNSP;
+    if (json_object_object_get_ex(map, "id", &id)) {
+        /* An integral float was made an int by the reader. */
+        if (!json_object_is_type(id, json_type_int) || json_object_get_int64(id) < 0)
+            return SIO_EBADID;
+        p->id = json_object_get_int64(id);
+    }
+    if (!(p->nsp = strndup(json_object_get_string(nsp), nsp_len)))
+        return SIO_ENOMEM;
+    if (json_object_object_get_ex(map, "data", &data)) {
+        if (value_get_binary(data))
+            return SIO_EBADPAYLOAD; /* isObject(Buffer) is false, and not an array */
+        p->has_data = true;
+        p->data = json_object_get(data);
+    }
+    return payload_fits_type(p) ? 0 : SIO_EBADPAYLOAD;
+}
+
+int sio_decode_msgpack(const void *data, size_t len, sio_packet *out)
+{
+    *out = (sio_packet){.id = -1};
+    json_object *map;
+    bool undefined;
+    /* One level more than a JSON payload: the packet's own map. */
+    int rc = value_msgpack_parse(data, len, VALUE_MAX_DEPTH + 1, &map, &undefined);
+    if (rc != VMP_OK)
+        return rc == VMP_ENOMEM ? SIO_ENOMEM : SIO_EBADMSGPACK;
+    rc = msgpack_fields(map, out);
+    json_object_put(map);
+    if (rc != 0) {
+        sio_packet_free(out);
+        out->id = -1;
+        return rc;
+    }
+    return SIO_DONE;
+}
+
+bool sio_encode_msgpack(buf *out, sio_type type, const char *nsp, int64_t id, json_object *data,
+                        bool has_data, value_bin *const *bins, size_t n_bins)
+{
+    if (!nsp)
+        nsp = "/";
+    value_msgpack_write_map(out, 2 + (has_data ? 1 : 0) + (id >= 0 ? 1 : 0));
+    value_msgpack_write_str(out, "type", 4);
+    value_msgpack_write_int(out, type);
+    if (has_data) {
+        value_msgpack_write_str(out, "data", 4);
+        value_msgpack_write(out, data, bins, n_bins);
+    }
+    value_msgpack_write_str(out, "nsp", 3);
+    value_msgpack_write_str(out, nsp, strlen(nsp));
+    if (id >= 0) {
+        value_msgpack_write_str(out, "id", 2);
+        value_msgpack_write_int(out, id);
+    }
+    return !out->failed;
+}
+
 const char *sio_strerror(int code)
 {
     switch (code) {
@@ -407,6 +483,8 @@ const char *sio_strerror(int code)
         return "unexpected packet while decoding binary";
     case SIO_ENOMEM:
         return "out of memory";
+    case SIO_EBADMSGPACK:
+        return "invalid msgpack packet";
     }
     return "unknown error";
 }
