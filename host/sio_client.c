@@ -6,10 +6,14 @@
  *
  * A malformed packet closes the session ("parse error"), and so does a
  * packet that makes no sense in the client's state, as with socket.io;
- * nothing else is affected.
+ * nothing else is affected.  The wire format is the parser the server
+ * had when the client connected (serverOptions.parser): with msgpack a
+ * text message is malformed, as socket.io-msgpack-parser cannot decode a
+ * JSON client's packets either.
  */
 #include "sio_client.h"
 
+#include "config.h"
 #include "eio_session.h"
 #include "log.h"
 #include "out.h"
@@ -35,6 +39,7 @@ sio_client *sio_client_create(eio_session *s)
     if (!c)
         return NULL;
     c->session = s;
+    c->parser = eio_options()->parser;
     timer_start(&c->connect_timer, eio_options()->connect_timeout, connect_overdue);
     return c;
 }
@@ -78,17 +83,24 @@ void sio_dispatch(pio_socket *s, const char *event, pio_args *args)
                 ev->cfg->handler.symbol, event, rc, host_api.strerror(rc));
 }
 
+/* A CONNECT or CONNECT_ERROR whose payload is {key: value}. */
+static void send_object(sio_client *c, sio_type type, const char *nsp, const char *key,
+                        const char *value)
+{
+    json_object *o = json_object_new_object();
+    json_object *v = json_object_new_string(value);
+    if (o && v && json_object_object_add(o, key, v) == 0)
+        sio_send_value(c, type, nsp, o);
+    else
+        json_object_put(v);
+    json_object_put(o);
+}
+
 static void send_connect_error(sio_client *c, const char *nsp, const char *message)
 {
-    buf b = BUF_INIT;
-    sio_encode_header(&b, SIO_CONNECT_ERROR, nsp, -1, 0);
-    buf_append_str(&b, "{\"message\":");
-    if (!out_write_json_string(&b, message, strlen(message)))
-        out_write_json_string(&b, "Invalid message", 15); /* not UTF-8 */
-    buf_append_char(&b, '}');
-    if (!b.failed)
-        eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
-    buf_free(&b);
+    if (!utf8_valid(message, strlen(message)))
+        message = "Invalid message";
+    send_object(c, SIO_CONNECT_ERROR, nsp, "message", message);
 }
 
 /* Run the namespace's middleware in order. Returns NULL when every one
@@ -135,12 +147,7 @@ static void on_connect(sio_client *c, sio_packet *p)
         return;
     }
     timer_stop(&c->connect_timer);
-    buf b = BUF_INIT;
-    sio_encode_header(&b, SIO_CONNECT, p->nsp, -1, 0);
-    buf_printf(&b, "{\"sid\":\"%s\"}", s->id);
-    if (!b.failed)
-        eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
-    buf_free(&b);
+    send_object(c, SIO_CONNECT, p->nsp, "sid", s->id);
     pio_args none = {0};
     s->refs++; /* the handler may disconnect it */
     sio_dispatch(s, "connection", &none);
@@ -214,8 +221,13 @@ bool sio_client_receive(sio_client *c, const void *data, size_t len, bool binary
     if (c->closed)
         return false;
     sio_packet p;
-    int rc = binary ? sio_decoder_binary(&c->decoder, data, len, &p)
-                    : sio_decoder_text(&c->decoder, data, len, &p);
+    int rc;
+    if (c->parser == CONFIG_PARSER_MSGPACK) /* every packet is one binary message */
+        rc = binary ? sio_decode_msgpack(data, len, &p) : SIO_EBADMSGPACK;
+    else if (binary)
+        rc = sio_decoder_binary(&c->decoder, data, len, &p);
+    else
+        rc = sio_decoder_text(&c->decoder, data, len, &p);
     if (rc == SIO_NEED_BINARY)
         return true;
     if (rc < 0) {

@@ -18,6 +18,7 @@
 #include "sio_socket.h"
 
 #include "broadcast.h"
+#include "config.h"
 #include "eio_session.h"
 #include "log.h"
 #include "out.h"
@@ -137,50 +138,98 @@ bool sio_event_name_ok(const char *event)
 int sio_encode(sio_encoded *e, sio_type type, const char *nsp, int64_t id, const char *event,
                const pio_out *out)
 {
-    *e = (sio_encoded){0};
-    if (out && !out_is_complete(out))
+    *e = (sio_encoded){.type = type, .nsp = nsp, .id = id, .event = event, .out = out};
+    if ((out && !out_is_complete(out)) || (event && !utf8_valid(event, strlen(event))))
         return PIO_EINVAL;
-    size_t n_bins = out ? out->n_bins : 0;
+    return PIO_OK;
+}
+
+/* The JSON text of the payload array: [event, args...]. */
+static void payload_json(buf *b, const sio_encoded *e)
+{
+    buf_append_char(b, '[');
+    if (e->event)
+        out_write_json_string(b, e->event, strlen(e->event));
+    if (e->out && e->out->count) {
+        if (e->event)
+            buf_append_char(b, ',');
+        buf_append(b, e->out->text.data, e->out->text.len);
+    }
+    buf_append_char(b, ']');
+}
+
+/* socket.io-parser: a text packet, then one binary message per attachment. */
+static int encode_default(sio_encoded *e)
+{
+    size_t n_bins = e->out ? e->out->n_bins : 0;
+    sio_type type = e->type;
     if (n_bins)
         type = type == SIO_ACK ? SIO_BINARY_ACK : SIO_BINARY_EVENT;
     buf b = BUF_INIT;
     buf_append_char(&b, '0' + EIO_MESSAGE);
-    sio_encode_header(&b, type, nsp, id, n_bins);
-    buf_append_char(&b, '[');
-    if (event && !out_write_json_string(&b, event, strlen(event))) {
-        buf_free(&b);
-        return PIO_EINVAL;
-    }
-    if (out && out->count) {
-        if (event)
-            buf_append_char(&b, ',');
-        buf_append(&b, out->text.data, out->text.len);
-    }
-    buf_append_char(&b, ']');
-    int rc = PIO_ENOMEM;
+    sio_encode_header(&b, type, e->nsp, e->id, n_bins);
+    payload_json(&b, e);
     if (b.failed || !(e->text = eio_msg_new(false, b.len)))
         goto fail;
     memcpy(e->text->data, b.data, b.len);
     if (n_bins && !(e->bins = calloc(n_bins, sizeof *e->bins)))
         goto fail;
     for (size_t i = 0; i < n_bins; i++, e->n_bins++) {
-        if (!(e->bins[i] = eio_msg_new(true, out->bins[i]->len)))
+        if (!(e->bins[i] = eio_msg_new(true, e->out->bins[i]->len)))
             goto fail;
-        memcpy(e->bins[i]->data, out->bins[i]->data, out->bins[i]->len);
+        memcpy(e->bins[i]->data, e->out->bins[i]->data, e->out->bins[i]->len);
     }
     buf_free(&b);
     return PIO_OK;
 fail:
     buf_free(&b);
-    sio_encoded_free(e);
+    eio_msg_unref(e->text);
+    for (size_t i = 0; i < e->n_bins; i++)
+        eio_msg_unref(e->bins[i]);
+    free(e->bins);
+    e->text = NULL, e->bins = NULL, e->n_bins = 0;
+    return PIO_ENOMEM;
+}
+
+/* socket.io-msgpack-parser: one map, the attachments inline.  pio_out
+ * holds JSON text, so it is parsed into a tree and written out again: the
+ * price of the msgpack parser, paid once per packet however many receive it. */
+static int encode_msgpack(sio_encoded *e)
+{
+    buf text = BUF_INIT, b = BUF_INIT;
+    json_object *data = NULL;
+    payload_json(&text, e);
+    int rc = PIO_ENOMEM;
+    if (text.failed || !value_parse(text.data, text.len, &data))
+        goto done;
+    if (!sio_encode_msgpack(&b, e->type, e->nsp, e->id, data, true, e->out ? e->out->bins : NULL,
+                            e->out ? e->out->n_bins : 0) ||
+        !(e->msgpack = eio_msg_new(true, b.len)))
+        goto done;
+    memcpy(e->msgpack->data, b.data, b.len);
+    rc = PIO_OK;
+done:
+    json_object_put(data);
+    buf_free(&text);
+    buf_free(&b);
     return rc;
 }
 
-void sio_encoded_send(const sio_encoded *e, eio_session *s)
+int sio_encoded_send(sio_encoded *e, sio_client *c)
 {
-    eio_session_send_msg(s, e->text);
+    int rc = PIO_OK;
+    if (c->parser == CONFIG_PARSER_MSGPACK) {
+        if (!e->msgpack && (rc = encode_msgpack(e)) != PIO_OK)
+            return rc;
+        eio_session_send_msg(c->session, e->msgpack);
+        return PIO_OK;
+    }
+    if (!e->text && (rc = encode_default(e)) != PIO_OK)
+        return rc;
+    eio_session_send_msg(c->session, e->text);
     for (size_t i = 0; i < e->n_bins; i++)
-        eio_session_send_msg(s, e->bins[i]);
+        eio_session_send_msg(c->session, e->bins[i]);
+    return PIO_OK;
 }
 
 void sio_encoded_free(sio_encoded *e)
@@ -189,7 +238,30 @@ void sio_encoded_free(sio_encoded *e)
     for (size_t i = 0; i < e->n_bins; i++)
         eio_msg_unref(e->bins[i]);
     free(e->bins);
+    eio_msg_unref(e->msgpack);
     *e = (sio_encoded){0};
+}
+
+void sio_send_value(sio_client *c, sio_type type, const char *nsp, json_object *data)
+{
+    buf b = BUF_INIT;
+    if (c->parser == CONFIG_PARSER_MSGPACK) {
+        eio_msg *m = NULL;
+        if (sio_encode_msgpack(&b, type, nsp, -1, data, data != NULL, NULL, 0) &&
+            (m = eio_msg_new(true, b.len))) {
+            memcpy(m->data, b.data, b.len);
+            eio_session_send_msg(c->session, m);
+            eio_msg_unref(m);
+        }
+    } else {
+        sio_encode_header(&b, type, nsp, -1, 0);
+        if (data)
+            buf_append_str(&b, json_object_to_json_string_ext(
+                                   data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        if (!b.failed)
+            eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
+    }
+    buf_free(&b);
 }
 
 int sio_send(sio_client *c, sio_type type, const char *nsp, int64_t id, const char *event,
@@ -198,7 +270,7 @@ int sio_send(sio_client *c, sio_type type, const char *nsp, int64_t id, const ch
     sio_encoded e;
     int rc = c->closed ? PIO_ECLOSED : sio_encode(&e, type, nsp, id, event, out);
     if (rc == PIO_OK) {
-        sio_encoded_send(&e, c->session);
+        rc = sio_encoded_send(&e, c);
         sio_encoded_free(&e);
     }
     out_free(out);
@@ -404,14 +476,7 @@ void sio_socket_closed(pio_socket *s, const char *reason)
     sio_socket_unref(s); /* the client's reference */
 }
 
-static void send_disconnect(pio_socket *s)
-{
-    buf b = BUF_INIT;
-    sio_encode_header(&b, SIO_DISCONNECT, s->nsp, -1, 0);
-    if (!b.failed)
-        eio_session_send(s->session, EIO_MESSAGE, b.data, b.len);
-    buf_free(&b);
-}
+static void send_disconnect(pio_socket *s) { sio_send_value(s->client, SIO_DISCONNECT, s->nsp, NULL); }
 
 int sio_socket_disconnect(pio_socket *s, int close)
 {
