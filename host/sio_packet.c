@@ -388,35 +388,63 @@ void sio_encode_header(buf *out, sio_type type, const char *nsp, int64_t id, siz
 
 /* ---- socket.io-msgpack-parser ------------------------------------------ */
 
+/* The members of a packet map that matter; the others (the client's
+ * `options`) are dropped.  A repeated key keeps the last value. */
+typedef struct packet_map {
+    json_object *type, *nsp, *id, *data;
+    bool has_type, has_nsp, has_id, has_data;
+} packet_map;
+
+static int take_member(void *ud, const char *key, json_object *value, bool undefined)
+{
+    packet_map *m = ud;
+    json_object **slot = NULL;
+    bool *has = NULL;
+    if (strcmp(key, "type") == 0)
+        slot = &m->type, has = &m->has_type;
+    else if (strcmp(key, "nsp") == 0)
+        slot = &m->nsp, has = &m->has_nsp;
+    else if (strcmp(key, "id") == 0)
+        slot = &m->id, has = &m->has_id;
+    else if (strcmp(key, "data") == 0)
+        slot = &m->data, has = &m->has_data;
+    if (slot) {
+        json_object_put(*slot);
+        *slot = value;
+        *has = !undefined; /* {data: undefined} has no data */
+    } else {
+        json_object_put(value);
+    }
+    return 0;
+}
+
 /* The checks of socket.io-msgpack-parser's checkPacket, strict where the
  * JavaScript leans on coercion, and then those of the text decoder. */
-static int msgpack_fields(json_object *map, sio_packet *p)
+static int msgpack_fields(packet_map *m, sio_packet *p)
 {
-    json_object *type, *nsp, *id, *data;
-    if (!json_object_is_type(map, json_type_object) || value_get_binary(map))
-        return SIO_EBADMSGPACK;
-    if (!json_object_object_get_ex(map, "type", &type) || !json_object_is_type(type, json_type_int) ||
-        json_object_get_int64(type) < SIO_CONNECT || json_object_get_int64(type) > SIO_CONNECT_ERROR)
+    if (!m->has_type || !json_object_is_type(m->type, json_type_int) ||
+        json_object_get_int64(m->type) < SIO_CONNECT ||
+        json_object_get_int64(m->type) > SIO_CONNECT_ERROR)
         return SIO_EBADTYPE;
-    p->type = (sio_type)json_object_get_int64(type);
-    if (!json_object_object_get_ex(map, "nsp", &nsp) || !json_object_is_type(nsp, json_type_string))
+    p->type = (sio_type)json_object_get_int64(m->type);
+    if (!m->has_nsp || !json_object_is_type(m->nsp, json_type_string))
         return SIO_EBADNSP;
-    size_t nsp_len = (size_t)json_object_get_string_len(nsp);
-    if (!is_clean_utf8((const unsigned char *)json_object_get_string(nsp), nsp_len))
+    size_t nsp_len = (size_t)json_object_get_string_len(m->nsp);
+    if (!is_clean_utf8((const unsigned char *)json_object_get_string(m->nsp), nsp_len))
         return SIO_EBADNSP;
-    if (json_object_object_get_ex(map, "id", &id)) {
+    if (m->has_id) {
         /* An integral float was made an int by the reader. */
-        if (!json_object_is_type(id, json_type_int) || json_object_get_int64(id) < 0)
+        if (!json_object_is_type(m->id, json_type_int) || json_object_get_int64(m->id) < 0)
             return SIO_EBADID;
-        p->id = json_object_get_int64(id);
+        p->id = json_object_get_int64(m->id);
     }
-    if (!(p->nsp = strndup(json_object_get_string(nsp), nsp_len)))
+    if (!(p->nsp = strndup(json_object_get_string(m->nsp), nsp_len)))
         return SIO_ENOMEM;
-    if (json_object_object_get_ex(map, "data", &data)) {
-        if (value_get_binary(data))
+    if (m->has_data) {
+        if (value_get_binary(m->data))
             return SIO_EBADPAYLOAD; /* isObject(Buffer) is false, and not an array */
         p->has_data = true;
-        p->data = json_object_get(data);
+        p->data = json_object_get(m->data);
     }
     return payload_fits_type(p) ? 0 : SIO_EBADPAYLOAD;
 }
@@ -424,14 +452,17 @@ static int msgpack_fields(json_object *map, sio_packet *p)
 int sio_decode_msgpack(const void *data, size_t len, sio_packet *out)
 {
     *out = (sio_packet){.id = -1};
-    json_object *map;
-    bool undefined;
+    packet_map m = {0};
     /* One level more than a JSON payload: the packet's own map. */
-    int rc = value_msgpack_parse(data, len, VALUE_MAX_DEPTH + 1, &map, &undefined);
-    if (rc != VMP_OK)
-        return rc == VMP_ENOMEM ? SIO_ENOMEM : SIO_EBADMSGPACK;
-    rc = msgpack_fields(map, out);
-    json_object_put(map);
+    int rc = value_msgpack_parse_map(data, len, VALUE_MAX_DEPTH + 1, take_member, &m);
+    if (rc == VMP_OK)
+        rc = msgpack_fields(&m, out);
+    else
+        rc = rc == VMP_ENOMEM ? SIO_ENOMEM : SIO_EBADMSGPACK;
+    json_object_put(m.type);
+    json_object_put(m.nsp);
+    json_object_put(m.id);
+    json_object_put(m.data);
     if (rc != 0) {
         sio_packet_free(out);
         out->id = -1;

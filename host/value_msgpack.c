@@ -431,6 +431,39 @@ int value_msgpack_parse(const void *data, size_t len, unsigned max_depth, json_o
     return VMP_OK;
 }
 
+int value_msgpack_parse_map(const void *data, size_t len, unsigned max_depth,
+                            value_msgpack_member_fn fn, void *ud)
+{
+    reader r = {.p = data, .end = (const unsigned char *)data + len, .max_depth = max_depth};
+    uint64_t n;
+    unsigned char c = len ? *r.p++ : 0;
+    if (c >= 0x80 && c <= 0x8f)
+        n = c & 0x0f;
+    else if ((c != 0xde && c != 0xdf) || !take_uint(&r, c == 0xde ? 2 : 4, &n))
+        return VMP_EMALFORMED;
+    if (n > left(&r) / 2)
+        return VMP_EMALFORMED;
+    if (max_depth < 1)
+        return VMP_EDEPTH;
+    r.depth = 1;
+    for (uint64_t i = 0; i < n; i++) {
+        char small[64], *key = NULL;
+        item v = {0};
+        int rc = read_key(&r, small, sizeof small, &key);
+        if (rc == VMP_OK)
+            rc = read_value(&r, &v);
+        if (rc == VMP_OK)
+            rc = fn(ud, key, v.j, v.undefined);
+        else
+            json_object_put(v.j);
+        if (key != small)
+            free(key);
+        if (rc != VMP_OK)
+            return rc;
+    }
+    return r.p == r.end ? VMP_OK : VMP_EMALFORMED;
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
 static int append(void *data, const char *bytes, size_t len)

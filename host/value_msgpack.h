@@ -33,6 +33,17 @@ enum {
 int value_msgpack_parse(const void *data, size_t len, unsigned max_depth, json_object **out,
                         bool *undefined);
 
+/* Parse exactly one map spanning all of data without building an object
+ * for it: fn gets each member in order, its key (valid during the call) and
+ * its value (the caller's to keep or json_object_put), or undefined; fn
+ * returns 0 to go on, anything else to stop, which is returned.  The
+ * members nest at most max_depth - 1 deep (the map is the first level).
+ * VMP_EMALFORMED when data is not one map. */
+typedef int (*value_msgpack_member_fn)(void *ud, const char *key, json_object *value,
+                                       bool undefined);
+int value_msgpack_parse_map(const void *data, size_t len, unsigned max_depth,
+                            value_msgpack_member_fn fn, void *ud);
+
 /* Append j as notepack.io would encode the same JavaScript value.  A
  * binary value is written as bin: its own bytes, or, for a bare
  * placeholder {"_placeholder":true,"num":N} with N < n_bins, bins[N]

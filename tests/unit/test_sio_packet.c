@@ -813,3 +813,16 @@ Test(sio_msgpack, round_trips_every_packet_it_encodes)
         json_object_put(j);
     }
 }
+
+Test(sio_msgpack, keeps_the_last_of_a_repeated_member_and_ignores_others)
+{
+    sio_packet p; /* {data: 1, type: 2, options: {x: [1]}, data: ["b"], nsp: "/"}, as map16 */
+    cr_assert_eq(decode_hex("de0005a46461746101a47479706502a76f7074696f6e7381a1789101"
+                            "a46461746191a162a36e7370a12f",
+                            &p),
+                 SIO_DONE);
+    cr_assert_str_eq(json(&p), "[\"b\"]");
+    sio_packet_free(&p);
+    /* a later undefined takes the member away */
+    expect_msgpack_error("84a47479706502a46461746191a162a36e7370a12fa464617461d40000", SIO_EBADPAYLOAD);
+}
