@@ -254,11 +254,12 @@ void sio_send_value(sio_client *c, sio_type type, const char *nsp, json_object *
             eio_msg_unref(m);
         }
     } else {
+        const char *text = data ? json_object_to_json_string_ext(
+                                      data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+                                : "";
         sio_encode_header(&b, type, nsp, -1, 0);
-        if (data)
-            buf_append_str(&b, json_object_to_json_string_ext(
-                                   data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        if (!b.failed)
+        buf_append_str(&b, text ? text : "");
+        if (text && !b.failed)
             eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
     }
     buf_free(&b);

@@ -229,7 +229,8 @@ static int array_item(reader *r, size_t n, item *out)
 {
     if (n > left(r)) /* every element takes a byte at least */
         return VMP_EMALFORMED;
-    json_object *a = json_object_new_array_ext(n ? (int)n : 1);
+    /* The count is bounded by the bytes left, not by int: start small. */
+    json_object *a = json_object_new_array_ext(n < 256 ? (int)n + 1 : 256);
     if (!a)
         return VMP_ENOMEM;
     for (size_t i = 0; i < n; i++) {
