@@ -193,3 +193,38 @@ test('a client with the default parser cannot connect to a msgpack server', T, a
     socket.close();
   }
 });
+
+test('a reload that changes the parser applies to new connections; a broadcast reaches both kinds', T, async () => {
+  const fs = require('node:fs');
+  const own = await h.startServer({
+    plugins: { io: ioSo },
+    extraEvents: [{ name: 'join', namespace: '/io', handler: 'io:io_join' },
+      { name: 'bcast', namespace: '/io', handler: 'io:io_bcast' }],
+  });
+  try {
+    const url = `${own.url}/io`;
+    const json = await h.connect(url, { transports: ['websocket'] });
+    const doc = structuredClone(own.doc);
+    doc.socket = { serverOptions: { parser: 'msgpack' } };
+    fs.writeFileSync(`${own.yamlFile}.tmp`, h.toYaml(doc));
+    fs.renameSync(`${own.yamlFile}.tmp`, own.yamlFile);
+    for (const deadline = Date.now() + 5000; !/reload #\d+ done/.test(own.stderr());) {
+      if (Date.now() > deadline) throw new Error(`no reload:\n${own.stderr()}`);
+      await h.sleep(10);
+    }
+    const packed = await h.connect(url, mp({ transports: ['polling'] }));
+    await call(json, 'join', 'both');
+    await call(packed, 'join', 'both');
+    const got = [h.next(json, 'news'), h.next(packed, 'news')];
+    const payload = ['hello', { n: 1.5, list: [1, 'two', null], bin: bytes(40, 3) }];
+    assert.deepEqual(await call(packed, 'bcast', { sel: { rooms: ['both'] }, event: 'news', args: payload }), [2]);
+    assert.deepEqual(await got[0], payload);
+    assert.deepEqual(await got[1], payload);
+    assert.ok(json.connected && packed.connected);
+  } finally {
+    h.closeAll();
+    const { code } = await own.stop();
+    assert.equal(code, 0);
+    assert.equal(h.sanitizerReport(own.stderr()), null);
+  }
+});
