@@ -476,6 +476,7 @@ bool sio_encode_msgpack(buf *out, sio_type type, const char *nsp, int64_t id, js
 {
     if (!nsp)
         nsp = "/";
+    buf_reserve(out, 64);
     value_msgpack_write_map(out, 2 + (has_data ? 1 : 0) + (id >= 0 ? 1 : 0));
     value_msgpack_write_str(out, "type", 4);
     value_msgpack_write_int(out, type);

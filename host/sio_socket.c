@@ -202,6 +202,7 @@ static int encode_msgpack(sio_encoded *e)
     int rc = PIO_ENOMEM;
     if (text.failed || !value_parse(text.data, text.len, &data))
         goto done;
+    buf_reserve(&b, text.len + 32); /* msgpack is no larger than the JSON, bar the headers */
     if (!sio_encode_msgpack(&b, e->type, e->nsp, e->id, data, true, e->out ? e->out->bins : NULL,
                             e->out ? e->out->n_bins : 0) ||
         !(e->msgpack = eio_msg_new(true, b.len)))

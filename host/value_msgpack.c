@@ -467,9 +467,17 @@ int value_msgpack_parse_map(const void *data, size_t len, unsigned max_depth,
 
 /* ---- writing ------------------------------------------------------------ */
 
+/* The packer's sink: it hands over a header or a body at a time, so the
+ * common case - room left - is a plain copy here. */
 static int append(void *data, const char *bytes, size_t len)
 {
     buf *b = data;
+    if (b->data && b->cap - b->len > len) {
+        memcpy(b->data + b->len, bytes, len);
+        b->len += len;
+        b->data[b->len] = '\0';
+        return 0;
+    }
     buf_append(b, bytes, len);
     return b->failed ? -1 : 0;
 }
