@@ -11,8 +11,9 @@
  * The chosen sockets are collected (and referenced) before anything is
  * done to them, since what is done can change the rooms.
  *
- * A broadcast is encoded once; each recipient's queue takes a reference
- * to the same messages.
+ * A broadcast is encoded once per parser in use among its recipients (the
+ * parser is a server option, so normally once); each recipient's queue
+ * takes a reference to the same messages.
  */
 #include "broadcast.h"
 
@@ -157,8 +158,8 @@ static int emit_to(pio_socket **list, size_t n, bool volatile_, const char *nsp,
     for (size_t i = 0; i < n; i++) {
         if (!list[i]->client || (volatile_ && !can_take_now(list[i])))
             continue;
-        sio_encoded_send(&e, list[i]->session);
-        (*sent)++;
+        if (sio_encoded_send(&e, list[i]->client) == PIO_OK)
+            (*sent)++;
     }
     sio_encoded_free(&e);
     return PIO_OK;
@@ -274,10 +275,8 @@ int broadcast_emit_with_ack(pio_ctx *ctx, const pio_select *sel, const char *eve
     m->waiting = m->n_entries + 1;
     for (size_t i = 0; i < m->n_entries; i++) {
         pending_ack *a = m->entries[i];
-        if (a && a->socket->client) {
-            sio_encoded_send(&e, a->socket->session);
+        if (a && a->socket->client && sio_encoded_send(&e, a->socket->client) == PIO_OK)
             sent++;
-        }
     }
     sio_encoded_free(&e);
     broadcast_release(list, n);

@@ -1042,6 +1042,19 @@ static void opt_connection_state_recovery(loader *ld, yaml_node_t *key, const ch
 
 static void opt_cors(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx);
 
+/* socket.io takes a parser module; the YAML names one of those plugio has. */
+static void opt_parser(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx)
+{
+    (void)key, (void)ctx;
+    const char *s = get_string(ld, name, val);
+    if (s && strcmp(s, "default") == 0)
+        opts_of(ld)->parser = CONFIG_PARSER_DEFAULT;
+    else if (s && strcmp(s, "msgpack") == 0)
+        opts_of(ld)->parser = CONFIG_PARSER_MSGPACK;
+    else if (s)
+        report(ld, val, "unknown parser '%s' (plugio has default and msgpack)", s);
+}
+
 static const field server_option_fields[] = {
     {"path", opt_path},
     {"pingInterval", opt_ping_interval},
@@ -1053,6 +1066,7 @@ static const field server_option_fields[] = {
     {"allowUpgrades", opt_allow_upgrades},
     {"cors", opt_cors},
     {"connectionStateRecovery", opt_connection_state_recovery},
+    {"parser", opt_parser},
     {"serveClient", opt_false_only},
     {"allowEIO3", opt_allow_eio3},
     {"perMessageDeflate", opt_false_only},

@@ -86,6 +86,10 @@ typedef struct config_cors {
                              (any_origin is set too), as the cors package does */
 } config_cors;
 
+/* The Socket.IO parser (serverOptions.parser): socket.io-parser's JSON
+ * text, or socket.io-msgpack-parser's MessagePack. */
+enum { CONFIG_PARSER_DEFAULT = 0, CONFIG_PARSER_MSGPACK = 1 };
+
 typedef struct config_server_options {
     char *path;                 /* "/socket.io" (no trailing slash; "" when given as "/") */
     uint32_t ping_interval;     /* ms, 25000 */
@@ -105,6 +109,7 @@ typedef struct config_server_options {
         uint32_t max_disconnection; /* ms, 120000 */
         bool skip_middlewares;      /* true */
     } csr;
+    unsigned parser;            /* CONFIG_PARSER_*, default */
 } config_server_options;
 
 typedef struct config {

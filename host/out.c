@@ -115,7 +115,7 @@ int out_int64(pio_out *o, int64_t v)
 }
 
 /* The shortest of %.15g..%.17g that reads back as the same double. */
-static void write_double(buf *b, double v)
+void out_write_double(buf *b, double v)
 {
     if (!isfinite(v)) {
         buf_append(b, "null", 4);
@@ -143,7 +143,7 @@ int out_double(pio_out *o, double v)
     int rc = begin_value(o);
     if (rc)
         return rc;
-    write_double(&o->text, v);
+    out_write_double(&o->text, v);
     return end_value(o);
 }
 

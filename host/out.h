@@ -37,6 +37,8 @@ bool out_is_complete(const pio_out *o);
 
 /* Append a JSON string literal for s (len bytes, must be valid UTF-8). */
 bool out_write_json_string(buf *b, const char *s, size_t len);
+/* Append a number as JSON.stringify writes it (null when not finite). */
+void out_write_double(buf *b, double v);
 /* True when s is valid UTF-8 (no overlongs, surrogates, > U+10FFFF). */
 bool utf8_valid(const char *s, size_t len);
 

@@ -6,7 +6,10 @@
  *
  * A malformed packet closes the session ("parse error"), and so does a
  * packet that makes no sense in the client's state, as with socket.io;
- * nothing else is affected.
+ * nothing else is affected.  The wire format is the parser the server
+ * had when the client connected (serverOptions.parser): with msgpack a
+ * text message is malformed, as socket.io-msgpack-parser cannot decode a
+ * JSON client's packets either.
  *
  * Dynamic namespaces (socket.io's io.of(regex)): a CONNECT to a namespace
  * the configuration does not name creates it when a pattern matches (the
@@ -26,6 +29,7 @@
  */
 #include "sio_client.h"
 
+#include "config.h"
 #include "eio_session.h"
 #include "log.h"
 #include "out.h"
@@ -55,6 +59,7 @@ sio_client *sio_client_create(eio_session *s)
     if (!c)
         return NULL;
     c->session = s;
+    c->parser = eio_options()->parser;
     timer_start(&c->connect_timer, eio_options()->connect_timeout, connect_overdue);
     return c;
 }
@@ -114,21 +119,35 @@ void sio_dispatch(pio_socket *s, const char *event, pio_args *args)
                 ev->cfg->handler.symbol, event, rc, host_api.strerror(rc));
 }
 
+/* A CONNECT or CONNECT_ERROR with a JSON payload (taken over, or NULL for
+ * none), in the client's wire format. */
+static void send_payload(sio_client *c, sio_type type, const char *nsp, json_object *payload)
+{
+    sio_send_value(c, type, nsp, payload);
+    json_object_put(payload);
+}
+
+static json_object *string_member(json_object *o, const char *key, const char *value)
+{
+    json_object *v = o ? json_object_new_string(value) : NULL;
+    if (!v || json_object_object_add(o, key, v) != 0) {
+        json_object_put(v);
+        json_object_put(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* {"message": message}, or for a v2 client's middleware (bare) only the
  * string, as socket.io sends them. */
 static void send_connect_error(sio_client *c, const char *nsp, const char *message, bool bare)
 {
-    buf b = BUF_INIT;
-    sio_encode_header(&b, SIO_CONNECT_ERROR, nsp, -1, 0);
-    if (!bare)
-        buf_append_str(&b, "{\"message\":");
-    if (!out_write_json_string(&b, message, strlen(message)))
-        out_write_json_string(&b, "Invalid message", 15); /* not UTF-8 */
-    if (!bare)
-        buf_append_char(&b, '}');
-    if (!b.failed)
-        eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
-    buf_free(&b);
+    if (!utf8_valid(message, strlen(message)))
+        message = "Invalid message";
+    json_object *payload = bare ? json_object_new_string(message)
+                                : string_member(json_object_new_object(), "message", message);
+    if (payload)
+        send_payload(c, SIO_CONNECT_ERROR, nsp, payload);
 }
 
 /* Run the namespace's middleware in order. Returns NULL when every one
@@ -228,7 +247,7 @@ static void on_connect(sio_client *c, const char *nsp, json_object *auth)
         return;
     }
     csr_restored missed;
-    bool recovered = sio_recovery_restore(s, &missed);
+    bool recovered = sio_recovery_restore(s, c->parser, &missed);
     char why[512];
     const char *refusal =
         recovered && sio_recovery_skip_middlewares() ? NULL : run_middleware(s, why, sizeof why);
@@ -250,15 +269,17 @@ static void on_connect(sio_client *c, const char *nsp, json_object *auth)
      * (which sends them before its middleware runs, too; after it here, so
      * that a refused client is not handed what it missed). */
     sio_recovery_replay(s, &missed);
-    buf b = BUF_INIT;
-    sio_encode_header(&b, SIO_CONNECT, nsp, -1, 0);
-    if (s->pid[0])
-        buf_printf(&b, "{\"sid\":\"%s\",\"pid\":\"%s\"}", s->id, s->pid);
-    else if (!is_v2(c))
-        buf_printf(&b, "{\"sid\":\"%s\"}", s->id);
-    if (!b.failed)
-        eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
-    buf_free(&b);
+    /* {sid[, pid]}; a v2 client's CONNECT carries nothing. */
+    json_object *reply = NULL;
+    if (!is_v2(c)) {
+        reply = string_member(json_object_new_object(), "sid", s->id);
+        if (s->pid[0])
+            reply = string_member(reply, "pid", s->pid);
+    }
+    if (reply || is_v2(c))
+        send_payload(c, SIO_CONNECT, nsp, reply);
+    else
+        eio_session_close(c->session, "transport error"); /* out of memory */
     pio_args none = {0};
     s->refs++; /* the handler may disconnect it */
     sio_dispatch(s, "connection", &none);
@@ -443,8 +464,13 @@ bool sio_client_receive(sio_client *c, const void *data, size_t len, bool binary
     if (c->closed)
         return false;
     sio_packet p;
-    int rc = binary ? sio_decoder_binary(&c->decoder, data, len, &p)
-                    : sio_decoder_text(&c->decoder, data, len, &p);
+    int rc;
+    if (c->parser == CONFIG_PARSER_MSGPACK) /* every packet is one binary message */
+        rc = binary ? sio_decode_msgpack(data, len, &p) : SIO_EBADMSGPACK;
+    else if (binary)
+        rc = sio_decoder_binary(&c->decoder, data, len, &p);
+    else
+        rc = sio_decoder_text(&c->decoder, data, len, &p);
     if (rc == SIO_NEED_BINARY)
         return true;
     if (rc < 0) {

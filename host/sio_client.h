@@ -29,12 +29,23 @@ struct pending_ack {
     timer timeout;
 };
 
-/* A packet encoded once: its text message and binary attachments, each a
- * shared eio_msg, ready for any number of sessions. */
+/* A packet encoded once per parser: what to encode, and for each parser
+ * its wire-ready messages (shared eio_msg), built when the first client
+ * using that parser is sent it.  The default parser's is a text message
+ * and its binary attachments; the msgpack parser's one binary message. */
 typedef struct sio_encoded {
+    sio_type type;              /* SIO_EVENT or SIO_ACK */
+    const char *nsp;            /* borrowed, as event and out, until */
+    int64_t id;                 /* sio_encoded_seal or sio_encoded_free */
+    const char *event;
+    const pio_out *out;
+    char offset[21];            /* recovery's offset, appended as the last
+                                   argument; "" for none */
+    bool sealed;                /* the inputs are gone: no new form */
     struct eio_msg *text;
     struct eio_msg **bins;
     size_t n_bins;
+    struct eio_msg *msgpack;
 } sio_encoded;
 
 struct pio_socket {
@@ -61,6 +72,7 @@ struct pio_socket {
 
 struct sio_client {
     eio_session *session;       /* the session that owns this client */
+    unsigned parser;            /* CONFIG_PARSER_*, fixed when it connected */
     sio_decoder decoder;
     pio_socket **sockets;       /* one per connected namespace */
     size_t n_sockets;
@@ -91,14 +103,25 @@ bool sio_socket_accept(sio_client *c, pio_socket *s);
 void sio_socket_closed(pio_socket *s, const char *reason);
 void sio_socket_unref(pio_socket *s);
 void sio_socket_ack_received(pio_socket *s, sio_packet *p);
-/* Encode a packet: [event,] args (out is not consumed). */
+/* Prepare a packet: [event,] args.  nsp, event and out are borrowed (out
+ * is not consumed) until sio_encoded_free.  PIO_EINVAL for an incomplete
+ * out or an event name that is not UTF-8. */
 int sio_encode(sio_encoded *e, sio_type type, const char *nsp, int64_t id, const char *event,
                const pio_out *out);
-void sio_encoded_send(const sio_encoded *e, eio_session *s);
+/* Queue it to a client, encoding it first for the client's parser if no
+ * client before used that parser. */
+int sio_encoded_send(sio_encoded *e, sio_client *c);
 void sio_encoded_free(sio_encoded *e);
 /* An EVENT with `offset` appended as its last argument (recovery's). */
 int sio_encode_with_offset(sio_encoded *e, const char *nsp, const char *event, const pio_out *out,
                            const char *offset);
+/* Keep it past its inputs' life (recovery's log): encode the form for
+ * `parser` if not yet done and forget the borrowed inputs; a later send
+ * to a client of a parser with no form fails with PIO_ESTATE. */
+int sio_encoded_seal(sio_encoded *e, unsigned parser);
+/* Whether it has the form of `parser`, and its bytes in every form. */
+bool sio_encoded_has(const sio_encoded *e, unsigned parser);
+size_t sio_encoded_bytes(const sio_encoded *e);
 /* Encode and queue a packet to a socket's client (out consumed). */
 int sio_send(sio_client *c, sio_type type, const char *nsp, int64_t id, const char *event,
              pio_out *out);
@@ -107,6 +130,9 @@ int64_t sio_next_ack_id(void);
 bool sio_event_name_ok(const char *event);
 void sio_socket_add_ack(pio_socket *s, pending_ack *a);
 void sio_socket_unlink_ack(pio_socket *s, pending_ack *a);
+/* Queue a packet whose payload is a json-c value (NULL: none) in the
+ * client's wire format: CONNECT, CONNECT_ERROR, DISCONNECT. */
+void sio_send_value(sio_client *c, sio_type type, const char *nsp, json_object *data);
 /* Call the handler bound to (socket's namespace, event), if any. */
 void sio_dispatch(pio_socket *s, const char *event, pio_args *args);
 

@@ -20,6 +20,7 @@
 #include "sio_packet.h"
 
 #include "value.h"
+#include "value_msgpack.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -385,6 +386,113 @@ void sio_encode_header(buf *out, sio_type type, const char *nsp, int64_t id, siz
         buf_printf(out, "%" PRId64, id);
 }
 
+/* ---- socket.io-msgpack-parser ------------------------------------------ */
+
+/* The members of a packet map that matter; the others (the client's
+ * `options`) are dropped.  A repeated key keeps the last value. */
+typedef struct packet_map {
+    json_object *type, *nsp, *id, *data;
+    bool has_type, has_nsp, has_id, has_data;
+} packet_map;
+
+static int take_member(void *ud, const char *key, json_object *value, bool undefined)
+{
+    packet_map *m = ud;
+    json_object **slot = NULL;
+    bool *has = NULL;
+    if (strcmp(key, "type") == 0)
+        slot = &m->type, has = &m->has_type;
+    else if (strcmp(key, "nsp") == 0)
+        slot = &m->nsp, has = &m->has_nsp;
+    else if (strcmp(key, "id") == 0)
+        slot = &m->id, has = &m->has_id;
+    else if (strcmp(key, "data") == 0)
+        slot = &m->data, has = &m->has_data;
+    if (slot) {
+        json_object_put(*slot);
+        *slot = value;
+        *has = !undefined; /* {data: undefined} has no data */
+    } else {
+        json_object_put(value);
+    }
+    return 0;
+}
+
+/* The checks of socket.io-msgpack-parser's checkPacket, strict where the
+ * JavaScript leans on coercion, and then those of the text decoder. */
+static int msgpack_fields(packet_map *m, sio_packet *p)
+{
+    if (!m->has_type || !json_object_is_type(m->type, json_type_int) ||
+        json_object_get_int64(m->type) < SIO_CONNECT ||
+        json_object_get_int64(m->type) > SIO_CONNECT_ERROR)
+        return SIO_EBADTYPE;
+    p->type = (sio_type)json_object_get_int64(m->type);
+    if (!m->has_nsp || !json_object_is_type(m->nsp, json_type_string))
+        return SIO_EBADNSP;
+    size_t nsp_len = (size_t)json_object_get_string_len(m->nsp);
+    if (!is_clean_utf8((const unsigned char *)json_object_get_string(m->nsp), nsp_len))
+        return SIO_EBADNSP;
+    if (m->has_id) {
+        /* An integral float was made an int by the reader. */
+        if (!json_object_is_type(m->id, json_type_int) || json_object_get_int64(m->id) < 0)
+            return SIO_EBADID;
+        p->id = json_object_get_int64(m->id);
+    }
+    if (!(p->nsp = strndup(json_object_get_string(m->nsp), nsp_len)))
+        return SIO_ENOMEM;
+    if (m->has_data) {
+        if (value_get_binary(m->data))
+            return SIO_EBADPAYLOAD; /* isObject(Buffer) is false, and not an array */
+        p->has_data = true;
+        p->data = json_object_get(m->data);
+    }
+    return payload_fits_type(p) ? 0 : SIO_EBADPAYLOAD;
+}
+
+int sio_decode_msgpack(const void *data, size_t len, sio_packet *out)
+{
+    *out = (sio_packet){.id = -1};
+    packet_map m = {0};
+    /* One level more than a JSON payload: the packet's own map. */
+    int rc = value_msgpack_parse_map(data, len, VALUE_MAX_DEPTH + 1, take_member, &m);
+    if (rc == VMP_OK)
+        rc = msgpack_fields(&m, out);
+    else
+        rc = rc == VMP_ENOMEM ? SIO_ENOMEM : SIO_EBADMSGPACK;
+    json_object_put(m.type);
+    json_object_put(m.nsp);
+    json_object_put(m.id);
+    json_object_put(m.data);
+    if (rc != 0) {
+        sio_packet_free(out);
+        out->id = -1;
+        return rc;
+    }
+    return SIO_DONE;
+}
+
+bool sio_encode_msgpack(buf *out, sio_type type, const char *nsp, int64_t id, json_object *data,
+                        bool has_data, value_bin *const *bins, size_t n_bins)
+{
+    if (!nsp)
+        nsp = "/";
+    buf_reserve(out, 64);
+    value_msgpack_write_map(out, 2 + (has_data ? 1 : 0) + (id >= 0 ? 1 : 0));
+    value_msgpack_write_str(out, "type", 4);
+    value_msgpack_write_int(out, type);
+    if (has_data) {
+        value_msgpack_write_str(out, "data", 4);
+        value_msgpack_write(out, data, bins, n_bins);
+    }
+    value_msgpack_write_str(out, "nsp", 3);
+    value_msgpack_write_str(out, nsp, strlen(nsp));
+    if (id >= 0) {
+        value_msgpack_write_str(out, "id", 2);
+        value_msgpack_write_int(out, id);
+    }
+    return !out->failed;
+}
+
 const char *sio_strerror(int code)
 {
     switch (code) {
@@ -407,6 +515,8 @@ const char *sio_strerror(int code)
         return "unexpected packet while decoding binary";
     case SIO_ENOMEM:
         return "out of memory";
+    case SIO_EBADMSGPACK:
+        return "invalid msgpack packet";
     }
     return "unknown error";
 }

@@ -10,6 +10,7 @@
 #define PIO_SIO_PACKET_H
 
 #include "buf.h"
+#include "value.h"
 
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -49,6 +50,7 @@ enum {
     SIO_EUNEXPECTED = -7,  /* binary frame when none is expected, or a text
                               packet while attachments are awaited */
     SIO_ENOMEM = -8,
+    SIO_EBADMSGPACK = -9,  /* not one MessagePack map (msgpack parser) */
 };
 
 /* The most attachments a binary packet may announce: socket.io-parser's
@@ -87,6 +89,21 @@ void sio_packet_free(sio_packet *p);
  * (A binary type always gets its "<n>-", even "0-", as socket.io-parser
  * writes and expects; a NULL nsp means "/".) */
 void sio_encode_header(buf *out, sio_type type, const char *nsp, int64_t id, size_t attachments);
+
+/* socket.io-msgpack-parser's wire format: each packet is one binary
+ * Engine.IO message holding a MessagePack map {type, data, nsp, id?};
+ * binary values are inline bin (no attachments), so the binary types never
+ * occur.  The decoder applies the checks of the text decoder to what the map
+ * holds (type 0-4, a clean namespace, a non-negative integer id, the payload
+ * shapes), and the payload nests at most as deep as a JSON one.  Returns
+ * SIO_DONE (out filled, the caller owns it) or an error (out empty). */
+int sio_decode_msgpack(const void *data, size_t len, sio_packet *out);
+/* Append a packet as socket.io-msgpack-parser encodes it: the map {type,
+ * data (when has_data), nsp (NULL means "/"), id (when >= 0)}.  data's
+ * binary values, and its bare placeholders numbered below n_bins (pio_out's
+ * text), are written as bin.  False on allocation failure. */
+bool sio_encode_msgpack(buf *out, sio_type type, const char *nsp, int64_t id, json_object *data,
+                        bool has_data, value_bin *const *bins, size_t n_bins);
 
 const char *sio_strerror(int code);
 

@@ -69,14 +69,19 @@ int sio_recovery_emit(pio_socket **list, size_t n, const char *nsp, const char *
         if (!list[i]->client)
             continue;
         list[i]->last_offset = offset; /* first: a send can close it */
-        sio_encoded_send(e, list[i]->session);
-        (*sent)++;
+        if (sio_encoded_send(e, list[i]->client) == PIO_OK)
+            (*sent)++;
     }
-    size_t bytes = e->text->len;
-    for (size_t i = 0; i < e->n_bins; i++)
-        bytes += e->bins[i]->len;
+    /* The log keeps the form of the server's parser: the one a client that
+     * comes back connects with (after a reload that changed it, the
+     * packets of the other form cannot be replayed: see restore). */
+    if (sio_encoded_seal(e, opts()->parser) != PIO_OK) {
+        log_warn("connection state recovery: out of memory, packet %s not logged", text);
+        release_encoded(e);
+        return PIO_OK;
+    }
     if (!csr_log(st, nsp, offset, timer_now(), opts()->csr.max_disconnection, rooms, n_rooms,
-                 except, n_except, except_id, e, bytes, release_encoded))
+                 except, n_except, except_id, e, sio_encoded_bytes(e), release_encoded))
         log_warn("connection state recovery: out of memory, packet %s not logged", text);
     return PIO_OK;
 }
@@ -106,7 +111,16 @@ static bool adopt(pio_socket *s, const csr_session *session)
     return true;
 }
 
-bool sio_recovery_restore(pio_socket *s, csr_restored *r)
+/* Every missed packet can go to the client in its wire format. */
+static bool replayable(const csr_restored *r, unsigned parser)
+{
+    for (size_t i = 0; i < r->n_missed; i++)
+        if (!sio_encoded_has(r->missed[i]->payload, parser))
+            return false;
+    return true;
+}
+
+bool sio_recovery_restore(pio_socket *s, unsigned parser, csr_restored *r)
 {
     *r = (csr_restored){0};
     /* A v2 client (Engine.IO 3) is never told a pid (its CONNECT reply has
@@ -116,6 +130,10 @@ bool sio_recovery_restore(pio_socket *s, csr_restored *r)
     const char *pid = auth_string(s, "pid"), *offset = auth_string(s, "offset");
     if (pid && offset && store) {
         int rc = csr_restore(store, s->nsp, pid, offset, timer_now(), r);
+        if (rc == CSR_OK && !replayable(r, parser)) {
+            csr_restored_free(r);
+            rc = CSR_EGAP; /* logged in another wire format: the parser changed */
+        }
         if (rc == CSR_OK && adopt(s, r->session))
             return true;
         if (rc == CSR_OK) { /* adopt failed part of the way: a fresh socket */
@@ -134,7 +152,7 @@ void sio_recovery_replay(pio_socket *s, csr_restored *r)
 {
     for (size_t i = 0; i < r->n_missed && s->client; i++) {
         s->last_offset = r->missed[i]->offset;
-        sio_encoded_send(r->missed[i]->payload, s->session);
+        sio_encoded_send(r->missed[i]->payload, s->client);
     }
     csr_restored_free(r);
 }

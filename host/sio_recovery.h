@@ -37,9 +37,10 @@ int sio_recovery_emit(pio_socket **list, size_t n, const char *nsp, const char *
 /* For a socket not yet accepted: when its auth names a kept session of
  * its namespace, give it that session's id, rooms and data and return
  * true, with the missed packets in *r (hand r to sio_recovery_replay
- * once accepted, or to csr_restored_free).  Otherwise (r empty) give it
+ * once accepted, or to csr_restored_free); the packets must exist in
+ * the wire format of the client's `parser`.  Otherwise (r empty) give it
  * a fresh private id when recovery is on, and return false. */
-bool sio_recovery_restore(pio_socket *s, csr_restored *r);
+bool sio_recovery_restore(pio_socket *s, unsigned parser, csr_restored *r);
 /* Queue the missed packets to the accepted socket; frees r. */
 void sio_recovery_replay(pio_socket *s, csr_restored *r);
 /* A connected socket is closing for `reason`: keep its session when the

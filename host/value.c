@@ -17,8 +17,6 @@
 
 static const char null_sentinel;
 
-#define PARSE_DEPTH 128
-
 const pio_value *value_wrap(json_object *j)
 {
     return j ? (const pio_value *)j : (const pio_value *)&null_sentinel;
@@ -61,7 +59,7 @@ const value_bin *value_get_binary(json_object *j)
 
 bool value_parse(const char *text, size_t len, json_object **out)
 {
-    return json_parse(text, len, PARSE_DEPTH, out);
+    return json_parse(text, len, VALUE_MAX_DEPTH, out);
 }
 
 pio_type value_type(const pio_value *v)

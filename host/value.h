@@ -37,6 +37,9 @@ bool value_attach_binary(json_object *obj, const void *data, size_t len);
 /* The bytes of a binary value, or NULL when j is not one. */
 const value_bin *value_get_binary(json_object *j);
 
+/* How deeply client payloads may nest arrays/objects, whatever the parser. */
+#define VALUE_MAX_DEPTH 128
+
 /* Parse JSON text strictly (RFC 8259, valid UTF-8, nesting <= 128).
  * Returns true and sets *out (which may be NULL for JSON null). */
 bool value_parse(const char *text, size_t len, json_object **out);

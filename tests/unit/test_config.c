@@ -653,6 +653,29 @@ Test(config, rejects_an_unknown_transport)
                       "t.yaml:3:27: ", "unknown transport 'webtransport'");
 }
 
+Test(config, reads_the_parser_option)
+{
+    cr_assert_eq(load_ok("socket:\n  serverOptions:\n    parser: msgpack\n")->opts.parser,
+                 CONFIG_PARSER_MSGPACK);
+    config_free(cfg);
+    cr_assert_eq(load_ok("socket:\n  serverOptions:\n    parser: default\n")->opts.parser,
+                 CONFIG_PARSER_DEFAULT);
+    config_free(cfg);
+    cr_assert_eq(load_ok("socket:\n  serverOptions: {}\n")->opts.parser, CONFIG_PARSER_DEFAULT);
+}
+
+Test(config, rejects_an_unknown_parser)
+{
+    expect_only_error("socket:\n  serverOptions:\n    parser: protobuf\n", "t.yaml:3:13: ",
+                      "unknown parser 'protobuf' (plugio has default and msgpack)");
+}
+
+Test(config, rejects_a_parser_that_is_not_a_name)
+{
+    expect_only_error("socket:\n  serverOptions:\n    parser: [msgpack]\n", "t.yaml:3:13: ",
+                      "parser: expected a string");
+}
+
 Test(config, rejects_empty_transports)
 {
     expect_only_error("socket:\n  serverOptions:\n    transports: []\n", "t.yaml:3:17: ",

@@ -596,3 +596,233 @@ Test(sio_strerror, names_every_error)
     cr_assert_str_eq(sio_strerror(SIO_ENOMEM), "out of memory");
     cr_assert_str_eq(sio_strerror(-99), "unknown error");
 }
+
+/* ---- socket.io-msgpack-parser (bytes from its Encoder, 3.0.2) ---- */
+
+static int decode_hex(const char *hex, sio_packet *p)
+{
+    unsigned char bytes[512];
+    size_t n = strlen(hex) / 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        sscanf(hex + 2 * i, "%2x", &v);
+        bytes[i] = (unsigned char)v;
+    }
+    return sio_decode_msgpack(bytes, n, p);
+}
+
+static void expect_msgpack_error(const char *hex, int code)
+{
+    sio_packet p;
+    int rc = decode_hex(hex, &p);
+    cr_assert_eq(rc, code, "%s: got %d (%s)", hex, rc, sio_strerror(rc));
+    cr_assert_null(p.nsp, "%s", hex);
+    cr_assert_null(p.data, "%s", hex);
+    cr_assert_eq(p.id, -1, "%s", hex);
+}
+
+static const char *hex_of(const buf *b)
+{
+    static char text[1024];
+    text[0] = '\0';
+    for (size_t i = 0; i < b->len && 2 * i + 2 < sizeof text; i++)
+        sprintf(text + 2 * i, "%02x", (unsigned char)b->data[i]);
+    return text;
+}
+
+Test(sio_msgpack, decodes_the_clients_connect_with_undefined_data)
+{
+    sio_packet p;
+    cr_assert_eq(decode_hex("83a47479706500a464617461d40000a36e7370a12f", &p), SIO_DONE);
+    cr_assert_eq(p.type, SIO_CONNECT);
+    cr_assert_str_eq(p.nsp, "/");
+    cr_assert_not(p.has_data);
+    cr_assert_eq(p.id, -1);
+    sio_packet_free(&p);
+}
+
+Test(sio_msgpack, decodes_connect_with_auth_to_a_namespace)
+{
+    sio_packet p;
+    cr_assert_eq(decode_hex("83a47479706500a46461746181a5746f6b656ea178a36e7370a52f63686174", &p),
+                 SIO_DONE);
+    cr_assert_str_eq(p.nsp, "/chat");
+    cr_assert(p.has_data);
+    cr_assert_str_eq(json(&p), "{\"token\":\"x\"}");
+    sio_packet_free(&p);
+}
+
+Test(sio_msgpack, decodes_an_event_with_ack_binary_and_options)
+{
+    sio_packet p;
+    cr_assert_eq(decode_hex("85a47479706502a46461746193a568656c6c6f81a16101c4020102a76f7074696f6e73"
+                            "81a8636f6d7072657373c3a2696403a36e7370a12f",
+                            &p),
+                 SIO_DONE);
+    cr_assert_eq(p.type, SIO_EVENT); /* never a BINARY type: bin is inline */
+    cr_assert_eq(p.id, 3);
+    cr_assert_eq(p.attachments, 0);
+    cr_assert_str_eq(json(&p), "[\"hello\",{\"a\":1},{\"_placeholder\":true,\"num\":0}]");
+    const value_bin *b = value_get_binary(json_object_array_get_idx(p.data, 2));
+    cr_assert_not_null(b);
+    cr_assert_eq(b->len, 2);
+    cr_assert_eq(b->data[1], 2);
+    sio_packet_free(&p);
+}
+
+Test(sio_msgpack, decodes_ack_and_disconnect)
+{
+    sio_packet p;
+    cr_assert_eq(decode_hex("84a2696407a47479706503a46461746191a26f6ba36e7370a12f", &p), SIO_DONE);
+    cr_assert_eq(p.type, SIO_ACK);
+    cr_assert_eq(p.id, 7);
+    cr_assert_str_eq(json(&p), "[\"ok\"]");
+    sio_packet_free(&p);
+    cr_assert_eq(decode_hex("82a47479706501a36e7370a52f63686174", &p), SIO_DONE);
+    cr_assert_eq(p.type, SIO_DISCONNECT);
+    cr_assert_str_eq(p.nsp, "/chat");
+    sio_packet_free(&p);
+}
+
+Test(sio_msgpack, refuses_what_is_not_one_packet_map)
+{
+    expect_msgpack_error("", SIO_EBADMSGPACK);
+    expect_msgpack_error("c1", SIO_EBADMSGPACK);
+    expect_msgpack_error("93010203", SIO_EBADMSGPACK);             /* an array */
+    expect_msgpack_error("c40100", SIO_EBADMSGPACK);               /* a bin */
+    expect_msgpack_error("82a47479706501a36e7370a12fc0", SIO_EBADMSGPACK); /* trailing byte */
+    expect_msgpack_error("82a47479706501a36e7370a1", SIO_EBADMSGPACK);     /* truncated */
+    expect_msgpack_error("3234", SIO_EBADMSGPACK); /* "24": JSON-parser text as bytes */
+}
+
+Test(sio_msgpack, refuses_bad_types_namespaces_and_ids)
+{
+    expect_msgpack_error("81a36e7370a12f", SIO_EBADTYPE);                    /* no type */
+    expect_msgpack_error("82a47479706505a36e7370a12f", SIO_EBADTYPE);        /* binary event */
+    expect_msgpack_error("82a474797065ffa36e7370a12f", SIO_EBADTYPE);        /* -1 */
+    expect_msgpack_error("82a474797065a132a36e7370a12f", SIO_EBADTYPE);      /* "2" */
+    expect_msgpack_error("82a474797065cb3ff8000000000000a36e7370a12f", SIO_EBADTYPE); /* 1.5 */
+    expect_msgpack_error("81a47479706501", SIO_EBADNSP);                     /* no nsp */
+    expect_msgpack_error("82a47479706501a36e737001", SIO_EBADNSP);           /* nsp 1 */
+    expect_msgpack_error("82a47479706501a36e7370a22f00", SIO_EBADNSP);       /* NUL */
+    expect_msgpack_error("83a47479706503a36e7370a12fa26964ff", SIO_EBADID);  /* -1 */
+    expect_msgpack_error("83a47479706503a36e7370a12fa26964a131", SIO_EBADID);/* "1" */
+    expect_msgpack_error("83a47479706503a36e7370a12fa26964cb3ff8000000000000", SIO_EBADID);
+}
+
+Test(sio_msgpack, accepts_an_integral_float_as_type_and_id)
+{
+    sio_packet p; /* JavaScript's isInteger(3.0) */
+    cr_assert_eq(decode_hex("84a474797065cb4008000000000000a46461746190a36e7370a12fa26964cb4000000000000000", &p),
+                 SIO_DONE);
+    cr_assert_eq(p.type, SIO_ACK);
+    cr_assert_eq(p.id, 2);
+    sio_packet_free(&p);
+}
+
+Test(sio_msgpack, refuses_payloads_of_the_wrong_shape)
+{
+    expect_msgpack_error("83a47479706502a46461746180a36e7370a12f", SIO_EBADPAYLOAD);    /* event {} */
+    expect_msgpack_error("82a47479706502a36e7370a12f", SIO_EBADPAYLOAD);                /* event, no data */
+    expect_msgpack_error("83a47479706502a464617461c0a36e7370a12f", SIO_EBADPAYLOAD);    /* null */
+    expect_msgpack_error("83a47479706503a464617461a161a36e7370a12f", SIO_EBADPAYLOAD);  /* ack "a" */
+    expect_msgpack_error("83a47479706500a46461746190a36e7370a12f", SIO_EBADPAYLOAD);    /* connect [] */
+    expect_msgpack_error("83a47479706500a464617461c400a36e7370a12f", SIO_EBADPAYLOAD);  /* connect bin */
+    expect_msgpack_error("83a47479706501a46461746180a36e7370a12f", SIO_EBADPAYLOAD);    /* disconnect + data */
+    /* the event name as the JSON decoder wants it: not reserved, not an object */
+    expect_msgpack_error("83a47479706502a46461746191aa646973636f6e6e656374a36e7370a12f",
+                         SIO_EBADPAYLOAD);
+    expect_msgpack_error("83a47479706502a4646174619180a36e7370a12f", SIO_EBADPAYLOAD);
+}
+
+Test(sio_msgpack, bounds_payload_depth_as_the_json_decoder_does)
+{
+    /* {type:2, nsp:"/", data:["x",[[...[nil]...]]]}: data nests `levels` deep */
+    for (int levels = 128; levels <= 129; levels++) {
+        unsigned char bytes[300];
+        const unsigned char head[] = {0x83, 0xa4, 't', 'y', 'p', 'e', 0x02, 0xa3, 'n', 's', 'p',
+                                      0xa1, '/', 0xa4, 'd', 'a', 't', 'a', 0x92, 0xa1, 'x'};
+        size_t n = sizeof head;
+        memcpy(bytes, head, n);
+        for (int i = 1; i < levels; i++)
+            bytes[n++] = 0x91;
+        bytes[n++] = 0xc0;
+        sio_packet p;
+        int rc = sio_decode_msgpack(bytes, n, &p);
+        cr_assert_eq(rc, levels == 128 ? SIO_DONE : SIO_EBADMSGPACK, "%d levels: rc %d", levels, rc);
+        sio_packet_free(&p);
+    }
+    /* the same depth as JSON text is the limit of the text decoder */
+    char text[400] = "2[\"x\",";
+    size_t n = strlen(text);
+    for (int i = 1; i < 128; i++)
+        text[n++] = '[';
+    memcpy(text + n, "null", 4);
+    n += 4;
+    for (int i = 0; i < 128; i++)
+        text[n++] = ']';
+    text[n] = '\0';
+    sio_packet p;
+    cr_assert_eq(decode(text, &p), SIO_DONE);
+    sio_packet_free(&p);
+}
+
+Test(sio_msgpack, encodes_as_socket_io_msgpack_parser)
+{
+    buf b = BUF_INIT;
+    json_object *sid = json_object_new_object();
+    json_object_object_add(sid, "sid", json_object_new_string("abc"));
+    cr_assert(sio_encode_msgpack(&b, SIO_CONNECT, NULL, -1, sid, true, NULL, 0));
+    cr_assert_str_eq(hex_of(&b), "83a47479706500a46461746181a3736964a3616263a36e7370a12f");
+    json_object_put(sid);
+    buf_clear(&b);
+    cr_assert(sio_encode_msgpack(&b, SIO_DISCONNECT, "/chat", -1, NULL, false, NULL, 0));
+    cr_assert_str_eq(hex_of(&b), "82a47479706501a36e7370a52f63686174");
+    buf_clear(&b);
+    json_object *args;
+    cr_assert(value_parse("[\"ok\",{\"_placeholder\":true,\"num\":0}]", 36, &args));
+    value_bin *bin = malloc(sizeof *bin + 2);
+    bin->len = 2;
+    bin->data[0] = 1;
+    bin->data[1] = 2;
+    cr_assert(sio_encode_msgpack(&b, SIO_ACK, "/", 7, args, true, &bin, 1));
+    cr_assert_str_eq(hex_of(&b), "84a47479706503a46461746192a26f6bc4020102a36e7370a12fa2696407");
+    free(bin);
+    json_object_put(args);
+    buf_free(&b);
+}
+
+Test(sio_msgpack, round_trips_every_packet_it_encodes)
+{
+    const char *payloads[] = {"{\"message\":\"no\"}", "[\"ev\",1,1.5,null,{\"k\":[true]}]", "[]"};
+    sio_type types[] = {SIO_CONNECT_ERROR, SIO_EVENT, SIO_ACK};
+    for (size_t i = 0; i < 3; i++) {
+        json_object *j;
+        cr_assert(value_parse(payloads[i], strlen(payloads[i]), &j));
+        buf b = BUF_INIT;
+        cr_assert(sio_encode_msgpack(&b, types[i], "/x", (int64_t)i, j, true, NULL, 0));
+        sio_packet p;
+        int rc = sio_decode_msgpack(b.data, b.len, &p);
+        cr_assert_eq(rc, SIO_DONE); /* CONNECT_ERROR too: the client layer refuses it */
+        cr_assert_eq(p.type, types[i]);
+        cr_assert_eq(p.id, (int64_t)i);
+        cr_assert_str_eq(p.nsp, "/x");
+        cr_assert_str_eq(json(&p), payloads[i]);
+        sio_packet_free(&p);
+        buf_free(&b);
+        json_object_put(j);
+    }
+}
+
+Test(sio_msgpack, keeps_the_last_of_a_repeated_member_and_ignores_others)
+{
+    sio_packet p; /* {data: 1, type: 2, options: {x: [1]}, data: ["b"], nsp: "/"}, as map16 */
+    cr_assert_eq(decode_hex("de0005a46461746101a47479706502a76f7074696f6e7381a1789101"
+                            "a46461746191a162a36e7370a12f",
+                            &p),
+                 SIO_DONE);
+    cr_assert_str_eq(json(&p), "[\"b\"]");
+    sio_packet_free(&p);
+    /* a later undefined takes the member away */
+    expect_msgpack_error("84a47479706502a46461746191a162a36e7370a12fa464617461d40000", SIO_EBADPAYLOAD);
+}

@@ -12,6 +12,8 @@
  * open packet, "40" -> "40{sid}", "2" -> "3", events "42<id>[...]" and acks
  * "43<id>[...]".  --bare skips the Engine.IO/Socket.IO handshake, for the
  * bare echo server (tools/bench/echo.c), and counts echoed frames as acks.
+ * --msgpack speaks socket.io-msgpack-parser's format instead (ack scenario):
+ * each Socket.IO packet a binary frame holding a MessagePack map.
  *
  * Scenarios:
  *   ack      --clients N each keep --inflight K events `ack` in flight;
@@ -69,6 +71,7 @@ static struct {
     int port;
     enum scenario scenario;
     bool bare;
+    bool msgpack;
     int clients;
     int inflight;
     int payload;
@@ -333,12 +336,12 @@ static void out_raw(conn *c, const void *data, size_t len)
     mark_dirty(c);
 }
 
-/* Queue one masked text frame (RFC 6455 5.2: clients always mask). */
-static void out_frame(conn *c, const char *text, size_t len)
+/* Queue one masked data frame (RFC 6455 5.2: clients always mask). */
+static void out_data(conn *c, bool binary, const char *text, size_t len)
 {
     grow(&c->out, &c->out_cap, c->out_len + len + 14);
     unsigned char *p = c->out + c->out_len;
-    *p++ = 0x81; /* FIN, text */
+    *p++ = binary ? 0x82 : 0x81; /* FIN, binary or text */
     if (len < 126) {
         *p++ = (unsigned char)(0x80 | len);
     } else if (len < 65536) {
@@ -360,6 +363,124 @@ static void out_frame(conn *c, const char *text, size_t len)
     p += len;
     c->out_len = (size_t)(p - c->out);
     mark_dirty(c);
+}
+
+static void out_frame(conn *c, const char *text, size_t len) { out_data(c, false, text, len); }
+
+/* ---- socket.io-msgpack-parser (--msgpack) ---------------------------------- */
+
+static void mp_str(char **p, const char *s, size_t n)
+{
+    if (n < 32) {
+        *(*p)++ = (char)(0xa0 | n);
+    } else if (n < 256) {
+        *(*p)++ = (char)0xd9;
+        *(*p)++ = (char)n;
+    } else {
+        *(*p)++ = (char)0xda;
+        *(*p)++ = (char)(n >> 8);
+        *(*p)++ = (char)n;
+    }
+    memcpy(*p, s, n);
+    *p += n;
+}
+
+static void mp_uint(char **p, uint64_t v)
+{
+    if (v < 128) {
+        *(*p)++ = (char)v;
+        return;
+    }
+    *(*p)++ = (char)0xcf;
+    for (int i = 7; i >= 0; i--)
+        *(*p)++ = (char)(v >> (8 * i));
+}
+
+/* The bytes of a value starting at p (0 when malformed or truncated). */
+static size_t mp_skip(const unsigned char *p, const unsigned char *end)
+{
+    if (p >= end)
+        return 0;
+    unsigned c = *p;
+    size_t n = 0, head = 1, items = 0;
+    if (c < 0x80 || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+        return 1;
+    if (c < 0x90)
+        items = 2 * (c & 0x0f);
+    else if (c < 0xa0)
+        items = c & 0x0f;
+    else if (c < 0xc0)
+        n = c & 0x1f;
+    else if (c >= 0xcc && c <= 0xcf)
+        head += (size_t)1 << (c - 0xcc);
+    else if (c >= 0xd0 && c <= 0xd3)
+        head += (size_t)1 << (c - 0xd0);
+    else if (c == 0xca || c == 0xcb)
+        head += c == 0xca ? 4 : 8;
+    else if ((c >= 0xc4 && c <= 0xc6) || (c >= 0xd9 && c <= 0xdb) || (c >= 0xdc && c <= 0xdf)) {
+        size_t w = c <= 0xc6 ? (size_t)1 << (c - 0xc4) : c <= 0xdb ? (size_t)1 << (c - 0xd9)
+                                                                    : (c & 1) ? 4 : 2;
+        if ((size_t)(end - p) < 1 + w)
+            return 0;
+        uint64_t v = 0;
+        for (size_t i = 0; i < w; i++)
+            v = v << 8 | p[1 + i];
+        head += w;
+        if (c >= 0xdc)
+            items = (c >= 0xde ? 2 : 1) * (size_t)v;
+        else
+            n = (size_t)v;
+    } else
+        return 0;
+    if ((size_t)(end - p) < head + n)
+        return 0;
+    size_t off = head + n;
+    for (size_t i = 0; i < items; i++) {
+        size_t k = mp_skip(p + off, end);
+        if (!k)
+            return 0;
+        off += k;
+    }
+    return off;
+}
+
+static void on_ready(conn *c, uint64_t t);
+static void on_ack(conn *c, uint64_t id, uint64_t t);
+static void conn_kill(conn *c, const char *why);
+
+/* A packet map {type, data, nsp, id}: CONNECT, ACK, or the end. */
+static void on_msgpack(conn *c, const unsigned char *m, size_t len, uint64_t t)
+{
+    const unsigned char *p = m + 1, *end = m + len;
+    int type = -1;
+    uint64_t id = 0;
+    bool has_id = false;
+    for (unsigned i = 0; i < (m[0] & 0x0f); i++) {
+        size_t k = mp_skip(p, end), v;
+        if (!k || !(v = mp_skip(p + k, end))) {
+            errorf("client %d: malformed msgpack packet", c->index);
+            return;
+        }
+        const unsigned char *val = p + k;
+        if (k == 5 && memcmp(p, "\xa4type", 5) == 0 && *val < 0x80)
+            type = *val;
+        if (k == 3 && memcmp(p, "\xa2id", 3) == 0) {
+            has_id = *val < 0x80 || (*val >= 0xcc && *val <= 0xcf);
+            if (*val < 0x80)
+                id = *val;
+            for (size_t j = 1; has_id && *val >= 0xcc && j < v; j++)
+                id = id << 8 | val[j]; /* uint 8..64, big-endian */
+        }
+        p += k + v;
+    }
+    if (type == 0 && c->state == ST_WAIT_SIO)
+        on_ready(c, t);
+    else if (type == 3 && has_id)
+        on_ack(c, id, t);
+    else if (type == 1 || type == 4)
+        conn_kill(c, type == 1 ? "disconnected by the server" : "connect_error from the server");
+    else
+        errorf("client %d: unexpected msgpack packet type %d", c->index, type);
 }
 
 static void out_control(conn *c, unsigned opcode, const unsigned char *data, size_t len)
@@ -440,13 +561,30 @@ static void send_ack_event(conn *c, uint64_t t)
         return;
     uint64_t id = ++c->next_id;
     char buf[64 + 65536];
-    int n = snprintf(buf, sizeof buf, "42%" PRIu64 "[\"ack\",\"%s\"]", id, pad);
+    int n;
+    if (opt.msgpack) { /* {type: 2, data: ["ack", pad], nsp: "/", id} */
+        char *p = buf;
+        *p++ = (char)0x84;
+        mp_str(&p, "type", 4);
+        *p++ = 2;
+        mp_str(&p, "data", 4);
+        *p++ = (char)0x92;
+        mp_str(&p, "ack", 3);
+        mp_str(&p, pad, (size_t)opt.payload);
+        mp_str(&p, "nsp", 3);
+        mp_str(&p, "/", 1);
+        mp_str(&p, "id", 2);
+        mp_uint(&p, id);
+        n = (int)(p - buf);
+    } else {
+        n = snprintf(buf, sizeof buf, "42%" PRIu64 "[\"ack\",\"%s\"]", id, pad);
+    }
     s->busy = true;
     s->id = id;
     s->sent_ns = t;
     c->inflight++;
     st.sent++;
-    out_frame(c, buf, (size_t)n);
+    out_data(c, opt.msgpack, buf, (size_t)n);
 }
 
 static void fill_acks(conn *c, uint64_t t)
@@ -592,6 +730,10 @@ static void on_message(conn *c, const unsigned char *m, size_t len, uint64_t t)
         errorf("client %d: empty message", c->index);
         return;
     }
+    if (opt.msgpack && (m[0] & 0xf0) == 0x80) { /* a fixmap, never an Engine.IO digit */
+        on_msgpack(c, m, len, t);
+        return;
+    }
     switch (m[0]) {
     case '0':
         if (c->state != ST_WAIT_OPEN) {
@@ -599,7 +741,10 @@ static void on_message(conn *c, const unsigned char *m, size_t len, uint64_t t)
             return;
         }
         c->state = ST_WAIT_SIO;
-        out_frame(c, "40", 2);
+        if (opt.msgpack) /* {type: 0, nsp: "/"} */
+            out_data(c, true, "\x82\xa4type\x00\xa3nsp\xa1/", 13);
+        else
+            out_frame(c, "40", 2);
         return;
     case '1':
         conn_kill(c, "the server closed the Engine.IO session");
@@ -1004,6 +1149,7 @@ static void usage(FILE *f)
             "  --host ADDR          server address (127.0.0.1)\n"
             "  --scenario NAME      ack | fanout | connect | reload (ack)\n"
             "  --bare               bare WebSocket: no Engine.IO/Socket.IO (the echo server)\n"
+            "  --msgpack            socket.io-msgpack-parser packets (ack scenario)\n"
             "  --clients N          clients (fanout: receivers; one sender more) (100)\n"
             "  --inflight K         events in flight per client; fanout: broadcasts (1)\n"
             "  --payload BYTES      length of the string argument (16)\n"
@@ -1035,13 +1181,14 @@ static void parse_args(int argc, char **argv)
     enum {
         O_HOST = 1, O_PORT, O_SCENARIO, O_BARE, O_CLIENTS, O_INFLIGHT, O_PAYLOAD, O_WARMUP,
         O_DURATION, O_DRAIN, O_RATE, O_CONC, O_SETTLE, O_CTIMEOUT, O_PID, O_SWAP_A, O_SWAP_B,
-        O_SWAP_DEST, O_SWAP_MS, O_HELP
+        O_SWAP_DEST, O_SWAP_MS, O_MSGPACK, O_HELP
     };
     static const struct option longopts[] = {
         {"host", required_argument, NULL, O_HOST},
         {"port", required_argument, NULL, O_PORT},
         {"scenario", required_argument, NULL, O_SCENARIO},
         {"bare", no_argument, NULL, O_BARE},
+        {"msgpack", no_argument, NULL, O_MSGPACK},
         {"clients", required_argument, NULL, O_CLIENTS},
         {"inflight", required_argument, NULL, O_INFLIGHT},
         {"payload", required_argument, NULL, O_PAYLOAD},
@@ -1077,6 +1224,7 @@ static void parse_args(int argc, char **argv)
             break;
         }
         case O_BARE: opt.bare = true; break;
+        case O_MSGPACK: opt.msgpack = true; break;
         case O_CLIENTS: opt.clients = (int)num_arg("clients", optarg, 1, 1000000); break;
         case O_INFLIGHT: opt.inflight = (int)num_arg("inflight", optarg, 1, MAX_INFLIGHT); break;
         case O_PAYLOAD: opt.payload = (int)num_arg("payload", optarg, 0, 65000); break;
@@ -1098,6 +1246,10 @@ static void parse_args(int argc, char **argv)
     }
     if (optind != argc || !opt.port) {
         usage(stderr);
+        exit(2);
+    }
+    if (opt.msgpack && (opt.scenario != SC_ACK || opt.bare)) {
+        fprintf(stderr, "loadgen: --msgpack is for the ack scenario against a Socket.IO server\n");
         exit(2);
     }
     if (opt.scenario == SC_RELOAD && (!opt.swap_a || !opt.swap_b || !opt.swap_dest)) {
@@ -1128,7 +1280,7 @@ static void report(void)
                         : 0;
     double srv = st.srv_cpu0 >= 0 && st.srv_cpu1 >= 0 ? st.srv_cpu1 - st.srv_cpu0 : -1;
     double self = st.self_cpu1 - st.self_cpu0;
-    const char *mode = opt.bare ? "bare" : "sio";
+    const char *mode = opt.bare ? "bare" : opt.msgpack ? "msgpack" : "sio";
     uint64_t lost = 0;
     if (opt.scenario == SC_ACK || opt.scenario == SC_RELOAD)
         lost = st.sent > st.acked ? st.sent - st.acked : 0;
