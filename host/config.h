@@ -70,6 +70,16 @@ typedef struct config_cors {
                              (any_origin is set too), as the cors package does */
 } config_cors;
 
+/* socket.io's perMessageDeflate and httpCompression: messages or responses
+ * of `threshold` bytes or more are compressed with zlib at these settings. */
+typedef struct config_compression {
+    bool enabled;
+    uint32_t threshold;         /* bytes, 1024 */
+    int level;                  /* zlib level, -1 (zlib's default, 6) */
+    int mem_level;              /* 1-9, 8 */
+    int window_bits;            /* 9-15, 15 */
+} config_compression;
+
 typedef struct config_server_options {
     char *path;                 /* "/socket.io" (no trailing slash; "" when given as "/") */
     uint32_t ping_interval;     /* ms, 25000 */
@@ -80,6 +90,8 @@ typedef struct config_server_options {
     unsigned transports;        /* CONFIG_TRANSPORT_* bits, both by default */
     bool allow_upgrades;        /* true */
     config_cors cors;
+    config_compression per_message_deflate; /* off */
+    config_compression http_compression;    /* on */
 } config_server_options;
 
 typedef struct config {

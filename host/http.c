@@ -23,6 +23,7 @@
 #include "eio_session.h"
 #include "log.h"
 #include "sio_client.h"
+#include "zip.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -208,8 +209,9 @@ static int verify(const request *r, bool upgrade, bool is_get, eio_session **ses
 
 /* ---- responses --------------------------------------------------------- */
 
-static int respond(struct lws *wsi, unsigned status, const char *type, const void *body,
-                   size_t len, bool preflight)
+/* `encoding`: the body's Content-Encoding, or NULL. */
+static int respond_encoded(struct lws *wsi, unsigned status, const char *type, const void *body,
+                           size_t len, bool preflight, const char *encoding)
 {
     const config_server_options *opts = eio_options();
     size_t head = 2048;
@@ -219,6 +221,10 @@ static int respond(struct lws *wsi, unsigned status, const char *type, const voi
     unsigned char *start = block + LWS_PRE, *p = start, *end = start + head;
     int rc = -1;
     if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)len, &p, end))
+        goto out;
+    if (encoding && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_ENCODING,
+                                                 (const unsigned char *)encoding,
+                                                 (int)strlen(encoding), &p, end))
         goto out;
     cors_header ch[CORS_MAX_HEADERS];
     char req_headers[512] = "";
@@ -246,6 +252,12 @@ out:
     return rc;
 }
 
+static int respond(struct lws *wsi, unsigned status, const char *type, const void *body,
+                   size_t len, bool preflight)
+{
+    return respond_encoded(wsi, status, type, body, len, preflight, NULL);
+}
+
 static int respond_error(struct lws *wsi, conn *c, unsigned status, int code)
 {
     char body[128];
@@ -254,18 +266,35 @@ static int respond_error(struct lws *wsi, conn *c, unsigned status, int code)
     return respond(wsi, status, "application/json", body, (size_t)n, false);
 }
 
+/* httpCompression, as engine.io's polling transport: a payload of
+ * `threshold` bytes or more is gzipped or deflated when the request's
+ * Accept-Encoding offers it; a failure to compress sends it plain. */
 static int respond_payload(struct lws *wsi, conn *c)
 {
-    buf payload = BUF_INIT;
+    const config_compression *hc = &eio_options()->http_compression;
+    buf payload = BUF_INIT, zipped = BUF_INIT;
     eio_session *s = c->session;
     if (s->poll_get == wsi)
         s->poll_get = NULL;
     eio_session_drain_payload(s, &payload);
     conn_release(c);
-    int rc = payload.failed ? -1
-                            : respond(wsi, 200, "text/plain; charset=UTF-8", payload.data,
-                                      payload.len, false);
+    if (payload.failed) {
+        buf_free(&payload);
+        return -1;
+    }
+    zip_format f = ZIP_NONE;
+    if (hc->enabled && payload.len >= hc->threshold) {
+        char accept[256];
+        if (lws_hdr_copy(wsi, accept, sizeof accept, WSI_TOKEN_HTTP_ACCEPT_ENCODING) > 0)
+            f = zip_accepted(accept);
+        if (f != ZIP_NONE && !zip_compress(f, hc, payload.data, payload.len, &zipped))
+            f = ZIP_NONE;
+    }
+    const buf *body = f == ZIP_NONE ? &payload : &zipped;
+    int rc = respond_encoded(wsi, 200, "text/plain; charset=UTF-8", body->data, body->len, false,
+                             f == ZIP_NONE ? NULL : zip_name(f));
     buf_free(&payload);
+    buf_free(&zipped);
     return rc;
 }
 

@@ -22,6 +22,7 @@
 #include "sio_client.h"
 #include "timer.h"
 #include "watch.h"
+#include "zip.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -240,6 +241,7 @@ out:
     watch_shutdown();
     nsp_free_all();
     timers_clear();
+    zip_shutdown();
     plugin_rundir_cleanup();
     return rc;
 }
