@@ -50,6 +50,8 @@ eio_msg *eio_msg_new(bool binary, size_t len)
     m->refs = 1;
     m->binary = binary;
     m->len = len;
+    m->deflated = NULL;
+    m->deflated_len = 0;
     m->data = (unsigned char *)(m + 1) + LWS_PRE;
     m->data[len] = '\0';
     return m;
@@ -68,8 +70,10 @@ eio_msg *eio_msg_text(eio_type type, const char *data, size_t len)
 
 void eio_msg_unref(eio_msg *m)
 {
-    if (m && --m->refs == 0)
+    if (m && --m->refs == 0) {
+        free(m->deflated ? m->deflated - LWS_PRE : NULL);
         free(m);
+    }
 }
 
 /* ---- the slot table ---------------------------------------------------- */

@@ -32,6 +32,10 @@ typedef struct eio_msg {
     size_t len;
     unsigned char *data;  /* text: "<type digit><data>"; binary: the bytes.
                              LWS_PRE writable bytes precede it. */
+    /* Owned, NULL until a permessage-deflate connection first sends it:
+     * the compressed form, shared by every recipient (http.c). */
+    unsigned char *deflated; /* LWS_PRE writable bytes precede it too */
+    size_t deflated_len;
 } eio_msg;
 
 eio_msg *eio_msg_new(bool binary, size_t len);   /* data left to fill */

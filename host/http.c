@@ -38,6 +38,7 @@ typedef struct conn {
     eio_session *session;  /* a reference */
     buf body;              /* POST body, or a WebSocket message in pieces */
     bool body_binary;
+    bool deflate;          /* the WebSocket negotiated permessage-deflate */
 } conn;
 
 /* engine.io's error codes and messages. */
@@ -512,50 +513,104 @@ static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
     return 0;
 }
 
-/* Small messages queued for one connection go out together: their frames
- * are built here, back to back, and written with one LWS_WRITE_RAW (lws
- * passes raw writes on a WebSocket through unframed, and buffers what the
- * socket does not take), so a burst of acks costs one send().  A server's
- * frames are unmasked: a 2 or 4 byte header and the payload. */
+/* Every frame is built here and written with LWS_WRITE_RAW (lws passes raw
+ * writes on a WebSocket through unframed, and buffers what the socket does
+ * not take).  Small messages queued for one connection go out together, so
+ * a burst of acks costs one send().  A server's frames are unmasked: a 2,
+ * 4 or 10 byte header and the payload.
+ *
+ * permessage-deflate: lws negotiates it and inflates what the client sends,
+ * but its own deflater would compress every TEXT/BINARY write and keep 256
+ * KB per connection.  So plugio never lets lws frame a message: a message
+ * of `threshold` bytes or more is compressed by zip.c (once, cached on the
+ * message for all its recipients) and sent with RSV1 set; smaller ones go
+ * as they are, RSV1 clear, which RFC 7692 allows in a deflate session. */
 #define BATCH_MAX 65536
 #define BATCH_MESSAGE_MAX 16384
+#define FRAME_HEADER_MAX 10
 
 static unsigned char batch[LWS_PRE + BATCH_MAX];
 
-static size_t frame_header(unsigned char *h, bool binary, size_t len)
+/* `first`: FIN, RSV1 and the opcode. */
+static size_t frame_header(unsigned char *h, unsigned char first, size_t len)
 {
-    h[0] = 0x80 | (binary ? 0x2 : 0x1); /* FIN, opcode */
+    h[0] = first;
     if (len < 126) {
         h[1] = (unsigned char)len;
         return 2;
     }
-    h[1] = 126;
-    h[2] = (unsigned char)(len >> 8);
-    h[3] = (unsigned char)len;
-    return 4;
+    if (len <= 0xffff) {
+        h[1] = 126;
+        h[2] = (unsigned char)(len >> 8);
+        h[3] = (unsigned char)len;
+        return 4;
+    }
+    h[1] = 127;
+    for (int i = 0; i < 8; i++)
+        h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+    return 10;
 }
 
-/* One write per WRITEABLE callback: a large message alone, or a batch of
- * small ones. lws calls back only when the socket can take data, and asks
- * again (the caller's lws_callback_on_writable) for what is left; no
- * lws_send_pipe_choked, which in lws 4.1.6 is a poll() of its own. */
-static int ws_write_queue(struct lws *wsi, eio_session *s)
+typedef struct wire {
+    const unsigned char *data; /* LWS_PRE writable bytes precede it */
+    size_t len;
+    unsigned char first;       /* the header's first byte */
+} wire;
+
+/* What goes on the wire for `m` on a connection that negotiated
+ * permessage-deflate (`pmd`) or not (NULL). */
+static wire wire_of(eio_msg *m, const config_compression *pmd)
 {
-    const eio_msg *next = eio_session_peek_frame(s);
-    if (next && next->len > BATCH_MESSAGE_MAX) {
-        eio_msg *m = eio_session_next_frame(s);
-        int n = lws_write(wsi, m->data, m->len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    unsigned char opcode = m->binary ? 0x2 : 0x1;
+    wire w = {m->data, m->len, (unsigned char)(0x80 | opcode)};
+    if (!pmd || !pmd->enabled || m->len < pmd->threshold)
+        return w;
+    if (!m->deflated) {
+        buf z = BUF_INIT;
+        buf_append(&z, batch, LWS_PRE); /* headroom */
+        if (zip_compress(ZIP_MESSAGE, pmd, m->data, m->len, &z)) {
+            m->deflated_len = z.len - LWS_PRE;
+            m->deflated = (unsigned char *)buf_steal(&z, NULL) + LWS_PRE;
+        }
+        buf_free(&z); /* a failure sends the message uncompressed */
+    }
+    if (m->deflated)
+        w = (wire){m->deflated, m->deflated_len, (unsigned char)(0xc0 | opcode)};
+    return w;
+}
+
+/* One write per WRITEABLE callback: a large message alone, written in
+ * place, or a batch of small ones. lws calls back only when the socket can
+ * take data, and asks again (the caller's lws_callback_on_writable) for
+ * what is left; no lws_send_pipe_choked, which in lws 4.1.6 is a poll()
+ * of its own. */
+static int ws_write_queue(struct lws *wsi, conn *c, eio_session *s)
+{
+    const config_compression *pmd = c->deflate ? &eio_options()->per_message_deflate : NULL;
+    eio_msg *m = (eio_msg *)eio_session_peek_frame(s);
+    if (!m)
+        return 0;
+    wire w = wire_of(m, pmd);
+    if (w.len > BATCH_MESSAGE_MAX) {
+        m = eio_session_next_frame(s);
+        unsigned char h[FRAME_HEADER_MAX];
+        size_t hl = frame_header(h, w.first, w.len);
+        unsigned char *start = (unsigned char *)w.data - hl;
+        memcpy(start, h, hl);
+        int n = lws_write(wsi, start, hl + w.len, LWS_WRITE_RAW);
         eio_msg_unref(m);
         return n < 0 ? -1 : 0;
     }
     size_t used = 0;
-    while ((next = eio_session_peek_frame(s)) && next->len <= BATCH_MESSAGE_MAX &&
-           used + 4 + next->len <= BATCH_MAX) {
-        eio_msg *m = eio_session_next_frame(s);
-        used += frame_header(batch + LWS_PRE + used, m->binary, m->len);
-        memcpy(batch + LWS_PRE + used, m->data, m->len);
-        used += m->len;
+    while (w.len <= BATCH_MESSAGE_MAX && used + FRAME_HEADER_MAX + w.len <= BATCH_MAX) {
+        m = eio_session_next_frame(s);
+        used += frame_header(batch + LWS_PRE + used, w.first, w.len);
+        memcpy(batch + LWS_PRE + used, w.data, w.len);
+        used += w.len;
         eio_msg_unref(m);
+        if (!(m = (eio_msg *)eio_session_peek_frame(s)))
+            break;
+        w = wire_of(m, pmd);
     }
     if (used && lws_write(wsi, batch + LWS_PRE, used, LWS_WRITE_RAW) < 0)
         return -1;
@@ -569,17 +624,18 @@ static int ws_writeable(struct lws *wsi, conn *c)
         return -1;
     if (wsi == s->probe) {
         if (s->probe_reply) {
+            /* Raw, so that lws's deflater never starts on this connection. */
             unsigned char frame[LWS_PRE + 8];
-            memcpy(frame + LWS_PRE, "3probe", 6);
+            memcpy(frame + LWS_PRE, "\x81\x06" "3probe", 8);
             s->probe_reply = false;
-            if (lws_write(wsi, frame + LWS_PRE, 6, LWS_WRITE_TEXT) < 6)
+            if (lws_write(wsi, frame + LWS_PRE, 8, LWS_WRITE_RAW) < 8)
                 return -1;
         }
         return 0;
     }
     if (wsi != s->ws)
         return s->closed ? -1 : 0;
-    if (ws_write_queue(wsi, s) < 0)
+    if (ws_write_queue(wsi, c, s) < 0)
         return -1;
     if (!eio_session_idle(s))
         lws_callback_on_writable(wsi);
@@ -629,6 +685,15 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         if (!in || strcmp(in, "websocket") != 0)
             return -1;
         return confirm_upgrade(wsi);
+
+    case LWS_CALLBACK_CONFIRM_EXTENSION_OKAY:
+        /* Registered always (server.c), so that a reload can turn it on;
+         * nonzero declines. */
+        if (!c || !in || strcmp(in, "permessage-deflate") != 0 ||
+            !eio_options()->per_message_deflate.enabled)
+            return 1;
+        c->deflate = true;
+        return 0;
 
     case LWS_CALLBACK_ESTABLISHED:
         return ws_established(wsi, c);

@@ -196,6 +196,14 @@ int server_run(binding *b)
     info.max_http_header_data = 8192;
     info.keepalive_timeout = 60;
     info.fd_limit_per_thread = 0;
+    /* permessage-deflate: lws negotiates it and inflates what clients
+     * send; http.c accepts it per connection (perMessageDeflate) and
+     * compresses what plugio sends itself. */
+    static const struct lws_extension extensions[] = {
+        {"permessage-deflate", lws_extension_callback_pm_deflate, "permessage-deflate"},
+        {NULL, NULL, NULL},
+    };
+    info.extensions = extensions;
 
     eio_set_options(&cfg->opts);
     int rc = 1;
