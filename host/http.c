@@ -23,6 +23,8 @@
 #include "eio_session.h"
 #include "log.h"
 #include "sio_client.h"
+#include "out.h"
+#include "ws_deflate.h"
 #include "zip.h"
 
 #include <ctype.h>
@@ -39,6 +41,8 @@ typedef struct conn {
     buf body;              /* POST body, or a WebSocket message in pieces */
     bool body_binary;
     bool deflate;          /* the WebSocket negotiated permessage-deflate */
+    bool body_deflated;    /* the message in `body` arrives compressed */
+    ws_inflater *inflater; /* owned; NULL until a compressed message came */
 } conn;
 
 /* engine.io's error codes and messages. */
@@ -58,6 +62,7 @@ static const char *const err_messages[] = {
 static void conn_release(conn *c)
 {
     buf_free(&c->body);
+    ws_inflater_free(&c->inflater);
     if (c->session) {
         eio_session_unref(c->session);
         c->session = NULL;
@@ -470,32 +475,54 @@ static int ws_established(struct lws *wsi, conn *c)
     return 0;
 }
 
+static int ws_refuse(struct lws *wsi, eio_session *s, enum lws_close_status status, const char *why)
+{
+    lws_close_reason(wsi, status, (unsigned char *)why, strlen(why));
+    eio_session_close(s, "transport error");
+    return -1;
+}
+
+/* A message arrives in pieces; a compressed one (RSV1 on its first frame,
+ * with permessage-deflate) is inflated piece by piece, bounded by
+ * maxHttpBufferSize however small it was on the wire.  Text is checked
+ * for UTF-8 here, once whole: lws is not asked to (ws_deflate.c). */
 static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
 {
     const config_server_options *opts = eio_options();
     eio_session *s = c->session;
     if (!s || s->closed)
         return -1;
-    if (lws_is_first_fragment(wsi)) {
+    bool first = lws_is_first_fragment(wsi), last = lws_is_final_fragment(wsi);
+    if (first) {
         buf_clear(&c->body);
         c->body_binary = lws_frame_is_binary(wsi);
-    }
-    if (c->body.len + len > opts->max_http_buffer_size) {
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
-        eio_session_close(s, "transport error");
-        return -1;
+        c->body_deflated = c->deflate && (lws_get_reserved_bits(wsi) & 0x40);
     }
     const char *msg = in;
     size_t msg_len = len;
-    bool whole = lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi);
-    if (!whole) {
+    bool whole = first && last && !c->body_deflated;
+    if (c->body_deflated) {
+        int rc = ws_inflate(&c->inflater, in, len, last, &c->body, opts->max_http_buffer_size);
+        if (rc == WS_INFLATE_TOO_BIG)
+            return ws_refuse(wsi, s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "");
+        if (rc != WS_INFLATE_OK)
+            return ws_refuse(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "bad deflate data");
+    } else if (c->body.len + len > opts->max_http_buffer_size) {
+        return ws_refuse(wsi, s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "");
+    } else if (!whole) {
         buf_append(&c->body, in, len);
+    }
+    if (!whole) {
         if (c->body.failed)
             return -1;
-        if (!lws_is_final_fragment(wsi))
+        if (!last)
             return 0;
         msg = c->body.data;
         msg_len = c->body.len;
+    }
+    if (!c->body_binary && !utf8_valid(msg, msg_len)) {
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, (unsigned char *)"bad utf8", 8);
+        return -1;
     }
     /* When this closes the session, the close runs its course (queued
      * output first), so the connection is not cut here. */
@@ -504,8 +531,9 @@ static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
     else
         eio_session_receive_text(s, wsi, msg, msg_len);
     if (!whole) {
-        /* Keep small buffers, drop big ones. */
-        if (c->body.cap > 65536)
+        /* Keep small buffers, drop big ones (every compressed message
+         * comes through here: keep less). */
+        if (c->body.cap > (c->body_deflated ? 4096u : 65536u))
             buf_free(&c->body);
         else
             buf_clear(&c->body);
@@ -519,9 +547,9 @@ static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
  * a burst of acks costs one send().  A server's frames are unmasked: a 2,
  * 4 or 10 byte header and the payload.
  *
- * permessage-deflate: lws negotiates it and inflates what the client sends,
- * but its own deflater would compress every TEXT/BINARY write and keep 256
- * KB per connection.  So plugio never lets lws frame a message: a message
+ * permessage-deflate: lws negotiates it (ws_deflate.c), but its own
+ * deflater would compress every TEXT/BINARY write, and keep 256 KB per
+ * connection.  So plugio never lets lws frame a message: a message
  * of `threshold` bytes or more is compressed by zip.c (once, cached on the
  * message for all its recipients) and sent with RSV1 set; smaller ones go
  * as they are, RSV1 clear, which RFC 7692 allows in a deflate session. */

@@ -22,6 +22,7 @@
 #include "sio_client.h"
 #include "timer.h"
 #include "watch.h"
+#include "ws_deflate.h"
 #include "zip.h"
 
 #include <errno.h>
@@ -192,18 +193,15 @@ int server_run(binding *b)
     info.iface = any4 || any6 ? NULL : cfg->host;
     info.protocols = protocols;
     info.vhost_name = "plugio";
-    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | (any4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0);
+    /* No LWS_SERVER_OPTION_VALIDATE_UTF8: lws would check compressed text
+     * frames as they are; http.c checks each text message once whole. */
+    info.options = any4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0;
     info.max_http_header_data = 8192;
     info.keepalive_timeout = 60;
     info.fd_limit_per_thread = 0;
-    /* permessage-deflate: lws negotiates it and inflates what clients
-     * send; http.c accepts it per connection (perMessageDeflate) and
-     * compresses what plugio sends itself. */
-    static const struct lws_extension extensions[] = {
-        {"permessage-deflate", lws_extension_callback_pm_deflate, "permessage-deflate"},
-        {NULL, NULL, NULL},
-    };
-    info.extensions = extensions;
+    /* permessage-deflate: lws negotiates it, http.c accepts it per
+     * connection (perMessageDeflate), compresses and inflates. */
+    info.extensions = ws_deflate_extensions();
 
     eio_set_options(&cfg->opts);
     int rc = 1;

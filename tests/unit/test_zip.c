@@ -88,3 +88,69 @@ Test(zip, compresses_in_each_format_and_inflates_back)
     buf_free(&text);
     zip_shutdown();
 }
+
+/* ---- ws_inflate: what clients send compressed --------------------------- */
+
+#include "ws_deflate.h"
+
+/* A client's compressor: one stream for a connection (context takeover). */
+static void client_deflate(z_stream *z, const char *text, buf *out)
+{
+    buf_clear(out);
+    buf_reserve(out, strlen(text) + 64);
+    z->next_in = (Bytef *)text;
+    z->avail_in = (uInt)strlen(text);
+    z->next_out = (Bytef *)out->data;
+    z->avail_out = (uInt)(out->cap - 1);
+    cr_assert_eq(deflate(z, Z_SYNC_FLUSH), Z_OK);
+    out->len = out->cap - 1 - z->avail_out - 4; /* without 00 00 ff ff */
+}
+
+Test(zip, inflates_messages_that_refer_to_earlier_ones)
+{
+    z_stream z = {0};
+    cr_assert_eq(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    ws_inflater *zi = NULL;
+    buf wire = BUF_INIT, out = BUF_INIT;
+    const char *msg = "42[\"hello\",{\"who\":\"world\",\"again\":\"hello world hello world\"}]";
+    for (int i = 0; i < 3; i++) {
+        client_deflate(&z, msg, &wire);
+        buf_clear(&out);
+        /* In two pieces, as lws hands them over. */
+        size_t half = wire.len / 2;
+        cr_assert_eq(ws_inflate(&zi, wire.data, half, false, &out, 1000), WS_INFLATE_OK);
+        cr_assert_eq(ws_inflate(&zi, wire.data + half, wire.len - half, true, &out, 1000),
+                     WS_INFLATE_OK);
+        cr_assert_str_eq(out.data, msg);
+    }
+    deflateEnd(&z);
+    ws_inflater_free(&zi);
+    cr_assert_null(zi);
+    buf_free(&wire);
+    buf_free(&out);
+}
+
+Test(zip, stops_inflating_at_the_limit_and_refuses_garbage)
+{
+    /* 10 MB of zeros: about 10 KB compressed. */
+    size_t big = 10u << 20;
+    char *zeros = calloc(1, big + 1);
+    memset(zeros, '0', big);
+    z_stream z = {0};
+    cr_assert_eq(deflateInit2(&z, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    buf wire = BUF_INIT, out = BUF_INIT;
+    client_deflate(&z, zeros, &wire);
+    cr_assert_lt(wire.len, 20000);
+    ws_inflater *zi = NULL;
+    cr_assert_eq(ws_inflate(&zi, wire.data, wire.len, true, &out, 100000), WS_INFLATE_TOO_BIG);
+    cr_assert_leq(out.len, 100001);
+    cr_assert_lt(out.cap, 200000);
+    ws_inflater_free(&zi);
+    buf_clear(&out);
+    cr_assert_eq(ws_inflate(&zi, "\xff\xff\xff\xff", 4, true, &out, 1000), WS_INFLATE_CORRUPT);
+    ws_inflater_free(&zi);
+    deflateEnd(&z);
+    free(zeros);
+    buf_free(&wire);
+    buf_free(&out);
+}
