@@ -16,6 +16,12 @@ const T = { timeout: 20000 };
 const LIMIT = 200000;
 const on = h.serverFor(test, { serverOptions: { perMessageDeflate: true, maxHttpBufferSize: LIMIT } });
 const off = h.serverFor(test, {});
+const path = require('node:path');
+const io = h.serverFor(test, {
+  plugins: { io: path.join(h.BUILD, 'tests', 'plugins', 'io', 'libio_a.so') },
+  events: [{ name: 'bcast', handler: 'io:io_bcast' }],
+  serverOptions: { perMessageDeflate: true },
+});
 const low = h.serverFor(test, { serverOptions: { perMessageDeflate: { threshold: 100, zlibDeflateOptions: { level: 1 } } } });
 test.afterEach(() => h.closeAll());
 
@@ -190,6 +196,20 @@ test('compressed client messages of every size from 1 KB to 6 KB are inflated', 
     const s = base.slice(0, n);
     assert.deepEqual(await h.ackAll(socket, 'echo', s), [s]);
   }
+});
+
+/* A broadcast is compressed once and shared: every recipient, compressed
+ * or not, must get it intact. */
+test('a big broadcast reaches deflate, plain WebSocket and polling clients intact', T, async () => {
+  const a = await h.connect(io().url, { transports: ['websocket'] });
+  const b = await h.connect(io().url, { transports: ['websocket'] });
+  const plain = await h.connect(io().url, { transports: ['websocket'], perMessageDeflate: false });
+  const polling = await h.connect(io().url, { transports: ['polling'] });
+  assert.match(a.io.engine.transport.ws.extensions, /^permessage-deflate/);
+  assert.equal(plain.io.engine.transport.ws.extensions, '');
+  const got = [a, b, plain, polling].map((s) => h.next(s, 'big'));
+  await a.timeout(5000).emitWithAck('bcast', { sel: { nsp: '/' }, event: 'big', args: [BIG] });
+  for (const [payload] of await Promise.all(got)) assert.deepEqual(payload, BIG);
 });
 
 test('socket.io-client upgrading from polling keeps working with it', T, async () => {
