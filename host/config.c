@@ -958,7 +958,6 @@ static void opt_false_only(loader *ld, yaml_node_t *key, const char *name, yaml_
         const char *name, *why;
     } unsupported[] = {
         {"serveClient", "plugio does not serve the client script"},
-        {"perMessageDeflate", "plugio does not compress WebSocket messages"},
         {"cookie", "plugio does not set the io cookie"},
     };
     (void)key, (void)ctx;
@@ -972,11 +971,71 @@ static void opt_false_only(loader *ld, yaml_node_t *key, const char *name, yaml_
             report(ld, val, "%s: %s; only false is supported", name, unsupported[i].why);
 }
 
-/* httpCompression lets socket.io gzip polling responses when the client
- * offers it.  That is invisible to clients (they accept either), so both
- * values are accepted and plugio always answers uncompressed. */
-static void opt_http_compression(loader *ld, yaml_node_t *key, const char *name,
-                                 yaml_node_t *val, void *ctx)
+/* ---- compression: perMessageDeflate and httpCompression ---------------- */
+
+/* Each is `true`, `false` or an object of options (socket.io merges it over
+ * {threshold: 1024}); the zlib settings are those of Node's zlib options. */
+#define DEFAULT_COMPRESSION_THRESHOLD 1024
+#define COMPRESSION_DEFAULTS(on) \
+    ((config_compression){(on), DEFAULT_COMPRESSION_THRESHOLD, -1, 8, 15})
+
+static void zlib_level(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx)
+{
+    (void)key;
+    int64_t v;
+    if (get_int(ld, name, val, true, -1, 9, &v))
+        ((config_compression *)ctx)->level = (int)v;
+}
+
+static void zlib_mem_level(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                           void *ctx)
+{
+    (void)key;
+    int64_t v;
+    if (get_int(ld, name, val, true, 1, 9, &v))
+        ((config_compression *)ctx)->mem_level = (int)v;
+}
+
+/* zlib turns a raw deflate window of 8 bits into 9: accept 9-15 only. */
+static void zlib_window_bits(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                             void *ctx)
+{
+    (void)key;
+    int64_t v;
+    if (get_int(ld, name, val, true, 9, 15, &v))
+        ((config_compression *)ctx)->window_bits = (int)v;
+}
+
+static void compression_threshold(loader *ld, yaml_node_t *key, const char *name,
+                                  yaml_node_t *val, void *ctx)
+{
+    (void)key;
+    int64_t v;
+    if (get_int(ld, name, val, true, 0, UINT32_MAX, &v))
+        ((config_compression *)ctx)->threshold = (uint32_t)v;
+}
+
+static const section zlib_section = {
+    "zlib option",
+    (const field[]){
+        {"level", zlib_level},
+        {"memLevel", zlib_mem_level},
+        {"windowBits", zlib_window_bits},
+        {NULL, NULL},
+    },
+};
+
+static void pmd_zlib_options(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                             void *ctx)
+{
+    (void)key;
+    if (want_mapping(ld, name, val, true))
+        walk_section(ld, val, &zlib_section, ctx);
+}
+
+/* plugio compresses every message on its own, the promise
+ * server_no_context_takeover makes, whether or not the client asked for it. */
+static void pmd_bool(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx)
 {
     (void)key, (void)ctx;
     bool ignored;
@@ -1040,6 +1099,73 @@ static void opt_connection_state_recovery(loader *ld, yaml_node_t *key, const ch
     }
 }
 
+/* Compression runs in the event loop: there is no pool to limit. */
+static void pmd_concurrency(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
+                            void *ctx)
+{
+    (void)key, (void)ctx;
+    int64_t ignored;
+    get_int(ld, name, val, true, 1, INT64_MAX, &ignored);
+}
+
+/* The client's window and context are what it offers: libwebsockets 4.1.6
+ * cannot ask for less, so clientMaxWindowBits, clientNoContextTakeover and
+ * zlibInflateOptions are unknown keys here. */
+static const section pmd_section = {
+    "perMessageDeflate option",
+    (const field[]){
+        {"threshold", compression_threshold},
+        {"zlibDeflateOptions", pmd_zlib_options},
+        {"serverMaxWindowBits", zlib_window_bits},
+        {"serverNoContextTakeover", pmd_bool},
+        {"concurrencyLimit", pmd_concurrency},
+        {NULL, NULL},
+    },
+};
+
+static const section http_compression_section = {
+    "httpCompression option",
+    (const field[]){
+        {"threshold", compression_threshold},
+        {"level", zlib_level},
+        {"memLevel", zlib_mem_level},
+        {"windowBits", zlib_window_bits},
+        {NULL, NULL},
+    },
+};
+
+static void get_compression(loader *ld, const char *name, yaml_node_t *val, const section *sec,
+                            config_compression *out)
+{
+    config_compression c = COMPRESSION_DEFAULTS(true);
+    size_t errors = ld->n_problems;
+    scalar sc = {0};
+    if (val->type == YAML_SCALAR_NODE)
+        sc = resolve(val);
+    if (val->type == YAML_MAPPING_NODE)
+        walk_section(ld, val, sec, &c);
+    else if (sc.kind == SC_BOOL)
+        c.enabled = sc.b;
+    else
+        expected(ld, name, val, "true, false or a mapping");
+    if (ld->n_problems == errors)
+        *out = c;
+}
+
+static void opt_per_message_deflate(loader *ld, yaml_node_t *key, const char *name,
+                                    yaml_node_t *val, void *ctx)
+{
+    (void)key, (void)ctx;
+    get_compression(ld, name, val, &pmd_section, &opts_of(ld)->per_message_deflate);
+}
+
+static void opt_http_compression(loader *ld, yaml_node_t *key, const char *name,
+                                 yaml_node_t *val, void *ctx)
+{
+    (void)key, (void)ctx;
+    get_compression(ld, name, val, &http_compression_section, &opts_of(ld)->http_compression);
+}
+
 static void opt_cors(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx);
 
 /* socket.io takes a parser module; the YAML names one of those plugio has. */
@@ -1069,7 +1195,7 @@ static const field server_option_fields[] = {
     {"parser", opt_parser},
     {"serveClient", opt_false_only},
     {"allowEIO3", opt_allow_eio3},
-    {"perMessageDeflate", opt_false_only},
+    {"perMessageDeflate", opt_per_message_deflate},
     {"httpCompression", opt_http_compression},
     {"cookie", opt_false_only},
     {"cleanupEmptyChildNamespaces", opt_cleanup_empty_child_namespaces},
@@ -1668,6 +1794,8 @@ static config *config_new(loader *ld, const char *file, const char *dir)
         .allow_upgrades = true,
         .cors = {.max_age = -1},
         .max_child_namespaces = DEFAULT_MAX_CHILD_NAMESPACES,
+        .per_message_deflate = COMPRESSION_DEFAULTS(false),
+        .http_compression = COMPRESSION_DEFAULTS(true),
     };
     return c;
 }

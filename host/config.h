@@ -89,6 +89,15 @@ typedef struct config_cors {
 /* The Socket.IO parser (serverOptions.parser): socket.io-parser's JSON
  * text, or socket.io-msgpack-parser's MessagePack. */
 enum { CONFIG_PARSER_DEFAULT = 0, CONFIG_PARSER_MSGPACK = 1 };
+/* socket.io's perMessageDeflate and httpCompression: messages or responses
+ * of `threshold` bytes or more are compressed with zlib at these settings. */
+typedef struct config_compression {
+    bool enabled;
+    uint32_t threshold;         /* bytes, 1024 */
+    int level;                  /* zlib level, -1 (zlib's default, 6) */
+    int mem_level;              /* 1-9, 8 */
+    int window_bits;            /* 9-15, 15 */
+} config_compression;
 
 typedef struct config_server_options {
     char *path;                 /* "/socket.io" (no trailing slash; "" when given as "/") */
@@ -110,6 +119,8 @@ typedef struct config_server_options {
         bool skip_middlewares;      /* true */
     } csr;
     unsigned parser;            /* CONFIG_PARSER_*, default */
+    config_compression per_message_deflate; /* off */
+    config_compression http_compression;    /* on */
 } config_server_options;
 
 typedef struct config {

@@ -55,6 +55,8 @@ eio_msg *eio_msg_new(bool binary, size_t len)
     m->refs = 1;
     m->binary = binary;
     m->len = len;
+    m->deflated = NULL;
+    m->deflated_len = 0;
     m->data = (unsigned char *)(m + 1) + LWS_PRE + 1;
     m->data[-1] = EIO_MESSAGE; /* protocol 3's type byte (eio_session_frame) */
     m->data[len] = '\0';
@@ -74,8 +76,10 @@ eio_msg *eio_msg_text(eio_type type, const char *data, size_t len)
 
 void eio_msg_unref(eio_msg *m)
 {
-    if (m && --m->refs == 0)
+    if (m && --m->refs == 0) {
+        free(m->deflated ? m->deflated - LWS_PRE : NULL);
         free(m);
+    }
 }
 
 /* ---- the slot table ---------------------------------------------------- */
@@ -507,6 +511,9 @@ bool eio_session_frame(eio_session *s, const eio_msg *m, unsigned char **data, s
     if (s->protocol != 3 || !m->binary)
         return true;
     if (!s->b64) { /* the type byte in the message's headroom */
+        /* Set again: http.c writes a large frame's header in place, and
+         * for another session's frame it ends where the message begins. */
+        m->data[-1] = EIO_MESSAGE;
         *data = m->data - 1;
         *len = m->len + 1;
         return true;

@@ -40,6 +40,10 @@ typedef struct eio_msg {
                              preceded by the byte 4 (the type protocol 3
                              puts in front of them), and that by LWS_PRE
                              writable bytes. */
+    /* Owned, NULL until a permessage-deflate connection first sends it:
+     * the compressed form, shared by every recipient (http.c). */
+    unsigned char *deflated; /* LWS_PRE writable bytes precede it too */
+    size_t deflated_len;
 } eio_msg;
 
 eio_msg *eio_msg_new(bool binary, size_t len);   /* data left to fill */

@@ -35,6 +35,9 @@
 #include "eio_session.h"
 #include "log.h"
 #include "sio_client.h"
+#include "out.h"
+#include "ws_deflate.h"
+#include "zip.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -51,6 +54,9 @@ typedef struct conn {
     eio_session *session;  /* a reference */
     buf body;              /* POST body, or a WebSocket message in pieces */
     bool body_binary;
+    bool deflate;          /* the WebSocket negotiated permessage-deflate */
+    bool body_deflated;    /* the message in `body` arrives compressed */
+    ws_inflater *inflater; /* owned; NULL until a compressed message came */
 } conn;
 
 /* engine.io's error codes and messages. */
@@ -70,6 +76,7 @@ static const char *const err_messages[] = {
 static void conn_release(conn *c)
 {
     buf_free(&c->body);
+    ws_inflater_free(&c->inflater);
     if (c->session) {
         eio_session_unref(c->session);
         c->session = NULL;
@@ -286,8 +293,10 @@ static bool request_wants_close(struct lws *wsi)
     return strcasecmp(version, "HTTP/1.0") == 0 && !has_token(value, "keep-alive");
 }
 
+/* `close`: end the connection after it whatever the request said;
+ * `encoding`: the body's Content-Encoding, or NULL. */
 static int respond_ex(struct lws *wsi, unsigned status, const char *type, const void *body,
-                      size_t len, bool preflight, bool close)
+                      size_t len, bool preflight, bool close, const char *encoding)
 {
     const config_server_options *opts = eio_options();
     size_t head = 2048;
@@ -301,6 +310,10 @@ static int respond_ex(struct lws *wsi, unsigned status, const char *type, const 
         goto out;
     if (close && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
                                               (const unsigned char *)"close", 5, &p, end))
+        goto out;
+    if (encoding && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_ENCODING,
+                                                 (const unsigned char *)encoding,
+                                                 (int)strlen(encoding), &p, end))
         goto out;
     cors_header ch[CORS_MAX_HEADERS];
     char req_headers[512] = "";
@@ -332,7 +345,7 @@ out:
 static int respond(struct lws *wsi, unsigned status, const char *type, const void *body,
                    size_t len, bool preflight)
 {
-    return respond_ex(wsi, status, type, body, len, preflight, false);
+    return respond_ex(wsi, status, type, body, len, preflight, false, NULL);
 }
 
 /* The request head as libwebsockets stored it: the URL and every header
@@ -382,7 +395,7 @@ static bool head_too_large(struct lws *wsi)
         last_log = now;
     }
     static const char msg[] = "Request Header Fields Too Large";
-    respond_ex(wsi, 431, "text/plain", msg, sizeof msg - 1, false, true);
+    respond_ex(wsi, 431, "text/plain", msg, sizeof msg - 1, false, true, NULL);
     return true;
 }
 
@@ -394,20 +407,35 @@ static int respond_error(struct lws *wsi, conn *c, unsigned status, int code)
     return respond(wsi, status, "application/json", body, (size_t)n, false);
 }
 
+/* httpCompression, as engine.io's polling transport: a payload of
+ * `threshold` bytes or more is gzipped or deflated when the request's
+ * Accept-Encoding offers it; a failure to compress sends it plain. */
 static int respond_payload(struct lws *wsi, conn *c)
 {
-    buf payload = BUF_INIT;
+    const config_compression *hc = &eio_options()->http_compression;
+    buf payload = BUF_INIT, zipped = BUF_INIT;
     eio_session *s = c->session;
     if (s->poll_get == wsi)
         s->poll_get = NULL;
     bool binary = eio_session_drain_payload(s, &payload);
     conn_release(c);
-    int rc = payload.failed ? -1
-                            : respond(wsi, 200,
-                                      binary ? "application/octet-stream"
-                                             : "text/plain; charset=UTF-8",
-                                      payload.data, payload.len, false);
+    if (payload.failed) {
+        buf_free(&payload);
+        return -1;
+    }
+    zip_format f = ZIP_NONE;
+    if (hc->enabled && payload.len >= hc->threshold) {
+        char accept[256];
+        if (lws_hdr_copy(wsi, accept, sizeof accept, WSI_TOKEN_HTTP_ACCEPT_ENCODING) > 0)
+            f = zip_accepted(accept);
+        if (f != ZIP_NONE && !zip_compress(f, hc, payload.data, payload.len, &zipped))
+            f = ZIP_NONE;
+    }
+    const buf *body = f == ZIP_NONE ? &payload : &zipped;
+    int rc = respond_ex(wsi, 200, binary ? "application/octet-stream" : "text/plain; charset=UTF-8",
+                        body->data, body->len, false, false, f == ZIP_NONE ? NULL : zip_name(f));
     buf_free(&payload);
+    buf_free(&zipped);
     return rc;
 }
 
@@ -431,7 +459,7 @@ static bool over_capacity(struct lws *wsi)
         last_log = now;
     }
     static const char msg[] = "Service Unavailable";
-    respond_ex(wsi, 503, "text/plain", msg, sizeof msg - 1, false, true);
+    respond_ex(wsi, 503, "text/plain", msg, sizeof msg - 1, false, true, NULL);
     return true;
 }
 
@@ -614,32 +642,54 @@ static int ws_established(struct lws *wsi, conn *c)
     return 0;
 }
 
+static int ws_refuse(struct lws *wsi, eio_session *s, enum lws_close_status status, const char *why)
+{
+    lws_close_reason(wsi, status, (unsigned char *)why, strlen(why));
+    eio_session_close(s, "transport error");
+    return -1;
+}
+
+/* A message arrives in pieces; a compressed one (RSV1 on its first frame,
+ * with permessage-deflate) is inflated piece by piece, bounded by
+ * maxHttpBufferSize however small it was on the wire.  Text is checked
+ * for UTF-8 here, once whole: lws is not asked to (ws_deflate.c). */
 static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
 {
     const config_server_options *opts = eio_options();
     eio_session *s = c->session;
     if (!s || s->closed)
         return -1;
-    if (lws_is_first_fragment(wsi)) {
+    bool first = lws_is_first_fragment(wsi), last = lws_is_final_fragment(wsi);
+    if (first) {
         buf_clear(&c->body);
         c->body_binary = lws_frame_is_binary(wsi);
-    }
-    if (c->body.len + len > opts->max_http_buffer_size) {
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
-        eio_session_close(s, "transport error");
-        return -1;
+        c->body_deflated = c->deflate && (lws_get_reserved_bits(wsi) & 0x40);
     }
     const char *msg = in;
     size_t msg_len = len;
-    bool whole = lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi);
-    if (!whole) {
+    bool whole = first && last && !c->body_deflated;
+    if (c->body_deflated) {
+        int rc = ws_inflate(&c->inflater, in, len, last, &c->body, opts->max_http_buffer_size);
+        if (rc == WS_INFLATE_TOO_BIG)
+            return ws_refuse(wsi, s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "");
+        if (rc != WS_INFLATE_OK)
+            return ws_refuse(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "bad deflate data");
+    } else if (c->body.len + len > opts->max_http_buffer_size) {
+        return ws_refuse(wsi, s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "");
+    } else if (!whole) {
         buf_append(&c->body, in, len);
+    }
+    if (!whole) {
         if (c->body.failed)
             return -1;
-        if (!lws_is_final_fragment(wsi))
+        if (!last)
             return 0;
         msg = c->body.data;
         msg_len = c->body.len;
+    }
+    if (!c->body_binary && !utf8_valid(msg, msg_len)) {
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, (unsigned char *)"bad utf8", 8);
+        return -1;
     }
     /* When this closes the session, the close runs its course (queued
      * output first), so the connection is not cut here. */
@@ -648,8 +698,9 @@ static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
     else
         eio_session_receive_text(s, wsi, msg, msg_len);
     if (!whole) {
-        /* Keep small buffers, drop big ones. */
-        if (c->body.cap > 65536)
+        /* Keep small buffers, drop big ones (every compressed message
+         * comes through here: keep less). */
+        if (c->body.cap > (c->body_deflated ? 4096u : 65536u))
             buf_free(&c->body);
         else
             buf_clear(&c->body);
@@ -657,54 +708,116 @@ static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
     return 0;
 }
 
-/* Small messages queued for one connection go out together: their frames
- * are built here, back to back, and written with one LWS_WRITE_RAW (lws
- * passes raw writes on a WebSocket through unframed, and buffers what the
- * socket does not take), so a burst of acks costs one send().  A server's
- * frames are unmasked: a 2 or 4 byte header and the payload. */
+/* Every frame is built here and written with LWS_WRITE_RAW (lws passes raw
+ * writes on a WebSocket through unframed, and buffers what the socket does
+ * not take).  Small messages queued for one connection go out together, so
+ * a burst of acks costs one send().  A server's frames are unmasked: a 2,
+ * 4 or 10 byte header and the payload.
+ *
+ * permessage-deflate: lws negotiates it (ws_deflate.c), but its own
+ * deflater would compress every TEXT/BINARY write, and keep 256 KB per
+ * connection.  So plugio never lets lws frame a message: a message
+ * of `threshold` bytes or more is compressed by zip.c (once, cached on the
+ * message for all its recipients) and sent with RSV1 set; smaller ones go
+ * as they are, RSV1 clear, which RFC 7692 allows in a deflate session. */
 #define BATCH_MAX 65536
 #define BATCH_MESSAGE_MAX 16384
+#define FRAME_HEADER_MAX 10
 
 static unsigned char batch[LWS_PRE + BATCH_MAX];
 
-static size_t frame_header(unsigned char *h, bool binary, size_t len)
+/* `first`: FIN, RSV1 and the opcode. */
+static size_t frame_header(unsigned char *h, unsigned char first, size_t len)
 {
-    h[0] = 0x80 | (binary ? 0x2 : 0x1); /* FIN, opcode */
+    h[0] = first;
     if (len < 126) {
         h[1] = (unsigned char)len;
         return 2;
     }
-    h[1] = 126;
-    h[2] = (unsigned char)(len >> 8);
-    h[3] = (unsigned char)len;
-    return 4;
+    if (len <= 0xffff) {
+        h[1] = 126;
+        h[2] = (unsigned char)(len >> 8);
+        h[3] = (unsigned char)len;
+        return 4;
+    }
+    h[1] = 127;
+    for (int i = 0; i < 8; i++)
+        h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+    return 10;
 }
 
-/* One write per WRITEABLE callback: a large message alone, or a batch of
- * small ones. lws calls back only when the socket can take data, and asks
- * again (the caller's lws_callback_on_writable) for what is left; no
- * lws_send_pipe_choked, which in lws 4.1.6 is a poll() of its own. */
-static int ws_write_queue(struct lws *wsi, eio_session *s)
+typedef struct wire {
+    const unsigned char *data; /* LWS_PRE writable bytes precede it */
+    size_t len;
+    unsigned char first;       /* the header's first byte */
+} wire;
+
+/* What goes on the wire for `m` on this session (its protocol's view of
+ * the message: eio_session_frame) over a connection that negotiated
+ * permessage-deflate (`pmd`) or not (NULL).  Only the message's own bytes
+ * are compressed, once, for all its recipients: a protocol 3 session's
+ * binary frames (a type byte, or base64, of their own) go as they are.
+ * False when out of memory. */
+static bool wire_of(eio_session *s, eio_msg *m, const config_compression *pmd, wire *w)
 {
-    const eio_msg *next;
-    size_t used = 0;
-    while ((next = eio_session_peek_frame(s))) {
-        unsigned char *data;
-        size_t len;
-        bool binary;
-        if (!eio_session_frame(s, next, &data, &len, &binary))
-            return -1;
-        if (len > BATCH_MESSAGE_MAX && used == 0) {
-            int n = lws_write(wsi, data, len, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-            eio_msg_unref(eio_session_next_frame(s));
-            return n < 0 ? -1 : 0;
+    unsigned char *data;
+    size_t len;
+    bool binary;
+    if (!eio_session_frame(s, m, &data, &len, &binary))
+        return false;
+    unsigned char opcode = binary ? 0x2 : 0x1;
+    *w = (wire){data, len, (unsigned char)(0x80 | opcode)};
+    if (!pmd || !pmd->enabled || data != m->data || len < pmd->threshold)
+        return true;
+    if (!m->deflated) {
+        buf z = BUF_INIT;
+        buf_append(&z, batch, LWS_PRE); /* headroom */
+        if (zip_compress(ZIP_MESSAGE, pmd, m->data, m->len, &z)) {
+            m->deflated_len = z.len - LWS_PRE;
+            m->deflated = (unsigned char *)buf_steal(&z, NULL) + LWS_PRE;
         }
-        if (len > BATCH_MESSAGE_MAX || used + 4 + len > BATCH_MAX)
-            break; /* written alone, or in the next batch */
-        used += frame_header(batch + LWS_PRE + used, binary, len);
-        memcpy(batch + LWS_PRE + used, data, len);
-        used += len;
-        eio_msg_unref(eio_session_next_frame(s));
+        buf_free(&z); /* a failure sends the message uncompressed */
+    }
+    if (m->deflated)
+        *w = (wire){m->deflated, m->deflated_len, (unsigned char)(0xc0 | opcode)};
+    return true;
+}
+
+/* One write per WRITEABLE callback: a large message alone, written in
+ * place, or a batch of small ones. lws calls back only when the socket can
+ * take data, and asks again (the caller's lws_callback_on_writable) for
+ * what is left; no lws_send_pipe_choked, which in lws 4.1.6 is a poll()
+ * of its own. */
+static int ws_write_queue(struct lws *wsi, conn *c, eio_session *s)
+{
+    const config_compression *pmd = c->deflate ? &eio_options()->per_message_deflate : NULL;
+    eio_msg *m = (eio_msg *)eio_session_peek_frame(s);
+    wire w;
+    if (!m)
+        return 0;
+    if (!wire_of(s, m, pmd, &w))
+        return -1;
+    if (w.len > BATCH_MESSAGE_MAX) {
+        m = eio_session_next_frame(s);
+        unsigned char h[FRAME_HEADER_MAX];
+        size_t hl = frame_header(h, w.first, w.len);
+        unsigned char *start = (unsigned char *)w.data - hl;
+        memcpy(start, h, hl);
+        int n = lws_write(wsi, start, hl + w.len, LWS_WRITE_RAW);
+        eio_msg_unref(m);
+        return n < 0 ? -1 : 0;
+    }
+    size_t used = 0;
+    while (w.len <= BATCH_MESSAGE_MAX && used + FRAME_HEADER_MAX + w.len <= BATCH_MAX) {
+        m = eio_session_next_frame(s);
+        used += frame_header(batch + LWS_PRE + used, w.first, w.len);
+        memcpy(batch + LWS_PRE + used, w.data, w.len);
+        used += w.len;
+        eio_msg_unref(m);
+        if (!(m = (eio_msg *)eio_session_peek_frame(s)))
+            break;
+        if (!wire_of(s, m, pmd, &w))
+            return -1;
     }
     if (used && lws_write(wsi, batch + LWS_PRE, used, LWS_WRITE_RAW) < 0)
         return -1;
@@ -718,17 +831,18 @@ static int ws_writeable(struct lws *wsi, conn *c)
         return -1;
     if (wsi == s->probe) {
         if (s->probe_reply) {
+            /* Raw, so that lws's deflater never starts on this connection. */
             unsigned char frame[LWS_PRE + 8];
-            memcpy(frame + LWS_PRE, "3probe", 6);
+            memcpy(frame + LWS_PRE, "\x81\x06" "3probe", 8);
             s->probe_reply = false;
-            if (lws_write(wsi, frame + LWS_PRE, 6, LWS_WRITE_TEXT) < 6)
+            if (lws_write(wsi, frame + LWS_PRE, 8, LWS_WRITE_RAW) < 8)
                 return -1;
         }
         return 0;
     }
     if (wsi != s->ws)
         return s->closed ? -1 : 0;
-    if (ws_write_queue(wsi, s) < 0)
+    if (ws_write_queue(wsi, c, s) < 0)
         return -1;
     if (!eio_session_idle(s))
         lws_callback_on_writable(wsi);
@@ -788,6 +902,15 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         if (!in || strcmp(in, "websocket") != 0)
             return -1;
         return confirm_upgrade(wsi);
+
+    case LWS_CALLBACK_CONFIRM_EXTENSION_OKAY:
+        /* Registered always (server.c), so that a reload can turn it on;
+         * nonzero declines. */
+        if (!c || !in || strcmp(in, "permessage-deflate") != 0 ||
+            !eio_options()->per_message_deflate.enabled)
+            return 1;
+        c->deflate = true;
+        return 0;
 
     case LWS_CALLBACK_ESTABLISHED:
         return ws_established(wsi, c);

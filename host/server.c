@@ -23,6 +23,8 @@
 #include "sio_recovery.h"
 #include "timer.h"
 #include "watch.h"
+#include "ws_deflate.h"
+#include "zip.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -230,7 +232,9 @@ int server_run(binding *b)
     info.iface = any4 || any6 ? NULL : cfg->host;
     info.protocols = protocols;
     info.vhost_name = "plugio";
-    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | (any4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0);
+    /* No LWS_SERVER_OPTION_VALIDATE_UTF8: lws would check compressed text
+     * frames as they are; http.c checks each text message once whole. */
+    info.options = any4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0;
     /* A head up to server.maxHeaderSize is served; lws drops one that
      * overflows its buffer without an answer, so the buffer leaves room
      * past the limit for http.c to answer 431 (the ah is held only while
@@ -238,6 +242,9 @@ int server_run(binding *b)
     info.max_http_header_data2 = cfg->max_header_size + HEAD_SLACK;
     info.keepalive_timeout = 60;
     info.fd_limit_per_thread = 0;
+    /* permessage-deflate: lws negotiates it, http.c accepts it per
+     * connection (perMessageDeflate), compresses and inflates. */
+    info.extensions = ws_deflate_extensions();
 
     eio_set_options(&cfg->opts);
     int rc = 1;
@@ -284,6 +291,7 @@ out:
     nsp_free_all();
     sio_recovery_shutdown();
     timers_clear();
+    zip_shutdown();
     plugin_rundir_cleanup();
     return rc;
 }

@@ -188,6 +188,27 @@ test('a broadcast reaches v2 and v4 clients alike, binary included', T, async ()
   }
 });
 
+/* A large attachment is framed in place, in the shared message's headroom:
+ * the v4 frame header must not clobber the type byte a v2 frame carries. */
+test('a large binary broadcast reaches v4 and v2 WebSocket clients intact, round after round', T, async () => {
+  const url = srv().url;
+  const v4 = await h.connect(url, { transports: ['websocket'] });
+  const v2 = await v2connect(url, { transports: ['websocket'] });
+  const big = Buffer.alloc(40000, 0);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+  for (let round = 0; round < 5; round++) {
+    const got = [v4, v2].map((s) => h.next(s, 'big'));
+    const counts = await new Promise((resolve) => v4.emit('bcast',
+      { sel: {}, event: 'big', args: [round, { bin: big }] }, resolve));
+    assert.deepEqual(counts, [2]);
+    for (const [i, p] of got.entries()) {
+      const [n, obj] = await p;
+      assert.equal(n, round, `client ${i}`);
+      assert.ok(h.toBuffer(obj.bin).equals(big), `client ${i}, round ${round}: the attachment differs`);
+    }
+  }
+});
+
 test('plugins find v2 sockets by the ids their clients know', T, async () => {
   const main = await v2connect(srv().url, { transports: ['websocket'] });
   const custom = await v2connect(`${srv().url}/custom`, { transports: ['websocket'] });

@@ -806,15 +806,11 @@ Test(config, rejects_unsupported_values_of_socketio_options)
     cr_assert_null(load("socket:\n"
                         "  serverOptions:\n"
                         "    serveClient: true\n"
-                        "    perMessageDeflate: {threshold: 1024}\n"
-                        "    cookie: io\n"
-                        "    httpCompression: 1\n"));
-    cr_assert_eq(diags.count, 4, "%s", all_diags());
+                        "    cookie: io\n"));
+    cr_assert_eq(diags.count, 2, "%s", all_diags());
     expect_diag("t.yaml:3:18: ",
                 "serveClient: plugio does not serve the client script; only false");
-    expect_diag("t.yaml:4:24: ", "perMessageDeflate: plugio does not compress");
-    expect_diag("t.yaml:5:13: ", "cookie: plugio does not set the io cookie; only false");
-    expect_diag("t.yaml:6:22: ", "httpCompression: expected true or false");
+    expect_diag("t.yaml:4:13: ", "cookie: plugio does not set the io cookie; only false");
 }
 
 Test(config, reads_allow_eio3)
@@ -827,6 +823,74 @@ Test(config, reads_allow_eio3)
     teardown();
     expect_only_error("socket:\n  serverOptions:\n    allowEIO3: 3\n", "t.yaml:3:16: ",
                       "allowEIO3: expected true or false");
+}
+
+Test(config, compression_defaults_are_socketios)
+{
+    config *c = load_ok("socket: {serverOptions: {}}\n");
+    cr_assert_not(c->opts.per_message_deflate.enabled);
+    cr_assert(c->opts.http_compression.enabled);
+    cr_assert_eq(c->opts.http_compression.threshold, 1024);
+    cr_assert_eq(c->opts.per_message_deflate.threshold, 1024);
+    cr_assert_eq(c->opts.per_message_deflate.level, -1);
+    cr_assert_eq(c->opts.per_message_deflate.mem_level, 8);
+    cr_assert_eq(c->opts.per_message_deflate.window_bits, 15);
+}
+
+Test(config, reads_compression_options)
+{
+    config *c = load_ok("socket:\n"
+                        "  serverOptions:\n"
+                        "    perMessageDeflate: true\n"
+                        "    httpCompression: false\n");
+    cr_assert(c->opts.per_message_deflate.enabled);
+    cr_assert_eq(c->opts.per_message_deflate.threshold, 1024);
+    cr_assert_not(c->opts.http_compression.enabled);
+    config_free(cfg);
+    c = load_ok("socket:\n"
+                "  serverOptions:\n"
+                "    perMessageDeflate:\n"
+                "      threshold: 0\n"
+                "      zlibDeflateOptions: {level: 1, memLevel: 4}\n"
+                "      serverMaxWindowBits: 10\n"
+                "      serverNoContextTakeover: true\n"
+                "      concurrencyLimit: 10\n"
+                "    httpCompression: {threshold: 2e3, level: 9, windowBits: 12}\n");
+    const config_compression *p = &c->opts.per_message_deflate, *h = &c->opts.http_compression;
+    cr_assert(p->enabled);
+    cr_assert_eq(p->threshold, 0);
+    cr_assert_eq(p->level, 1);
+    cr_assert_eq(p->mem_level, 4);
+    cr_assert_eq(p->window_bits, 10);
+    cr_assert(h->enabled);
+    cr_assert_eq(h->threshold, 2000);
+    cr_assert_eq(h->level, 9);
+    cr_assert_eq(h->mem_level, 8);
+    cr_assert_eq(h->window_bits, 12);
+}
+
+Test(config, rejects_wrong_compression_options_where_they_are)
+{
+    cr_assert_null(load("socket:\n"
+                        "  serverOptions:\n"
+                        "    perMessageDeflate: {threshold: -1, zlibDeflateOptions: {level: x}}\n"
+                        "    httpCompression: 1\n"));
+    cr_assert_eq(diags.count, 3, "%s", all_diags());
+    expect_diag("t.yaml:3:36: ", "threshold: -1 is out of range");
+    expect_diag("t.yaml:3:68: ", "level: expected an integer, got a string");
+    expect_diag("t.yaml:4:22: ", "httpCompression: expected true, false or a mapping");
+}
+
+Test(config, refuses_compression_options_libwebsockets_cannot_honour)
+{
+    cr_assert_null(load("socket:\n"
+                        "  serverOptions:\n"
+                        "    perMessageDeflate: {clientNoContextTakeover: true}\n"
+                        "    httpCompression: {windowBits: 8, chunkSize: 1}\n"));
+    cr_assert_eq(diags.count, 3, "%s", all_diags());
+    expect_diag("t.yaml:3:25: ", "unknown perMessageDeflate option 'clientNoContextTakeover'");
+    expect_diag("t.yaml:4:35: ", "windowBits: 8 is out of range (9 to 15)");
+    expect_diag("t.yaml:4:38: ", "unknown httpCompression option 'chunkSize'");
 }
 
 /* ---- duplicate keys ---------------------------------------------------- */

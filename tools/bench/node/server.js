@@ -5,7 +5,11 @@
  * three handlers as tools/bench/plugin/bench.c, with socket.io's defaults
  * (path /socket.io, pingInterval 25000, pingTimeout 20000).
  *
- *   node server.js [PORT]      PORT 0 (the default) lets the system pick
+ *   node server.js [PORT] [--per-message-deflate] [--no-http-compression]
+ *                              PORT 0 (the default) lets the system pick;
+ *                              the flags set socket.io's compression options
+ *                              (defaults: perMessageDeflate false,
+ *                              httpCompression true), for tools/bench/compress
  *
  * Listens on 127.0.0.1 and prints "listening on 127.0.0.1:PORT" on stderr,
  * as plugio does; SIGTERM exits 0.
@@ -18,6 +22,7 @@ const http = require('node:http');
 const { Server } = require('socket.io');
 
 const port = Number(process.argv[2] || 0);
+const flags = process.argv.slice(3);
 const httpServer = http.createServer();
 const io = new Server(httpServer, {
   path: '/socket.io',
@@ -26,6 +31,8 @@ const io = new Server(httpServer, {
   maxHttpBufferSize: 1e6,
   transports: ['polling', 'websocket'],
   serveClient: false,
+  perMessageDeflate: flags.includes('--per-message-deflate'),
+  httpCompression: !flags.includes('--no-http-compression'),
 });
 
 io.on('connection', (socket) => {
