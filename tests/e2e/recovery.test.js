@@ -201,6 +201,34 @@ for (const transport of ['websocket', 'polling']) test(`a lost connection (${tra
   });
 });
 
+test('with the msgpack parser: the offset travels in the MessagePack packet, and the missed packets (binary too) are replayed in that format', T, async () => {
+  const parser = require('socket.io-msgpack-parser');
+  await withServer({ maxDisconnectionDuration: 30000 }, async (srv) => {
+    const a = reconnecting(srv.url, 1000, { transports: ['websocket'], parser });
+    await connected(a);
+    const id = a.id;
+    await call(a, 'join', 'r1');
+    const b = await h.connect(srv.url, { transports: ['websocket'], parser });
+    const t = timeline(a);
+    await bcast(b, ['r1'], 'm', [0]);
+    await until(() => t.includes(0), 'm 0');
+    const reconnected = h.next(a, 'welcome', 20000);
+    const gone = h.next(a, 'disconnect');
+    a.io.engine.close();
+    await gone;
+    await srv.waitForReason(id);
+    await bcast(b, ['r1'], 'm', [1]);
+    await bcast(b, ['r1'], 'bin', [Buffer.from([4, 5, 6])]);
+    const [w2] = await reconnected;
+    assert.equal(a.recovered, true);
+    assert.equal(a.id, id);
+    assert.equal(w2.recovered, true);
+    await bcast(b, ['r1'], 'm', [2]);
+    await until(() => t.includes(2), 'm 2');
+    assert.deepEqual(t, [0, 1, 'bin 4,5,6', 'connect', 2]);
+  }, { parser: 'msgpack' });
+});
+
 test('a ping timeout is recoverable: what was sent to the silent client comes back, before the CONNECT reply', T, async () => {
   await withServer({}, async (srv) => {
     const b = await h.connect(srv.url);
