@@ -159,6 +159,48 @@ static void add_header(buf *pairs, unsigned *n, const char *name, const char *va
     (*n)++;
 }
 
+/* Call fn for each custom header server.headers names that the request
+ * has, with its name as lws wants it ("x-api-key:", nlen counting the
+ * colon) and the length of its value. */
+static void each_custom_header(struct lws *wsi,
+                               void (*fn)(struct lws *wsi, const char *name, int nlen, int vlen,
+                                          void *ud),
+                               void *ud)
+{
+    const char *names = sio_binding() ? sio_binding()->cfg->custom_headers : NULL;
+    while (names && *names) {
+        size_t len = strcspn(names, ",");
+        char name[128];
+        if (len + 2 <= sizeof name) {
+            memcpy(name, names, len);
+            memcpy(name + len, ":", 2);
+            int vlen = lws_hdr_custom_length(wsi, name, (int)len + 1);
+            if (vlen >= 0)
+                fn(wsi, name, (int)len + 1, vlen, ud);
+        }
+        names += len + (names[len] == ',');
+    }
+}
+
+struct custom_copy {
+    buf *pairs;
+    unsigned *n;
+    buf *value;
+};
+
+static void copy_custom_header(struct lws *wsi, const char *name, int nlen, int vlen, void *ud)
+{
+    struct custom_copy *cc = ud;
+    buf_clear(cc->value);
+    if (!buf_reserve(cc->value, (size_t)vlen + 1) ||
+        lws_hdr_custom_copy(wsi, cc->value->data, vlen + 1, name, nlen) < 0)
+        return;
+    char key[128];
+    memcpy(key, name, (size_t)nlen - 1);
+    key[nlen - 1] = '\0';
+    add_header(cc->pairs, cc->n, key, cc->value->data);
+}
+
 /* Every header libwebsockets parsed, and the custom ones server.headers
  * names (lws cannot enumerate those), as lower-case "name\0value\0",
  * each value whole whatever its length (the head as a whole is bounded by
@@ -188,24 +230,8 @@ static void read_headers(struct lws *wsi, buf *pairs, unsigned *n)
         key[len - 1] = '\0';
         add_header(pairs, n, key, value.data);
     }
-    const char *names = sio_binding() ? sio_binding()->cfg->custom_headers : NULL;
-    while (names && *names) {
-        size_t len = strcspn(names, ",");
-        char name[128];
-        if (len + 2 <= sizeof name) {
-            memcpy(name, names, len);
-            name[len] = ':';
-            name[len + 1] = '\0';
-            int vlen = lws_hdr_custom_length(wsi, name, (int)len + 1);
-            buf_clear(&value);
-            if (vlen >= 0 && buf_reserve(&value, (size_t)vlen + 1) &&
-                lws_hdr_custom_copy(wsi, value.data, vlen + 1, name, (int)len + 1) >= 0) {
-                name[len] = '\0';
-                add_header(pairs, n, name, value.data);
-            }
-        }
-        names += len + (names[len] == ',');
-    }
+    struct custom_copy cc = {pairs, n, &value};
+    each_custom_header(wsi, copy_custom_header, &cc);
     buf_free(&value);
 }
 
@@ -348,6 +374,12 @@ static int respond(struct lws *wsi, unsigned status, const char *type, const voi
     return respond_ex(wsi, status, type, body, len, preflight, false, NULL);
 }
 
+static void add_custom_length(struct lws *wsi, const char *name, int nlen, int vlen, void *ud)
+{
+    (void)wsi, (void)name, (void)nlen;
+    *(size_t *)ud += (size_t)vlen;
+}
+
 /* The request head as libwebsockets stored it: the URL and every header
  * value it parsed, plus the custom headers server.headers names. */
 static size_t head_size(struct lws *wsi)
@@ -358,19 +390,7 @@ static size_t head_size(struct lws *wsi)
         if (len > 0)
             total += (size_t)len;
     }
-    const char *names = sio_binding() ? sio_binding()->cfg->custom_headers : NULL;
-    while (names && *names) {
-        size_t len = strcspn(names, ",");
-        char name[128];
-        if (len + 2 <= sizeof name) {
-            memcpy(name, names, len);
-            memcpy(name + len, ":", 2);
-            int vlen = lws_hdr_custom_length(wsi, name, (int)len + 1);
-            if (vlen > 0)
-                total += (size_t)vlen;
-        }
-        names += len + (names[len] == ',');
-    }
+    each_custom_header(wsi, add_custom_length, &total);
     return total;
 }
 
