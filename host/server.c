@@ -11,10 +11,18 @@
  * here and handed to lws as a foreign loop (LWS_SERVER_OPTION_LIBEV), so a
  * turn costs what the ready descriptors cost, not what the open ones do
  * (lws's default loop polls and walks every descriptor each turn).  lws
- * keeps its own watchers on it: connections, adopted descriptors, its
- * timers (which drive plugio's timer heap) and lws_cancel_service's pipe.
- * With a foreign loop lws_service no longer runs the loop: plugio runs it,
- * and stops it with ev_break from a callback on the loop itself.
+ * keeps its own watchers on it (connections, adopted descriptors, its
+ * timers, lws_cancel_service's pipe); plugio's timer heap has a libev
+ * timer of its own (timer.c).  With a foreign loop lws_service no longer
+ * runs the loop: plugio runs it, and stops it with ev_break from a
+ * callback on the loop itself.
+ *
+ * lws 4.1.6's libev glue services lws's own timers (lws_set_timeout,
+ * async kills) and buffered reads from an idle watcher, which libev runs
+ * on a turn with nothing else pending: while the server is saturated they
+ * wait for the first quiet turn.  plugio never depends on them to make
+ * progress: replies are written from the callbacks that produce them, a
+ * closed plugin descriptor from its own callback (services.c).
  *
  * lws cannot notice a client that leaves while its poll is held (the
  * connection is flow-controlled), so once a second the held polls are
@@ -255,16 +263,7 @@ int server_run(binding *b)
     /* No LWS_SERVER_OPTION_VALIDATE_UTF8: lws would check compressed text
      * frames as they are; http.c checks each text message once whole. */
     info.options = LWS_SERVER_OPTION_LIBEV | (any4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0);
-    /* epoll: the loop's cost follows the ready descriptors. */
-    loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
-    if (!loop) {
-        log_error("cannot create the event loop: %s", strerror(errno));
-        close(signal_fd);
-        close(wfd);
-        binding_destroy(b);
-        return 1;
-    }
-    void *foreign_loops[1] = {loop};
+    void *foreign_loops[1] = {NULL};
     info.foreign_loops = foreign_loops;
     /* A head up to server.maxHeaderSize is served; lws drops one that
      * overflows its buffer without an answer, so the buffer leaves room
@@ -280,10 +279,15 @@ int server_run(binding *b)
     eio_set_options(&cfg->opts);
     int rc = 1;
     char err[1024];
-    context = lws_create_context(&info);
+    /* epoll: the loop's cost follows the ready descriptors. */
+    loop = foreign_loops[0] = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
+    context = loop ? lws_create_context(&info) : NULL;
     struct lws_vhost *vh = context ? lws_get_vhost_by_name(context, "plugio") : NULL;
     if (!vh) {
-        log_error("cannot listen on %s:%u", cfg->host, cfg->port);
+        if (!loop)
+            log_error("cannot create the event loop: %s", strerror(errno));
+        else
+            log_error("cannot listen on %s:%u", cfg->host, cfg->port);
         close(signal_fd);
         close(wfd);
         binding_destroy(b);
