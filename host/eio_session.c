@@ -336,10 +336,17 @@ void eio_session_unref(eio_session *s)
     n_alive--;
 }
 
-static void wake(struct lws *wsi)
+/* While its own message is being handled, a WebSocket's output waits for
+ * the receive callback's end (http.c writes it there, directly): an ack
+ * costs no switch of the loop's write watcher on and off. */
+static void wake_ws(eio_session *s)
 {
-    if (wsi)
-        lws_callback_on_writable(wsi);
+    if (!s->ws)
+        return;
+    if (s->receiving)
+        s->write_due = true;
+    else
+        lws_callback_on_writable(s->ws);
 }
 
 /* A held poll is flow-controlled (so lws does not spin on a peer that
@@ -355,7 +362,7 @@ static void wake_poll(eio_session *s)
 static void flush(eio_session *s)
 {
     if (s->transport == EIO_WEBSOCKET)
-        wake(s->ws);
+        wake_ws(s);
     else
         wake_poll(s);
 }

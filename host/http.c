@@ -662,6 +662,25 @@ static int ws_established(struct lws *wsi, conn *c)
     return 0;
 }
 
+static int ws_write_queue(struct lws *wsi, conn *c, eio_session *s);
+
+/* Output the message produced for this same connection (an ack, a reply)
+ * goes out now: one write, no writable request unless something is left
+ * or lws still holds part of an earlier write. */
+static int ws_flush_after_receive(struct lws *wsi, conn *c, eio_session *s)
+{
+    if (!s->write_due)
+        return 0;
+    s->write_due = false;
+    if (wsi != s->ws || s->closed)
+        return 0;
+    if (!lws_partial_buffered(wsi) && ws_write_queue(wsi, c, s) < 0)
+        return -1;
+    if (!eio_session_idle(s))
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
 static int ws_refuse(struct lws *wsi, eio_session *s, enum lws_close_status status, const char *why)
 {
     lws_close_reason(wsi, status, (unsigned char *)why, strlen(why));
@@ -713,10 +732,14 @@ static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
     }
     /* When this closes the session, the close runs its course (queued
      * output first), so the connection is not cut here. */
+    s->receiving = true;
     if (c->body_binary)
         eio_session_receive_binary(s, wsi, msg, msg_len);
     else
         eio_session_receive_text(s, wsi, msg, msg_len);
+    s->receiving = false;
+    if (ws_flush_after_receive(wsi, c, s) < 0)
+        return -1;
     if (!whole) {
         /* Keep small buffers, drop big ones (every compressed message
          * comes through here: keep less). */

@@ -7,6 +7,23 @@
  * handled inside the loop rather than in a signal handler, and the
  * inotify descriptor that drives hot reload.
  *
+ * The event loop is plugio's: a libev loop on its epoll backend, created
+ * here and handed to lws as a foreign loop (LWS_SERVER_OPTION_LIBEV), so a
+ * turn costs what the ready descriptors cost, not what the open ones do
+ * (lws's default loop polls and walks every descriptor each turn).  lws
+ * keeps its own watchers on it (connections, adopted descriptors, its
+ * timers, lws_cancel_service's pipe); plugio's timer heap has a libev
+ * timer of its own (timer.c).  With a foreign loop lws_service no longer
+ * runs the loop: plugio runs it, and stops it with ev_break from a
+ * callback on the loop itself.
+ *
+ * lws 4.1.6's libev glue services lws's own timers (lws_set_timeout,
+ * async kills) and buffered reads from an idle watcher, which libev runs
+ * on a turn with nothing else pending: while the server is saturated they
+ * wait for the first quiet turn.  plugio never depends on them to make
+ * progress: replies are written from the callbacks that produce them, a
+ * closed plugin descriptor from its own callback (services.c).
+ *
  * lws cannot notice a client that leaves while its poll is held (the
  * connection is flow-controlled), so once a second the held polls are
  * peeked and a closed one is killed.
@@ -27,6 +44,7 @@
 #include "zip.h"
 
 #include <errno.h>
+#include <ev.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -38,6 +56,7 @@
 #define SHUTDOWN_FLUSH_MS 500
 
 static struct lws_context *context;
+static struct ev_loop *loop;
 static bool stopping;
 static int signal_fd = -1;
 static timer peer_check;
@@ -69,10 +88,19 @@ static int sys_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
         } else {
             log_info("%s: shutting down", strsignal((int)si.ssi_signo));
             stopping = true;
-            lws_cancel_service(lws_get_context(wsi));
+            ev_break(loop, EVBREAK_ALL);
         }
     }
     return 0;
+}
+
+/* lws arms its own timer (its suls: lws_set_timeout, async kills) only
+ * from its callbacks on the loop.  plugio's timers run outside them, so
+ * after each batch lws is woken through its cancel pipe, and re-arms. */
+static void after_timers(void)
+{
+    if (context)
+        lws_cancel_service(context);
 }
 
 static void check_one(eio_session *s, void *ud)
@@ -133,13 +161,13 @@ static void close_session(eio_session *s, void *ud)
 static uint64_t flush_deadline;
 static bool flushed;
 
-/* lws_service() ignores its timeout, so the flush is ended by a timer
- * that wakes the loop: when every session is gone, or at the deadline. */
+/* The flush is ended by a timer on the loop: when every session is gone,
+ * or at the deadline. */
 static void check_flushed(timer *t)
 {
     if (eio_sessions_alive() == 0 || timer_now() >= flush_deadline) {
         flushed = true;
-        lws_cancel_service(context);
+        ev_break(loop, EVBREAK_ALL);
         return;
     }
     timer_start(t, 10, check_flushed);
@@ -153,8 +181,8 @@ static void shutdown_sessions(void)
     /* Give held polls and WebSockets a moment to carry the close out. */
     flush_deadline = timer_now() + SHUTDOWN_FLUSH_MS;
     timer_start(&flush_timer, 0, check_flushed);
-    while (!flushed && lws_service(context, 0) >= 0)
-        ;
+    if (!flushed)
+        ev_run(loop, 0);
     timer_stop(&flush_timer);
     eio_sessions_each(close_session, NULL); /* none should be left */
 }
@@ -234,7 +262,9 @@ int server_run(binding *b)
     info.vhost_name = "plugio";
     /* No LWS_SERVER_OPTION_VALIDATE_UTF8: lws would check compressed text
      * frames as they are; http.c checks each text message once whole. */
-    info.options = any4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0;
+    info.options = LWS_SERVER_OPTION_LIBEV | (any4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0);
+    void *foreign_loops[1] = {NULL};
+    info.foreign_loops = foreign_loops;
     /* A head up to server.maxHeaderSize is served; lws drops one that
      * overflows its buffer without an answer, so the buffer leaves room
      * past the limit for http.c to answer 431 (the ah is held only while
@@ -249,10 +279,15 @@ int server_run(binding *b)
     eio_set_options(&cfg->opts);
     int rc = 1;
     char err[1024];
-    context = lws_create_context(&info);
+    /* epoll: the loop's cost follows the ready descriptors. */
+    loop = foreign_loops[0] = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
+    context = loop ? lws_create_context(&info) : NULL;
     struct lws_vhost *vh = context ? lws_get_vhost_by_name(context, "plugio") : NULL;
     if (!vh) {
-        log_error("cannot listen on %s:%u", cfg->host, cfg->port);
+        if (!loop)
+            log_error("cannot create the event loop: %s", strerror(errno));
+        else
+            log_error("cannot listen on %s:%u", cfg->host, cfg->port);
         close(signal_fd);
         close(wfd);
         binding_destroy(b);
@@ -264,7 +299,7 @@ int server_run(binding *b)
         binding_destroy(b);
         goto out;
     }
-    timers_attach(context);
+    timers_attach(loop, after_timers);
     if (!reload_start(b, err, sizeof err)) {
         log_error("%s", err);
         binding_discard(b, NULL);
@@ -275,8 +310,8 @@ int server_run(binding *b)
     log_info("listening on %s:%d", cfg->host, lws_get_vhost_listen_port(vh));
     timer_start(&peer_check, PEER_CHECK_MS, check_held_polls);
 
-    while (!stopping && lws_service(context, 0) >= 0)
-        ;
+    if (!stopping)
+        ev_run(loop, 0);
     timer_stop(&peer_check);
     shutdown_sessions();
     rc = 0;
@@ -292,6 +327,10 @@ out:
     sio_recovery_shutdown();
     timers_clear();
     zip_shutdown();
+    timers_attach(NULL, NULL);
+    if (loop)
+        ev_loop_destroy(loop);
+    loop = NULL;
     plugin_rundir_cleanup();
     return rc;
 }

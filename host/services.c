@@ -295,18 +295,22 @@ int services_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     fd_watch *w = lws_get_opaque_user_data(wsi);
     if (!w)
         return 0;
+    /* An unwatched descriptor is closed from its own next callback: its
+     * kill is an lws timer, which on the ev loop waits for a quiet turn,
+     * and a descriptor left readable (a pipe at EOF) would never allow
+     * one. */
     switch (reason) {
     case LWS_CALLBACK_RAW_RX_FILE:
         if (!w->dead && (w->events & PIO_FD_READ))
             call_watch(w, PIO_FD_READ);
-        return 0;
+        return w->dead ? -1 : 0;
     case LWS_CALLBACK_RAW_WRITEABLE_FILE:
         if (!w->dead && (w->events & PIO_FD_WRITE)) {
             call_watch(w, PIO_FD_WRITE);
             if (!w->dead && (w->events & PIO_FD_WRITE))
                 lws_callback_on_writable(wsi);
         }
-        return 0;
+        return w->dead ? -1 : 0;
     case LWS_CALLBACK_RAW_CLOSE_FILE:
         if (!w->dead) {
             w->dead = true;

@@ -1,20 +1,19 @@
 /*
- * timer.c - a binary min-heap of timers behind one libwebsockets sul
- * (see timer.h).  Start, stop and expiry cost O(log n).
+ * timer.c - a binary min-heap of timers behind one libev timer (see
+ * timer.h).  Start, stop and expiry cost O(log n).
  */
 #include "timer.h"
 
-#include <libwebsockets.h>
+#include <ev.h>
 #include <stdlib.h>
 #include <time.h>
 
-#define TICK_MS 10
-
 static timer **heap;
 static size_t count, cap;
-static struct lws_context *lws_ctx;
-static lws_sorted_usec_list_t sul;
-static uint64_t armed_for = UINT64_MAX; /* the deadline the sul is set to */
+static struct ev_loop *ev_loop_;
+static ev_timer watcher;
+static void (*after_run)(void);
+static uint64_t armed_for = UINT64_MAX; /* the deadline the watcher is set to */
 
 uint64_t timer_now(void)
 {
@@ -59,34 +58,33 @@ static void sift_down(size_t i)
     place(i, t);
 }
 
-static void sul_fired(lws_sorted_usec_list_t *s);
-
-/* Keep the sul pointed at the earliest deadline, on a tick boundary. */
+/* Keep the loop's timer pointed at the earliest deadline. */
 static void rearm(void)
 {
-    if (!lws_ctx)
+    if (!ev_loop_)
         return;
     uint64_t next = count ? heap[0]->due : UINT64_MAX;
-    if (next != UINT64_MAX)
-        next = (next + TICK_MS - 1) / TICK_MS * TICK_MS;
     if (next == armed_for)
         return;
     armed_for = next;
-    if (next == UINT64_MAX) {
-        lws_sul_cancel(&sul);
+    ev_timer_stop(ev_loop_, &watcher);
+    if (next == UINT64_MAX)
         return;
-    }
+    /* libev counts from the loop's cached time, which may be old by now. */
+    ev_now_update(ev_loop_);
     uint64_t now = timer_now();
-    lws_usec_t us = next > now ? (lws_usec_t)(next - now) * 1000 : 0;
-    lws_sul_schedule(lws_ctx, 0, &sul, sul_fired, us);
+    ev_timer_set(&watcher, next > now ? (double)(next - now) / 1000.0 : 0.0, 0.0);
+    ev_timer_start(ev_loop_, &watcher);
 }
 
-static void sul_fired(lws_sorted_usec_list_t *s)
+static void fired(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    (void)s;
+    (void)loop, (void)w, (void)revents;
     armed_for = UINT64_MAX;
     timers_run(timer_now());
     rearm();
+    if (after_run)
+        after_run();
 }
 
 static void remove_at(size_t i)
@@ -144,11 +142,13 @@ size_t timers_run(uint64_t now)
 
 uint64_t timers_next(void) { return count ? heap[0]->due : UINT64_MAX; }
 
-void timers_attach(struct lws_context *ctx)
+void timers_attach(struct ev_loop *loop, void (*after)(void))
 {
-    if (lws_ctx && !ctx)
-        lws_sul_cancel(&sul);
-    lws_ctx = ctx;
+    if (ev_loop_)
+        ev_timer_stop(ev_loop_, &watcher);
+    ev_loop_ = loop;
+    after_run = after;
+    ev_init(&watcher, fired);
     armed_for = UINT64_MAX;
     rearm();
 }
@@ -160,7 +160,7 @@ void timers_clear(void)
     free(heap);
     heap = NULL;
     count = cap = 0;
-    if (lws_ctx)
-        lws_sul_cancel(&sul);
+    if (ev_loop_)
+        ev_timer_stop(ev_loop_, &watcher);
     armed_for = UINT64_MAX;
 }

@@ -3,10 +3,11 @@
  * upgrade timeouts, ack timeouts.
  *
  * libwebsockets keeps its timers (suls) in one sorted list, so inserting
- * one costs O(n) in the number pending, and its poll loop busy-waits any
- * sub-millisecond remainder.  plugio therefore keeps its own binary heap of
- * intrusive timers and arms a single sul for the earliest deadline,
- * rounded up to a 10 ms tick so that nearby deadlines fire together.
+ * one costs O(n) in the number pending.  plugio therefore keeps its own
+ * binary heap of intrusive timers and arms one libev timer on its event
+ * loop for the earliest deadline (whole milliseconds).  It is not an lws
+ * sul: on a foreign loop lws re-arms its own timer only after I/O, so a
+ * sul set from a timer callback could sleep until the next packet.
  */
 #ifndef PIO_TIMER_H
 #define PIO_TIMER_H
@@ -15,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct lws_context;
+struct ev_loop;
 typedef struct timer timer;
 typedef void (*timer_fn)(timer *t);
 
@@ -33,10 +34,12 @@ void timer_start(timer *t, uint64_t delay_ms, timer_fn fn);
 void timer_stop(timer *t);
 static inline bool timer_active(const timer *t) { return t->slot != 0; }
 
-/* Drive the timers from a libwebsockets context (NULL detaches). */
-void timers_attach(struct lws_context *ctx);
-/* Run every timer due at `now`; returns how many ran. Used by the sul
- * callback, and by tests with a chosen clock. */
+/* Drive the timers from an event loop (NULL detaches); `after`, when not
+ * NULL, runs after each batch of expired timers (server.c lets lws see
+ * what they scheduled: see there). */
+void timers_attach(struct ev_loop *loop, void (*after)(void));
+/* Run every timer due at `now`; returns how many ran. Used by the loop's
+ * timer callback, and by tests with a chosen clock. */
 size_t timers_run(uint64_t now);
 /* The earliest deadline, or UINT64_MAX when none is scheduled. */
 uint64_t timers_next(void);

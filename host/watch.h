@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define WATCH_DEBOUNCE_MS 20
+#define WATCH_DEBOUNCE_MS 1
 
 /* Called with the changed paths (as given to watch_set), borrowed. */
 typedef void (*watch_fn)(const char *const *paths, size_t n);

@@ -4,7 +4,7 @@
  * reload-latency - how long from a plugin file's final write to the first
  * event answered by the new version, while clients keep sending.
  *
- *   node tools/bench/reload-latency.js [--reloads 100] [--clients 20] [--build DIR]
+ *   node tools/bench/reload-latency.js [--reloads 100] [--clients 20] [--idle N] [--build DIR]
  *
  * Starts plugio (from DIR, default <repo>/build: build it without
  * sanitizers) on 127.0.0.1 with the `reload` test plugin, keeps
@@ -13,6 +13,9 @@
  * a temporary file, then renamed into place: the "final write" is the
  * rename).  Each latency runs from the rename to the first answer that
  * comes from the new build.  Prints p50, p99, min and max in ms.
+ * --idle N also holds N idle Socket.IO connections open throughout (the C
+ * load generator's connect scenario, which answers pings), as a real
+ * server has them.
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -29,6 +32,7 @@ const REPO = path.resolve(__dirname, '..', '..');
 const BUILD = path.resolve(opt('build', path.join(REPO, 'build')));
 const RELOADS = Number(opt('reloads', 100));
 const CLIENTS = Number(opt('clients', 20));
+const IDLE = Number(opt('idle', 0));
 const builds = { a: 'libreload_a.so', b: 'libreload_b.so' };
 const pluginDir = path.join(BUILD, 'tests', 'plugins', 'reload');
 
@@ -60,6 +64,16 @@ async function main() {
     });
   });
   const url = `http://127.0.0.1:${port}`;
+  let holder = null;
+  if (IDLE > 0) {
+    holder = spawn(path.join(BUILD, 'tools', 'bench', 'loadgen'),
+      ['--port', String(port), '--scenario', 'connect', '--clients', String(IDLE),
+        '--settle', '3600', '--connect-timeout', '120'], { stdio: 'ignore' });
+    const fds = () => fs.readdirSync(`/proc/${child.pid}/fd`).length;
+    const deadline = Date.now() + 120000;
+    while (fds() < IDLE && Date.now() < deadline) await sleep(100);
+    if (fds() < IDLE) throw new Error(`only ${fds()} descriptors open, wanted ${IDLE} idle connections`);
+  }
 
   let current = 'a';
   let pending = null; // {id, at, resolve}
@@ -97,12 +111,14 @@ async function main() {
   running = false;
   await Promise.all(loops);
   sockets.forEach((s) => s.close());
+  if (holder) holder.kill('SIGTERM');
   child.kill('SIGTERM');
 
   latencies.sort((x, y) => x - y);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)];
   const failed = (stderr.match(/reload failed/g) || []).length;
-  console.log(`reloads: ${RELOADS} under load from ${CLIENTS} websocket clients (${events} events answered)`);
+  console.log(`reloads: ${RELOADS} under load from ${CLIENTS} websocket clients (${events} events answered)` +
+    (IDLE ? `, ${IDLE} idle connections open` : ''));
   console.log(`final write -> first event answered by the new version (ms): ` +
     `p50 ${pct(50).toFixed(1)}  p99 ${pct(99).toFixed(1)}  min ${latencies[0].toFixed(1)}  max ${latencies.at(-1).toFixed(1)}`);
   console.log(`failed reloads: ${failed}`);
