@@ -77,6 +77,7 @@ static struct {
     int payload;
     double warmup, duration, drain, rate, settle, connect_timeout;
     int concurrency;
+    int sources;
     int server_pid;
     const char *swap_a, *swap_b, *swap_dest;
     int swap_ms;
@@ -93,6 +94,7 @@ static struct {
     .settle = 1,
     .connect_timeout = 30,
     .concurrency = 200,
+    .sources = 1,
     .swap_ms = 500,
 };
 
@@ -275,6 +277,8 @@ static struct {
     double srv_cpu0, srv_cpu1, self_cpu0, self_cpu1;
     long rss_before, rss_after;
     uint64_t t_all_connected;
+    uint64_t t_first_k, t_last_k; /* connect: the 1000th connection, and the
+                                     one 1000 before the last */
     /* fanout */
     uint64_t seq_sent, seq_done;
     uint32_t ring_count[FANOUT_RING];
@@ -943,6 +947,19 @@ static void conn_open(conn *c)
     }
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (opt.sources > 1) {
+        /* Many connections to one server port from one address run out of
+         * ephemeral ports (and find them slowly among TIME_WAIT ones). */
+        struct sockaddr_in src = {.sin_family = AF_INET};
+        src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(c->index % opt.sources));
+#ifdef IP_BIND_ADDRESS_NO_PORT
+        setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+        if (bind(c->fd, (struct sockaddr *)&src, sizeof src) != 0) {
+            conn_kill(c, strerror(errno));
+            return;
+        }
+    }
     c->state = ST_CONNECTING;
     c->opened_ns = now_ns();
     st.opened++;
@@ -992,7 +1009,10 @@ static void on_ready(conn *c, uint64_t t)
     }
     c->state = ST_READY;
     st.connected++;
-    (void)t;
+    if (st.connected == 1000)
+        st.t_first_k = t;
+    if (st.connected == n_conns - 1000)
+        st.t_last_k = t;
 }
 
 static void open_more(void)
@@ -1158,6 +1178,8 @@ static void usage(FILE *f)
             "  --drain S            wait at most S for outstanding acks after it (5)\n"
             "  --rate R             fanout: broadcasts per second (0: closed loop)\n"
             "  --concurrency N      handshakes in progress at most (200)\n"
+            "  --sources N          connect from 127.0.0.2 .. 127.0.0.N+1 in turn, each\n"
+            "                       with its own ephemeral ports (1: the default address)\n"
             "  --settle S           connect: idle seconds before reading RSS (1)\n"
             "  --connect-timeout S  give up connecting after S (30)\n"
             "  --server-pid PID     read the server's CPU and RSS from /proc\n"
@@ -1181,7 +1203,7 @@ static void parse_args(int argc, char **argv)
     enum {
         O_HOST = 1, O_PORT, O_SCENARIO, O_BARE, O_CLIENTS, O_INFLIGHT, O_PAYLOAD, O_WARMUP,
         O_DURATION, O_DRAIN, O_RATE, O_CONC, O_SETTLE, O_CTIMEOUT, O_PID, O_SWAP_A, O_SWAP_B,
-        O_SWAP_DEST, O_SWAP_MS, O_MSGPACK, O_HELP
+        O_SWAP_DEST, O_SWAP_MS, O_MSGPACK, O_SOURCES, O_HELP
     };
     static const struct option longopts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -1197,6 +1219,7 @@ static void parse_args(int argc, char **argv)
         {"drain", required_argument, NULL, O_DRAIN},
         {"rate", required_argument, NULL, O_RATE},
         {"concurrency", required_argument, NULL, O_CONC},
+        {"sources", required_argument, NULL, O_SOURCES},
         {"settle", required_argument, NULL, O_SETTLE},
         {"connect-timeout", required_argument, NULL, O_CTIMEOUT},
         {"server-pid", required_argument, NULL, O_PID},
@@ -1233,6 +1256,7 @@ static void parse_args(int argc, char **argv)
         case O_DRAIN: opt.drain = num_arg("drain", optarg, 0, 3600); break;
         case O_RATE: opt.rate = num_arg("rate", optarg, 0, 1e7); break;
         case O_CONC: opt.concurrency = (int)num_arg("concurrency", optarg, 1, 1000000); break;
+        case O_SOURCES: opt.sources = (int)num_arg("sources", optarg, 1, 250); break;
         case O_SETTLE: opt.settle = num_arg("settle", optarg, 0, 3600); break;
         case O_CTIMEOUT: opt.connect_timeout = num_arg("connect-timeout", optarg, 0.1, 3600); break;
         case O_PID: opt.server_pid = (int)num_arg("server-pid", optarg, 1, 1 << 30); break;
@@ -1297,6 +1321,11 @@ static void report(void)
                secs, per_sec((uint64_t)st.connected, secs), st.rss_before, st.rss_after, per);
         printf(" srv_cpu_pct=%.1f srv_us_per_conn=%.2f", srv >= 0 && secs > 0 ? 100 * srv / secs : -1,
                srv >= 0 && st.connected ? srv * 1e6 / st.connected : -1);
+        /* Does connecting slow down as connections pile up? */
+        if (n_conns >= 2000 && st.t_first_k && st.t_last_k && st.connected == n_conns)
+            printf(" rate_first_1000=%.1f rate_last_1000=%.1f",
+                   per_sec(1000, (double)(st.t_first_k - st.t_start) / 1e9),
+                   per_sec(1000, (double)(st.t_all_connected - st.t_last_k) / 1e9));
         window = secs;
     } else {
         uint64_t counted = opt.scenario == SC_FANOUT ? st.window_deliveries : st.window_acks;

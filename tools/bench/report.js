@@ -104,6 +104,8 @@ const figures = {
   ],
   connect: [
     ['conn_rate', 'connections/s', 'rate'],
+    ['rate_first_1000', 'connections/s, first 1000', 'rate'],
+    ['rate_last_1000', 'connections/s, last 1000', 'rate'],
     ['rss_per_conn_b', 'server RSS per idle connection', 'bytes'],
     ['srv_us_per_conn', 'server CPU µs/connection'],
     ['srv_cpu_pct', 'server CPU', 'pct'],
@@ -113,6 +115,8 @@ const figures = {
     ['rate', 'acked events/s (100×1)', 'rate'],
     ['p99_us', 'latency p99 (µs)'],
     ['srv_us_per_event', 'server CPU µs/event'],
+    ['srv_cpu_pct', 'server CPU', 'pct'],
+    ['gen_cpu_pct', 'loadgen CPU', 'pct'],
   ],
   reload: [
     ['rate', 'acked events/s', 'rate'],
@@ -187,6 +191,15 @@ for (const c of results.keys()) {
   const pm = med(c, 'plugio', 'rss_per_conn_b'), nm = med(c, 'node', 'rss_per_conn_b');
   target(`${shape(c)}: RSS/connection ≤ 1/8 of Node's`, pm !== undefined && nm ? pm <= nm / 8 : undefined,
     `${fmt(pm, 'bytes')} vs ${fmt(nm, 'bytes')} (1/8 = ${nm ? fmt(nm / 8, 'bytes') : '—'})`);
+}
+for (const c of results.keys()) {
+  if (!c.startsWith('connect')) continue;
+  const f = med(c, 'plugio', 'rate_first_1000'), l = med(c, 'plugio', 'rate_last_1000');
+  target(`${shape(c)}: rate over the last 1000 within 20% of the first 1000`,
+    f !== undefined && l !== undefined ? l >= 0.8 * f : undefined, `${fmt(l, 'rate')} vs ${fmt(f, 'rate')} = ${pct(l, f)}`);
+  const pm = med(c, 'plugio', 'rss_per_conn_b');
+  target(`${shape(c)}: RSS per idle connection ≤ 2,000 B`, pm !== undefined ? pm <= 2000 : undefined,
+    `${fmt(pm, 'bytes')}`);
 }
 for (const c of results.keys()) {
   if (!c.startsWith('reload')) continue;
