@@ -337,8 +337,9 @@ void eio_session_unref(eio_session *s)
 }
 
 /* While its own message is being handled, a WebSocket's output waits for
- * the receive callback's end (http.c writes it there, directly): an ack
- * costs no switch of the loop's write watcher on and off. */
+ * the end of the loop's turn (http.c writes it then, directly): the acks
+ * of every message one read brought go out in one write, and cost no
+ * switch of the loop's write watcher on and off. */
 static void wake_ws(eio_session *s)
 {
     if (!s->ws)

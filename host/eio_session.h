@@ -89,8 +89,9 @@ struct eio_session {
     bool upgrading;             /* the probe said "2probe": polls get noops */
     bool probe_b64;             /* the probe's request asked for b64 */
     bool receiving;             /* http.c is handing it a WebSocket message: */
-    bool write_due;             /* ...output queued meanwhile is written when
-                                   that returns, with no writable round trip */
+    bool write_due;             /* ...output queued meanwhile is written at
+                                   the end of the loop's turn (http.c) */
+    bool flush_listed;          /* on http.c's list for that */
 
     /* The heartbeat: one timer, due at the next ping, or - while a pong
      * is awaited - at the ping timeout. */

@@ -664,21 +664,53 @@ static int ws_established(struct lws *wsi, conn *c)
 
 static int ws_write_queue(struct lws *wsi, conn *c, eio_session *s);
 
-/* Output the message produced for this same connection (an ack, a reply)
- * goes out now: one write, no writable request unless something is left
- * or lws still holds part of an earlier write. */
-static int ws_flush_after_receive(struct lws *wsi, conn *c, eio_session *s)
+/* Sessions whose WebSocket got output while one of its own messages was
+ * handled (an ack, a reply), each with a reference, written by
+ * http_flush_deferred at the end of the loop's turn. */
+static eio_session **deferred;
+static size_t n_deferred, cap_deferred;
+
+static void defer_flush(eio_session *s)
 {
-    if (!s->write_due)
-        return 0;
     s->write_due = false;
-    if (wsi != s->ws || s->closed)
-        return 0;
-    if (!lws_partial_buffered(wsi) && ws_write_queue(wsi, c, s) < 0)
-        return -1;
-    if (!eio_session_idle(s))
-        lws_callback_on_writable(wsi);
-    return 0;
+    if (s->flush_listed)
+        return;
+    if (n_deferred == cap_deferred) {
+        size_t cap = cap_deferred ? cap_deferred * 2 : 64;
+        eio_session **d = realloc(deferred, cap * sizeof *d);
+        if (!d) {
+            if (s->ws) /* the usual way, then */
+                lws_callback_on_writable(s->ws);
+            return;
+        }
+        deferred = d;
+        cap_deferred = cap;
+    }
+    s->flush_listed = true;
+    eio_session_ref(s);
+    deferred[n_deferred++] = s;
+}
+
+void http_flush_deferred(void)
+{
+    /* A write can queue nothing new for these sessions: the list only
+     * grows from receive callbacks, which do not run in here. */
+    for (size_t i = 0; i < n_deferred; i++) {
+        eio_session *s = deferred[i];
+        struct lws *wsi = s->ws;
+        s->flush_listed = false;
+        if (wsi && !s->closed) {
+            conn *c = lws_wsi_user(wsi);
+            if (lws_partial_buffered(wsi) || !c)
+                lws_callback_on_writable(wsi);
+            else if (ws_write_queue(wsi, c, s) < 0)
+                lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            else if (!eio_session_idle(s))
+                lws_callback_on_writable(wsi);
+        }
+        eio_session_unref(s);
+    }
+    n_deferred = 0;
 }
 
 static int ws_refuse(struct lws *wsi, eio_session *s, enum lws_close_status status, const char *why)
@@ -738,8 +770,8 @@ static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
     else
         eio_session_receive_text(s, wsi, msg, msg_len);
     s->receiving = false;
-    if (ws_flush_after_receive(wsi, c, s) < 0)
-        return -1;
+    if (s->write_due)
+        defer_flush(s);
     if (!whole) {
         /* Keep small buffers, drop big ones (every compressed message
          * comes through here: keep less). */

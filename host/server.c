@@ -57,6 +57,7 @@
 
 static struct lws_context *context;
 static struct ev_loop *loop;
+static ev_prepare turn_end;
 static bool stopping;
 static int signal_fd = -1;
 static timer peer_check;
@@ -92,6 +93,13 @@ static int sys_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
         }
     }
     return 0;
+}
+
+/* Before the loop waits again: the replies of this turn go out. */
+static void on_turn_end(struct ev_loop *l, ev_prepare *w, int revents)
+{
+    (void)l, (void)w, (void)revents;
+    http_flush_deferred();
 }
 
 /* lws arms its own timer (its suls: lws_set_timeout, async kills) only
@@ -300,6 +308,8 @@ int server_run(binding *b)
         goto out;
     }
     timers_attach(loop, after_timers);
+    ev_prepare_init(&turn_end, on_turn_end);
+    ev_prepare_start(loop, &turn_end);
     if (!reload_start(b, err, sizeof err)) {
         log_error("%s", err);
         binding_discard(b, NULL);
@@ -328,8 +338,11 @@ out:
     timers_clear();
     zip_shutdown();
     timers_attach(NULL, NULL);
-    if (loop)
+    if (loop) {
+        ev_prepare_stop(loop, &turn_end);
+        http_flush_deferred(); /* drops what references are left */
         ev_loop_destroy(loop);
+    }
     loop = NULL;
     plugin_rundir_cleanup();
     return rc;
