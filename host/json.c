@@ -27,6 +27,7 @@ typedef struct parser {
     const unsigned char *p, *end;
     unsigned depth;
     unsigned max_depth;
+    size_t budget;          /* JSON_BUDGET left (json.h) */
     char *scratch;          /* unescaped strings are built here */
     size_t scratch_cap;
 } parser;
@@ -350,6 +351,14 @@ fail:
     return false;
 }
 
+static bool spend(parser *ps, size_t cost)
+{
+    if (cost > ps->budget)
+        return false;
+    ps->budget -= cost;
+    return true;
+}
+
 static bool parse_value(parser *ps, json_object **out)
 {
     *out = NULL;
@@ -360,7 +369,8 @@ static bool parse_value(parser *ps, json_object **out)
     switch (*ps->p) {
     case '{':
     case '[':
-        if (++ps->depth > ps->max_depth)
+        if (++ps->depth > ps->max_depth ||
+            !spend(ps, *ps->p == '{' ? JSON_COST_OBJECT : JSON_COST_ARRAY))
             return false;
         ps->p++;
         ok = ps->p[-1] == '{' ? parse_object(ps, out) : parse_array(ps, out);
@@ -369,18 +379,18 @@ static bool parse_value(parser *ps, json_object **out)
     case '"': {
         size_t len;
         ps->p++;
-        if (!parse_string(ps, &len))
+        if (!parse_string(ps, &len) || !spend(ps, JSON_COST_SCALAR + len))
             return false;
         *out = json_object_new_string_len(ps->scratch ? ps->scratch : "", (int)len);
         return *out != NULL;
     }
     case 't':
-        if (!literal(ps, "true", 4))
+        if (!literal(ps, "true", 4) || !spend(ps, JSON_COST_SCALAR))
             return false;
         *out = json_object_new_boolean(1);
         return *out != NULL;
     case 'f':
-        if (!literal(ps, "false", 5))
+        if (!literal(ps, "false", 5) || !spend(ps, JSON_COST_SCALAR))
             return false;
         *out = json_object_new_boolean(0);
         return *out != NULL;
@@ -388,7 +398,7 @@ static bool parse_value(parser *ps, json_object **out)
         return literal(ps, "null", 4); /* json-c's null is NULL */
     default:
         if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
-            return parse_number(ps, out);
+            return spend(ps, JSON_COST_SCALAR) && parse_number(ps, out);
         return false;
     }
 }
@@ -402,6 +412,7 @@ bool json_parse(const char *text, size_t len, unsigned max_depth, json_object **
         .p = (const unsigned char *)text,
         .end = (const unsigned char *)text + len,
         .max_depth = max_depth,
+        .budget = JSON_BUDGET(len),
     };
     json_object *v;
     bool ok = parse_value(&ps, &v);

@@ -37,6 +37,7 @@
  */
 #include "value_msgpack.h"
 
+#include "json.h"
 #include "out.h"
 
 #include <math.h>
@@ -51,6 +52,7 @@ typedef struct reader {
     const unsigned char *p, *end;
     unsigned depth, max_depth;
     size_t n_bins;  /* binary values made so far: the next placeholder num */
+    size_t budget;  /* JSON_BUDGET left (json.h) */
 } reader;
 
 /* A value read: its tree (NULL for nil) or notepack's undefined. */
@@ -325,16 +327,49 @@ static int map_item(reader *r, size_t n, item *out)
     return VMP_OK;
 }
 
+static bool spend(reader *r, size_t cost)
+{
+    if (cost > r->budget)
+        return false;
+    r->budget -= cost;
+    return true;
+}
+
 static int container(reader *r, bool map, size_t n, item *out)
 {
     if (++r->depth > r->max_depth)
         return VMP_EDEPTH;
+    if (!spend(r, map ? JSON_COST_OBJECT : JSON_COST_ARRAY)) {
+        r->depth--;
+        return VMP_EMALFORMED;
+    }
     int rc = map ? map_item(r, n, out) : array_item(r, n, out);
     r->depth--;
     return rc;
 }
 
+static int read_value_as_is(reader *r, item *out);
+
+/* A value, charged to the budget: containers as they open (container()),
+ * everything else once made. */
 static int read_value(reader *r, item *out)
+{
+    int rc = read_value_as_is(r, out);
+    if (rc != VMP_OK || !out->j || json_object_is_type(out->j, json_type_object) ||
+        json_object_is_type(out->j, json_type_array))
+        return rc;
+    size_t cost = JSON_COST_SCALAR;
+    if (json_object_is_type(out->j, json_type_string))
+        cost += (size_t)json_object_get_string_len(out->j);
+    if (!spend(r, cost)) {
+        json_object_put(out->j);
+        out->j = NULL;
+        return VMP_EMALFORMED;
+    }
+    return VMP_OK;
+}
+
+static int read_value_as_is(reader *r, item *out)
 {
     *out = (item){0};
     if (!left(r))
@@ -416,7 +451,8 @@ static int read_value(reader *r, item *out)
 int value_msgpack_parse(const void *data, size_t len, unsigned max_depth, json_object **out,
                         bool *undefined)
 {
-    reader r = {.p = data, .end = (const unsigned char *)data + len, .max_depth = max_depth};
+    reader r = {.p = data, .end = (const unsigned char *)data + len, .max_depth = max_depth,
+                .budget = JSON_BUDGET(len)};
     item v = {0};
     *out = NULL;
     *undefined = false;
@@ -435,7 +471,8 @@ int value_msgpack_parse(const void *data, size_t len, unsigned max_depth, json_o
 int value_msgpack_parse_map(const void *data, size_t len, unsigned max_depth,
                             value_msgpack_member_fn fn, void *ud)
 {
-    reader r = {.p = data, .end = (const unsigned char *)data + len, .max_depth = max_depth};
+    reader r = {.p = data, .end = (const unsigned char *)data + len, .max_depth = max_depth,
+                .budget = JSON_BUDGET(len)};
     uint64_t n;
     unsigned char c = len ? *r.p++ : 0;
     if (c >= 0x80 && c <= 0x8f)

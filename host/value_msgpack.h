@@ -19,7 +19,8 @@
 enum {
     VMP_OK = 0,
     VMP_EMALFORMED = -1,  /* truncated, trailing bytes, unknown prefix,
-                             invalid UTF-8, an unusable map key */
+                             invalid UTF-8, an unusable map key, a tree
+                             costing more than JSON_BUDGET (json.h) */
     VMP_EDEPTH = -2,      /* nested deeper than max_depth */
     VMP_ENOMEM = -3,
 };

@@ -7,6 +7,7 @@
 #include "args.h"
 #include "out.h"
 #include "plugin.h"
+#include "json.h"
 #include "value.h"
 
 #include <criterion/criterion.h>
@@ -805,4 +806,37 @@ Test(args, api_table_states_its_size_and_version)
     size_t n = (sizeof(pio_api) - offsetof(pio_api, strerror)) / sizeof(void *);
     for (size_t i = 0; i < n; i++)
         cr_assert_not_null(slot[i], "function table entry %zu is empty", i);
+}
+
+/* json.h's JSON_BUDGET: memory is bounded by the message's size. */
+Test(value, refuses_json_of_empty_objects_that_would_cost_hundreds_of_times_its_size)
+{
+    size_t n = 333000, len = 2 + 3 * n;
+    char *text = malloc(len + 1);
+    text[0] = '[';
+    for (size_t i = 0; i < n; i++)
+        memcpy(text + 1 + 3 * i, "{},", 3);
+    text[len - 2] = '}';
+    text[len - 1] = ']';
+    text[len] = '\0';
+    json_object *j = NULL;
+    cr_assert_not(json_parse(text, len, VALUE_MAX_DEPTH, &j));
+    cr_assert_null(j);
+    free(text);
+}
+
+Test(value, parses_json_of_as_many_small_numbers)
+{
+    size_t n = 333000, len = 1 + 2 * n;
+    char *text = malloc(len + 1);
+    text[0] = '[';
+    for (size_t i = 0; i < n; i++)
+        memcpy(text + 1 + 2 * i, "7,", 2);
+    text[len - 1] = ']';
+    text[len] = '\0';
+    json_object *j = NULL;
+    cr_assert(json_parse(text, len, VALUE_MAX_DEPTH, &j));
+    cr_assert_eq(json_object_array_length(j), n);
+    json_object_put(j);
+    free(text);
 }

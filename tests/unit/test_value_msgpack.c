@@ -438,3 +438,40 @@ Test(msgpack_roundtrip, reads_back_what_it_writes)
         json_object_put(back);
     }
 }
+
+/* ---- the allocation budget (json.h's JSON_BUDGET) ----------------------- */
+
+/* An array32 of n items, each `item` (one byte). */
+static unsigned char *array_of(size_t n, unsigned char item, size_t *len)
+{
+    unsigned char *m = malloc(5 + n);
+    m[0] = 0xdd;
+    m[1] = (unsigned char)(n >> 24), m[2] = (unsigned char)(n >> 16);
+    m[3] = (unsigned char)(n >> 8), m[4] = (unsigned char)n;
+    memset(m + 5, item, n);
+    *len = 5 + n;
+    return m;
+}
+
+Test(msgpack_read, refuses_a_message_of_empty_maps_that_would_cost_hundreds_of_times_its_size)
+{
+    size_t len;
+    unsigned char *m = array_of(999900, 0x80, &len); /* [{}, {}, ...] in 1 MB */
+    json_object *j = NULL;
+    bool undef;
+    cr_assert_eq(value_msgpack_parse(m, len, VALUE_MAX_DEPTH, &j, &undef), VMP_EMALFORMED);
+    cr_assert_null(j);
+    free(m);
+}
+
+Test(msgpack_read, reads_a_message_of_as_many_small_integers)
+{
+    size_t len;
+    unsigned char *m = array_of(999900, 0x07, &len); /* [7, 7, ...] in 1 MB */
+    json_object *j = NULL;
+    bool undef;
+    cr_assert_eq(value_msgpack_parse(m, len, VALUE_MAX_DEPTH, &j, &undef), VMP_OK);
+    cr_assert_eq(json_object_array_length(j), 999900);
+    json_object_put(j);
+    free(m);
+}
