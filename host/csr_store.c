@@ -6,7 +6,14 @@
  * first packet with room for CSR_LOG_MAX_PACKETS; offsets in it increase,
  * so the packets after an offset are a suffix.  `dropped` remembers the
  * newest offset the log has let go, which is all it takes to know
- * whether a suffix is complete.
+ * whether a suffix is complete.  The ring's slots exist only while it
+ * holds packets, and a namespace's entry (with `dropped`) only while it
+ * holds packets or a kept session of the namespace may need `dropped`:
+ * namespaces that come and go (dynamic ones) leave nothing behind (but
+ * their newest `dropped`, one number for them all, which errs towards a
+ * fresh session rather than an incomplete replay).  All
+ * logs together hold at most CSR_LOG_MAX_TOTAL_BYTES; a packet past it is
+ * not kept, and counts as dropped.
  *
  * Sessions are one map by private id (ids are random and 20 characters,
  * so namespaces cannot collide; each session names its namespace).
@@ -24,12 +31,16 @@ typedef struct csr_log_ring {
     size_t head, len;
     size_t bytes;
     uint64_t dropped;         /* the newest offset let go, or 0 */
+    size_t n_sessions;        /* kept sessions of this namespace */
 } csr_log_ring;
 
 struct csr_store {
     strmap logs;              /* nsp -> csr_log_ring */
     strmap sessions;          /* pid -> csr_session */
     uint64_t last_offset;
+    size_t bytes;             /* in every log */
+    uint64_t released_dropped; /* the newest `dropped` of entries released:
+                                  every namespace's floor from then on */
 };
 
 /* ---- names ------------------------------------------------------------- */
@@ -128,16 +139,30 @@ static csr_log_ring *log_get(csr_store *st, const char *nsp, bool create)
     if (l || !create)
         return l;
     if (!(l = calloc(1, sizeof *l)) || !(l->nsp = strdup(nsp)) ||
-        !(l->ring = calloc(CSR_LOG_MAX_PACKETS, sizeof *l->ring)) ||
         !strmap_put(&st->logs, l->nsp, l)) {
-        if (l) {
-            free(l->ring);
+        if (l)
             free(l->nsp);
-        }
         free(l);
         return NULL;
     }
     return l;
+}
+
+/* Its slots go with its last packet; the entry with its last session. */
+static void log_release(csr_store *st, csr_log_ring *l)
+{
+    if (l->len)
+        return;
+    free(l->ring);
+    l->ring = NULL;
+    l->head = 0;
+    if (l->n_sessions)
+        return;
+    if (l->dropped > st->released_dropped)
+        st->released_dropped = l->dropped;
+    strmap_del(&st->logs, l->nsp);
+    free(l->nsp);
+    free(l);
 }
 
 static csr_packet *log_at(const csr_log_ring *l, size_t i)
@@ -145,22 +170,23 @@ static csr_packet *log_at(const csr_log_ring *l, size_t i)
     return l->ring[(l->head + i) % CSR_LOG_MAX_PACKETS];
 }
 
-static void log_drop_oldest(csr_log_ring *l)
+static void log_drop_oldest(csr_store *st, csr_log_ring *l)
 {
     csr_packet *p = log_at(l, 0);
     l->ring[l->head] = NULL;
     l->head = (l->head + 1) % CSR_LOG_MAX_PACKETS;
     l->len--;
     l->bytes -= p->bytes;
+    st->bytes -= p->bytes;
     l->dropped = p->offset;
     csr_packet_unref(p);
 }
 
-static void log_trim(csr_log_ring *l, uint64_t now, uint64_t max_age_ms)
+static void log_trim(csr_store *st, csr_log_ring *l, uint64_t now, uint64_t max_age_ms)
 {
     while (l->len && (l->len > CSR_LOG_MAX_PACKETS || l->bytes > CSR_LOG_MAX_BYTES ||
                       log_at(l, 0)->at + max_age_ms < now))
-        log_drop_oldest(l);
+        log_drop_oldest(st, l);
 }
 
 bool csr_log(csr_store *st, const char *nsp, uint64_t offset, uint64_t now, uint64_t max_age_ms,
@@ -168,8 +194,12 @@ bool csr_log(csr_store *st, const char *nsp, uint64_t offset, uint64_t now, uint
              const char *except_id, void *payload, size_t bytes, void (*release)(void *))
 {
     csr_log_ring *l = log_get(st, nsp, true);
+    if (l && !l->ring && !(l->ring = calloc(CSR_LOG_MAX_PACKETS, sizeof *l->ring)))
+        l = NULL;
     csr_packet *p = l ? calloc(1, sizeof *p) : NULL;
     if (!p) {
+        if (l)
+            log_release(st, l);
         if (release)
             release(payload);
         return false;
@@ -181,24 +211,57 @@ bool csr_log(csr_store *st, const char *nsp, uint64_t offset, uint64_t now, uint
     p->except = copy_names(except, n_except, except_id, &p->n_except, &oom);
     if (oom) {
         csr_packet_unref(p);
+        log_release(st, l);
         return false;
     }
+    /* The store-wide bound: this log's oldest make room first; what still
+     * does not fit is not kept (a session that missed it starts afresh). */
+    while (l->len && st->bytes + bytes > CSR_LOG_MAX_TOTAL_BYTES)
+        log_drop_oldest(st, l);
+    if (st->bytes + bytes > CSR_LOG_MAX_TOTAL_BYTES) {
+        l->dropped = offset;
+        csr_packet_unref(p);
+        log_release(st, l);
+        return true;
+    }
     if (l->len == CSR_LOG_MAX_PACKETS)
-        log_drop_oldest(l);
+        log_drop_oldest(st, l);
     l->ring[(l->head + l->len) % CSR_LOG_MAX_PACKETS] = p;
     l->len++;
     l->bytes += bytes;
-    log_trim(l, now, max_age_ms);
+    st->bytes += bytes;
+    log_trim(st, l, now, max_age_ms);
+    log_release(st, l);
     return true;
 }
 
 void csr_trim(csr_store *st, uint64_t now, uint64_t max_age_ms)
 {
-    size_t i = 0;
+    /* Released after the walk: releasing deletes from the map. */
+    size_t i = 0, n = 0, cap = 0;
+    csr_log_ring **idle = NULL;
     void *v;
-    while (strmap_next(&st->logs, &i, NULL, &v))
-        log_trim(v, now, max_age_ms);
+    while (strmap_next(&st->logs, &i, NULL, &v)) {
+        csr_log_ring *l = v;
+        log_trim(st, l, now, max_age_ms);
+        if (l->len)
+            continue;
+        if (n == cap) {
+            csr_log_ring **more = realloc(idle, (cap = cap ? cap * 2 : 16) * sizeof *more);
+            if (!more)
+                break;
+            idle = more;
+        }
+        idle[n++] = l;
+    }
+    for (size_t k = 0; k < n; k++)
+        log_release(st, idle[k]);
+    free(idle);
 }
+
+size_t csr_bytes(const csr_store *st) { return st->bytes; }
+
+size_t csr_namespaces(const csr_store *st) { return st->logs.count; }
 
 size_t csr_logged(const csr_store *st, const char *nsp)
 {
@@ -233,19 +296,34 @@ static void session_free(csr_session *s)
     free(s);
 }
 
-/* Out of the store (its timer stopped); the caller owns it. */
+/* Out of the store (its timer stopped); the caller owns it.  Its
+ * namespace's log entry is released by the caller, once it no longer
+ * needs `dropped`. */
 static csr_session *session_take(csr_store *st, csr_session *s)
 {
     strmap_del(&st->sessions, s->pid);
     timer_stop(&s->expiry);
     s->store = NULL;
+    csr_log_ring *l = strmap_get(&st->logs, s->nsp);
+    if (l && l->n_sessions)
+        l->n_sessions--;
     return s;
+}
+
+static void release_log_of(csr_store *st, const char *nsp)
+{
+    csr_log_ring *l = strmap_get(&st->logs, nsp);
+    if (l)
+        log_release(st, l);
 }
 
 static void session_expired(timer *t)
 {
     csr_session *s = (csr_session *)((char *)t - offsetof(csr_session, expiry));
-    session_free(session_take(s->store, s));
+    csr_store *st = s->store;
+    session_take(st, s);
+    release_log_of(st, s->nsp);
+    session_free(s);
 }
 
 bool csr_save(csr_store *st, const char *nsp, const char *pid, const char *sid,
@@ -263,12 +341,19 @@ bool csr_save(csr_store *st, const char *nsp, const char *pid, const char *sid,
         oom = oom || !(s->nsp = strdup(nsp));
     }
     csr_session *old = oom ? NULL : strmap_get(&st->sessions, pid);
-    if (old)
-        session_free(session_take(st, old));
-    if (oom || !strmap_put(&st->sessions, s->pid, s)) {
+    if (old) {
+        session_take(st, old);
+        release_log_of(st, old->nsp);
+        session_free(old);
+    }
+    csr_log_ring *l = oom ? NULL : log_get(st, nsp, true);
+    if (!l || !strmap_put(&st->sessions, s->pid, s)) {
+        if (l)
+            log_release(st, l);
         session_free(s);
         return false;
     }
+    l->n_sessions++;
     s->data = data ? json_object_get(data) : NULL;
     s->last_offset = last_offset;
     s->offset_at_close = st->last_offset;
@@ -288,8 +373,8 @@ int csr_restore(csr_store *st, const char *nsp, const char *pid, const char *off
     session_take(st, s);
     int rc = CSR_OK;
     uint64_t from = csr_offset_parse(offset);
-    const csr_log_ring *l = strmap_get(&st->logs, nsp);
-    uint64_t dropped = l ? l->dropped : 0;
+    csr_log_ring *l = strmap_get(&st->logs, nsp);
+    uint64_t dropped = l && l->dropped > st->released_dropped ? l->dropped : st->released_dropped;
     if (now > s->deadline)
         rc = CSR_EEXPIRED;
     else if (from == 0 || from > s->last_offset)
@@ -314,6 +399,8 @@ int csr_restore(csr_store *st, const char *nsp, const char *pid, const char *off
             out->missed[out->n_missed++] = p;
         }
     }
+    if (l)
+        log_release(st, l);
     if (rc != CSR_OK) {
         free(out->missed);
         *out = (csr_restored){0};
@@ -352,7 +439,7 @@ void csr_store_free(csr_store *st)
     while (strmap_next(&st->logs, &i, NULL, &v)) {
         csr_log_ring *l = v;
         while (l->len)
-            log_drop_oldest(l);
+            log_drop_oldest(st, l);
         free(l->ring);
         free(l->nsp);
         free(l);

@@ -45,6 +45,7 @@
 
 #define CSR_LOG_MAX_PACKETS 1000
 #define CSR_LOG_MAX_BYTES (8u << 20)
+#define CSR_LOG_MAX_TOTAL_BYTES (64u << 20) /* all namespaces' logs together */
 #define CSR_ID_LEN 20
 
 typedef struct csr_store csr_store;
@@ -121,6 +122,9 @@ bool csr_log(csr_store *st, const char *nsp, uint64_t offset, uint64_t now, uint
              const char *except_id, void *payload, size_t bytes, void (*release)(void *));
 /* Drop the packets logged before now - max_age_ms, in every namespace. */
 void csr_trim(csr_store *st, uint64_t now, uint64_t max_age_ms);
+/* Bytes held by every log, and the namespaces with a log or kept session. */
+size_t csr_bytes(const csr_store *st);
+size_t csr_namespaces(const csr_store *st);
 
 /* Keep a session: the socket `sid` with private id `pid` in nsp, in
  * `rooms` (its id room is added when missing), with `data` (referenced,

@@ -15,6 +15,7 @@
 #include <string.h>
 
 static csr_store *store;
+static timer trim_timer;
 
 static const config_server_options *opts(void) { return eio_options(); }
 
@@ -22,10 +23,21 @@ bool sio_recovery_on(void) { return opts() && opts()->csr.enabled; }
 
 bool sio_recovery_skip_middlewares(void) { return opts() && opts()->csr.skip_middlewares; }
 
+/* Logs age out even in a namespace that logs nothing more, and one that
+ * is gone (a dynamic namespace) leaves nothing behind: csr_trim, every
+ * quarter of maxDisconnectionDuration (at least every second). */
+static void trim_logs(timer *t)
+{
+    uint64_t max = opts() ? opts()->csr.max_disconnection : 0;
+    if (store)
+        csr_trim(store, timer_now(), max);
+    timer_start(t, max / 4 > 1000 ? max / 4 : 1000, trim_logs);
+}
+
 static csr_store *store_get(void)
 {
-    if (!store)
-        store = csr_store_new();
+    if (!store && (store = csr_store_new()) != NULL)
+        timer_start(&trim_timer, 1000, trim_logs);
     return store;
 }
 
@@ -178,6 +190,7 @@ int sio_socket_recovered(const pio_socket *s) { return s && s->recovered; }
 
 void sio_recovery_shutdown(void)
 {
+    timer_stop(&trim_timer);
     csr_store_free(store);
     store = NULL;
 }

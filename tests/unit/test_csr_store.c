@@ -7,6 +7,7 @@
  * session expiry is run with timers_run.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 
 #include "csr_store.h"
 
@@ -278,4 +279,51 @@ Test(csr_store, offsets_are_decimal_and_parse_strictly)
     cr_assert_eq(csr_offset_parse("42"), 42);
     cr_assert_eq(csr_offset_parse("-1"), 0);
     cr_assert_eq(csr_offset_parse(NULL), 0);
+}
+
+/* Namespaces that come and go (dynamic ones) leave nothing behind. */
+Test(csr_store, a_log_that_aged_out_and_has_no_sessions_is_released)
+{
+    for (int i = 0; i < 100; i++) {
+        char nsp[32];
+        snprintf(nsp, sizeof nsp, "/tenant-%d", i);
+        log_at(nsp, 0, NONE, NONE, NULL, i, 1000);
+    }
+    cr_assert_eq(csr_namespaces(st), 100);
+    cr_assert_eq(csr_bytes(st), 100 * 1000);
+    csr_trim(st, 70000, 60000);
+    cr_assert_eq(csr_namespaces(st), 0, "nothing left behind");
+    cr_assert_eq(csr_bytes(st), 0);
+    cr_assert_eq(released, 100);
+}
+
+Test(csr_store, a_kept_session_keeps_its_namespace_entry_until_it_goes)
+{
+    uint64_t seen = log_at("/", 0, ROOMS("r1"), NONE, NULL, 0, 10);
+    cr_assert(csr_save(st, "/", PID, SID, ROOMS("r1"), NULL, seen, 100, 5000));
+    csr_trim(st, 70000, 60000);
+    cr_assert_eq(csr_namespaces(st), 1);
+    csr_restored r;
+    char text[21];
+    csr_offset_format(seen, text);
+    cr_assert_eq(csr_restore(st, "/", PID, text, 71000, &r), CSR_EEXPIRED);
+    cr_assert_eq(csr_namespaces(st), 0, "its last session gone, the entry goes");
+}
+
+Test(csr_store, all_logs_together_are_bounded_and_what_does_not_fit_is_a_gap)
+{
+    size_t big = CSR_LOG_MAX_BYTES - 1;
+    int n = (int)(CSR_LOG_MAX_TOTAL_BYTES / big);
+    for (int i = 0; i < n; i++) {
+        char nsp[32];
+        snprintf(nsp, sizeof nsp, "/ns-%d", i);
+        log_at(nsp, 1000, NONE, NONE, NULL, i, big);
+    }
+    cr_assert_leq(csr_bytes(st), CSR_LOG_MAX_TOTAL_BYTES);
+    uint64_t seen = log_to(ROOMS("r1"), 100);
+    save(seen, ROOMS("r1"));
+    log_at("/", 1000, ROOMS("r1"), NONE, NULL, 101, big); /* does not fit: not kept */
+    cr_assert_leq(csr_bytes(st), CSR_LOG_MAX_TOTAL_BYTES);
+    csr_restored r;
+    cr_assert_eq(restore("/", seen, &r), CSR_EGAP, "a client that missed it starts afresh");
 }
