@@ -325,11 +325,21 @@ static int respond_ex(struct lws *wsi, unsigned status, const char *type, const 
                       size_t len, bool preflight, bool close, const char *encoding)
 {
     const config_server_options *opts = eio_options();
-    size_t head = 2048;
-    unsigned char *block = malloc(LWS_PRE + head + len);
+    /* The request's Origin and Access-Control-Request-Headers may be
+     * echoed, at whatever length server.maxHeaderSize let through. */
+    int olen = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+    int hlen = preflight ? lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS) : 0;
+    size_t olen_z = olen > 0 ? (size_t)olen : 0, hlen_z = hlen > 0 ? (size_t)hlen : 0;
+    const config_cors *cors = &opts->cors;
+    size_t head = 1024 + 2 * olen_z + hlen_z + (cors->methods ? strlen(cors->methods) : 0) +
+                  (cors->allowed_headers ? strlen(cors->allowed_headers) : 0) +
+                  (cors->exposed_headers ? strlen(cors->exposed_headers) : 0);
+    unsigned char *block = malloc(LWS_PRE + head + len + olen_z + 1 + hlen_z + 1);
     if (!block)
         return -1;
     unsigned char *start = block + LWS_PRE, *p = start, *end = start + head;
+    char *origin = (char *)end + len, *req_headers = origin + olen_z + 1;
+    origin[0] = req_headers[0] = '\0';
     int rc = -1;
     close = close || request_wants_close(wsi);
     if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)len, &p, end))
@@ -342,12 +352,11 @@ static int respond_ex(struct lws *wsi, unsigned status, const char *type, const 
                                                  (int)strlen(encoding), &p, end))
         goto out;
     cors_header ch[CORS_MAX_HEADERS];
-    char req_headers[512] = "";
-    if (preflight)
-        lws_hdr_copy(wsi, req_headers, sizeof req_headers, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
-    char origin[256] = "";
-    lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
-    size_t n = cors_headers(&opts->cors, origin[0] ? origin : NULL, preflight,
+    if (hlen > 0)
+        lws_hdr_copy(wsi, req_headers, hlen + 1, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
+    if (olen > 0)
+        lws_hdr_copy(wsi, origin, olen + 1, WSI_TOKEN_ORIGIN);
+    size_t n = cors_headers(cors, origin[0] ? origin : NULL, preflight,
                             req_headers[0] ? req_headers : NULL, ch);
     for (size_t i = 0; i < n; i++)
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)ch[i].name,

@@ -150,3 +150,17 @@ test.describe('cors.maxAge', () => {
     await res.text();
   });
 });
+
+test.describe('cors with long request values', () => {
+  const srv = h.serverFor(test, { serverOptions: { cors: { origin: true, credentials: true } } });
+
+  test('a preflight asking for many headers gets them all back, and a long origin is reflected', T, async () => {
+    const names = Array.from({ length: 200 }, (_, i) => `x-custom-header-${i}`).join(',');
+    const origin = `http://${'o'.repeat(400)}.example`;
+    const res = await preflight(srv().url + HANDSHAKE, origin, 'POST', names);
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('access-control-allow-headers'), names);
+    assert.equal(res.headers.get('access-control-allow-origin'), origin);
+    await res.text();
+  });
+});
