@@ -65,6 +65,22 @@ void nsp_release(sio_nsp *n, bool cleanup)
     nsp_free(n);
 }
 
+bool nsp_evict_empty_child(void)
+{
+    size_t i = 0;
+    void *v;
+    while (strmap_next(&namespaces, &i, NULL, &v)) {
+        sio_nsp *n = v;
+        if (n->child && n->refs == 0) {
+            strmap_del(&namespaces, n->name);
+            n_children--;
+            nsp_free(n);
+            return true;
+        }
+    }
+    return false;
+}
+
 sio_room *room_get(sio_nsp *n, const char *name) { return strmap_get(&n->rooms, name); }
 
 static membership *find_membership(const pio_socket *s, const sio_room *r)

@@ -61,6 +61,9 @@ sio_nsp *nsp_get(const char *name, bool create);
 sio_nsp *nsp_create_child(const char *name);
 /* Child namespaces that exist. */
 size_t nsp_child_count(void);
+/* Free a child namespace that no socket is in (one kept while
+ * cleanupEmptyChildNamespaces is off); false when every child has one. */
+bool nsp_evict_empty_child(void);
 void nsp_retain(sio_nsp *n);
 /* Drop a reference; the last one frees a child namespace when `cleanup`
  * (the namespace and its name are gone after that). */

@@ -213,7 +213,9 @@ static sio_nsp *namespace_for(const char *name, const char **why)
     sio_nsp *ns = nsp_get(name, false);
     if (!ns) {
         uint32_t max = current->cfg->opts.max_child_namespaces;
-        if (nsp_child_count() >= max) {
+        /* At the bound an empty child makes room: otherwise refused
+         * connections (middleware, a hostile client) would fill it for good. */
+        if (nsp_child_count() >= max && !nsp_evict_empty_child()) {
             log_child_limit(name, max);
             *why = "Too many namespaces";
             return NULL;
@@ -265,6 +267,7 @@ static void on_connect(sio_client *c, const char *nsp, json_object *auth)
         return;
     }
     timer_stop(&c->connect_timer);
+    s->refs++; /* the replay, the reply or the handler may close it */
     /* The missed packets go before the CONNECT reply, as with socket.io
      * (which sends them before its middleware runs, too; after it here, so
      * that a refused client is not handed what it missed). */
@@ -276,13 +279,15 @@ static void on_connect(sio_client *c, const char *nsp, json_object *auth)
         if (s->pid[0])
             reply = string_member(reply, "pid", s->pid);
     }
-    if (reply || is_v2(c))
+    if (!s->client)
+        json_object_put(reply); /* closed by the replay */
+    else if (reply || is_v2(c))
         send_payload(c, SIO_CONNECT, nsp, reply);
     else
         eio_session_close(c->session, "transport error"); /* out of memory */
     pio_args none = {0};
-    s->refs++; /* the handler may disconnect it */
-    sio_dispatch(s, "connection", &none);
+    if (s->client)
+        sio_dispatch(s, "connection", &none);
     sio_socket_unref(s);
 }
 

@@ -568,14 +568,20 @@ int sio_socket_disconnect(pio_socket *s, int close)
     eio_session *e = s->session;
     eio_session_ref(e);
     s->refs++;
+    /* A DISCONNECT that overflows the session's queue closes the session,
+     * and with it every socket, there and then. */
     if (!close) {
         send_disconnect(s);
-        sio_socket_closed(s, "server namespace disconnect");
+        if (s->client)
+            sio_socket_closed(s, "server namespace disconnect");
     } else {
         while (c->n_sockets) {
             pio_socket *each = c->sockets[c->n_sockets - 1];
+            each->refs++;
             send_disconnect(each);
-            sio_socket_closed(each, "server namespace disconnect");
+            if (each->client)
+                sio_socket_closed(each, "server namespace disconnect");
+            sio_socket_unref(each);
         }
         eio_session_close(e, "forced close");
     }

@@ -180,15 +180,33 @@ test('maxChildNamespaces refuses a new child beyond it, logged once per 10 s; ex
     assert.equal(await refusal(`${s.url}/t-3`), 'Too many namespaces');
     assert.equal(await refusal(`${s.url}/t-4`, { transports: ['polling'] }), 'Too many namespaces');
     assert.equal(await refusal(`${s.url}/t-5`), 'Too many namespaces');
-    await ws(`${s.url}/t-1`);
-    // Without cleanupEmptyChildNamespaces an emptied child stays, and counts.
-    const id = one.id;
+    const oneAgain = await ws(`${s.url}/t-1`);
+    // Without cleanupEmptyChildNamespaces an emptied child stays, until the
+    // bound needs its place: then a new child takes it.
     one.close();
-    await until(async () => !(await call(await ws(s.url), 'sockets', { nsp: '/t-1' })).includes(id), 'the socket to go');
-    assert.equal(await refusal(`${s.url}/t-6`), 'Too many namespaces');
+    oneAgain.close();
+    await until(async () => (await call(await ws(s.url), 'sockets', { nsp: '/t-1' })).length === 0,
+      'the sockets to go');
+    const six = await ws(`${s.url}/t-6`);
+    assert.equal(await call(six, 'build'), 'a');
+    assert.equal(await refusal(`${s.url}/t-7`), 'Too many namespaces', 'both children have sockets');
     const lines = s.stderr().split('\n').filter((l) => /refused to create namespace/.test(l));
     assert.equal(lines.length, 1, `one log line for four refusals:\n${s.stderr()}`);
     assert.match(lines[0], /WARN .*'\/t-3'.*2 child namespaces exist, serverOptions\.maxChildNamespaces is 2/);
+  } finally {
+    h.closeAll();
+    await stopChecked(s);
+  }
+});
+
+test('connections refused by middleware cannot use up maxChildNamespaces', T, async () => {
+  const s = await limitedServer({ maxChildNamespaces: 2 });
+  try {
+    for (let i = 10; i < 20; i++) {
+      assert.equal(await refusal(`${s.url}/t-${i}`, { auth: { reject: 'first', message: 'no' } }), 'no');
+    }
+    const ok = await ws(`${s.url}/t-20`);
+    assert.equal(await call(ok, 'build'), 'a');
   } finally {
     h.closeAll();
     await stopChecked(s);
