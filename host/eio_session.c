@@ -336,18 +336,49 @@ void eio_session_unref(eio_session *s)
     n_alive--;
 }
 
-/* While its own message is being handled, a WebSocket's output waits for
- * the end of the loop's turn (http.c writes it then, directly): the acks
- * of every message one read brought go out in one write, and cost no
- * switch of the loop's write watcher on and off. */
+/* WebSockets with output are written at the end of the loop's turn
+ * (eio_sessions_flush_due, called by http.c then), each once, directly:
+ * all a turn queued for one connection goes out in one write (the acks of
+ * every message one read brought, a broadcast and what follows it), and
+ * none costs switching the loop's write watcher on and off. */
+static eio_session **due;
+static size_t n_due, cap_due;
+
 static void wake_ws(eio_session *s)
 {
-    if (!s->ws)
+    if (!s->ws || s->flush_listed)
         return;
-    if (s->receiving)
-        s->write_due = true;
-    else
-        lws_callback_on_writable(s->ws);
+    if (n_due == cap_due) {
+        size_t cap = cap_due ? cap_due * 2 : 64;
+        eio_session **d = realloc(due, cap * sizeof *d);
+        if (!d) {
+            lws_callback_on_writable(s->ws); /* the usual way, then */
+            return;
+        }
+        due = d;
+        cap_due = cap;
+    }
+    s->flush_listed = true;
+    eio_session_ref(s);
+    due[n_due++] = s;
+}
+
+void eio_sessions_flush_due(void (*write)(eio_session *s))
+{
+    /* A write queues nothing new, but the list is read afresh each time. */
+    for (size_t i = 0; i < n_due; i++) {
+        eio_session *s = due[i];
+        s->flush_listed = false;
+        if (write && s->ws && !s->closed)
+            write(s);
+        eio_session_unref(s);
+    }
+    n_due = 0;
+    if (!write) {
+        free(due);
+        due = NULL;
+        cap_due = 0;
+    }
 }
 
 /* A held poll is flow-controlled (so lws does not spin on a peer that

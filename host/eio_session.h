@@ -88,10 +88,7 @@ struct eio_session {
     bool probe_reply;           /* "3probe" is due on the probe */
     bool upgrading;             /* the probe said "2probe": polls get noops */
     bool probe_b64;             /* the probe's request asked for b64 */
-    bool receiving;             /* http.c is handing it a WebSocket message: */
-    bool write_due;             /* ...output queued meanwhile is written at
-                                   the end of the loop's turn (http.c) */
-    bool flush_listed;          /* on http.c's list for that */
+    bool flush_listed;          /* its WebSocket is written at the turn's end */
 
     /* The heartbeat: one timer, due at the next ping, or - while a pong
      * is awaited - at the ping timeout. */
@@ -166,6 +163,10 @@ eio_msg *eio_session_next_frame(eio_session *s);
  * is binary. False when out of memory. */
 bool eio_session_frame(eio_session *s, const eio_msg *m, unsigned char **data, size_t *len,
                        bool *binary);
+/* Hand each session whose WebSocket got output since the last call to
+ * `write` (which writes what it can), then forget them: at the end of each
+ * loop turn.  NULL only forgets them (at shutdown). */
+void eio_sessions_flush_due(void (*write)(eio_session *s));
 /* The next queued message, left in the queue. */
 const eio_msg *eio_session_peek_frame(const eio_session *s);
 

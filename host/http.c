@@ -673,54 +673,22 @@ static int ws_established(struct lws *wsi, conn *c)
 
 static int ws_write_queue(struct lws *wsi, conn *c, eio_session *s);
 
-/* Sessions whose WebSocket got output while one of its own messages was
- * handled (an ack, a reply), each with a reference, written by
- * http_flush_deferred at the end of the loop's turn. */
-static eio_session **deferred;
-static size_t n_deferred, cap_deferred;
-
-static void defer_flush(eio_session *s)
+/* A session's WebSocket at the end of the loop's turn: what it can take
+ * now, and a writable request for what is left (or while lws still holds
+ * part of an earlier write). */
+static void ws_flush(eio_session *s)
 {
-    s->write_due = false;
-    if (s->flush_listed)
-        return;
-    if (n_deferred == cap_deferred) {
-        size_t cap = cap_deferred ? cap_deferred * 2 : 64;
-        eio_session **d = realloc(deferred, cap * sizeof *d);
-        if (!d) {
-            if (s->ws) /* the usual way, then */
-                lws_callback_on_writable(s->ws);
-            return;
-        }
-        deferred = d;
-        cap_deferred = cap;
-    }
-    s->flush_listed = true;
-    eio_session_ref(s);
-    deferred[n_deferred++] = s;
+    struct lws *wsi = s->ws;
+    conn *c = lws_wsi_user(wsi);
+    if (lws_partial_buffered(wsi) || !c)
+        lws_callback_on_writable(wsi);
+    else if (ws_write_queue(wsi, c, s) < 0)
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    else if (!eio_session_idle(s))
+        lws_callback_on_writable(wsi);
 }
 
-void http_flush_deferred(void)
-{
-    /* A write can queue nothing new for these sessions: the list only
-     * grows from receive callbacks, which do not run in here. */
-    for (size_t i = 0; i < n_deferred; i++) {
-        eio_session *s = deferred[i];
-        struct lws *wsi = s->ws;
-        s->flush_listed = false;
-        if (wsi && !s->closed) {
-            conn *c = lws_wsi_user(wsi);
-            if (lws_partial_buffered(wsi) || !c)
-                lws_callback_on_writable(wsi);
-            else if (ws_write_queue(wsi, c, s) < 0)
-                lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-            else if (!eio_session_idle(s))
-                lws_callback_on_writable(wsi);
-        }
-        eio_session_unref(s);
-    }
-    n_deferred = 0;
-}
+void http_flush_deferred(void) { eio_sessions_flush_due(ws_flush); }
 
 static int ws_refuse(struct lws *wsi, eio_session *s, enum lws_close_status status, const char *why)
 {
@@ -773,14 +741,10 @@ static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
     }
     /* When this closes the session, the close runs its course (queued
      * output first), so the connection is not cut here. */
-    s->receiving = true;
     if (c->body_binary)
         eio_session_receive_binary(s, wsi, msg, msg_len);
     else
         eio_session_receive_text(s, wsi, msg, msg_len);
-    s->receiving = false;
-    if (s->write_due)
-        defer_flush(s);
     if (!whole) {
         /* Keep small buffers, drop big ones (every compressed message
          * comes through here: keep less). */

@@ -15,8 +15,8 @@ size_t http_conn_size(void);
 /* The most connections the descriptor limit leaves room for (server.c
  * sets it at start): server.maxConnections is capped to it. */
 void http_set_connection_ceiling(size_t n);
-/* Write what WebSocket messages handled in this loop turn produced for
- * their own connections: once per turn, after every callback (server.c). */
+/* Write the output queued for WebSockets in this loop turn: once per
+ * turn, after every callback (server.c). */
 void http_flush_deferred(void);
 /* TCP connections accepted and not yet closed. */
 size_t http_open_connections(void);

@@ -21,8 +21,9 @@
  * async kills) and buffered reads from an idle watcher, which libev runs
  * on a turn with nothing else pending: while the server is saturated they
  * wait for the first quiet turn.  plugio never depends on them to make
- * progress: replies are written from the callbacks that produce them, a
- * closed plugin descriptor from its own callback (services.c).
+ * progress: WebSocket output is written at the end of each turn (an
+ * ev_prepare: http_flush_deferred), a closed plugin descriptor from its
+ * own callback (services.c).
  *
  * lws cannot notice a client that leaves while its poll is held (the
  * connection is flow-controlled), so once a second the held polls are
@@ -340,7 +341,7 @@ out:
     timers_attach(NULL, NULL);
     if (loop) {
         ev_prepare_stop(loop, &turn_end);
-        http_flush_deferred(); /* drops what references are left */
+        eio_sessions_flush_due(NULL); /* drops what references are left */
         ev_loop_destroy(loop);
     }
     loop = NULL;
