@@ -442,6 +442,10 @@ int sio_socket_emit_with_ack(pio_socket *s, const char *event, pio_out *out, uin
     }
     a->id = sio_next_ack_id();
     int rc = sio_send(s->client, SIO_EVENT, s->nsp, a->id, event, out);
+    /* A send that overflows the session's queue closes it, and its acks
+     * were settled then: this one would never be. */
+    if (rc == PIO_OK && !s->client)
+        rc = PIO_ECLOSED;
     if (rc != PIO_OK) {
         free(a);
         return rc;
