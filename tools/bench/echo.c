@@ -2,7 +2,7 @@
  * echo - the transport's ceiling for tools/bench: a bare libwebsockets
  * WebSocket server with no Engine.IO or Socket.IO layer.
  *
- *   echo [--port PORT] [--broadcast] [--rx-buffer BYTES]
+ *   echo [--port PORT] [--broadcast] [--rx-buffer BYTES] [--evlib poll|ev|uv]
  *
  * Listens on 127.0.0.1:PORT (0, the default, lets the system pick) and
  * logs "listening on 127.0.0.1:PORT" on stderr, as plugio does; SIGTERM
@@ -16,6 +16,11 @@
  * follow LIBWEBSOCKETS.md: each connection has a queue of messages, and
  * SERVER_WRITEABLE drains it while !lws_send_pipe_choked.  A broadcast
  * message is allocated once and shared by every queue it is on.
+ *
+ * --evlib ev or uv runs it on lws's libev or libuv event library (the
+ * packages libwebsockets-evlib-ev/-uv), with a loop lws owns: the
+ * comparison of the two that chose plugio's (BENCHMARKS.md).  lws_service
+ * then runs that loop until the process ends, so a signal exits at once.
  */
 #include <libwebsockets.h>
 
@@ -25,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 typedef struct msg {
@@ -172,12 +178,24 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
 }
 
+static int evlib; /* 0 poll, else LWS_SERVER_OPTION_LIBEV or _LIBUV */
+
 static void on_signal(int sig)
 {
     (void)sig;
+    if (evlib)
+        _exit(0); /* the loop lws runs does not look at a flag */
     stopping = 1;
     if (context)
         lws_cancel_service(context);
+}
+
+/* lws's event libraries watch SIGINT/SIGTERM themselves (uv's stops the
+ * loop and then spins); with this callback they call it instead. */
+static void on_evlib_signal(void *handle, int signum)
+{
+    (void)handle, (void)signum;
+    _exit(0);
 }
 
 int main(int argc, char **argv)
@@ -187,18 +205,26 @@ int main(int argc, char **argv)
         {"port", required_argument, NULL, 'p'},
         {"broadcast", no_argument, NULL, 'b'},
         {"rx-buffer", required_argument, NULL, 'r'},
+        {"evlib", required_argument, NULL, 'e'},
         {0},
     };
     int o;
-    while ((o = getopt_long(argc, argv, "p:br:", longopts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "p:br:e:", longopts, NULL)) != -1) {
         if (o == 'p') {
             port = atoi(optarg);
         } else if (o == 'b') {
             broadcast = true;
         } else if (o == 'r') {
             rx_buffer = atoi(optarg);
+        } else if (o == 'e' && strcmp(optarg, "poll") == 0) {
+            evlib = 0;
+        } else if (o == 'e' && strcmp(optarg, "ev") == 0) {
+            evlib = LWS_SERVER_OPTION_LIBEV;
+        } else if (o == 'e' && strcmp(optarg, "uv") == 0) {
+            evlib = LWS_SERVER_OPTION_LIBUV;
         } else {
-            fprintf(stderr, "Usage: echo [--port PORT] [--broadcast] [--rx-buffer BYTES]\n");
+            fprintf(stderr, "Usage: echo [--port PORT] [--broadcast] [--rx-buffer BYTES] "
+                            "[--evlib poll|ev|uv]\n");
             return 2;
         }
     }
@@ -227,7 +253,9 @@ int main(int argc, char **argv)
     info.port = port;
     info.iface = "127.0.0.1";
     info.protocols = protocols;
-    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6 | evlib;
+    if (evlib)
+        info.signal_cb = on_evlib_signal;
     info.keepalive_timeout = 60;
     context = lws_create_context(&info);
     if (!context) {
