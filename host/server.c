@@ -279,6 +279,11 @@ int server_run(binding *b)
      * past the limit for http.c to answer 431 (the ah is held only while
      * a request is in flight, or a poll is held). */
     info.max_http_header_data2 = cfg->max_header_size + HEAD_SLACK;
+    /* No lws validity timer per connection (its own idle ping and hangup):
+     * Engine.IO's heartbeat does that job, and lws keeps its timers in one
+     * sorted list, so one per connection made every accept O(open). */
+    static const lws_retry_bo_t no_validity = {0};
+    info.retry_and_idle_policy = &no_validity;
     info.keepalive_timeout = 60;
     info.fd_limit_per_thread = 0;
     /* permessage-deflate: lws negotiates it, http.c accepts it per
