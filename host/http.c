@@ -680,11 +680,11 @@ static void ws_flush(eio_session *s)
 {
     struct lws *wsi = s->ws;
     conn *c = lws_wsi_user(wsi);
-    if (lws_partial_buffered(wsi) || !c)
-        lws_callback_on_writable(wsi);
-    else if (ws_write_queue(wsi, c, s) < 0)
-        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-    else if (!eio_session_idle(s))
+    /* A failed write is left to the WRITEABLE callback, whose own write
+     * fails too and closes the connection there (an lws async kill would
+     * wait for a quiet turn: server.c). */
+    if (lws_partial_buffered(wsi) || !c || ws_write_queue(wsi, c, s) < 0 ||
+        !eio_session_idle(s))
         lws_callback_on_writable(wsi);
 }
 
