@@ -550,9 +550,6 @@ bool eio_session_frame(eio_session *s, const eio_msg *m, unsigned char **data, s
     if (s->protocol != 3 || !m->binary)
         return true;
     if (!s->b64) { /* the type byte in the message's headroom */
-        /* Set again: http.c writes a large frame's header in place, and
-         * for another session's frame it ends where the message begins. */
-        m->data[-1] = EIO_MESSAGE;
         *data = m->data - 1;
         *len = m->len + 1;
         return true;

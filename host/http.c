@@ -90,7 +90,6 @@ static size_t open_connections;
 static size_t connection_ceiling;
 
 void http_set_connection_ceiling(size_t n) { connection_ceiling = n; }
-size_t http_open_connections(void) { return open_connections; }
 
 /* ---- the request ------------------------------------------------------- */
 
@@ -847,11 +846,17 @@ static int ws_write_queue(struct lws *wsi, conn *c, eio_session *s)
         return -1;
     if (w.len > BATCH_MESSAGE_MAX) {
         m = eio_session_next_frame(s);
-        unsigned char h[FRAME_HEADER_MAX];
+        /* The header goes in the headroom before the bytes, which other
+         * sessions' frames of the same message may use too (a protocol 3
+         * type byte): borrowed, and put back once lws has taken the frame
+         * (what it cannot send it copies). */
+        unsigned char h[FRAME_HEADER_MAX], saved[FRAME_HEADER_MAX];
         size_t hl = frame_header(h, w.first, w.len);
         unsigned char *start = (unsigned char *)w.data - hl;
+        memcpy(saved, start, hl);
         memcpy(start, h, hl);
         int n = lws_write(wsi, start, hl + w.len, LWS_WRITE_RAW);
+        memcpy(start, saved, hl);
         eio_msg_unref(m);
         return n < 0 ? -1 : 0;
     }

@@ -18,7 +18,6 @@ void http_set_connection_ceiling(size_t n);
 /* Write the output queued for WebSockets in this loop turn: once per
  * turn, after every callback (server.c). */
 void http_flush_deferred(void);
-/* TCP connections accepted and not yet closed. */
-size_t http_open_connections(void);
+
 
 #endif
