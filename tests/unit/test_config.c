@@ -22,9 +22,11 @@ static void teardown(void)
 
 TestSuite(config, .fini = teardown);
 
-/* Loads `yaml` as the file "t.yaml" in directory "/etc/plugio". */
+/* Loads `yaml` as the file "t.yaml" in directory "/etc/plugio", in place
+ * of what the test loaded before (its config and diagnostics). */
 static config *load(const char *yaml)
 {
+    teardown();
     cfg = config_load_string(yaml, strlen(yaml), "t.yaml", "/etc/plugio", &diags);
     return cfg;
 }
@@ -181,8 +183,6 @@ Test(config, defaults_equal_socketio_v4)
 Test(config, accepts_an_empty_file_and_empty_sections)
 {
     load_ok("");
-    config_free(cfg);
-    cfg = NULL;
     config *c = load_ok("server:\nplugins:\nsocket:\n  serverOptions:\nevents:\nhooks:\n");
     cr_assert_eq(c->port, 3000);
     cr_assert_eq(c->n_events, 0);
@@ -199,7 +199,7 @@ Test(config, load_string_uses_the_given_name_and_directory)
     cr_assert_str_eq(cfg->plugins[0].path, "/srv/app/chat.so");
 
     /* Only `len` bytes are read: no NUL terminator needed. */
-    config_free(cfg);
+    teardown();
     const char text[] = {'s', 'e', 'r', 'v', 'e', 'r', ':', ' ', '{', 'p', 'o', 'r', 't', ':',
                          ' ', '8', '0', '}', 'X', 'Y', 'Z'};
     cfg = config_load_string(text, 18, "inline.yaml", "/srv/app", &diags);
@@ -319,20 +319,16 @@ Test(config, cors_origin_star_true_and_false)
     config *c = load_ok("socket: {serverOptions: {cors: {origin: \"*\"}}}\n");
     cr_assert(c->opts.cors.enabled && c->opts.cors.any_origin && !c->opts.cors.reflect_origin);
     cr_assert_eq(c->opts.cors.n_origins, 0);
-    config_free(cfg);
 
     c = load_ok("socket: {serverOptions: {cors: {origin: true}}}\n");
     cr_assert(c->opts.cors.enabled && c->opts.cors.any_origin && c->opts.cors.reflect_origin);
-    config_free(cfg);
 
     c = load_ok("socket: {serverOptions: {cors: {origin: false}}}\n");
     cr_assert_not(c->opts.cors.enabled, "origin: false turns CORS off");
-    config_free(cfg);
 
     c = load_ok("socket: {serverOptions: {cors: true}}\n");
     cr_assert(c->opts.cors.enabled && c->opts.cors.any_origin);
     cr_assert_str_eq(c->opts.cors.methods, "GET,HEAD,PUT,PATCH,POST,DELETE");
-    config_free(cfg);
 
     c = load_ok("socket: {serverOptions: {cors: false}}\n");
     cr_assert_not(c->opts.cors.enabled);
@@ -352,7 +348,6 @@ Test(config, accepts_whole_numbers_written_as_floats_for_sizes)
                         "    pingInterval: 3e4\n");
     cr_assert_eq(c->opts.max_http_buffer_size, 100000000);
     cr_assert_eq(c->opts.ping_interval, 30000);
-    config_free(cfg);
     c = load_ok("socket: {serverOptions: {maxHttpBufferSize: 1e6}}\n");
     cr_assert_eq(c->opts.max_http_buffer_size, 1000000);
 }
@@ -657,10 +652,8 @@ Test(config, reads_the_parser_option)
 {
     cr_assert_eq(load_ok("socket:\n  serverOptions:\n    parser: msgpack\n")->opts.parser,
                  CONFIG_PARSER_MSGPACK);
-    config_free(cfg);
     cr_assert_eq(load_ok("socket:\n  serverOptions:\n    parser: default\n")->opts.parser,
                  CONFIG_PARSER_DEFAULT);
-    config_free(cfg);
     cr_assert_eq(load_ok("socket:\n  serverOptions: {}\n")->opts.parser, CONFIG_PARSER_DEFAULT);
 }
 
@@ -846,7 +839,6 @@ Test(config, reads_compression_options)
     cr_assert(c->opts.per_message_deflate.enabled);
     cr_assert_eq(c->opts.per_message_deflate.threshold, 1024);
     cr_assert_not(c->opts.http_compression.enabled);
-    config_free(cfg);
     c = load_ok("socket:\n"
                 "  serverOptions:\n"
                 "    perMessageDeflate:\n"
@@ -1086,7 +1078,6 @@ Test(config, reads_the_child_namespace_options)
     config *c = load_ok("{}\n");
     cr_assert_not(c->opts.cleanup_empty_child_namespaces, "socket.io's default");
     cr_assert_eq(c->opts.max_child_namespaces, 1000);
-    config_free(cfg);
     c = load_ok("socket:\n  serverOptions:\n    cleanupEmptyChildNamespaces: true\n"
                 "    maxChildNamespaces: 5\n");
     cr_assert(c->opts.cleanup_empty_child_namespaces);
@@ -1100,4 +1091,77 @@ Test(config, rejects_bad_child_namespace_options)
     cr_assert_eq(diags.count, 2, "%s", all_diags());
     expect_diag("t.yaml:3:34: ", "cleanupEmptyChildNamespaces: expected true or false");
     expect_diag("t.yaml:4:25: ", "maxChildNamespaces: 0 is out of range (1 to 1000000)");
+}
+
+/* ---- serverOptions.connectionStateRecovery ------------------------------ */
+
+static const config_server_options *opts_ok(const char *yaml) { return &load_ok(yaml)->opts; }
+
+Test(config, recovery_is_off_unless_the_option_is_given)
+{
+    cr_assert_not(opts_ok("socket: {serverOptions: {pingInterval: 1000}}\n")->csr.enabled);
+    cr_assert_not(opts_ok("socket:\n  serverOptions:\n    connectionStateRecovery: false\n")
+                      ->csr.enabled);
+}
+
+Test(config, recovery_takes_socketio_defaults_for_what_is_left_out)
+{
+    const config_server_options *o =
+        opts_ok("socket:\n  serverOptions:\n    connectionStateRecovery: {}\n");
+    cr_assert(o->csr.enabled);
+    cr_assert_eq(o->csr.max_disconnection, 120000);
+    cr_assert(o->csr.skip_middlewares);
+    o = opts_ok("socket:\n  serverOptions:\n    connectionStateRecovery: true\n");
+    cr_assert(o->csr.enabled && o->csr.max_disconnection == 120000 && o->csr.skip_middlewares);
+    o = opts_ok("socket:\n  serverOptions:\n    connectionStateRecovery:\n"
+                "      skipMiddlewares: false\n");
+    cr_assert(o->csr.enabled && o->csr.max_disconnection == 120000 && !o->csr.skip_middlewares);
+}
+
+Test(config, recovery_reads_both_values)
+{
+    const config_server_options *o =
+        opts_ok("socket:\n"
+                "  serverOptions:\n"
+                "    connectionStateRecovery:\n"
+                "      maxDisconnectionDuration: 3e4\n"
+                "      skipMiddlewares: false\n");
+    cr_assert(o->csr.enabled);
+    cr_assert_eq(o->csr.max_disconnection, 30000);
+    cr_assert_not(o->csr.skip_middlewares);
+}
+
+Test(config, recovery_reports_a_value_of_the_wrong_type_where_it_is)
+{
+    expect_only_error("socket:\n  serverOptions:\n    connectionStateRecovery: yes please\n",
+                      "t.yaml:3:30: ",
+                      "connectionStateRecovery: expected a mapping, got a string");
+    expect_only_error("socket:\n  serverOptions:\n    connectionStateRecovery: [1]\n",
+                      "t.yaml:3:30: ", "connectionStateRecovery: expected a mapping, got a list");
+    expect_only_error("socket:\n  serverOptions:\n    connectionStateRecovery:\n"
+                      "      skipMiddlewares: 1\n",
+                      "t.yaml:4:24: ", "skipMiddlewares: expected true or false");
+    expect_only_error("socket:\n  serverOptions:\n    connectionStateRecovery:\n"
+                      "      maxDisconnectionDuration: two minutes\n",
+                      "t.yaml:4:33: ", "maxDisconnectionDuration: expected an integer");
+}
+
+Test(config, recovery_reports_an_out_of_range_duration)
+{
+    expect_only_error("socket:\n  serverOptions:\n    connectionStateRecovery:\n"
+                      "      maxDisconnectionDuration: 0\n",
+                      "t.yaml:4:33: ",
+                      "maxDisconnectionDuration: 0 is out of range (1 to 2147483647)");
+    expect_only_error("socket:\n  serverOptions:\n    connectionStateRecovery:\n"
+                      "      maxDisconnectionDuration: 2147483648\n",
+                      "t.yaml:4:33: ", "maxDisconnectionDuration: 2147483648 is out of range");
+}
+
+Test(config, recovery_reports_an_unknown_key_naming_the_known_ones)
+{
+    expect_only_error("socket:\n  serverOptions:\n    connectionStateRecovery:\n"
+                      "      maxDisconnectDuration: 1000\n",
+                      "t.yaml:4:7: ",
+                      "unknown connectionStateRecovery option 'maxDisconnectDuration' (expected "
+                      "one of: maxDisconnectionDuration, skipMiddlewares)");
 }
