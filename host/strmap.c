@@ -19,7 +19,7 @@ static size_t find(const strmap *m, const char *key, size_t h)
     size_t mask = m->cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         const strmap_slot *s = &m->slots[i];
-        if (!s->key || (s->hash == h && strcmp(s->key, key) == 0))
+        if (!s->key || strcmp(s->key, key) == 0)
             return i;
     }
 }
@@ -43,7 +43,7 @@ static bool grow(strmap *m)
     m->cap = cap;
     for (size_t i = 0; i < old.cap; i++) {
         if (old.slots[i].key)
-            m->slots[find(m, old.slots[i].key, old.slots[i].hash)] = old.slots[i];
+            m->slots[find(m, old.slots[i].key, hash_of(old.slots[i].key))] = old.slots[i];
     }
     free(old.slots);
     return true;
@@ -57,7 +57,7 @@ bool strmap_put(strmap *m, const char *key, void *value)
     strmap_slot *s = &m->slots[find(m, key, h)];
     if (!s->key)
         m->count++;
-    *s = (strmap_slot){key, value, h};
+    *s = (strmap_slot){key, value};
     return true;
 }
 
@@ -72,7 +72,7 @@ void *strmap_del(strmap *m, const char *key)
     void *value = m->slots[i].value;
     /* Backward shift: pull later entries of the probe run into the hole. */
     for (size_t j = (i + 1) & mask; m->slots[j].key; j = (j + 1) & mask) {
-        size_t home = m->slots[j].hash & mask;
+        size_t home = hash_of(m->slots[j].key) & mask;
         bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
         if (movable) {
             m->slots[i] = m->slots[j];

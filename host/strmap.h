@@ -15,8 +15,8 @@
 
 typedef struct strmap_slot {
     const char *key;   /* NULL: empty */
-    void *value;
-    size_t hash;
+    void *value;       /* (no cached hash: the sockets-by-id table has a
+                          slot per connection, and keys are short) */
 } strmap_slot;
 
 typedef struct strmap {

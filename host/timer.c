@@ -15,6 +15,22 @@ static ev_timer watcher;
 static void (*after_run)(void);
 static uint64_t armed_for = UINT64_MAX; /* the deadline the watcher is set to */
 
+/* The callbacks timers were started with (timer.h says why an index). */
+#define MAX_TIMER_FNS 64
+static timer_fn fns[MAX_TIMER_FNS];
+static uint32_t n_fns;
+
+static uint32_t fn_index(timer_fn fn)
+{
+    for (uint32_t i = 0; i < n_fns; i++)
+        if (fns[i] == fn)
+            return i;
+    if (n_fns == MAX_TIMER_FNS)
+        abort(); /* a host has a fixed handful: more is a programming error */
+    fns[n_fns] = fn;
+    return n_fns++;
+}
+
 uint64_t timer_now(void)
 {
     struct timespec ts;
@@ -25,7 +41,7 @@ uint64_t timer_now(void)
 static void place(size_t i, timer *t)
 {
     heap[i] = t;
-    t->slot = i + 1;
+    t->slot = (uint32_t)i + 1;
 }
 
 static void sift_up(size_t i)
@@ -121,7 +137,7 @@ void timer_start(timer *t, uint64_t delay_ms, timer_fn fn)
         heap = h;
         cap = ncap;
     }
-    t->fn = fn;
+    t->fn = fn_index(fn);
     t->due = timer_now() + delay_ms;
     place(count++, t);
     sift_up(count - 1);
@@ -135,7 +151,7 @@ size_t timers_run(uint64_t now)
         timer *t = heap[0];
         remove_at(0);
         ran++;
-        t->fn(t); /* may start or stop any timer, this one included */
+        fns[t->fn](t); /* may start or stop any timer, this one included */
     }
     return ran;
 }

@@ -20,10 +20,13 @@ struct ev_loop;
 typedef struct timer timer;
 typedef void (*timer_fn)(timer *t);
 
+/* 16 bytes: every session and client holds one or two, so the callback
+ * is kept as a small index into timer.c's table of the callbacks timers
+ * have been started with (a host has a handful of them), not a pointer. */
 struct timer {
     uint64_t due;      /* ms, monotonic */
-    size_t slot;       /* index in the heap + 1; 0 when not scheduled */
-    timer_fn fn;
+    uint32_t slot;     /* index in the heap + 1; 0 when not scheduled */
+    uint32_t fn;       /* the callback's index in timer.c's table */
 };
 
 /* Milliseconds on the monotonic clock. */

@@ -87,6 +87,26 @@ Test(timer, a_callback_may_restart_its_own_timer)
     cr_assert(!timer_active(&timers[0]));
 }
 
+static int ran_a, ran_b;
+static void cb_a(timer *t) { (void)t; ran_a++; }
+static void cb_b(timer *t) { (void)t; ran_b++; }
+
+/* A timer keeps its callback as an index into a table (timer.h): each
+ * timer runs the callback it was last started with. */
+Test(timer, each_timer_runs_the_callback_it_was_last_started_with)
+{
+    ran_a = ran_b = 0;
+    uint64_t t0 = timer_now();
+    timer_start(&timers[0], 5, cb_a);
+    timer_start(&timers[1], 5, cb_b);
+    timer_start(&timers[2], 5, cb_a);
+    timer_start(&timers[2], 5, cb_b); /* restarted with the other one */
+    cr_assert_eq(timers_run(t0 + 100), 3);
+    cr_assert_eq(ran_a, 1);
+    cr_assert_eq(ran_b, 2);
+    cr_assert_eq(sizeof(timer), 16, "a timer is 16 bytes (one or two per connection)");
+}
+
 /* Random starts, restarts and stops from anywhere in the heap, checked
  * against what each timer's last action says should happen. */
 Test(timer, survives_random_starts_and_stops)
