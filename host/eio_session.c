@@ -142,11 +142,40 @@ static void make_sid(eio_session *s)
 static const char *pair_at(const eio_session *s, unsigned i, const char **value)
 {
     const char *p = s->handshake;
+    p += strlen(p) + 1; /* the address */
     for (unsigned k = 0; k < i; k++)
         p += strlen(p) + 1, p += strlen(p) + 1;
     *value = p + strlen(p) + 1;
     return p;
 }
+
+/* ---- the rarely needed part -------------------------------------------- */
+
+static eio_session_rare *rare(eio_session *s)
+{
+    if (!s->rare && (s->rare = calloc(1, sizeof *s->rare)))
+        s->rare->s = s;
+    return s->rare;
+}
+
+/* Give the rare part back once nothing in it is in use. */
+static void rare_trim(eio_session *s)
+{
+    eio_session_rare *r = s->rare;
+    if (r && !r->probe && !timer_active(&r->upgrade_timer) && !r->b64_frame && !r->query) {
+        free(r);
+        s->rare = NULL;
+    }
+}
+
+static struct lws *probe_of(const eio_session *s) { return s->rare ? s->rare->probe : NULL; }
+
+bool eio_session_is_probe(const eio_session *s, const struct lws *wsi)
+{
+    return wsi && wsi == probe_of(s);
+}
+
+const char *eio_session_address(const eio_session *s) { return s->handshake; }
 
 const char *eio_session_header(const eio_session *s, const char *name)
 {
@@ -161,15 +190,19 @@ const char *eio_session_header(const eio_session *s, const char *name)
 
 json_object *eio_session_query(eio_session *s)
 {
-    if (s->query)
-        return s->query;
+    if (s->rare && s->rare->query)
+        return s->rare->query;
+    if (!rare(s))
+        return NULL;
     json_object *q = json_object_new_object();
     const char *value;
     for (unsigned i = 0; q && i < s->n_query; i++) {
         const char *key = pair_at(s, i, &value);
         json_object_object_add(q, key, json_object_new_string(value));
     }
-    return s->query = q;
+    s->rare->query = q;
+    rare_trim(s);
+    return q;
 }
 
 eio_session *eio_session_find(const char *sid, size_t len)
@@ -215,14 +248,14 @@ static void queue_push(eio_session *s, eio_msg *m)
         s->q_cap = EIO_INLINE_QUEUE;
     }
     if (s->q_len == s->q_cap) {
-        size_t cap = s->q_cap * 2;
+        uint32_t cap = s->q_cap * 2;
         eio_msg **q = malloc(cap * sizeof *q);
         if (!q) {
             eio_msg_unref(m);
             eio_session_close(s, "transport error");
             return;
         }
-        for (size_t i = 0; i < s->q_len; i++)
+        for (uint32_t i = 0; i < s->q_len; i++)
             q[i] = s->queue[(s->q_head + i) % s->q_cap];
         if (s->queue != s->inline_q)
             free(s->queue);
@@ -231,7 +264,7 @@ static void queue_push(eio_session *s, eio_msg *m)
         s->q_cap = cap;
     }
     s->queue[(s->q_head + s->q_len++) % s->q_cap] = m;
-    s->q_bytes += m->len;
+    s->q_bytes += (uint32_t)m->len; /* below EIO_QUEUE_MAX: checked above */
 }
 
 static eio_msg *queue_pop(eio_session *s)
@@ -241,7 +274,13 @@ static eio_msg *queue_pop(eio_session *s)
     eio_msg *m = s->queue[s->q_head];
     s->q_head = (s->q_head + 1) % s->q_cap;
     s->q_len--;
-    s->q_bytes -= m->len;
+    s->q_bytes -= (uint32_t)m->len;
+    if (!s->q_len && s->queue != s->inline_q) { /* drained: back to inline */
+        free(s->queue);
+        s->queue = s->inline_q;
+        s->q_cap = EIO_INLINE_QUEUE;
+        s->q_head = 0;
+    }
     return m;
 }
 
@@ -288,15 +327,24 @@ eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_quer
     s->protocol = protocol == 3 ? 3 : 4;
     s->ping_interval = options->ping_interval;
     s->ping_timeout = options->ping_timeout;
-    size_t len;
-    s->handshake = buf_steal(handshake, &len);
-    char *fit = realloc(s->handshake, len + 1); /* kept for the session's life */
-    if (fit)
-        s->handshake = fit;
+    /* Kept for the session's life, the address in front of the pairs. */
+    size_t len, alen = strlen(address ? address : "");
+    char *pairs = buf_steal(handshake, &len);
+    char *blob = realloc(pairs, alen + 1 + len + 1);
+    if (!blob) {
+        free(pairs);
+        release_slot(s);
+        free(s);
+        n_alive--;
+        return NULL;
+    }
+    memmove(blob + alen + 1, blob, len + 1);
+    memcpy(blob, address ? address : "", alen);
+    blob[alen] = '\0';
+    s->handshake = blob;
     s->n_query = n_query;
     s->n_headers = n_headers;
-    s->b64 = s->protocol == 3 && eio_query_asks_b64(s->handshake, n_query);
-    snprintf(s->address, sizeof s->address, "%s", address ? address : "");
+    s->b64 = s->protocol == 3 && eio_query_asks_b64(blob + alen + 1, n_query);
     make_sid(s);
     queue_open_packet(s); /* may close s (out of memory) */
     if (!s->closed)
@@ -329,8 +377,11 @@ void eio_session_unref(eio_session *s)
     if (s->queue != s->inline_q)
         free(s->queue);
     sio_client_free(s->client);
-    json_object_put(s->query);
-    free(s->b64_frame);
+    if (s->rare) {
+        json_object_put(s->rare->query);
+        free(s->rare->b64_frame);
+        free(s->rare);
+    }
     free(s->handshake);
     free(s);
     n_alive--;
@@ -406,7 +457,8 @@ void eio_session_close(eio_session *s, const char *reason)
     s->closed = true;
     release_slot(s);
     timer_stop(&s->heartbeat);
-    timer_stop(&s->upgrade_timer);
+    if (s->rare)
+        timer_stop(&s->rare->upgrade_timer);
     if (s->client)
         sio_client_closed(s->client, reason);
     /* Output already queued still goes out, as with engine.io: a held
@@ -424,8 +476,8 @@ void eio_session_close(eio_session *s, const char *reason)
             lws_set_timeout(s->ws, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
         }
     }
-    if (s->probe)
-        lws_set_timeout(s->probe, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    if (probe_of(s))
+        lws_set_timeout(probe_of(s), PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     if (s->poll_post)
         lws_set_timeout(s->poll_post, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     eio_session_unref(s); /* the table's reference */
@@ -452,12 +504,14 @@ static void heartbeat_due(timer *t)
 
 static void upgrade_overdue(timer *t)
 {
-    eio_session *s = (eio_session *)((char *)t - offsetof(eio_session, upgrade_timer));
-    if (s->probe) {
-        lws_set_timeout(s->probe, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-        s->probe = NULL;
+    eio_session_rare *r = (eio_session_rare *)((char *)t - offsetof(eio_session_rare, upgrade_timer));
+    eio_session *s = r->s;
+    if (r->probe) {
+        lws_set_timeout(r->probe, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        r->probe = NULL;
         s->upgrading = false;
     }
+    rare_trim(s);
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -555,8 +609,10 @@ bool eio_session_frame(eio_session *s, const eio_msg *m, unsigned char **data, s
         return true;
     }
     /* "b4<base64>" in a text frame, for a client that asked for it. */
-    free(s->b64_frame);
-    s->b64_frame = NULL;
+    if (!rare(s))
+        return false;
+    free(s->rare->b64_frame);
+    s->rare->b64_frame = NULL;
     buf b = BUF_INIT;
     if (buf_reserve(&b, LWS_PRE + 2 + eio_base64_len(m->len))) {
         memset(b.data, 0, LWS_PRE);
@@ -569,8 +625,8 @@ bool eio_session_frame(eio_session *s, const eio_msg *m, unsigned char **data, s
         return false;
     }
     *len = b.len - LWS_PRE;
-    s->b64_frame = (unsigned char *)buf_steal(&b, NULL);
-    *data = s->b64_frame + LWS_PRE;
+    s->rare->b64_frame = (unsigned char *)buf_steal(&b, NULL);
+    *data = s->rare->b64_frame + LWS_PRE;
     *binary = false;
     return true;
 }
@@ -594,10 +650,11 @@ static void heard_pong(eio_session *s)
 
 static void finish_upgrade(eio_session *s)
 {
-    timer_stop(&s->upgrade_timer);
     s->upgrading = false;
-    s->ws = s->probe;
-    s->probe = NULL;
+    s->ws = s->rare->probe;
+    s->rare->probe = NULL;
+    timer_stop(&s->rare->upgrade_timer);
+    rare_trim(s);
     s->b64 = s->protocol == 3 && s->probe_b64;
     s->transport = EIO_WEBSOCKET;
     /* The client has paused polling; a GET still held gets a noop. */
@@ -617,7 +674,7 @@ static int deliver_v3(void *ud, eio_type type, const char *data, size_t len, boo
     v3_input *in = ud;
     bool open;
     if (binary && type == EIO_MESSAGE) {
-        open = !(in->from && in->from == in->s->probe) &&
+        open = !eio_session_is_probe(in->s, in->from) &&
                sio_client_receive(in->s->client, data, len, true) && !in->s->closed;
         if (!open && !in->s->closed)
             eio_session_close(in->s, "parse error"); /* binary on a probe */
@@ -661,7 +718,7 @@ static bool receive_on_probe(eio_session *s, eio_type type, const char *body, si
     if (type == EIO_PING && blen == 5 && memcmp(body, "probe", 5) == 0) {
         s->probe_reply = true;
         s->upgrading = true;
-        lws_callback_on_writable(s->probe);
+        lws_callback_on_writable(s->rare->probe);
         wake_poll(s); /* release the held GET so the client can pause */
         return true;
     }
@@ -679,7 +736,7 @@ bool eio_session_receive_packet(eio_session *s, struct lws *from, eio_type type,
 {
     if (s->closed)
         return false;
-    if (from && from == s->probe)
+    if (eio_session_is_probe(s, from))
         return receive_on_probe(s, type, body, blen);
     switch (type) {
     case EIO_PING:
@@ -743,7 +800,7 @@ bool eio_session_receive_binary(eio_session *s, struct lws *from, const void *da
         v3_input in = {s, from};
         return closed_if_malformed(s, eio3_packet_decode_binary(data, len, deliver_v3, &in));
     }
-    if (from && from == s->probe) {
+    if (eio_session_is_probe(s, from)) {
         eio_session_close(s, "parse error");
         return false;
     }
@@ -752,22 +809,23 @@ bool eio_session_receive_binary(eio_session *s, struct lws *from, const void *da
 
 bool eio_session_probe_begin(eio_session *s, struct lws *ws, bool b64)
 {
-    if (s->closed || s->transport != EIO_POLLING || s->probe || !options->allow_upgrades ||
-        !(options->transports & CONFIG_TRANSPORT_WEBSOCKET))
+    if (s->closed || s->transport != EIO_POLLING || probe_of(s) || !options->allow_upgrades ||
+        !(options->transports & CONFIG_TRANSPORT_WEBSOCKET) || !rare(s))
         return false;
-    s->probe = ws;
+    s->rare->probe = ws;
     s->probe_b64 = b64;
     s->probe_reply = false;
-    timer_start(&s->upgrade_timer, options->upgrade_timeout, upgrade_overdue);
+    timer_start(&s->rare->upgrade_timer, options->upgrade_timeout, upgrade_overdue);
     return true;
 }
 
 void eio_session_transport_gone(eio_session *s, struct lws *wsi)
 {
-    if (wsi == s->probe) {
-        s->probe = NULL;
+    if (eio_session_is_probe(s, wsi)) {
+        s->rare->probe = NULL;
         s->upgrading = false;
-        timer_stop(&s->upgrade_timer);
+        timer_stop(&s->rare->upgrade_timer);
+        rare_trim(s);
         return;
     }
     if (wsi == s->ws) {

@@ -30,7 +30,7 @@
 /* A client that does not read cannot make the server queue more than this
  * for it: past it the session closes ("transport error"). */
 #define EIO_QUEUE_MAX (64u << 20)
-#define EIO_INLINE_QUEUE 4
+#define EIO_INLINE_QUEUE 2
 
 typedef struct eio_msg {
     unsigned refs;
@@ -56,27 +56,34 @@ typedef struct eio_session eio_session;
 struct config_server_options;
 
 struct eio_session {
+    /* Laid out small: tens of thousands of these sit idle at once, and
+     * each byte here is a byte per connection (BENCHMARKS.md). */
     char sid[EIO_SID_LEN + 1];
+    unsigned char protocol;     /* the Engine.IO protocol: 4, or 3 */
+    unsigned char transport;    /* eio_transport */
+    bool closed : 1;            /* no longer in the table; awaiting last unref */
+    bool b64 : 1;               /* protocol 3: the transport's request asked for
+                                   b64 (binary goes as base64 text) */
+    bool probe_reply : 1;       /* "3probe" is due on the probe */
+    bool upgrading : 1;         /* the probe said "2probe": polls get noops */
+    bool probe_b64 : 1;         /* the probe's request asked for b64 */
+    bool flush_listed : 1;      /* its WebSocket is written at the turn's end */
+    bool awaiting_pong : 1;     /* protocol 4 only: protocol 3 clients ping */
     unsigned slot;
     unsigned refs;
-    bool closed;                /* no longer in the table; awaiting last unref */
-    eio_transport transport;
-    unsigned char protocol;     /* the Engine.IO protocol: 4, or 3 */
-    bool b64;                   /* protocol 3: the transport's request asked for
-                                   b64 (binary goes as base64 text) */
-    unsigned char *b64_frame;   /* the last such WebSocket frame, or NULL */
     /* The heartbeat announced in the open packet; a configuration reload
      * does not change it for sessions already open. */
     uint32_t ping_interval;
     uint32_t ping_timeout;
 
     /* Outgoing packets not yet written: a ring of eio_msg, in `inline_q`
-     * until it holds more than EIO_INLINE_QUEUE (most sessions never do,
-     * so an idle one costs no queue allocation). */
+     * while it holds at most EIO_INLINE_QUEUE (most sessions never hold
+     * more, so an idle one costs no queue allocation; a grown ring is
+     * given back once it drains). */
+    uint32_t q_head, q_len, q_cap;
+    uint32_t q_bytes;           /* their size, bounded by EIO_QUEUE_MAX */
     eio_msg **queue;
     eio_msg *inline_q[EIO_INLINE_QUEUE];
-    size_t q_head, q_len, q_cap;
-    size_t q_bytes;             /* their size, bounded by EIO_QUEUE_MAX */
 
     /* Long-polling. */
     struct lws *poll_get;       /* the held GET, if any */
@@ -84,28 +91,33 @@ struct eio_session {
 
     /* WebSocket. */
     struct lws *ws;             /* the WebSocket transport */
-    struct lws *probe;          /* a WebSocket probing for upgrade */
-    bool probe_reply;           /* "3probe" is due on the probe */
-    bool upgrading;             /* the probe said "2probe": polls get noops */
-    bool probe_b64;             /* the probe's request asked for b64 */
-    bool flush_listed;          /* its WebSocket is written at the turn's end */
 
     /* The heartbeat: one timer, due at the next ping, or - while a pong
      * is awaited - at the ping timeout. */
     timer heartbeat;
-    bool awaiting_pong;         /* protocol 4 only: protocol 3 clients ping */
-    timer upgrade_timer;        /* upgradeTimeout after a probe opens */
+    struct eio_session_rare *rare; /* see below; NULL when not needed */
 
-    /* The handshake, for plugins: "name\0value\0" pairs, the query's
-     * n_query first, then the headers' n_headers (names lower-case). Kept
-     * compact; the query becomes a JSON object only if a plugin asks. */
+    /* The handshake, for plugins: the peer's address, then
+     * "name\0value\0" pairs, the query's n_query first, then the headers'
+     * n_headers (names lower-case). Kept compact; the query becomes a JSON
+     * object only if a plugin asks. */
     char *handshake;
     unsigned n_query, n_headers;
-    json_object *query;         /* built on first use, or NULL */
-    char address[46];           /* INET6_ADDRSTRLEN */
 
     struct sio_client *client;  /* the Socket.IO layer above */
 };
+
+/* What a session needs only while it upgrades, or in rare cases: allocated
+ * when first needed and given back when no longer, so that a session on
+ * its final transport carries none of it. */
+typedef struct eio_session_rare {
+    eio_session *s;
+    struct lws *probe;          /* a WebSocket probing for upgrade */
+    timer upgrade_timer;        /* upgradeTimeout after a probe opens */
+    unsigned char *b64_frame;   /* protocol 3 b64: the last WebSocket frame
+                                   sent as base64 text, or NULL */
+    json_object *query;         /* the handshake's query, once a plugin asked */
+} eio_session_rare;
 
 /* The server options in force: set at start and by each configuration
  * reload; read by sessions, the Socket.IO layer and the HTTP glue. */
@@ -119,6 +131,8 @@ const struct config_server_options *eio_options(void);
  * allocation failure. */
 eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_query,
                                 unsigned n_headers, const char *address, int protocol);
+/* The peer's address ("" when unknown). */
+const char *eio_session_address(const eio_session *s);
 /* A handshake header (name case-insensitive), or NULL. */
 const char *eio_session_header(const eio_session *s, const char *name);
 /* The handshake's query as an object of strings (built on first use). */
@@ -173,6 +187,8 @@ const eio_msg *eio_session_peek_frame(const eio_session *s);
 /* A WebSocket with this sid asks to upgrade (its query asking for b64 or
  * not: see eio_query_asks_b64). False when not allowed. */
 bool eio_session_probe_begin(eio_session *s, struct lws *ws, bool b64);
+/* wsi is the session's probing WebSocket. */
+bool eio_session_is_probe(const eio_session *s, const struct lws *wsi);
 /* Query pairs ("name\0value\0", n of them) ask for b64, as JavaScript
  * reads the argument: present and not empty. */
 bool eio_query_asks_b64(const char *pairs, unsigned n);

@@ -49,14 +49,14 @@ typedef enum conn_kind { CONN_NONE, CONN_POLL_GET, CONN_POLL_POST, CONN_WS } con
 
 /* Per connection (WebSocket) or per HTTP transaction (polling) state:
  * lws allocates it zeroed and frees it; what it points to is ours. */
-typedef struct conn {
-    conn_kind kind;
+typedef struct conn { /* per connection: ordered to leave no holes */
     eio_session *session;  /* a reference */
     buf body;              /* POST body, or a WebSocket message in pieces */
+    ws_inflater *inflater; /* owned; NULL until a compressed message came */
+    conn_kind kind;
     bool body_binary;
     bool deflate;          /* the WebSocket negotiated permessage-deflate */
     bool body_deflated;    /* the message in `body` arrives compressed */
-    ws_inflater *inflater; /* owned; NULL until a compressed message came */
 } conn;
 
 /* engine.io's error codes and messages. */
@@ -744,14 +744,11 @@ static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
         eio_session_receive_binary(s, wsi, msg, msg_len);
     else
         eio_session_receive_text(s, wsi, msg, msg_len);
-    if (!whole) {
-        /* Keep small buffers, drop big ones (every compressed message
-         * comes through here: keep less). */
-        if (c->body.cap > (c->body_deflated ? 4096u : 65536u))
-            buf_free(&c->body);
-        else
-            buf_clear(&c->body);
-    }
+    /* A message in pieces leaves no buffer behind: an idle connection
+     * that once sent a large message must not keep its size (one
+     * allocation per such message costs less than its parse). */
+    if (!whole)
+        buf_free(&c->body);
     return 0;
 }
 
@@ -882,7 +879,7 @@ static int ws_writeable(struct lws *wsi, conn *c)
     eio_session *s = c->session;
     if (!s)
         return -1;
-    if (wsi == s->probe) {
+    if (eio_session_is_probe(s, wsi)) {
         if (s->probe_reply) {
             /* Raw, so that lws's deflater never starts on this connection. */
             unsigned char frame[LWS_PRE + 8];

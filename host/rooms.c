@@ -127,7 +127,7 @@ int room_join(pio_socket *s, const char *name)
         r->cap = cap;
     }
     if (s->n_memb == s->cap_memb) {
-        size_t cap = s->cap_memb ? s->cap_memb * 2 : 4;
+        uint32_t cap = s->cap_memb ? s->cap_memb * 2 : 4;
         membership *m = realloc(s->memb, cap * sizeof *m);
         if (!m)
             goto oom;
@@ -209,7 +209,7 @@ bool nsp_add_socket(sio_nsp *n, pio_socket *s)
     }
     if (!strmap_put(&n->by_id, s->id, s))
         return false;
-    s->all_idx = n->n_all;
+    s->all_idx = (uint32_t)n->n_all;
     n->all[n->n_all++] = s;
     return true;
 }

@@ -59,7 +59,7 @@ sio_client *sio_client_create(eio_session *s)
     if (!c)
         return NULL;
     c->session = s;
-    c->parser = eio_options()->parser;
+    c->parser = (unsigned char)eio_options()->parser;
     timer_start(&c->connect_timer, eio_options()->connect_timeout, connect_overdue);
     return c;
 }
@@ -70,14 +70,15 @@ void sio_client_free(sio_client *c)
         return;
     timer_stop(&c->connect_timer);
     sio_decoder_reset(&c->decoder);
-    free(c->sockets);
+    if (c->sockets != &c->first)
+        free(c->sockets);
     free(c);
 }
 
 static pio_socket *find_socket(sio_client *c, const char *nsp)
 {
     for (size_t i = 0; i < c->n_sockets; i++)
-        if (strcmp(c->sockets[i]->nsp, nsp) == 0)
+        if (strcmp(c->sockets[i]->ns->name, nsp) == 0)
             return c->sockets[i];
     return NULL;
 }
@@ -106,7 +107,7 @@ static const bound_pattern *parent_of(sio_nsp *ns)
 
 void sio_dispatch(pio_socket *s, const char *event, pio_args *args)
 {
-    const bound_event *ev = current ? binding_find(current, s->nsp, event) : NULL;
+    const bound_event *ev = current ? binding_find(current, s->ns->name, event) : NULL;
     if (!ev && current)
         ev = binding_find_child(parent_of(s->ns), event);
     if (!ev)
@@ -158,7 +159,7 @@ static const char *run_middleware(pio_socket *s, char *why, size_t len)
     for (size_t i = 0; current && i < current->n_middleware; i++) {
         const bound_middleware *m = &current->middleware[i];
         if (m->cfg->nsp_match != (parent != NULL) ||
-            strcmp(m->cfg->nsp, parent ? parent->cfg->source : s->nsp) != 0)
+            strcmp(m->cfg->nsp, parent ? parent->cfg->source : s->ns->name) != 0)
             continue;
         pio_ctx *previous = ctx_enter(m->ctx);
         const char *refusal = m->fn(m->ctx, s);
@@ -276,8 +277,8 @@ static void on_connect(sio_client *c, const char *nsp, json_object *auth)
     json_object *reply = NULL;
     if (!is_v2(c)) {
         reply = string_member(json_object_new_object(), "sid", s->id);
-        if (s->pid[0])
-            reply = string_member(reply, "pid", s->pid);
+        if (s->csr)
+            reply = string_member(reply, "pid", s->csr->pid);
     }
     if (!s->client)
         json_object_put(reply); /* closed by the replay */
@@ -299,7 +300,7 @@ static int send_ack(pio_args *a, pio_out *out)
         out_free(out);
         return PIO_ECLOSED;
     }
-    return sio_send(s->client, SIO_ACK, s->nsp, id, NULL, out);
+    return sio_send(s->client, SIO_ACK, s->ns->name, id, NULL, out);
 }
 
 static void on_event(pio_socket *s, sio_packet *p)

@@ -49,10 +49,10 @@ typedef struct sio_encoded {
 } sio_encoded;
 
 struct pio_socket {
+    /* Laid out small, as eio_session: one per connected namespace. */
     unsigned refs;
+    uint32_t all_idx;           /* its index in ns->all once accepted */
     char *id;                   /* id_buf, or (a v2 client's "nsp#sid") owned */
-    char id_buf[21];
-    const char *nsp;            /* its namespace's name (ns->name) */
     sio_client *client;         /* NULL until accepted, and once disconnected */
     eio_session *session;       /* a reference, for the handshake data */
     json_object *auth;          /* owned; the CONNECT payload, or NULL */
@@ -60,23 +60,31 @@ struct pio_socket {
     pending_ack *acks;
     /* The adapter's bookkeeping (rooms.c). */
     struct sio_nsp *ns;         /* its namespace */
-    size_t all_idx;             /* its index in ns->all once accepted */
     membership *memb;           /* the rooms it is in */
-    size_t n_memb, cap_memb;
+    uint32_t n_memb, cap_memb;
     uint64_t mark;              /* selection pass marks (broadcast.c) */
-    /* Connection state recovery (sio_recovery.c). */
-    char pid[21];               /* its private session id; "" when recovery is off */
+    /* Connection state recovery (sio_recovery.c): owned, NULL unless
+     * recovery was on when it connected. */
+    struct sio_socket_csr *csr;
+    char id_buf[21];
     bool recovered;             /* restored from a previous session */
-    uint64_t last_offset;       /* the last logged packet sent to it, or 0 */
 };
+
+typedef struct sio_socket_csr {
+    char pid[21];               /* its private session id */
+    uint64_t last_offset;       /* the last logged packet sent to it, or 0 */
+} sio_socket_csr;
 
 struct sio_client {
     eio_session *session;       /* the session that owns this client */
-    unsigned parser;            /* CONFIG_PARSER_*, fixed when it connected */
     sio_decoder decoder;
-    pio_socket **sockets;       /* one per connected namespace */
-    size_t n_sockets;
+    /* One socket per connected namespace: most clients have one, kept in
+     * `first` (sockets == &first) with no allocation of its own. */
+    pio_socket **sockets;
+    pio_socket *first;
     timer connect_timer;        /* connectTimeout: no namespace joined yet */
+    uint32_t n_sockets;
+    unsigned char parser;       /* CONFIG_PARSER_*, fixed when it connected */
     bool closed;
 };
 

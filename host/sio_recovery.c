@@ -80,7 +80,8 @@ int sio_recovery_emit(pio_socket **list, size_t n, const char *nsp, const char *
     for (size_t i = 0; i < n; i++) {
         if (!list[i]->client)
             continue;
-        list[i]->last_offset = offset; /* first: a send can close it */
+        if (list[i]->csr)
+            list[i]->csr->last_offset = offset; /* first: a send can close it */
         if (sio_encoded_send(e, list[i]->client) == PIO_OK)
             (*sent)++;
     }
@@ -112,13 +113,13 @@ static bool adopt(pio_socket *s, const csr_session *session)
     if (room_id_socket(s->ns, session->sid))
         return false; /* that id is connected again (cannot happen: it closed) */
     memcpy(s->id_buf, session->sid, sizeof s->id_buf); /* a v4 socket: id is id_buf */
-    memcpy(s->pid, session->pid, sizeof s->pid);
+    memcpy(s->csr->pid, session->pid, sizeof s->csr->pid);
     for (size_t i = 0; i < session->n_rooms; i++)
         if (strcmp(session->rooms[i], session->sid) != 0 &&
             room_join(s, session->rooms[i]) != PIO_OK)
             return false;
     s->data = session->data ? json_object_get(session->data) : NULL;
-    s->last_offset = session->last_offset;
+    s->csr->last_offset = session->last_offset;
     s->recovered = true;
     return true;
 }
@@ -137,11 +138,12 @@ bool sio_recovery_restore(pio_socket *s, unsigned parser, csr_restored *r)
     *r = (csr_restored){0};
     /* A v2 client (Engine.IO 3) is never told a pid (its CONNECT reply has
      * no payload) and its ids are its session's: it is not recovered. */
-    if (!sio_recovery_on() || s->session->protocol == 3)
+    if (!sio_recovery_on() || s->session->protocol == 3 ||
+        !(s->csr = calloc(1, sizeof *s->csr)))
         return false;
     const char *pid = auth_string(s, "pid"), *offset = auth_string(s, "offset");
     if (pid && offset && store) {
-        int rc = csr_restore(store, s->nsp, pid, offset, timer_now(), r);
+        int rc = csr_restore(store, s->ns->name, pid, offset, timer_now(), r);
         if (rc == CSR_OK && !replayable(r, parser)) {
             csr_restored_free(r);
             rc = CSR_EGAP; /* logged in another wire format: the parser changed */
@@ -155,15 +157,15 @@ bool sio_recovery_restore(pio_socket *s, unsigned parser, csr_restored *r)
         }
         log_debug("connection state recovery: session not restored (%d)", rc);
     }
-    eio_random_chars(s->pid, CSR_ID_LEN);
-    s->pid[CSR_ID_LEN] = '\0';
+    eio_random_chars(s->csr->pid, CSR_ID_LEN);
+    s->csr->pid[CSR_ID_LEN] = '\0';
     return false;
 }
 
 void sio_recovery_replay(pio_socket *s, csr_restored *r)
 {
     for (size_t i = 0; i < r->n_missed && s->client; i++) {
-        s->last_offset = r->missed[i]->offset;
+        s->csr->last_offset = r->missed[i]->offset; /* restored: it has csr */
         sio_encoded_send(r->missed[i]->payload, s->client);
     }
     csr_restored_free(r);
@@ -171,7 +173,7 @@ void sio_recovery_replay(pio_socket *s, csr_restored *r)
 
 void sio_recovery_persist(pio_socket *s, const char *reason)
 {
-    if (!s->pid[0] || !sio_recovery_on() || !recoverable(reason) || !store_get())
+    if (!s->csr || !sio_recovery_on() || !recoverable(reason) || !store_get())
         return;
     const char **rooms = s->n_memb ? calloc(s->n_memb, sizeof *rooms) : NULL;
     if (s->n_memb && !rooms) {
@@ -180,7 +182,7 @@ void sio_recovery_persist(pio_socket *s, const char *reason)
     }
     for (size_t i = 0; i < s->n_memb; i++)
         rooms[i] = s->memb[i].r->name;
-    if (!csr_save(store, s->nsp, s->pid, s->id, rooms, s->n_memb, s->data, s->last_offset,
+    if (!csr_save(store, s->ns->name, s->csr->pid, s->id, rooms, s->n_memb, s->data, s->csr->last_offset,
                   timer_now(), opts()->csr.max_disconnection))
         log_warn("connection state recovery: out of memory, session %s not kept", s->id);
     free(rooms);

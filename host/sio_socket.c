@@ -67,7 +67,6 @@ pio_socket *sio_socket_new(sio_client *c, sio_nsp *ns, json_object *auth)
         return NULL;
     }
     nsp_retain(ns); /* the namespace and its name live while s does */
-    s->nsp = ns->name;
     s->auth = auth;
     s->refs = 1;
     s->ns = ns;
@@ -78,10 +77,18 @@ pio_socket *sio_socket_new(sio_client *c, sio_nsp *ns, json_object *auth)
 
 bool sio_socket_accept(sio_client *c, pio_socket *s)
 {
-    pio_socket **list = realloc(c->sockets, (c->n_sockets + 1) * sizeof *list);
-    if (!list)
-        return false;
-    c->sockets = list;
+    if (!c->n_sockets && c->sockets != &c->first) {
+        free(c->sockets); /* held more once; one again fits inline */
+        c->sockets = &c->first;
+    } else if (c->n_sockets) {
+        pio_socket **was = c->sockets == &c->first ? NULL : c->sockets;
+        pio_socket **list = realloc(was, (c->n_sockets + 1) * sizeof *list);
+        if (!list)
+            return false;
+        if (!was)
+            list[0] = c->first;
+        c->sockets = list;
+    }
     if (!nsp_add_socket(s->ns, s))
         return false;
     s->client = c;
@@ -97,6 +104,7 @@ void sio_socket_unref(pio_socket *s)
     eio_session_unref(s->session);
     json_object_put(s->auth);
     json_object_put(s->data);
+    free(s->csr);
     const binding *b = sio_binding();
     nsp_release(s->ns, b && b->cfg->opts.cleanup_empty_child_namespaces);
     if (s->id != s->id_buf)
@@ -107,7 +115,7 @@ void sio_socket_unref(pio_socket *s)
 /* ---- accessors --------------------------------------------------------- */
 
 const char *sio_socket_id(const pio_socket *s) { return s ? s->id : NULL; }
-const char *sio_socket_namespace(const pio_socket *s) { return s ? s->nsp : NULL; }
+const char *sio_socket_namespace(const pio_socket *s) { return s ? s->ns->name : NULL; }
 /* socket.io gives handlers an empty object when the client sent no auth:
  * one shared object serves every such socket. */
 const pio_value *sio_socket_auth(const pio_socket *s)
@@ -133,7 +141,7 @@ const char *sio_socket_header(const pio_socket *s, const char *name)
     return s && name ? eio_session_header(s->session, name) : NULL;
 }
 
-const char *sio_socket_address(const pio_socket *s) { return s ? s->session->address : NULL; }
+const char *sio_socket_address(const pio_socket *s) { return s ? eio_session_address(s->session) : NULL; }
 
 const char *sio_socket_transport(const pio_socket *s)
 {
@@ -361,11 +369,11 @@ int sio_socket_emit(pio_socket *s, const char *event, pio_out *out)
     if (sio_recovery_on() && !s->client->closed) { /* logged for its id room, as socket.io does */
         const char *room = s->id;
         size_t sent;
-        int rc = sio_recovery_emit(&s, 1, s->nsp, &room, 1, NULL, 0, NULL, event, out, &sent);
+        int rc = sio_recovery_emit(&s, 1, s->ns->name, &room, 1, NULL, 0, NULL, event, out, &sent);
         out_free(out);
         return rc;
     }
-    return sio_send(s->client, SIO_EVENT, s->nsp, -1, event, out);
+    return sio_send(s->client, SIO_EVENT, s->ns->name, -1, event, out);
 }
 
 /* ---- acks the server awaits -------------------------------------------- */
@@ -441,7 +449,7 @@ int sio_socket_emit_with_ack(pio_socket *s, const char *event, pio_out *out, uin
         return PIO_ENOMEM;
     }
     a->id = sio_next_ack_id();
-    int rc = sio_send(s->client, SIO_EVENT, s->nsp, a->id, event, out);
+    int rc = sio_send(s->client, SIO_EVENT, s->ns->name, a->id, event, out);
     /* A send that overflows the session's queue closes it, and its acks
      * were settled then: this one would never be. */
     if (rc == PIO_OK && !s->client)
@@ -559,7 +567,7 @@ void sio_socket_closed(pio_socket *s, const char *reason)
     sio_socket_unref(s); /* the client's reference */
 }
 
-static void send_disconnect(pio_socket *s) { sio_send_value(s->client, SIO_DISCONNECT, s->nsp, NULL); }
+static void send_disconnect(pio_socket *s) { sio_send_value(s->client, SIO_DISCONNECT, s->ns->name, NULL); }
 
 int sio_socket_disconnect(pio_socket *s, int close)
 {
