@@ -17,10 +17,13 @@
  */
 #include "broadcast.h"
 
+#include "args.h"
+#include "binding.h"
 #include "eio_session.h"
 #include "log.h"
 #include "out.h"
-#include "sio_client.h"
+#include "rooms.h"
+#include "sio_encode.h"
 #include "sio_recovery.h"
 #include "sio_socket.h"
 
@@ -137,15 +140,7 @@ void broadcast_release(pio_socket **list, size_t n)
 }
 
 /* socket.io's volatile: only to a transport that can take it right now. */
-static bool can_take_now(const pio_socket *s)
-{
-    const eio_session *e = s->session;
-    if (e->closed || !eio_session_idle(e))
-        return false;
-    if (e->transport == EIO_WEBSOCKET)
-        return e->ws && !lws_send_pipe_choked(e->ws);
-    return e->poll_get != NULL;
-}
+static bool can_take_now(const pio_socket *s) { return eio_session_can_take_now(s->session); }
 
 static int emit_to(pio_socket **list, size_t n, bool volatile_, const char *nsp, int64_t id,
                    const char *event, const pio_out *out, size_t *sent)
@@ -215,9 +210,11 @@ static void broadcast_ack_overdue(timer *t)
            PIO_ETIMEDOUT);
 }
 
-void broadcast_ack_settle(pending_ack *a, int status, json_object *reply)
+/* One recipient answered (PIO_OK) or left (PIO_ECLOSED): a pending_ack's
+ * settle. */
+static void entry_settled(pending_ack *a, int status, json_object *reply)
 {
-    struct broadcast_ack *m = a->multi;
+    struct broadcast_ack *m = a->owner;
     for (size_t i = 0; i < m->n_entries; i++)
         if (m->entries[i] == a)
             m->entries[i] = NULL;
@@ -259,7 +256,8 @@ int broadcast_emit_with_ack(pio_ctx *ctx, const pio_select *sel, const char *eve
         if (!a)
             goto out;
         a->id = id;
-        a->multi = m;
+        a->settle = entry_settled;
+        a->owner = m;
         sio_socket_add_ack(list[i], a);
         m->entries[m->n_entries++] = a;
     }

@@ -11,8 +11,6 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
-struct pending_ack;
-
 /* The sockets sel addresses, each referenced: release with
  * broadcast_release. */
 int broadcast_select(const pio_select *sel, pio_socket ***out, size_t *count);
@@ -21,8 +19,6 @@ void broadcast_release(pio_socket **list, size_t n);
 int broadcast_emit(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out);
 int broadcast_emit_with_ack(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out,
                             uint32_t timeout_ms, pio_broadcast_ack_fn cb, void *userdata);
-/* One recipient of a broadcast answered (PIO_OK) or left (PIO_ECLOSED). */
-void broadcast_ack_settle(struct pending_ack *a, int status, json_object *reply);
 int broadcast_raw(pio_ctx *ctx, const char *event, const char *const *rooms, size_t n_rooms,
                   pio_out *data);
 

@@ -21,7 +21,7 @@
 #include "config.h"
 #include "eio3_packet.h"
 #include "log.h"
-#include "sio_client.h"
+#include "timer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +30,76 @@
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* How long a closing WebSocket may take to write what was queued. */
-#define CLOSE_FLUSH_SECS 5
+struct eio_session {
+    /* Laid out small: tens of thousands of these sit idle at once, and
+     * each byte here is a byte per connection (BENCHMARKS.md). */
+    char sid[EIO_SID_LEN + 1];
+    unsigned char protocol;     /* the Engine.IO protocol: 4, or 3 */
+    unsigned char transport;    /* eio_transport */
+    bool closed : 1;            /* no longer in the table; awaiting last unref */
+    bool b64 : 1;               /* protocol 3: the transport's request asked for
+                                   b64 (binary goes as base64 text) */
+    bool probe_reply : 1;       /* "3probe" is due on the probe */
+    bool upgrading : 1;         /* the probe said "2probe": polls get noops */
+    bool probe_b64 : 1;         /* the probe's request asked for b64 */
+    bool flush_listed : 1;      /* its WebSocket is written at the turn's end */
+    bool awaiting_pong : 1;     /* protocol 4 only: protocol 3 clients ping */
+    unsigned slot;
+    unsigned refs;
+    /* The heartbeat announced in the open packet; a configuration reload
+     * does not change it for sessions already open. */
+    uint32_t ping_interval;
+    uint32_t ping_timeout;
+
+    /* Outgoing packets not yet written: a ring of eio_msg, in `inline_q`
+     * while it holds at most EIO_INLINE_QUEUE (most sessions never hold
+     * more, so an idle one costs no queue allocation; a grown ring is
+     * given back once it drains). */
+    uint32_t q_head, q_len, q_cap;
+    uint32_t q_bytes;           /* their size, bounded by EIO_QUEUE_MAX */
+    eio_msg **queue;
+    eio_msg *inline_q[EIO_INLINE_QUEUE];
+
+    /* Long-polling. */
+    struct lws *poll_get;       /* the held GET, if any */
+    struct lws *poll_post;      /* the POST being received, if any */
+
+    /* WebSocket. */
+    struct lws *ws;             /* the WebSocket transport */
+
+    /* The heartbeat: one timer, due at the next ping, or - while a pong
+     * is awaited - at the ping timeout. */
+    timer heartbeat;
+    struct eio_session_rare *rare; /* see below; NULL when not needed */
+
+    /* The handshake, for plugins: the peer's address, then
+     * "name\0value\0" pairs, the query's n_query first, then the headers'
+     * n_headers (names lower-case). Kept compact; the query becomes a JSON
+     * object only if a plugin asks. */
+    char *handshake;
+    unsigned n_query, n_headers;
+
+    void *upper;                /* the layer above's state (eio_events) */
+};
+
+/* What a session needs only while it upgrades, or in rare cases: allocated
+ * when first needed and given back when no longer, so that a session on
+ * its final transport carries none of it. */
+typedef struct eio_session_rare {
+    eio_session *s;
+    struct lws *probe;          /* a WebSocket probing for upgrade */
+    timer upgrade_timer;        /* upgradeTimeout after a probe opens */
+    unsigned char *b64_frame;   /* protocol 3 b64: the last WebSocket frame
+                                   sent as base64 text, or NULL */
+    json_object *query;         /* the handshake's query, once a plugin asked */
+} eio_session_rare;
 
 static const config_server_options *options;
+static const eio_events *events;
+static const eio_transport_ops *ops;
+
+void eio_set_events(const eio_events *e) { events = e; }
+void eio_set_transport(const eio_transport_ops *o) { ops = o; }
 static eio_session **slots;
 static unsigned n_slots;
 static size_t n_alive; /* session objects not yet freed */
@@ -176,6 +242,10 @@ bool eio_session_is_probe(const eio_session *s, const struct lws *wsi)
 }
 
 const char *eio_session_address(const eio_session *s) { return s->handshake; }
+const char *eio_session_sid(const eio_session *s) { return s->sid; }
+int eio_session_protocol(const eio_session *s) { return s->protocol; }
+eio_transport eio_session_transport(const eio_session *s) { return (eio_transport)s->transport; }
+bool eio_session_is_closed(const eio_session *s) { return s->closed; }
 
 const char *eio_session_header(const eio_session *s, const char *name)
 {
@@ -347,19 +417,13 @@ eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_quer
     s->b64 = s->protocol == 3 && eio_query_asks_b64(blob + alen + 1, n_query);
     make_sid(s);
     queue_open_packet(s); /* may close s (out of memory) */
-    if (!s->closed)
-        s->client = sio_client_create(s);
-    if (!s->client)
+    if (!s->closed && !events->open(s, &s->upper))
         eio_session_close(s, "transport error");
-    if (!s->closed) {
-        /* Protocol 3: the first ping is due within an interval. */
+    /* Protocol 3: the first ping is due within an interval. */
+    if (!s->closed)
         timer_start(&s->heartbeat,
                     s->protocol == 3 ? s->ping_interval + s->ping_timeout : s->ping_interval,
                     heartbeat_due);
-        /* A v2 client is in the main namespace from the start. */
-        if (s->protocol == 3)
-            sio_client_connect_main(s->client);
-    }
     bool ok = !s->closed;
     eio_session_unref(s);
     return ok ? s : NULL;
@@ -376,7 +440,8 @@ void eio_session_unref(eio_session *s)
         eio_msg_unref(m);
     if (s->queue != s->inline_q)
         free(s->queue);
-    sio_client_free(s->client);
+    if (s->upper)
+        events->free(s->upper);
     if (s->rare) {
         json_object_put(s->rare->query);
         free(s->rare->b64_frame);
@@ -403,7 +468,7 @@ static void wake_ws(eio_session *s)
         size_t cap = cap_due ? cap_due * 2 : 64;
         eio_session **d = realloc(due, cap * sizeof *d);
         if (!d) {
-            lws_callback_on_writable(s->ws); /* the usual way, then */
+            ops->writable(s->ws); /* the usual way, then */
             return;
         }
         due = d;
@@ -414,14 +479,14 @@ static void wake_ws(eio_session *s)
     due[n_due++] = s;
 }
 
-void eio_sessions_flush_due(void (*write)(eio_session *s))
+void eio_sessions_flush_due(void (*write)(eio_session *s, struct lws *ws))
 {
     /* A write queues nothing new, but the list is read afresh each time. */
     for (size_t i = 0; i < n_due; i++) {
         eio_session *s = due[i];
         s->flush_listed = false;
         if (write && s->ws && !s->closed)
-            write(s);
+            write(s, s->ws);
         eio_session_unref(s);
     }
     n_due = 0;
@@ -436,10 +501,8 @@ void eio_sessions_flush_due(void (*write)(eio_session *s))
  * left); it must be released before it can be written. */
 static void wake_poll(eio_session *s)
 {
-    if (!s->poll_get)
-        return;
-    lws_rx_flow_control(s->poll_get, 1);
-    lws_callback_on_writable(s->poll_get);
+    if (s->poll_get)
+        ops->resume(s->poll_get);
 }
 
 static void flush(eio_session *s)
@@ -459,27 +522,20 @@ void eio_session_close(eio_session *s, const char *reason)
     timer_stop(&s->heartbeat);
     if (s->rare)
         timer_stop(&s->rare->upgrade_timer);
-    if (s->client)
-        sio_client_closed(s->client, reason);
+    if (s->upper)
+        events->close(s->upper, reason);
     /* Output already queued still goes out, as with engine.io: a held
      * poll gets it followed by a close packet; a WebSocket writes it and
-     * then closes, within CLOSE_FLUSH_SECS for a client that stops
+     * then closes, within a bound (http.c) for a client that stops
      * reading. Each transport drops its reference when lws reports it
      * gone. */
     wake_poll(s);
-    if (s->ws) {
-        lws_close_reason(s->ws, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
-        if (s->q_len) {
-            lws_callback_on_writable(s->ws);
-            lws_set_timeout(s->ws, PENDING_TIMEOUT_USER_OK, CLOSE_FLUSH_SECS);
-        } else {
-            lws_set_timeout(s->ws, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-        }
-    }
+    if (s->ws)
+        ops->close(s->ws, s->q_len > 0);
     if (probe_of(s))
-        lws_set_timeout(probe_of(s), PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        ops->kill(probe_of(s));
     if (s->poll_post)
-        lws_set_timeout(s->poll_post, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        ops->kill(s->poll_post);
     eio_session_unref(s); /* the table's reference */
 }
 
@@ -507,7 +563,7 @@ static void upgrade_overdue(timer *t)
     eio_session_rare *r = (eio_session_rare *)((char *)t - offsetof(eio_session_rare, upgrade_timer));
     eio_session *s = r->s;
     if (r->probe) {
-        lws_set_timeout(r->probe, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        ops->kill(r->probe);
         r->probe = NULL;
         s->upgrading = false;
     }
@@ -540,6 +596,15 @@ void eio_session_send(eio_session *s, eio_type type, const char *data, size_t le
 
 bool eio_session_idle(const eio_session *s) { return s->q_len == 0; }
 
+bool eio_session_can_take_now(const eio_session *s)
+{
+    if (s->closed || s->q_len)
+        return false;
+    if (s->transport == EIO_WEBSOCKET)
+        return s->ws && !ops->choked(s->ws);
+    return s->poll_get != NULL;
+}
+
 /* Protocol 3's payloads: binary (application/octet-stream) when a binary
  * message is queued for a client that reads them, else text. */
 static bool drain_v3(eio_session *s, buf *payload)
@@ -571,8 +636,10 @@ static bool drain_v3(eio_session *s, buf *payload)
     return binary;
 }
 
-bool eio_session_drain_payload(eio_session *s, buf *payload)
+bool eio_session_drain_payload(eio_session *s, struct lws *get, buf *payload)
 {
+    if (get && s->poll_get == get)
+        s->poll_get = NULL;
     if (s->protocol == 3)
         return drain_v3(s, payload);
     eio_msg *m;
@@ -675,7 +742,7 @@ static int deliver_v3(void *ud, eio_type type, const char *data, size_t len, boo
     bool open;
     if (binary && type == EIO_MESSAGE) {
         open = !eio_session_is_probe(in->s, in->from) &&
-               sio_client_receive(in->s->client, data, len, true) && !in->s->closed;
+               events->message(in->s->upper, data, len, true) && !in->s->closed;
         if (!open && !in->s->closed)
             eio_session_close(in->s, "parse error"); /* binary on a probe */
     } else {
@@ -718,7 +785,7 @@ static bool receive_on_probe(eio_session *s, eio_type type, const char *body, si
     if (type == EIO_PING && blen == 5 && memcmp(body, "probe", 5) == 0) {
         s->probe_reply = true;
         s->upgrading = true;
-        lws_callback_on_writable(s->rare->probe);
+        ops->writable(s->rare->probe);
         wake_poll(s); /* release the held GET so the client can pause */
         return true;
     }
@@ -754,7 +821,7 @@ bool eio_session_receive_packet(eio_session *s, struct lws *from, eio_type type,
         heard_pong(s);
         return true;
     case EIO_MESSAGE:
-        return sio_client_receive(s->client, body, blen, false) && !s->closed;
+        return events->message(s->upper, body, blen, false) && !s->closed;
     case EIO_CLOSE:
         eio_session_close(s, "transport close");
         return false;
@@ -777,7 +844,7 @@ static int deliver_v4(void *ud, eio_type type, const char *data, size_t len, boo
     return open ? 0 : 1;
 }
 
-void eio_session_receive_payload(eio_session *s, const char *body, size_t len, bool binary)
+static void receive_payload(eio_session *s, const char *body, size_t len, bool binary)
 {
     if (s->closed)
         return;
@@ -804,7 +871,7 @@ bool eio_session_receive_binary(eio_session *s, struct lws *from, const void *da
         eio_session_close(s, "parse error");
         return false;
     }
-    return sio_client_receive(s->client, data, len, true) && !s->closed;
+    return events->message(s->upper, data, len, true) && !s->closed;
 }
 
 bool eio_session_probe_begin(eio_session *s, struct lws *ws, bool b64)
@@ -843,4 +910,53 @@ void eio_session_transport_gone(eio_session *s, struct lws *wsi)
         s->poll_post = NULL;
         eio_session_close(s, "transport error");
     }
+}
+
+/* ---- polling and WebSocket requests ------------------------------------ */
+
+eio_poll eio_session_poll(eio_session *s, struct lws *get)
+{
+    if (s->poll_get) {
+        /* engine.io: "overlap from client" */
+        eio_session_close(s, "transport error");
+        return EIO_POLL_OVERLAP;
+    }
+    /* While upgrading (after "2probe") polls are answered at once, with a
+     * noop when there is nothing, as engine.io's upgrade check does. */
+    if (s->q_len || s->closed || s->upgrading)
+        return EIO_POLL_ANSWER;
+    s->poll_get = get;
+    return EIO_POLL_HELD;
+}
+
+struct lws *eio_session_held_poll(const eio_session *s) { return s->poll_get; }
+
+bool eio_session_post_overlaps(eio_session *s)
+{
+    if (!s->poll_post)
+        return false;
+    /* engine.io: "data request overlap from client" */
+    eio_session_close(s, "transport error");
+    return true;
+}
+
+void eio_session_post_begin(eio_session *s, struct lws *post) { s->poll_post = post; }
+
+void eio_session_post_end(eio_session *s, struct lws *post, const char *body, size_t len,
+                          bool binary)
+{
+    if (s->poll_post == post)
+        s->poll_post = NULL;
+    receive_payload(s, body, len, binary);
+}
+
+void eio_session_attach_ws(eio_session *s, struct lws *ws) { s->ws = ws; }
+
+bool eio_session_is_ws(const eio_session *s, const struct lws *wsi) { return wsi && wsi == s->ws; }
+
+bool eio_session_take_probe_reply(eio_session *s)
+{
+    bool reply = s->probe_reply;
+    s->probe_reply = false;
+    return reply;
 }

@@ -13,6 +13,14 @@
  * packets are the same; the framing (eio3_packet.h) and the heartbeat's
  * direction differ, and are the session's business: a message is queued
  * the same for either, so one broadcast serves both.
+ *
+ * The layer knows its neighbours only through two tables, as engine.io
+ * and socket.io are split in Node: the layer above (Socket.IO) registers
+ * eio_events and hears of sessions opening, messages and closes; the
+ * transport below (http.c, over libwebsockets) registers
+ * eio_transport_ops, which a session uses to wake, close or drop the
+ * connections it holds.  To this layer a `struct lws *` is a handle it
+ * never looks into, so a test can drive sessions with a fake transport.
  */
 #ifndef PIO_EIO_SESSION_H
 #define PIO_EIO_SESSION_H
@@ -55,69 +63,39 @@ typedef enum eio_transport { EIO_POLLING = 0, EIO_WEBSOCKET = 1 } eio_transport;
 typedef struct eio_session eio_session;
 struct config_server_options;
 
-struct eio_session {
-    /* Laid out small: tens of thousands of these sit idle at once, and
-     * each byte here is a byte per connection (BENCHMARKS.md). */
-    char sid[EIO_SID_LEN + 1];
-    unsigned char protocol;     /* the Engine.IO protocol: 4, or 3 */
-    unsigned char transport;    /* eio_transport */
-    bool closed : 1;            /* no longer in the table; awaiting last unref */
-    bool b64 : 1;               /* protocol 3: the transport's request asked for
-                                   b64 (binary goes as base64 text) */
-    bool probe_reply : 1;       /* "3probe" is due on the probe */
-    bool upgrading : 1;         /* the probe said "2probe": polls get noops */
-    bool probe_b64 : 1;         /* the probe's request asked for b64 */
-    bool flush_listed : 1;      /* its WebSocket is written at the turn's end */
-    bool awaiting_pong : 1;     /* protocol 4 only: protocol 3 clients ping */
-    unsigned slot;
-    unsigned refs;
-    /* The heartbeat announced in the open packet; a configuration reload
-     * does not change it for sessions already open. */
-    uint32_t ping_interval;
-    uint32_t ping_timeout;
+/* The layer above: told of each session's life. */
+typedef struct eio_events {
+    /* A session opened: store the layer's state for it in *upper first
+     * thing (a close from within open finds it there); false refuses the
+     * session. */
+    bool (*open)(eio_session *s, void **upper);
+    /* A message from the client; false when the session closed because of
+     * it. */
+    bool (*message)(void *upper, const void *data, size_t len, bool binary);
+    /* The session closed ("transport close", "ping timeout", ...). */
+    void (*close)(void *upper, const char *reason);
+    /* The session is freed: so is the layer's state. */
+    void (*free)(void *upper);
+} eio_events;
 
-    /* Outgoing packets not yet written: a ring of eio_msg, in `inline_q`
-     * while it holds at most EIO_INLINE_QUEUE (most sessions never hold
-     * more, so an idle one costs no queue allocation; a grown ring is
-     * given back once it drains). */
-    uint32_t q_head, q_len, q_cap;
-    uint32_t q_bytes;           /* their size, bounded by EIO_QUEUE_MAX */
-    eio_msg **queue;
-    eio_msg *inline_q[EIO_INLINE_QUEUE];
+/* The transport below: what a session asks of the connections it holds
+ * (a held poll, a WebSocket, a probe, a POST being read). */
+typedef struct eio_transport_ops {
+    /* Call back when the connection can be written. */
+    void (*writable)(struct lws *t);
+    /* A held poll: read it again, and call back when it can be written. */
+    void (*resume)(struct lws *t);
+    /* It cannot take more output right now. */
+    bool (*choked)(struct lws *t);
+    /* A WebSocket: close it normally, once what it was given is written
+     * (`flush`, bounded in time) or at once. */
+    void (*close)(struct lws *t, bool flush);
+    /* Drop it at once. */
+    void (*kill)(struct lws *t);
+} eio_transport_ops;
 
-    /* Long-polling. */
-    struct lws *poll_get;       /* the held GET, if any */
-    struct lws *poll_post;      /* the POST being received, if any */
-
-    /* WebSocket. */
-    struct lws *ws;             /* the WebSocket transport */
-
-    /* The heartbeat: one timer, due at the next ping, or - while a pong
-     * is awaited - at the ping timeout. */
-    timer heartbeat;
-    struct eio_session_rare *rare; /* see below; NULL when not needed */
-
-    /* The handshake, for plugins: the peer's address, then
-     * "name\0value\0" pairs, the query's n_query first, then the headers'
-     * n_headers (names lower-case). Kept compact; the query becomes a JSON
-     * object only if a plugin asks. */
-    char *handshake;
-    unsigned n_query, n_headers;
-
-    struct sio_client *client;  /* the Socket.IO layer above */
-};
-
-/* What a session needs only while it upgrades, or in rare cases: allocated
- * when first needed and given back when no longer, so that a session on
- * its final transport carries none of it. */
-typedef struct eio_session_rare {
-    eio_session *s;
-    struct lws *probe;          /* a WebSocket probing for upgrade */
-    timer upgrade_timer;        /* upgradeTimeout after a probe opens */
-    unsigned char *b64_frame;   /* protocol 3 b64: the last WebSocket frame
-                                   sent as base64 text, or NULL */
-    json_object *query;         /* the handshake's query, once a plugin asked */
-} eio_session_rare;
+void eio_set_events(const eio_events *e);
+void eio_set_transport(const eio_transport_ops *ops);
 
 /* The server options in force: set at start and by each configuration
  * reload; read by sessions, the Socket.IO layer and the HTTP glue. */
@@ -131,6 +109,12 @@ const struct config_server_options *eio_options(void);
  * allocation failure. */
 eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_query,
                                 unsigned n_headers, const char *address, int protocol);
+const char *eio_session_sid(const eio_session *s);
+/* The Engine.IO protocol: 4, or 3. */
+int eio_session_protocol(const eio_session *s);
+eio_transport eio_session_transport(const eio_session *s);
+/* Closed: no longer in the table, output only drains. */
+bool eio_session_is_closed(const eio_session *s);
 /* The peer's address ("" when unknown). */
 const char *eio_session_address(const eio_session *s);
 /* A handshake header (name case-insensitive), or NULL. */
@@ -147,12 +131,17 @@ void eio_session_send(eio_session *s, eio_type type, const char *data, size_t le
 void eio_session_send_msg(eio_session *s, eio_msg *m);
 /* The session's queue is empty. */
 bool eio_session_idle(const eio_session *s);
+/* Open, nothing queued, and its transport able to take a packet right
+ * now: socket.io's test for a volatile emit. */
+bool eio_session_can_take_now(const eio_session *s);
 
 /* Close the session: the upper layer learns `reason` ("transport close",
  * "transport error", "ping timeout", "parse error", "forced close",
  * "server shutting down"); a held poll gets a close packet, WebSockets are
  * closed. Idempotent. */
 void eio_session_close(eio_session *s, const char *reason);
+
+/* ---- what the transport calls ------------------------------------------ */
 
 /* What a transport received: one Engine.IO text packet, or one binary
  * message. Returns false when the session closed because of it. */
@@ -162,14 +151,32 @@ bool eio_session_receive_binary(eio_session *s, struct lws *from, const void *da
 bool eio_session_receive_packet(eio_session *s, struct lws *from, eio_type type, const char *data,
                                 size_t len);
 
-/* Polling: the body of a POST, a text payload or (protocol 3 only, sent
- * as application/octet-stream) a binary one. A malformed payload closes
- * the session ("parse error"). */
-void eio_session_receive_payload(eio_session *s, const char *body, size_t len, bool binary);
-/* Polling: move the queue into a payload; a noop when there is nothing
- * (a held poll is only woken to answer), a close packet once closed.
- * True when the payload is binary (application/octet-stream). */
-bool eio_session_drain_payload(eio_session *s, buf *payload);
+/* Polling: a GET. EIO_POLL_OVERLAP: a GET is held already, so the
+ * session closed (engine.io's "overlap from client"); EIO_POLL_ANSWER:
+ * answer it now (eio_session_drain_payload); EIO_POLL_HELD: the session
+ * holds it until it has output, and wakes it then (ops->resume). */
+typedef enum eio_poll { EIO_POLL_OVERLAP, EIO_POLL_ANSWER, EIO_POLL_HELD } eio_poll;
+eio_poll eio_session_poll(eio_session *s, struct lws *get);
+/* Polling: the answer to `get` - the queue moved into a payload; a noop
+ * when there is nothing (a held poll is only woken to answer), a close
+ * packet once closed.  The session no longer holds `get`.  True when the
+ * payload is binary (application/octet-stream). */
+bool eio_session_drain_payload(eio_session *s, struct lws *get, buf *payload);
+/* Polling: the GET the session holds, or NULL. */
+struct lws *eio_session_held_poll(const eio_session *s);
+/* Polling: a POST while another is being read closes the session
+ * (engine.io's "data request overlap"): true then. */
+bool eio_session_post_overlaps(eio_session *s);
+/* Polling: a POST's body is being read, then has arrived - a text payload
+ * or (protocol 3 only, sent as application/octet-stream) a binary one. A
+ * malformed payload closes the session ("parse error"). */
+void eio_session_post_begin(eio_session *s, struct lws *post);
+void eio_session_post_end(eio_session *s, struct lws *post, const char *body, size_t len,
+                          bool binary);
+/* WebSocket: the transport of a session that began on it. */
+void eio_session_attach_ws(eio_session *s, struct lws *ws);
+/* wsi is the session's WebSocket transport. */
+bool eio_session_is_ws(const eio_session *s, const struct lws *wsi);
 /* WebSocket: the next queued message (a reference the caller drops). */
 eio_msg *eio_session_next_frame(eio_session *s);
 /* The WebSocket frame of m for this session's protocol: its bytes (LWS_PRE
@@ -180,7 +187,7 @@ bool eio_session_frame(eio_session *s, const eio_msg *m, unsigned char **data, s
 /* Hand each session whose WebSocket got output since the last call to
  * `write` (which writes what it can), then forget them: at the end of each
  * loop turn.  NULL only forgets them (at shutdown). */
-void eio_sessions_flush_due(void (*write)(eio_session *s));
+void eio_sessions_flush_due(void (*write)(eio_session *s, struct lws *ws));
 /* The next queued message, left in the queue. */
 const eio_msg *eio_session_peek_frame(const eio_session *s);
 
@@ -189,6 +196,8 @@ const eio_msg *eio_session_peek_frame(const eio_session *s);
 bool eio_session_probe_begin(eio_session *s, struct lws *ws, bool b64);
 /* wsi is the session's probing WebSocket. */
 bool eio_session_is_probe(const eio_session *s, const struct lws *wsi);
+/* The probe's "3probe" is due (and, asked, no longer). */
+bool eio_session_take_probe_reply(eio_session *s);
 /* Query pairs ("name\0value\0", n of them) ask for b64, as JavaScript
  * reads the argument: present and not empty. */
 bool eio_query_asks_b64(const char *pairs, unsigned n);

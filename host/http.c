@@ -34,12 +34,13 @@
 #include "cors.h"
 #include "eio_session.h"
 #include "log.h"
-#include "sio_client.h"
 #include "out.h"
 #include "ws_deflate.h"
 #include "zip.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -83,6 +84,11 @@ static void conn_release(conn *c)
     }
     c->kind = CONN_NONE;
 }
+
+/* The configuration in force (server.*), set at start and by each reload. */
+static const config *cfg;
+
+void http_set_config(const config *c) { cfg = c; }
 
 /* TCP connections accepted and not yet destroyed, and the most the
  * descriptor limit allows (0 until server.c sets it: no cap). */
@@ -166,7 +172,7 @@ static void each_custom_header(struct lws *wsi,
                                           void *ud),
                                void *ud)
 {
-    const char *names = sio_binding() ? sio_binding()->cfg->custom_headers : NULL;
+    const char *names = cfg ? cfg->custom_headers : NULL;
     while (names && *names) {
         size_t len = strcspn(names, ",");
         char name[128];
@@ -272,7 +278,7 @@ static int verify(const request *r, bool upgrade, bool is_get, eio_session **ses
             return ERR_UNKNOWN_SID;
         /* Plain HTTP reaches a polling session only; a WebSocket session
          * takes no request but the upgrade that made it. */
-        if (!upgrade && (websocket || s->transport != EIO_POLLING))
+        if (!upgrade && (websocket || eio_session_transport(s) != EIO_POLLING))
             return ERR_BAD_REQUEST;
         *session = s;
         return -1;
@@ -408,7 +414,7 @@ static bool head_too_large(struct lws *wsi)
 {
     static time_t last_log;
     static unsigned long refused;
-    size_t limit = sio_binding() ? sio_binding()->cfg->max_header_size : CONFIG_MAX_HEADER_SIZE;
+    size_t limit = cfg ? cfg->max_header_size : CONFIG_MAX_HEADER_SIZE;
     size_t size = head_size(wsi);
     if (size <= limit)
         return false;
@@ -442,10 +448,7 @@ static int respond_payload(struct lws *wsi, conn *c)
 {
     const config_compression *hc = &eio_options()->http_compression;
     buf payload = BUF_INIT, zipped = BUF_INIT;
-    eio_session *s = c->session;
-    if (s->poll_get == wsi)
-        s->poll_get = NULL;
-    bool binary = eio_session_drain_payload(s, &payload);
+    bool binary = eio_session_drain_payload(c->session, wsi, &payload);
     conn_release(c);
     if (payload.failed) {
         buf_free(&payload);
@@ -473,7 +476,7 @@ static bool over_capacity(struct lws *wsi)
 {
     static time_t last_log;
     static unsigned long refused;
-    size_t max = sio_binding() ? sio_binding()->cfg->max_connections : 0;
+    size_t max = cfg ? cfg->max_connections : 0;
     if (connection_ceiling && (!max || max > connection_ceiling))
         max = connection_ceiling;
     if (!max || open_connections <= max)
@@ -495,20 +498,15 @@ static bool over_capacity(struct lws *wsi)
 
 static int poll_get(struct lws *wsi, conn *c, eio_session *s)
 {
-    if (s->poll_get) {
-        /* engine.io: "overlap from client" */
-        eio_session_close(s, "transport error");
+    eio_poll p = eio_session_poll(s, wsi);
+    if (p == EIO_POLL_OVERLAP)
         return respond_error(wsi, c, 400, ERR_BAD_REQUEST);
-    }
     c->kind = CONN_POLL_GET;
     c->session = s;
     eio_session_ref(s);
-    /* While upgrading (after "2probe") polls are answered at once, with a
-     * noop when there is nothing, as engine.io's upgrade check does. */
-    if (!eio_session_idle(s) || s->closed || s->upgrading)
+    if (p == EIO_POLL_ANSWER)
         return respond_payload(wsi, c);
-    s->poll_get = wsi;
-    /* lws would kill a GET that waits past its 5 s content timeout. */
+    /* Held.  lws would kill a GET that waits past its 5 s content timeout. */
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
     lws_rx_flow_control(wsi, 0);
     return 0;
@@ -530,11 +528,8 @@ static int poll_handshake(struct lws *wsi, conn *c)
 static int poll_post(struct lws *wsi, conn *c, eio_session *s)
 {
     const config_server_options *opts = eio_options();
-    if (s->poll_post) {
-        /* engine.io: "data request overlap from client" */
-        eio_session_close(s, "transport error");
+    if (eio_session_post_overlaps(s))
         return respond_error(wsi, c, 400, ERR_BAD_REQUEST);
-    }
     char cl[32] = "";
     if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
         /* libwebsockets cannot read chunked request bodies. */
@@ -554,7 +549,7 @@ static int poll_post(struct lws *wsi, conn *c, eio_session *s)
     c->kind = CONN_POLL_POST;
     c->session = s;
     eio_session_ref(s);
-    s->poll_post = wsi;
+    eio_session_post_begin(s, wsi);
     /* Protocol 3 clients that read binary payloads also send them. */
     char type[64] = "";
     lws_hdr_copy(wsi, type, sizeof type, WSI_TOKEN_HTTP_CONTENT_TYPE);
@@ -564,10 +559,7 @@ static int poll_post(struct lws *wsi, conn *c, eio_session *s)
 
 static int poll_post_complete(struct lws *wsi, conn *c)
 {
-    eio_session *s = c->session;
-    if (s->poll_post == wsi)
-        s->poll_post = NULL;
-    eio_session_receive_payload(s, c->body.data, c->body.len, c->body_binary);
+    eio_session_post_end(c->session, wsi, c->body.data, c->body.len, c->body_binary);
     conn_release(c);
     return respond(wsi, 200, "text/html", "ok", 2, false);
 }
@@ -663,7 +655,7 @@ static int ws_established(struct lws *wsi, conn *c)
     eio_session *s = handshake_session(wsi, EIO_WEBSOCKET);
     if (!s)
         return -1;
-    s->ws = wsi;
+    eio_session_attach_ws(s, wsi);
     c->session = s;
     eio_session_ref(s);
     lws_callback_on_writable(wsi);
@@ -675,9 +667,8 @@ static int ws_write_queue(struct lws *wsi, conn *c, eio_session *s);
 /* A session's WebSocket at the end of the loop's turn: what it can take
  * now, and a writable request for what is left (or while lws still holds
  * part of an earlier write). */
-static void ws_flush(eio_session *s)
+static void ws_flush(eio_session *s, struct lws *wsi)
 {
-    struct lws *wsi = s->ws;
     conn *c = lws_wsi_user(wsi);
     /* A failed write is left to the WRITEABLE callback, whose own write
      * fails too and closes the connection there (an lws async kill would
@@ -704,7 +695,7 @@ static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
 {
     const config_server_options *opts = eio_options();
     eio_session *s = c->session;
-    if (!s || s->closed)
+    if (!s || eio_session_is_closed(s))
         return -1;
     bool first = lws_is_first_fragment(wsi), last = lws_is_final_fragment(wsi);
     if (first) {
@@ -880,23 +871,22 @@ static int ws_writeable(struct lws *wsi, conn *c)
     if (!s)
         return -1;
     if (eio_session_is_probe(s, wsi)) {
-        if (s->probe_reply) {
+        if (eio_session_take_probe_reply(s)) {
             /* Raw, so that lws's deflater never starts on this connection. */
             unsigned char frame[LWS_PRE + 8];
             memcpy(frame + LWS_PRE, "\x81\x06" "3probe", 8);
-            s->probe_reply = false;
             if (lws_write(wsi, frame + LWS_PRE, 8, LWS_WRITE_RAW) < 8)
                 return -1;
         }
         return 0;
     }
-    if (wsi != s->ws)
-        return s->closed ? -1 : 0;
+    if (!eio_session_is_ws(s, wsi))
+        return eio_session_is_closed(s) ? -1 : 0;
     if (ws_write_queue(wsi, c, s) < 0)
         return -1;
     if (!eio_session_idle(s))
         lws_callback_on_writable(wsi);
-    else if (s->closed)
+    else if (eio_session_is_closed(s))
         return -1; /* all written: now close (the reason is set) */
     return 0;
 }
@@ -977,3 +967,55 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 }
 
 size_t http_conn_size(void) { return sizeof(conn); }
+
+/* A held poll reads nothing (rx flow control is off), so a peer that left
+ * is seen by peeking at its socket. */
+static void check_held(eio_session *s, void *ud)
+{
+    (void)ud;
+    struct lws *get = eio_session_held_poll(s);
+    if (!get)
+        return;
+    char c;
+    ssize_t n = recv(lws_get_socket_fd(get), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+        lws_set_timeout(get, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+void http_check_held_polls(void) { eio_sessions_each(check_held, NULL); }
+
+/* ---- what Engine.IO sessions ask of their connections ------------------ */
+
+/* How long a closing WebSocket may take to write what was queued. */
+#define CLOSE_FLUSH_SECS 5
+
+static void t_writable(struct lws *t) { lws_callback_on_writable(t); }
+
+/* A held poll is flow-controlled (so lws does not spin on a peer that
+ * left); it must be released before it can be written. */
+static void t_resume(struct lws *t)
+{
+    lws_rx_flow_control(t, 1);
+    lws_callback_on_writable(t);
+}
+
+static bool t_choked(struct lws *t) { return lws_send_pipe_choked(t) != 0; }
+
+static void t_close(struct lws *t, bool flush)
+{
+    lws_close_reason(t, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+    if (flush) {
+        lws_callback_on_writable(t);
+        lws_set_timeout(t, PENDING_TIMEOUT_USER_OK, CLOSE_FLUSH_SECS);
+    } else {
+        lws_set_timeout(t, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+}
+
+static void t_kill(struct lws *t) { lws_set_timeout(t, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC); }
+
+const eio_transport_ops *http_transport(void)
+{
+    static const eio_transport_ops ops = {t_writable, t_resume, t_choked, t_close, t_kill};
+    return &ops;
+}

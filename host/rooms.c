@@ -3,7 +3,7 @@
  */
 #include "rooms.h"
 
-#include "sio_client.h"
+#include "sio_types.h"
 
 #include <stdlib.h>
 #include <string.h>

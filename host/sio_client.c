@@ -33,18 +33,17 @@
 #include "eio_session.h"
 #include "log.h"
 #include "out.h"
+#include "rooms.h"
+#include "sio_dispatch.h"
+#include "sio_encode.h"
 #include "sio_recovery.h"
+#include "sio_socket.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* The client speaks Socket.IO v2's protocol (its session Engine.IO 3). */
-static bool is_v2(const sio_client *c) { return c->session->protocol == 3; }
-
-static binding *current;
-
-void sio_set_binding(binding *b) { current = b; }
-binding *sio_binding(void) { return current; }
+static bool is_v2(const sio_client *c) { return eio_session_protocol(c->session) == 3; }
 
 static void connect_overdue(timer *t)
 {
@@ -53,21 +52,28 @@ static void connect_overdue(timer *t)
         eio_session_close(c->session, "forced close");
 }
 
-sio_client *sio_client_create(eio_session *s)
+static void on_connect(sio_client *c, const char *nsp, json_object *auth);
+
+/* eio_events: a session opened. */
+static bool client_open(eio_session *s, void **upper)
 {
     sio_client *c = calloc(1, sizeof *c);
     if (!c)
-        return NULL;
+        return false;
+    *upper = c;
     c->session = s;
     c->parser = (unsigned char)eio_options()->parser;
     timer_start(&c->connect_timer, eio_options()->connect_timeout, connect_overdue);
-    return c;
+    /* A Socket.IO v2 client (Engine.IO 3) is in the main namespace from
+     * the start, without asking. */
+    if (is_v2(c))
+        on_connect(c, "/", NULL);
+    return true;
 }
 
-void sio_client_free(sio_client *c)
+static void client_free(void *upper)
 {
-    if (!c)
-        return;
+    sio_client *c = upper;
     timer_stop(&c->connect_timer);
     sio_decoder_reset(&c->decoder);
     if (c->sockets != &c->first)
@@ -83,41 +89,13 @@ static pio_socket *find_socket(sio_client *c, const char *nsp)
     return NULL;
 }
 
-void sio_client_closed(sio_client *c, const char *reason)
+static void client_closed(void *upper, const char *reason)
 {
+    sio_client *c = upper;
     c->closed = true;
     timer_stop(&c->connect_timer);
     while (c->n_sockets)
         sio_socket_closed(c->sockets[c->n_sockets - 1], reason);
-}
-
-/* The pattern whose events and middleware ns has: NULL for a namespace
- * the configuration names, else the first that matches in the current
- * binding (cached per binding generation). */
-static const bound_pattern *parent_of(sio_nsp *ns)
-{
-    if (!current)
-        return NULL;
-    if (ns->parent_gen != current->gen) {
-        ns->parent = binding_has_namespace(current, ns->name) ? NULL : binding_match(current, ns->name);
-        ns->parent_gen = current->gen;
-    }
-    return ns->parent;
-}
-
-void sio_dispatch(pio_socket *s, const char *event, pio_args *args)
-{
-    const bound_event *ev = current ? binding_find(current, s->ns->name, event) : NULL;
-    if (!ev && current)
-        ev = binding_find_child(parent_of(s->ns), event);
-    if (!ev)
-        return;
-    pio_ctx *previous = ctx_enter(ev->ctx);
-    int rc = ev->fn(ev->ctx, s, args);
-    ctx_leave(previous);
-    if (rc != PIO_OK)
-        log_msg(PIO_LOG_WARN, ev->ctx->name, "handler %s for '%s' returned %d (%s)",
-                ev->cfg->handler.symbol, event, rc, host_api.strerror(rc));
 }
 
 /* A CONNECT or CONNECT_ERROR with a JSON payload (taken over, or NULL for
@@ -155,9 +133,9 @@ static void send_connect_error(sio_client *c, const char *nsp, const char *messa
  * accepts, else the refusal (copied into why). */
 static const char *run_middleware(pio_socket *s, char *why, size_t len)
 {
-    const bound_pattern *parent = parent_of(s->ns);
-    for (size_t i = 0; current && i < current->n_middleware; i++) {
-        const bound_middleware *m = &current->middleware[i];
+    const bound_pattern *parent = sio_parent_of(s->ns);
+    for (size_t i = 0; sio_binding() && i < sio_binding()->n_middleware; i++) {
+        const bound_middleware *m = &sio_binding()->middleware[i];
         if (m->cfg->nsp_match != (parent != NULL) ||
             strcmp(m->cfg->nsp, parent ? parent->cfg->source : s->ns->name) != 0)
             continue;
@@ -200,20 +178,20 @@ static void log_child_limit(const char *nsp, uint32_t max)
 static sio_nsp *namespace_for(const char *name, const char **why)
 {
     *why = "Invalid namespace";
-    if (!current)
+    if (!sio_binding())
         return NULL;
-    if (binding_has_namespace(current, name)) {
+    if (binding_has_namespace(sio_binding(), name)) {
         sio_nsp *ns = nsp_get(name, true);
         if (!ns)
             *why = NULL;
         return ns;
     }
-    const bound_pattern *parent = binding_match(current, name);
+    const bound_pattern *parent = binding_match(sio_binding(), name);
     if (!parent)
         return NULL;
     sio_nsp *ns = nsp_get(name, false);
     if (!ns) {
-        uint32_t max = current->cfg->opts.max_child_namespaces;
+        uint32_t max = sio_binding()->cfg->opts.max_child_namespaces;
         /* At the bound an empty child makes room: otherwise refused
          * connections (middleware, a hostile client) would fill it for good. */
         if (nsp_child_count() >= max && !nsp_evict_empty_child()) {
@@ -227,7 +205,7 @@ static sio_nsp *namespace_for(const char *name, const char **why)
         }
     }
     ns->parent = parent;
-    ns->parent_gen = current->gen;
+    ns->parent_gen = sio_binding()->gen;
     return ns;
 }
 
@@ -318,7 +296,6 @@ static void on_event(pio_socket *s, sio_packet *p)
     sio_dispatch(s, event, &args);
 }
 
-void sio_client_connect_main(sio_client *c) { on_connect(c, "/", NULL); }
 
 static int hex_digit(char c)
 {
@@ -441,7 +418,7 @@ static void on_packet(sio_client *c, sio_packet *p)
     }
     json_object_put(auth);
     if (!s || p->type == SIO_CONNECT || p->type == SIO_CONNECT_ERROR) {
-        log_debug("session %s: invalid state (packet type %d for %s)", c->session->sid, p->type,
+        log_debug("session %s: invalid state (packet type %d for %s)", eio_session_sid(c->session), p->type,
                   p->nsp);
         eio_session_close(c->session, "forced close");
         return;
@@ -465,8 +442,9 @@ static void on_packet(sio_client *c, sio_packet *p)
     sio_socket_unref(s);
 }
 
-bool sio_client_receive(sio_client *c, const void *data, size_t len, bool binary)
+static bool client_receive(void *upper, const void *data, size_t len, bool binary)
 {
+    sio_client *c = upper;
     if (c->closed)
         return false;
     sio_packet p;
@@ -480,7 +458,7 @@ bool sio_client_receive(sio_client *c, const void *data, size_t len, bool binary
     if (rc == SIO_NEED_BINARY)
         return true;
     if (rc < 0) {
-        log_debug("session %s: invalid packet: %s", c->session->sid, sio_strerror(rc));
+        log_debug("session %s: invalid packet: %s", eio_session_sid(c->session), sio_strerror(rc));
         eio_session_close(c->session, "parse error");
         return false;
     }
@@ -488,7 +466,13 @@ bool sio_client_receive(sio_client *c, const void *data, size_t len, bool binary
     eio_session_ref(session); /* handlers may close it */
     on_packet(c, &p);
     sio_packet_free(&p);
-    bool open = !session->closed;
+    bool open = !eio_session_is_closed(session);
     eio_session_unref(session);
     return open;
+}
+
+const eio_events *sio_client_events(void)
+{
+    static const eio_events events = {client_open, client_receive, client_closed, client_free};
+    return &events;
 }

@@ -10,6 +10,7 @@
 #include "eio_session.h"
 #include "log.h"
 #include "out.h"
+#include "rooms.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +139,7 @@ bool sio_recovery_restore(pio_socket *s, unsigned parser, csr_restored *r)
     *r = (csr_restored){0};
     /* A v2 client (Engine.IO 3) is never told a pid (its CONNECT reply has
      * no payload) and its ids are its session's: it is not recovered. */
-    if (!sio_recovery_on() || s->session->protocol == 3 ||
+    if (!sio_recovery_on() || eio_session_protocol(s->session) == 3 ||
         !(s->csr = calloc(1, sizeof *s->csr)))
         return false;
     const char *pid = auth_string(s, "pid"), *offset = auth_string(s, "offset");

@@ -19,7 +19,7 @@
 #define PIO_SIO_RECOVERY_H
 
 #include "csr_store.h"
-#include "sio_client.h"
+#include "sio_encode.h"
 
 /* Recovery is configured on. */
 bool sio_recovery_on(void);
