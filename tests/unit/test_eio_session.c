@@ -130,6 +130,23 @@ static char *drain(eio_session *s, struct lws *get)
     return b.data;
 }
 
+/* A polling session past its handshake, holding the GET `get`. */
+static eio_session *holding_poll(struct lws *get)
+{
+    eio_session *s = open_session(EIO_POLLING, 4);
+    free(drain(s, NULL));
+    cr_assert_eq(eio_session_poll(s, get), EIO_POLL_HELD);
+    return s;
+}
+
+/* A session that began on the WebSocket ws1 (protocol 4, or 3). */
+static eio_session *on_websocket(int protocol)
+{
+    eio_session *s = open_session(EIO_WEBSOCKET, protocol);
+    eio_session_attach_ws(s, H(ws1));
+    return s;
+}
+
 /* ---- tests ----------------------------------------------------------------- */
 
 Test(eio_session, a_polling_handshake_answers_with_the_open_packet)
@@ -157,9 +174,7 @@ Test(eio_session, a_polling_handshake_answers_with_the_open_packet)
 
 Test(eio_session, a_poll_is_held_until_there_is_output_then_answered)
 {
-    eio_session *s = open_session(EIO_POLLING, 4);
-    free(drain(s, NULL));
-    cr_assert_eq(eio_session_poll(s, H(get1)), EIO_POLL_HELD);
+    eio_session *s = holding_poll(H(get1));
     cr_assert_eq(calls[RESUME], 0);
     eio_session_send(s, EIO_MESSAGE, "hi", 2);
     cr_assert_eq(calls[RESUME], 1, "the held GET is woken");
@@ -180,9 +195,7 @@ Test(eio_session, a_poll_is_held_until_there_is_output_then_answered)
 
 Test(eio_session, a_second_held_poll_closes_the_session)
 {
-    eio_session *s = open_session(EIO_POLLING, 4);
-    free(drain(s, NULL));
-    cr_assert_eq(eio_session_poll(s, H(get1)), EIO_POLL_HELD);
+    eio_session *s = holding_poll(H(get1));
     cr_assert_eq(eio_session_poll(s, H(get2)), EIO_POLL_OVERLAP);
     cr_assert(eio_session_is_closed(s));
     cr_assert_str_eq(closed_reason, "transport error");
@@ -222,8 +235,7 @@ Test(eio_session, a_post_delivers_each_message_and_an_overlapping_post_closes)
 
 Test(eio_session, the_heartbeat_pings_and_a_missing_pong_closes)
 {
-    eio_session *s = open_session(EIO_WEBSOCKET, 4);
-    eio_session_attach_ws(s, H(ws1));
+    eio_session *s = on_websocket(4);
     cr_assert(eio_session_is_ws(s, H(ws1)));
     eio_msg_unref(eio_session_next_frame(s)); /* the open packet */
     uint64_t t0 = timer_now();
@@ -250,8 +262,7 @@ Test(eio_session, the_heartbeat_pings_and_a_missing_pong_closes)
 
 Test(eio_session, a_pong_nobody_asked_for_does_not_move_the_heartbeat)
 {
-    eio_session *s = open_session(EIO_WEBSOCKET, 4);
-    eio_session_attach_ws(s, H(ws1));
+    eio_session *s = on_websocket(4);
     uint64_t t0 = timer_now();
     cr_assert(eio_session_receive_text(s, H(ws1), "3", 1));
     timers_run(t0 + 1000 + 5);  /* the ping */
@@ -271,9 +282,7 @@ static void write_one(eio_session *e, struct lws *ws)
 
 Test(eio_session, a_probe_upgrades_the_session_to_its_websocket)
 {
-    eio_session *s = open_session(EIO_POLLING, 4);
-    free(drain(s, NULL));
-    cr_assert_eq(eio_session_poll(s, H(get1)), EIO_POLL_HELD);
+    eio_session *s = holding_poll(H(get1));
     cr_assert(eio_session_probe_begin(s, H(probe1), false));
     cr_assert_not(eio_session_probe_begin(s, H(ws1), false), "one probe at a time");
     cr_assert(eio_session_is_probe(s, H(probe1)));
@@ -303,8 +312,7 @@ Test(eio_session, a_probe_upgrades_the_session_to_its_websocket)
 
 Test(eio_session, each_websocket_with_output_is_written_once_at_the_turns_end)
 {
-    eio_session *s = open_session(EIO_WEBSOCKET, 4);
-    eio_session_attach_ws(s, H(ws1));
+    eio_session *s = on_websocket(4);
     flushed_ws = NULL;
     eio_sessions_flush_due(write_one);
     cr_assert_eq(flushed_ws, NULL, "the open packet was queued before the WebSocket was attached");
@@ -334,8 +342,7 @@ Test(eio_session, a_probe_that_does_not_finish_in_time_is_dropped)
 
 Test(eio_session, a_volatile_packet_goes_only_to_a_transport_that_can_take_it)
 {
-    eio_session *s = open_session(EIO_WEBSOCKET, 4);
-    eio_session_attach_ws(s, H(ws1));
+    eio_session *s = on_websocket(4);
     eio_msg_unref(eio_session_next_frame(s)); /* the open packet */
     cr_assert(eio_session_can_take_now(s));
     choked = true;
@@ -350,8 +357,7 @@ Test(eio_session, a_volatile_packet_goes_only_to_a_transport_that_can_take_it)
 
 Test(eio_session, the_queue_grows_past_its_inline_slots_and_returns_to_them)
 {
-    eio_session *s = open_session(EIO_WEBSOCKET, 4);
-    eio_session_attach_ws(s, H(ws1));
+    eio_session *s = on_websocket(4);
     char text[8];
     for (int i = 0; i < 100; i++) {
         int n = snprintf(text, sizeof text, "%d", i);
@@ -375,8 +381,7 @@ Test(eio_session, the_queue_grows_past_its_inline_slots_and_returns_to_them)
 
 Test(eio_session, a_client_that_does_not_read_is_closed_past_the_queue_bound)
 {
-    eio_session *s = open_session(EIO_WEBSOCKET, 4);
-    eio_session_attach_ws(s, H(ws1));
+    eio_session *s = on_websocket(4);
     eio_msg *big = eio_msg_new(false, 1u << 20);
     memset(big->data, '4', big->len);
     for (int i = 0; i < 70 && !eio_session_is_closed(s); i++)
@@ -389,8 +394,7 @@ Test(eio_session, a_client_that_does_not_read_is_closed_past_the_queue_bound)
 
 Test(eio_session, a_malformed_packet_closes_the_session)
 {
-    eio_session *s = open_session(EIO_WEBSOCKET, 4);
-    eio_session_attach_ws(s, H(ws1));
+    eio_session *s = on_websocket(4);
     cr_assert_not(eio_session_receive_text(s, H(ws1), "9zz", 3));
     cr_assert_str_eq(closed_reason, "parse error");
     cr_assert_not(eio_session_receive_text(s, H(ws1), "4late", 5), "nothing after a close");
@@ -400,8 +404,7 @@ Test(eio_session, a_malformed_packet_closes_the_session)
 
 Test(eio_session, protocol_3_clients_ping_and_the_server_answers)
 {
-    eio_session *s = open_session(EIO_WEBSOCKET, 3);
-    eio_session_attach_ws(s, H(ws1));
+    eio_session *s = on_websocket(3);
     eio_msg_unref(eio_session_next_frame(s)); /* the open packet */
     cr_assert(eio_session_receive_text(s, H(ws1), "2", 1));
     const eio_msg *pong = eio_session_peek_frame(s);
@@ -414,15 +417,12 @@ Test(eio_session, protocol_3_clients_ping_and_the_server_answers)
 
 Test(eio_session, a_transport_that_goes_away_closes_its_session)
 {
-    eio_session *s = open_session(EIO_POLLING, 4);
-    free(drain(s, NULL));
-    cr_assert_eq(eio_session_poll(s, H(get1)), EIO_POLL_HELD);
+    eio_session *s = holding_poll(H(get1));
     eio_session_transport_gone(s, H(get1));
     cr_assert_str_eq(closed_reason, "transport error");
     eio_session_unref(s);
 
-    s = open_session(EIO_WEBSOCKET, 4);
-    eio_session_attach_ws(s, H(ws1));
+    s = on_websocket(4);
     eio_session_transport_gone(s, H(ws1));
     cr_assert_str_eq(closed_reason, "transport close");
     eio_session_unref(s);
