@@ -13,34 +13,6 @@
 #include "plugin.h"
 #include "strmap.h"
 
-/* The context of one plugin version (the SDK's pio_ctx).  Reference
- * counted: the binding holds one reference, and so does every
- * registration a plugin makes (a pending ack callback), so the version's
- * code stays mapped while anything can still call it. */
-struct pio_ctx {
-    unsigned refs;
-    char *name;             /* owned; the plugin's name in the config */
-    json_object *config;    /* a reference to the plugin's config block */
-    plugin_image *image;    /* a reference */
-    bool retired;           /* unloaded: may finish what it has pending,
-                               but start no timer or watch */
-};
-
-pio_ctx *ctx_ref(pio_ctx *ctx);
-void ctx_unref(pio_ctx *ctx);
-
-/* Every call into plugin code is bracketed by ctx_enter/ctx_leave, so a
- * host service knows which plugin version called it (to tie what it
- * registers to that version).  Calls nest: a handler that disconnects a
- * socket runs the disconnect handler inside its own call. */
-pio_ctx *ctx_enter(pio_ctx *ctx);   /* returns the previous one */
-void ctx_leave(pio_ctx *previous);
-pio_ctx *ctx_running(void);         /* NULL when no plugin code runs */
-
-/* Drop one reference of obj (with unref) when the outermost plugin call
- * returns: what the SDK lends "for the current call" lives that long. */
-void ctx_lend(void *obj, void (*unref)(void *));
-
 typedef struct bound_plugin {
     const config_plugin *cfg;   /* borrowed from binding.cfg */
     pio_ctx *ctx;               /* one reference */

@@ -17,6 +17,7 @@
  */
 #include "broadcast.h"
 
+#include "ctx.h"
 #include "eio_session.h"
 #include "log.h"
 #include "out.h"

@@ -3,6 +3,7 @@
  */
 #include "reload.h"
 
+#include "ctx.h"
 #include "eio_session.h"
 #include "log.h"
 #include "sio_client.h"

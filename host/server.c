@@ -31,6 +31,7 @@
  */
 #include "server.h"
 
+#include "ctx.h"
 #include "eio_session.h"
 #include "http.h"
 #include "log.h"

@@ -19,6 +19,7 @@
 
 #include "broadcast.h"
 #include "config.h"
+#include "ctx.h"
 #include "eio_session.h"
 #include "log.h"
 #include "out.h"
