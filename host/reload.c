@@ -5,6 +5,7 @@
 
 #include "ctx.h"
 #include "eio_session.h"
+#include "handoff.h"
 #include "log.h"
 #include "sio_client.h"
 #include "watch.h"

@@ -33,6 +33,7 @@
 
 #include "ctx.h"
 #include "eio_session.h"
+#include "handoff.h"
 #include "http.h"
 #include "log.h"
 #include "reload.h"
