@@ -7,8 +7,8 @@
  * the struct and of this initializer, with a new ABI minor.
  */
 #include "args.h"
-#include "binding.h"
 #include "broadcast.h"
+#include "ctx.h"
 #include "services.h"
 #include "log.h"
 #include "out.h"

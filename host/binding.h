@@ -4,7 +4,8 @@
  * that exist.  Building one is all-or-nothing: any missing file, bad
  * plugin or missing symbol is reported at its place in the YAML and
  * nothing stays loaded.  The server dispatches through the current
- * binding; a reload builds a new one and swaps it in.
+ * binding; a reload builds a new one and swaps it in (handoff.h moves the
+ * plugins' state across).
  */
 #ifndef PIO_BINDING_H
 #define PIO_BINDING_H
@@ -12,34 +13,6 @@
 #include "config.h"
 #include "plugin.h"
 #include "strmap.h"
-
-/* The context of one plugin version (the SDK's pio_ctx).  Reference
- * counted: the binding holds one reference, and so does every
- * registration a plugin makes (a pending ack callback), so the version's
- * code stays mapped while anything can still call it. */
-struct pio_ctx {
-    unsigned refs;
-    char *name;             /* owned; the plugin's name in the config */
-    json_object *config;    /* a reference to the plugin's config block */
-    plugin_image *image;    /* a reference */
-    bool retired;           /* unloaded: may finish what it has pending,
-                               but start no timer or watch */
-};
-
-pio_ctx *ctx_ref(pio_ctx *ctx);
-void ctx_unref(pio_ctx *ctx);
-
-/* Every call into plugin code is bracketed by ctx_enter/ctx_leave, so a
- * host service knows which plugin version called it (to tie what it
- * registers to that version).  Calls nest: a handler that disconnects a
- * socket runs the disconnect handler inside its own call. */
-pio_ctx *ctx_enter(pio_ctx *ctx);   /* returns the previous one */
-void ctx_leave(pio_ctx *previous);
-pio_ctx *ctx_running(void);         /* NULL when no plugin code runs */
-
-/* Drop one reference of obj (with unref) when the outermost plugin call
- * returns: what the SDK lends "for the current call" lives that long. */
-void ctx_lend(void *obj, void (*unref)(void *));
 
 typedef struct bound_plugin {
     const config_plugin *cfg;   /* borrowed from binding.cfg */
@@ -93,17 +66,8 @@ binding *binding_create(config *cfg, diag_list *diags);
  * reload_all - keep their loaded version (the context is shared). */
 binding *binding_rebuild(config *cfg, const binding *prev, const char *const *changed,
                          size_t n_changed, bool reload_all, diag_list *diags);
-/* Make b's new plugin versions ready to serve: each takes the state of
- * the version it replaces in prev (unload, then load), or starts fresh.
- * All or nothing: when a load hook refuses, every hand-off done is undone
- * and err says why. */
-bool binding_activate(binding *b, const binding *prev, char *err, size_t errlen);
-/* Unload (final) the plugins of old that next no longer has, then destroy
- * old. next may be NULL (the host is stopping). */
-void binding_retire(binding *old, const binding *next);
-/* Destroy a binding that never served (its activation failed), releasing
- * what its new versions may have started in their load hooks. */
-void binding_discard(binding *b, const binding *prev);
+/* Free b and its references to its plugin versions; no hook runs (to
+ * stop a binding that served or was activated, see handoff.h). */
 void binding_destroy(binding *b);
 
 /* The handler for (namespace, event), or NULL. */

@@ -18,7 +18,7 @@
 #include "broadcast.h"
 
 #include "args.h"
-#include "binding.h"
+#include "ctx.h"
 #include "eio_session.h"
 #include "log.h"
 #include "out.h"

@@ -3,7 +3,9 @@
  */
 #include "reload.h"
 
+#include "ctx.h"
 #include "eio_session.h"
+#include "handoff.h"
 #include "http.h"
 #include "log.h"
 #include "sio_dispatch.h"

@@ -31,7 +31,9 @@
  */
 #include "server.h"
 
+#include "ctx.h"
 #include "eio_session.h"
+#include "handoff.h"
 #include "http.h"
 #include "log.h"
 #include "reload.h"

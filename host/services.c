@@ -16,7 +16,7 @@
  */
 #include "services.h"
 
-#include "binding.h"
+#include "ctx.h"
 #include "log.h"
 #include "timer.h"
 

@@ -30,6 +30,7 @@
 #include "sio_client.h"
 
 #include "config.h"
+#include "ctx.h"
 #include "eio_session.h"
 #include "log.h"
 #include "out.h"

@@ -5,6 +5,7 @@
  */
 #include "sio_dispatch.h"
 
+#include "ctx.h"
 #include "log.h"
 #include "rooms.h"
 

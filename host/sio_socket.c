@@ -18,6 +18,7 @@
 #include "sio_socket.h"
 
 #include "config.h"
+#include "ctx.h"
 #include "eio_session.h"
 #include "log.h"
 #include "out.h"
