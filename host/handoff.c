@@ -123,6 +123,14 @@ static bool carried(const pio_ctx *ctx, const binding *other)
     return false;
 }
 
+/* A version leaves service: no new calls, and its timers and watches die
+ * with it (the last reference unmaps it). */
+static void retire(pio_ctx *ctx)
+{
+    ctx->retired = true;
+    services_release(ctx);
+}
+
 void binding_retire(binding *old, const binding *next)
 {
     if (!old)
@@ -133,8 +141,7 @@ void binding_retire(binding *old, const binding *next)
             continue;
         if (!ctx_named(next, old->plugins[i].cfg->name))
             call_unload(ctx, 1);
-        ctx->retired = true;
-        services_release(ctx); /* its timers and watches die with it */
+        retire(ctx);
     }
     binding_destroy(old);
 }
@@ -142,9 +149,7 @@ void binding_retire(binding *old, const binding *next)
 void binding_discard(binding *b, const binding *prev)
 {
     for (size_t i = 0; b && i < b->n_plugins; i++)
-        if (b->plugins[i].ctx && !carried(b->plugins[i].ctx, prev)) {
-            b->plugins[i].ctx->retired = true;
-            services_release(b->plugins[i].ctx);
-        }
+        if (b->plugins[i].ctx && !carried(b->plugins[i].ctx, prev))
+            retire(b->plugins[i].ctx);
     binding_destroy(b);
 }
