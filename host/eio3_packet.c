@@ -33,20 +33,9 @@ int eio3_packet_decode_text(const char *s, size_t len, eio_payload_fn fn, void *
     if (len > 0 && s[0] == 'b') {
         if (len < 2 || s[1] < '0' || s[1] > TYPE_MAX)
             return EIO_BADTYPE;
-        unsigned char *bytes;
-        size_t n;
-        int rc = eio_base64_decode(s + 2, len - 2, &bytes, &n);
-        if (rc != 0)
-            return rc;
-        rc = fn(ud, (eio_type)(s[1] - '0'), (const char *)bytes, n, true);
-        free(bytes);
-        return rc;
+        return eio_deliver_base64((eio_type)(s[1] - '0'), s + 2, len - 2, fn, ud);
     }
-    eio_type type;
-    const char *data;
-    size_t dlen;
-    int rc = eio_packet_parse(s, len, &type, &data, &dlen);
-    return rc != 0 ? rc : fn(ud, type, data, dlen, false);
+    return eio_deliver_text(s, len, fn, ud);
 }
 
 int eio3_packet_decode_binary(const void *data, size_t len, eio_payload_fn fn, void *ud)

@@ -89,28 +89,35 @@ int eio_base64_decode(const char *s, size_t len, unsigned char **out, size_t *ou
     return 0;
 }
 
+int eio_deliver_base64(eio_type type, const char *b64, size_t len, eio_payload_fn fn, void *ud)
+{
+    unsigned char *bytes;
+    size_t n;
+    int rc = eio_base64_decode(b64, len, &bytes, &n);
+    if (rc != 0)
+        return rc;
+    rc = fn(ud, type, (const char *)bytes, n, true);
+    free(bytes);
+    return rc;
+}
+
+int eio_deliver_text(const char *packet, size_t len, eio_payload_fn fn, void *ud)
+{
+    eio_type type;
+    const char *data;
+    size_t dlen;
+    int rc = eio_packet_parse(packet, len, &type, &data, &dlen);
+    return rc != 0 ? rc : fn(ud, type, data, dlen, false);
+}
+
 /* Deliver one record of a payload. */
 static int deliver_record(const char *rec, size_t len, eio_payload_fn fn, void *ud)
 {
     if (len == 0)
         return EIO_EMPTY;
-    if (rec[0] == 'b') {
-        unsigned char *bytes;
-        size_t n;
-        int rc = eio_base64_decode(rec + 1, len - 1, &bytes, &n);
-        if (rc != 0)
-            return rc;
-        rc = fn(ud, EIO_MESSAGE, (const char *)bytes, n, true);
-        free(bytes);
-        return rc;
-    }
-    eio_type type;
-    const char *data;
-    size_t dlen;
-    int rc = eio_packet_parse(rec, len, &type, &data, &dlen);
-    if (rc != 0)
-        return rc;
-    return fn(ud, type, data, dlen, false);
+    if (rec[0] == 'b')
+        return eio_deliver_base64(EIO_MESSAGE, rec + 1, len - 1, fn, ud);
+    return eio_deliver_text(rec, len, fn, ud);
 }
 
 int eio_payload_decode(const char *body, size_t len, eio_payload_fn fn, void *ud)

@@ -49,6 +49,10 @@ typedef int (*eio_payload_fn)(void *ud, eio_type type, const char *data, size_t 
  * EIO_* error (malformed record, nothing after it is delivered), or what
  * the callback returned. */
 int eio_payload_decode(const char *body, size_t len, eio_payload_fn fn, void *ud);
+/* One packet to fn: a text one ("<type><data>"), or a binary one sent as
+ * base64 (its type given); both protocols' decoders share these. */
+int eio_deliver_text(const char *packet, size_t len, eio_payload_fn fn, void *ud);
+int eio_deliver_base64(eio_type type, const char *b64, size_t len, eio_payload_fn fn, void *ud);
 
 /* Append a packet to a polling payload (adds the separator first when the
  * payload is not empty). */
