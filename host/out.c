@@ -1,13 +1,14 @@
 /*
  * out.c - the streaming writer behind pio_out (see out.h).
  *
- * JSON string escaping and UTF-8 validation are written here rather than
- * borrowed from json-c because json-c only escapes strings held in its own
- * objects; creating one per string would cost the allocation this writer
- * exists to avoid.  Numbers are written as JSON.stringify would, closely
+ * JSON string escaping is written here rather than borrowed from json-c
+ * because json-c only escapes strings held in its own objects; creating
+ * one per string would cost the allocation this writer exists to avoid.  Numbers are written as JSON.stringify would, closely
  * enough that a client parses the same value.
  */
 #include "out.h"
+
+#include "utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -145,40 +146,6 @@ int out_double(pio_out *o, double v)
         return rc;
     out_write_double(&o->text, v);
     return end_value(o);
-}
-
-bool utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    while (p < end) {
-        unsigned c = *p;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        size_t n;
-        unsigned min, cp;
-        if ((c & 0xe0) == 0xc0) {
-            n = 1, min = 0x80, cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2, min = 0x800, cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3, min = 0x10000, cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if ((size_t)(end - p) <= n)
-            return false;
-        for (size_t i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        p += n + 1;
-    }
-    return true;
 }
 
 /* The JSON literal of s, which the caller has found valid UTF-8. */
