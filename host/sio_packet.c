@@ -28,10 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const reserved_events[] = {
-    "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
-};
-
 /* A cursor over the text being decoded. */
 typedef struct cursor {
     const char *s;
@@ -124,12 +120,15 @@ static int parse_id(cursor *c, sio_packet *p)
     return 0;
 }
 
-static bool is_reserved_event(json_object *name)
+/* socket.io's RESERVED_EVENTS (in socket.io and in socket.io-parser). */
+static const char *const reserved_events[] = {
+    "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
+};
+
+bool sio_event_reserved(const char *name, size_t len)
 {
-    const char *s = json_object_get_string(name);
-    size_t len = (size_t)json_object_get_string_len(name);
     for (size_t i = 0; i < sizeof reserved_events / sizeof reserved_events[0]; i++) {
-        if (strlen(reserved_events[i]) == len && memcmp(reserved_events[i], s, len) == 0)
+        if (strlen(reserved_events[i]) == len && memcmp(reserved_events[i], name, len) == 0)
             return true;
     }
     return false;
@@ -145,7 +144,8 @@ static bool is_event_array(json_object *j)
     case json_type_double:
         return true;
     case json_type_string:
-        return !is_reserved_event(first);
+        return !sio_event_reserved(json_object_get_string(first),
+                                   (size_t)json_object_get_string_len(first));
     default:
         return false;
     }

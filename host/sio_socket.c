@@ -23,15 +23,12 @@
 #include "log.h"
 #include "out.h"
 #include "sio_client.h"
+#include "sio_packet.h"
 #include "sio_recovery.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static const char *const reserved_events[] = {
-    "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
-};
 
 static int64_t last_ack_id = -1;
 
@@ -154,12 +151,7 @@ const char *sio_socket_transport(const pio_socket *s)
 
 bool sio_event_name_ok(const char *event)
 {
-    if (!event)
-        return false;
-    for (size_t i = 0; i < sizeof reserved_events / sizeof *reserved_events; i++)
-        if (strcmp(event, reserved_events[i]) == 0)
-            return false;
-    return true;
+    return event && !sio_event_reserved(event, strlen(event));
 }
 
 int sio_encode(sio_encoded *e, sio_type type, const char *nsp, int64_t id, const char *event,
