@@ -17,6 +17,7 @@
  */
 #include "json.h"
 
+#include "array.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -53,16 +54,8 @@ static bool literal(parser *ps, const char *word, size_t n)
 
 static bool scratch_put(parser *ps, size_t *len, const void *data, size_t n)
 {
-    if (*len + n > ps->scratch_cap) {
-        size_t cap = ps->scratch_cap ? ps->scratch_cap : 64;
-        while (cap < *len + n)
-            cap *= 2;
-        char *s = realloc(ps->scratch, cap);
-        if (!s)
-            return false;
-        ps->scratch = s;
-        ps->scratch_cap = cap;
-    }
+    if (!ARRAY_RESERVE(ps->scratch, *len + n, ps->scratch_cap, 64))
+        return false;
     memcpy(ps->scratch + *len, data, n);
     *len += n;
     return true;

@@ -8,6 +8,7 @@
  */
 #include "out.h"
 
+#include "array.h"
 #include "utf8.h"
 
 #include <math.h>
@@ -221,15 +222,9 @@ int out_binary(pio_out *o, const void *data, size_t len)
     int rc = begin_value(o);
     if (rc)
         return rc;
-    if (o->n_bins == o->cap_bins) {
-        size_t cap = o->cap_bins ? o->cap_bins * 2 : 4;
-        value_bin **bins = realloc(o->bins, cap * sizeof *bins);
-        if (!bins) {
-            o->invalid = true;
-            return PIO_ENOMEM;
-        }
-        o->bins = bins;
-        o->cap_bins = cap;
+    if (!ARRAY_RESERVE(o->bins, o->n_bins + 1, o->cap_bins, 4)) {
+        o->invalid = true;
+        return PIO_ENOMEM;
     }
     value_bin *bin = malloc(sizeof *bin + (len ? len : 1));
     if (!bin) {
