@@ -5,7 +5,6 @@
 #ifndef PIO_BROADCAST_H
 #define PIO_BROADCAST_H
 
-#define PIO_HOST
 #include <plugio/plugio.h>
 
 #include <json-c/json.h>

@@ -4,6 +4,8 @@
  */
 #include "buf.h"
 
+#include "array.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,23 +16,11 @@ bool buf_reserve(buf *b, size_t extra)
 {
     if (b->failed)
         return false;
-    if (extra > SIZE_MAX / 2 - b->len) {
+    /* The first test keeps len + extra + 1 from wrapping. */
+    if (extra > SIZE_MAX / 2 - b->len || !ARRAY_RESERVE(b->data, b->len + extra + 1, b->cap, 64)) {
         b->failed = true;
         return false;
     }
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap)
-        return true;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need)
-        cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p) {
-        b->failed = true;
-        return false;
-    }
-    b->data = p;
-    b->cap = cap;
     return true;
 }
 

@@ -20,6 +20,8 @@
  */
 #include "csr_store.h"
 
+#include "array.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,12 +248,8 @@ void csr_trim(csr_store *st, uint64_t now, uint64_t max_age_ms)
         log_trim(st, l, now, max_age_ms);
         if (l->len)
             continue;
-        if (n == cap) {
-            csr_log_ring **more = realloc(idle, (cap = cap ? cap * 2 : 16) * sizeof *more);
-            if (!more)
-                break;
-            idle = more;
-        }
+        if (!ARRAY_RESERVE(idle, n + 1, cap, 16))
+            break;
         idle[n++] = l;
     }
     for (size_t k = 0; k < n; k++)

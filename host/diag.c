@@ -1,6 +1,7 @@
 /* diag.c - the diagnostics list (see diag.h). */
 #include "diag.h"
 
+#include "array.h"
 #include "buf.h"
 
 #include <stdarg.h>
@@ -21,14 +22,8 @@ void diag_add(diag_list *d, const char *file, pio_mark at, const char *fmt, ...)
     buf_append_str(&b, msg);
     if (b.failed)
         goto fail;
-    if (d->count == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        char **items = realloc(d->items, cap * sizeof *items);
-        if (!items)
-            goto fail;
-        d->items = items;
-        d->cap = cap;
-    }
+    if (!ARRAY_RESERVE(d->items, d->count + 1, d->cap, 8))
+        goto fail;
     d->items[d->count++] = buf_steal(&b, NULL);
     return;
 fail:

@@ -15,7 +15,7 @@
  */
 #include "eio3_packet.h"
 
-#include "out.h"
+#include "utf8.h"
 
 #include <stdint.h>
 #include <stdio.h>

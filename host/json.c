@@ -17,6 +17,9 @@
  */
 #include "json.h"
 
+#include "array.h"
+#include "utf8.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,46 +52,10 @@ static bool literal(parser *ps, const char *word, size_t n)
     return true;
 }
 
-/* The length of a valid UTF-8 sequence at p (RFC 3629), or 0. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t n;
-    unsigned min, cp;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xe0) == 0xc0)
-        n = 2, min = 0x80, cp = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0)
-        n = 3, min = 0x800, cp = c & 0x0f;
-    else if ((c & 0xf8) == 0xf0)
-        n = 4, min = 0x10000, cp = c & 0x07;
-    else
-        return 0;
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 static bool scratch_put(parser *ps, size_t *len, const void *data, size_t n)
 {
-    if (*len + n > ps->scratch_cap) {
-        size_t cap = ps->scratch_cap ? ps->scratch_cap : 64;
-        while (cap < *len + n)
-            cap *= 2;
-        char *s = realloc(ps->scratch, cap);
-        if (!s)
-            return false;
-        ps->scratch = s;
-        ps->scratch_cap = cap;
-    }
+    if (!ARRAY_RESERVE(ps->scratch, *len + n, ps->scratch_cap, 64))
+        return false;
     memcpy(ps->scratch + *len, data, n);
     *len += n;
     return true;
@@ -180,16 +147,22 @@ static bool parse_escape(parser *ps, size_t *len)
     return scratch_put(ps, len, &simple, 1);
 }
 
-/* A string after its opening quote, into the scratch (not terminated). */
+/* A string after its opening quote, into the scratch (not terminated).
+ * Text between escapes is copied a run at a time, and validated as UTF-8
+ * when it has a byte above ASCII: a run ends at an ASCII byte, which no
+ * multi-byte sequence contains, so checking runs checks the whole. */
 static bool parse_string(parser *ps, size_t *len)
 {
     *len = 0;
     for (;;) {
         const unsigned char *run = ps->p;
-        while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\\' && *ps->p >= 0x20 &&
-               *ps->p < 0x80)
-            ps->p++;
-        if (ps->p > run && !scratch_put(ps, len, run, (size_t)(ps->p - run)))
+        unsigned char seen = 0; /* the OR of the run's bytes */
+        while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\\' && *ps->p >= 0x20)
+            seen |= *ps->p++;
+        size_t n = (size_t)(ps->p - run);
+        if ((seen & 0x80) && !utf8_valid((const char *)run, n))
+            return false;
+        if (n && !scratch_put(ps, len, run, n))
             return false;
         if (ps->p >= ps->end)
             return false;
@@ -198,18 +171,11 @@ static bool parse_string(parser *ps, size_t *len)
             ps->p++;
             return true;
         }
-        if (c == '\\') {
-            ps->p++;
-            if (!parse_escape(ps, len))
-                return false;
-        } else if (c < 0x20) {
+        if (c != '\\')
+            return false; /* a control character */
+        ps->p++;
+        if (!parse_escape(ps, len))
             return false;
-        } else {
-            size_t n = utf8_seq(ps->p, ps->end);
-            if (!n || !scratch_put(ps, len, ps->p, n))
-                return false;
-            ps->p += n;
-        }
     }
 }
 

@@ -6,7 +6,6 @@
 #ifndef PIO_LOG_H
 #define PIO_LOG_H
 
-#define PIO_HOST
 #include <plugio/plugio.h>
 
 #include <stdarg.h>

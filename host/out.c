@@ -1,13 +1,15 @@
 /*
  * out.c - the streaming writer behind pio_out (see out.h).
  *
- * JSON string escaping and UTF-8 validation are written here rather than
- * borrowed from json-c because json-c only escapes strings held in its own
- * objects; creating one per string would cost the allocation this writer
- * exists to avoid.  Numbers are written as JSON.stringify would, closely
+ * JSON string escaping is written here rather than borrowed from json-c
+ * because json-c only escapes strings held in its own objects; creating
+ * one per string would cost the allocation this writer exists to avoid.  Numbers are written as JSON.stringify would, closely
  * enough that a client parses the same value.
  */
 #include "out.h"
+
+#include "array.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -147,40 +149,6 @@ int out_double(pio_out *o, double v)
     return end_value(o);
 }
 
-bool utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    while (p < end) {
-        unsigned c = *p;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        size_t n;
-        unsigned min, cp;
-        if ((c & 0xe0) == 0xc0) {
-            n = 1, min = 0x80, cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2, min = 0x800, cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3, min = 0x10000, cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if ((size_t)(end - p) <= n)
-            return false;
-        for (size_t i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        p += n + 1;
-    }
-    return true;
-}
-
 /* The JSON literal of s, which the caller has found valid UTF-8. */
 static void write_json_string(buf *b, const char *s, size_t len)
 {
@@ -254,15 +222,9 @@ int out_binary(pio_out *o, const void *data, size_t len)
     int rc = begin_value(o);
     if (rc)
         return rc;
-    if (o->n_bins == o->cap_bins) {
-        size_t cap = o->cap_bins ? o->cap_bins * 2 : 4;
-        value_bin **bins = realloc(o->bins, cap * sizeof *bins);
-        if (!bins) {
-            o->invalid = true;
-            return PIO_ENOMEM;
-        }
-        o->bins = bins;
-        o->cap_bins = cap;
+    if (!ARRAY_RESERVE(o->bins, o->n_bins + 1, o->cap_bins, 4)) {
+        o->invalid = true;
+        return PIO_ENOMEM;
     }
     value_bin *bin = malloc(sizeof *bin + (len ? len : 1));
     if (!bin) {

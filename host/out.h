@@ -11,6 +11,7 @@
 #define PIO_OUT_H
 
 #include "buf.h"
+#include "utf8.h" /* utf8_valid, for the callers that found it here */
 #include "value.h"
 
 #define OUT_MAX_DEPTH 128
@@ -39,8 +40,6 @@ bool out_is_complete(const pio_out *o);
 bool out_write_json_string(buf *b, const char *s, size_t len);
 /* Append a number as JSON.stringify writes it (null when not finite). */
 void out_write_double(buf *b, double v);
-/* True when s is valid UTF-8 (no overlongs, surrogates, > U+10FFFF). */
-bool utf8_valid(const char *s, size_t len);
 
 /* The SDK entries. */
 pio_out *out_new(pio_ctx *ctx);

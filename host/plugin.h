@@ -12,7 +12,6 @@
 #ifndef PIO_PLUGIN_H
 #define PIO_PLUGIN_H
 
-#define PIO_HOST
 #include <plugio/plugio.h>
 
 #include <stdbool.h>

@@ -3,6 +3,7 @@
  */
 #include "rooms.h"
 
+#include "array.h"
 #include "sio_types.h"
 
 #include <stdlib.h>
@@ -118,22 +119,9 @@ int room_join(pio_socket *s, const char *name)
             return PIO_ENOMEM;
         }
     }
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 4;
-        pio_socket **m = realloc(r->members, cap * sizeof *m);
-        if (!m)
-            goto oom;
-        r->members = m;
-        r->cap = cap;
-    }
-    if (s->n_memb == s->cap_memb) {
-        uint32_t cap = s->cap_memb ? s->cap_memb * 2 : 4;
-        membership *m = realloc(s->memb, cap * sizeof *m);
-        if (!m)
-            goto oom;
-        s->memb = m;
-        s->cap_memb = cap;
-    }
+    if (!ARRAY_RESERVE(r->members, r->n + 1, r->cap, 4) ||
+        !ARRAY_RESERVE(s->memb, s->n_memb + 1, s->cap_memb, 4))
+        goto oom;
     s->memb[s->n_memb++] = (membership){r, r->n};
     r->members[r->n++] = s;
     return PIO_OK;
@@ -199,14 +187,8 @@ void room_leave_all(pio_socket *s)
 
 bool nsp_add_socket(sio_nsp *n, pio_socket *s)
 {
-    if (n->n_all == n->cap_all) {
-        size_t cap = n->cap_all ? n->cap_all * 2 : 16;
-        pio_socket **all = realloc(n->all, cap * sizeof *all);
-        if (!all)
-            return false;
-        n->all = all;
-        n->cap_all = cap;
-    }
+    if (!ARRAY_RESERVE(n->all, n->n_all + 1, n->cap_all, 16))
+        return false;
     if (!strmap_put(&n->by_id, s->id, s))
         return false;
     s->all_idx = (uint32_t)n->n_all;

@@ -18,7 +18,6 @@
 #ifndef PIO_ROOMS_H
 #define PIO_ROOMS_H
 
-#define PIO_HOST
 #include <plugio/plugio.h>
 
 #include "strmap.h"

@@ -5,7 +5,6 @@
 #ifndef PIO_SERVICES_H
 #define PIO_SERVICES_H
 
-#define PIO_HOST
 #include <plugio/plugio.h>
 
 #include <libwebsockets.h>

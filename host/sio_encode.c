@@ -13,9 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const reserved_events[] = {
-    "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
-};
 
 static int64_t last_ack_id = -1;
 
@@ -25,12 +22,7 @@ int64_t sio_next_ack_id(void) { return ++last_ack_id; }
 
 bool sio_event_name_ok(const char *event)
 {
-    if (!event)
-        return false;
-    for (size_t i = 0; i < sizeof reserved_events / sizeof *reserved_events; i++)
-        if (strcmp(event, reserved_events[i]) == 0)
-            return false;
-    return true;
+    return event && !sio_event_reserved(event, strlen(event));
 }
 
 int sio_encode(sio_encoded *e, sio_type type, const char *nsp, int64_t id, const char *event,

@@ -19,6 +19,7 @@
  */
 #include "sio_packet.h"
 
+#include "utf8.h"
 #include "value.h"
 #include "value_msgpack.h"
 
@@ -26,10 +27,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const reserved_events[] = {
-    "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
-};
 
 /* A cursor over the text being decoded. */
 typedef struct cursor {
@@ -84,46 +81,10 @@ static int parse_attachments(cursor *c, sio_packet *p)
     return 0;
 }
 
-/* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing past
- * U+10FFFF, and no NUL since the namespace becomes a C string. */
-static bool is_clean_utf8(const unsigned char *s, size_t len)
+/* Valid UTF-8, and no NUL since the namespace becomes a C string. */
+static bool is_clean_nsp(const char *s, size_t len)
 {
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        unsigned char lo = 0x80, hi = 0xbf; /* bounds of the 2nd byte */
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            n = 1;
-        else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            if (c == 0xe0)
-                lo = 0xa0;
-            else if (c == 0xed)
-                hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            if (c == 0xf0)
-                lo = 0x90;
-            else if (c == 0xf4)
-                hi = 0x8f;
-        } else
-            return false;
-        if (len - i - 1 < n || s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-        }
-        i += n + 1;
-    }
-    return true;
+    return !memchr(s, '\0', len) && utf8_valid(s, len);
 }
 
 /* "/name," or "/name" at the end; anything else means the main one. */
@@ -134,7 +95,7 @@ static int parse_nsp(cursor *c, sio_packet *p)
     if (!at_end(c) && *start == '/') {
         const char *comma = memchr(start, ',', c->len - c->pos);
         n = comma ? (size_t)(comma - start) : c->len - c->pos;
-        if (!is_clean_utf8((const unsigned char *)start, n))
+        if (!is_clean_nsp(start, n))
             return SIO_EBADNSP;
         c->pos += comma ? n + 1 : n;
     } else {
@@ -159,12 +120,15 @@ static int parse_id(cursor *c, sio_packet *p)
     return 0;
 }
 
-static bool is_reserved_event(json_object *name)
+/* socket.io's RESERVED_EVENTS (in socket.io and in socket.io-parser). */
+static const char *const reserved_events[] = {
+    "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
+};
+
+bool sio_event_reserved(const char *name, size_t len)
 {
-    const char *s = json_object_get_string(name);
-    size_t len = (size_t)json_object_get_string_len(name);
     for (size_t i = 0; i < sizeof reserved_events / sizeof reserved_events[0]; i++) {
-        if (strlen(reserved_events[i]) == len && memcmp(reserved_events[i], s, len) == 0)
+        if (strlen(reserved_events[i]) == len && memcmp(reserved_events[i], name, len) == 0)
             return true;
     }
     return false;
@@ -180,7 +144,8 @@ static bool is_event_array(json_object *j)
     case json_type_double:
         return true;
     case json_type_string:
-        return !is_reserved_event(first);
+        return !sio_event_reserved(json_object_get_string(first),
+                                   (size_t)json_object_get_string_len(first));
     default:
         return false;
     }
@@ -430,7 +395,7 @@ static int msgpack_fields(packet_map *m, sio_packet *p)
     if (!m->has_nsp || !json_object_is_type(m->nsp, json_type_string))
         return SIO_EBADNSP;
     size_t nsp_len = (size_t)json_object_get_string_len(m->nsp);
-    if (!is_clean_utf8((const unsigned char *)json_object_get_string(m->nsp), nsp_len))
+    if (!is_clean_nsp(json_object_get_string(m->nsp), nsp_len))
         return SIO_EBADNSP;
     if (m->has_id) {
         /* An integral float was made an int by the reader. */

@@ -105,6 +105,11 @@ int sio_decode_msgpack(const void *data, size_t len, sio_packet *out);
 bool sio_encode_msgpack(buf *out, sio_type type, const char *nsp, int64_t id, json_object *data,
                         bool has_data, value_bin *const *bins, size_t n_bins);
 
+/* True when the len bytes at name are one of the event names socket.io
+ * reserves for itself ("connect", "disconnect", "newListener", ...): an
+ * EVENT packet from a client may not carry one, and the server sends none. */
+bool sio_event_reserved(const char *name, size_t len);
+
 const char *sio_strerror(int code);
 
 #endif

@@ -4,6 +4,8 @@
  */
 #include "timer.h"
 
+#include "array.h"
+
 #include <ev.h>
 #include <stdlib.h>
 #include <time.h>
@@ -129,14 +131,8 @@ void timer_start(timer *t, uint64_t delay_ms, timer_fn fn)
 {
     if (t->slot)
         remove_at(t->slot - 1);
-    if (count == cap) {
-        size_t ncap = cap ? cap * 2 : 64;
-        timer **h = realloc(heap, ncap * sizeof *h);
-        if (!h)
-            abort(); /* a timer that silently never fires would be worse */
-        heap = h;
-        cap = ncap;
-    }
+    if (!ARRAY_RESERVE(heap, count + 1, cap, 64))
+        abort(); /* a timer that silently never fires would be worse */
     t->fn = fn_index(fn);
     t->due = timer_now() + delay_ms;
     place(count++, t);

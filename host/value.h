@@ -13,7 +13,6 @@
 #ifndef PIO_VALUE_H
 #define PIO_VALUE_H
 
-#define PIO_HOST
 #include <plugio/plugio.h>
 
 #include <json-c/json.h>

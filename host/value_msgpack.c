@@ -39,6 +39,7 @@
 
 #include "json.h"
 #include "out.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <msgpack.h>

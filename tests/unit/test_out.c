@@ -430,18 +430,6 @@ Test(out, invalid_utf8_string_is_invalid)
     cr_assert_not(out_is_complete(o));
 }
 
-Test(out, utf8_validation_refuses_overlongs_surrogates_and_truncation)
-{
-    cr_assert(utf8_valid("\xf4\x8f\xbf\xbf", 4), "U+10FFFF is valid");
-    cr_assert_not(utf8_valid("\xc0\x80", 2), "overlong NUL");
-    cr_assert_not(utf8_valid("\xe0\x80\xaf", 3), "overlong '/'");
-    cr_assert_not(utf8_valid("\xed\xa0\x80", 3), "surrogate U+D800");
-    cr_assert_not(utf8_valid("\xf4\x90\x80\x80", 4), "above U+10FFFF");
-    cr_assert_not(utf8_valid("\xe2\x82", 2), "truncated");
-    cr_assert_not(utf8_valid("\x80", 1), "lone continuation byte");
-    cr_assert_not(utf8_valid("\xf8\x88\x80\x80\x80", 5), "5-byte form");
-}
-
 Test(out, invalid_utf8_key_is_invalid)
 {
     api->out_object_begin(o);

@@ -240,6 +240,17 @@ Test(sio_decode, treats_reserved_name_with_embedded_nul_as_ordinary)
     sio_packet_free(&p);
 }
 
+Test(sio_event, reserved_names_are_whole_names_of_the_given_length)
+{
+    cr_assert(sio_event_reserved("disconnect", 10));
+    cr_assert(sio_event_reserved("removeListener", 14));
+    cr_assert(sio_event_reserved("connect_error!", 13), "the length decides, not a NUL");
+    cr_assert_not(sio_event_reserved("connect\0x", 9));
+    cr_assert_not(sio_event_reserved("connect", 6));
+    cr_assert_not(sio_event_reserved("connection", 10), "socket.io's 'connection' is not reserved");
+    cr_assert_not(sio_event_reserved("", 0));
+}
+
 Test(sio_decode, rejects_ack_without_array)
 {
     expect_error("31{}", SIO_EBADPAYLOAD);
