@@ -4,6 +4,7 @@
  */
 #include "binding.h"
 
+#include "array.h"
 #include "ctx.h"
 #include "nsp_pattern.h"
 
@@ -42,10 +43,8 @@ static bool add_namespace(binding *b, const char *nsp)
     for (size_t i = 0; i < b->n_namespaces; i++)
         if (strcmp(b->namespaces[i], nsp) == 0)
             return true;
-    const char **n = realloc(b->namespaces, (b->n_namespaces + 1) * sizeof *n);
-    if (!n)
+    if (!ARRAY_RESERVE(b->namespaces, b->n_namespaces + 1, b->cap_namespaces, 4))
         return false;
-    b->namespaces = n;
     b->namespaces[b->n_namespaces++] = nsp;
     return true;
 }

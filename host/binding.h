@@ -52,7 +52,7 @@ typedef struct binding {
     pio_init_fn init;           /* hooks.init, or NULL */
     pio_ctx *init_ctx;
     const char **namespaces;    /* "/" and every namespace an event names; borrowed strings */
-    size_t n_namespaces;
+    size_t n_namespaces, cap_namespaces;
     bound_pattern *patterns;    /* as cfg->patterns: configuration order */
     size_t n_patterns;
     strmap dispatch;            /* namespace -> (strmap: event -> bound_event) */

@@ -18,6 +18,7 @@
 #include "broadcast.h"
 
 #include "args.h"
+#include "array.h"
 #include "ctx.h"
 #include "eio_session.h"
 #include "log.h"
@@ -70,14 +71,8 @@ static void mark_room(sio_nsp *n, const char *name, uint64_t mark)
 
 static bool push(pio_socket ***list, size_t *n, size_t *cap, pio_socket *s)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 16;
-        pio_socket **l = realloc(*list, c * sizeof *l);
-        if (!l)
-            return false;
-        *list = l;
-        *cap = c;
-    }
+    if (!ARRAY_RESERVE(*list, *n + 1, *cap, 16))
+        return false;
     s->refs++;
     (*list)[(*n)++] = s;
     return true;

@@ -4,6 +4,8 @@
  */
 #include "ctx.h"
 
+#include "array.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,15 +57,9 @@ static size_t n_loans, cap_loans;
 
 void ctx_lend(void *obj, void (*unref)(void *))
 {
-    if (n_loans == cap_loans) {
-        size_t cap = cap_loans ? cap_loans * 2 : 8;
-        loan *l = realloc(loans, cap * sizeof *l);
-        if (!l) {
-            unref(obj); /* cannot keep it: give it back at once */
-            return;
-        }
-        loans = l;
-        cap_loans = cap;
+    if (!ARRAY_RESERVE(loans, n_loans + 1, cap_loans, 8)) {
+        unref(obj); /* cannot keep it: give it back at once */
+        return;
     }
     loans[n_loans++] = (loan){obj, unref};
 }

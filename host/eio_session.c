@@ -18,6 +18,7 @@
  */
 #include "eio_session.h"
 
+#include "array.h"
 #include "config.h"
 #include "eio3_packet.h"
 #include "log.h"
@@ -101,12 +102,12 @@ static const eio_transport_ops *ops;
 void eio_set_events(const eio_events *e) { events = e; }
 void eio_set_transport(const eio_transport_ops *o) { ops = o; }
 static eio_session **slots;
-static unsigned n_slots;
+static unsigned n_slots, cap_slots;
 static size_t n_alive; /* session objects not yet freed */
 static bool refusing;
 
 void eio_sessions_refuse(void) { refusing = true; }
-static unsigned *free_slots, n_free;
+static unsigned *free_slots, n_free, cap_free_slots;
 
 void eio_set_options(const config_server_options *o) { options = o; }
 const config_server_options *eio_options(void) { return options; }
@@ -157,17 +158,10 @@ static bool claim_slot(eio_session *s)
     } else {
         if (n_slots >= (1u << 24))
             return false;
-        if ((n_slots & (n_slots - 1)) == 0) { /* grow at powers of two */
-            unsigned cap = n_slots ? n_slots * 2 : 64;
-            eio_session **ns = realloc(slots, cap * sizeof *ns);
-            if (!ns)
-                return false;
-            slots = ns;
-            unsigned *nf = realloc(free_slots, cap * sizeof *nf);
-            if (!nf)
-                return false;
-            free_slots = nf;
-        }
+        /* Every slot may be free at once: both arrays hold n_slots. */
+        if (!ARRAY_RESERVE(slots, n_slots + 1, cap_slots, 64) ||
+            !ARRAY_RESERVE(free_slots, n_slots + 1, cap_free_slots, 64))
+            return false;
         s->slot = n_slots++;
     }
     slots[s->slot] = s;
@@ -464,15 +458,9 @@ static void wake_ws(eio_session *s)
 {
     if (!s->ws || s->flush_listed)
         return;
-    if (n_due == cap_due) {
-        size_t cap = cap_due ? cap_due * 2 : 64;
-        eio_session **d = realloc(due, cap * sizeof *d);
-        if (!d) {
-            ops->writable(s->ws); /* the usual way, then */
-            return;
-        }
-        due = d;
-        cap_due = cap;
+    if (!ARRAY_RESERVE(due, n_due + 1, cap_due, 64)) {
+        ops->writable(s->ws); /* the usual way, then */
+        return;
     }
     s->flush_listed = true;
     eio_session_ref(s);
