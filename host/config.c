@@ -5,7 +5,10 @@
  * we then walk it once.  Each fixed mapping (server, serverOptions, an event
  * ...) is described by a table of the keys it accepts, the way nginx
  * describes a module's directives, so "unknown key" and "duplicate key" are
- * checked in one place and every key's handler only checks its value.
+ * checked in one place and every key's setter only checks its value.  Most
+ * setters are shared by the type of value (milliseconds, booleans, bounded
+ * integers, header lists) and write the member the table names by offsetof;
+ * an option with a rule of its own has a setter of its own.
  *
  * A mistake is recorded and the walk goes on, so one run reports every error
  * in the file.  Handler references are checked against `plugins:` only once
@@ -155,7 +158,8 @@ static void set_str(loader *ld, char **field, const char *s)
 
 /* ---- scalars: the YAML 1.2 core schema -------------------------------- */
 
-typedef enum { SC_NULL, SC_BOOL, SC_INT, SC_FLOAT, SC_STR } scalar_kind;
+/* SC_COLLECTION: not a scalar, a mapping or a list. */
+typedef enum { SC_NULL, SC_BOOL, SC_INT, SC_FLOAT, SC_STR, SC_COLLECTION } scalar_kind;
 
 typedef struct scalar {
     scalar_kind kind;
@@ -270,6 +274,8 @@ static scalar resolve(const yaml_node_t *n)
     static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
     static const char *const trues[] = {"true", "True", "TRUE", NULL};
     static const char *const falses[] = {"false", "False", "FALSE", NULL};
+    if (n->type != YAML_SCALAR_NODE)
+        return (scalar){.kind = SC_COLLECTION};
     scalar sc = {.kind = SC_STR,
                  .text = (const char *)n->data.scalar.value,
                  .len = n->data.scalar.length};
@@ -293,7 +299,7 @@ static yaml_node_t *node_at(loader *ld, yaml_node_item_t i)
 
 static bool is_null(const yaml_node_t *n)
 {
-    return n->type == YAML_SCALAR_NODE && resolve(n).kind == SC_NULL;
+    return resolve(n).kind == SC_NULL;
 }
 
 /* "a string ('abc')", for "expected X, got Y". */
@@ -322,7 +328,7 @@ static void expected(loader *ld, const char *what, yaml_node_t *val, const char 
 /* The text of a string scalar, or NULL after reporting why not. */
 static const char *get_string(loader *ld, const char *what, yaml_node_t *val)
 {
-    if (val->type != YAML_SCALAR_NODE || resolve(val).kind != SC_STR) {
+    if (resolve(val).kind != SC_STR) {
         expected(ld, what, val, "a string");
         return NULL;
     }
@@ -336,8 +342,8 @@ static const char *get_string(loader *ld, const char *what, yaml_node_t *val)
 
 static bool get_bool(loader *ld, const char *what, yaml_node_t *val, bool *out)
 {
-    scalar sc;
-    if (val->type != YAML_SCALAR_NODE || (sc = resolve(val)).kind != SC_BOOL) {
+    scalar sc = resolve(val);
+    if (sc.kind != SC_BOOL) {
         expected(ld, what, val, "true or false");
         return false;
     }
@@ -351,9 +357,7 @@ static bool get_bool(loader *ld, const char *what, yaml_node_t *val, bool *out)
 static bool get_int(loader *ld, const char *what, yaml_node_t *val, bool js_number, int64_t min,
                     int64_t max, int64_t *out)
 {
-    scalar sc = {0};
-    if (val->type == YAML_SCALAR_NODE)
-        sc = resolve(val);
+    scalar sc = resolve(val);
     if (js_number && sc.kind == SC_FLOAT && fabs(sc.d) <= MAX_EXACT_DOUBLE &&
         (double)(int64_t)sc.d == sc.d) {
         sc.kind = SC_INT;
@@ -435,20 +439,36 @@ static void each_pair(loader *ld, yaml_node_t *map, pair_fn *fn, void *ctx)
     }
 }
 
-typedef struct field {
+typedef struct field field;
+
+/* Reads `val`, the value of key f->key, into `obj`: the struct the
+ * mapping describes.  Setters shared by many keys write the member at
+ * f->offset; a setter writes nothing when the value is wrong. */
+typedef void set_fn(loader *ld, const field *f, yaml_node_t *val, void *obj);
+
+struct field {
     const char *key;
-    pair_fn *fn;
-} field;
+    set_fn *set;
+    size_t offset;     /* offsetof() the member a shared setter writes */
+    int64_t min, max;  /* an integer's bounds */
+    const void *arg;   /* what else the setter needs: a nested section, a reason */
+    bool literal;      /* an integer must be written as one: 1e3 is refused */
+};
 
 typedef struct section {
     const char *unknown; /* "unknown <this> 'key'" */
-    const field *fields; /* NULL-terminated */
+    const field *fields; /* ends with {0} */
 } section;
 
 typedef struct section_walk {
     const section *sec;
-    void *ctx;
+    void *obj;
 } section_walk;
+
+static void *member(const field *f, void *obj)
+{
+    return (char *)obj + f->offset;
+}
 
 static const field *find_field(const section *sec, const char *name)
 {
@@ -464,7 +484,7 @@ static void dispatch_pair(loader *ld, yaml_node_t *key, const char *name, yaml_n
     const section_walk *w = ctx;
     const field *f = find_field(w->sec, name);
     if (f) {
-        f->fn(ld, key, name, val, w->ctx);
+        f->set(ld, f, val, w->obj);
         return;
     }
     buf b = BUF_INIT;
@@ -477,10 +497,152 @@ static void dispatch_pair(loader *ld, yaml_node_t *key, const char *name, yaml_n
     buf_free(&b);
 }
 
-static void walk_section(loader *ld, yaml_node_t *map, const section *sec, void *ctx)
+/* Sets `obj` from `map` by the keys `sec` accepts. */
+static void walk_section(loader *ld, yaml_node_t *map, const section *sec, void *obj)
 {
-    section_walk w = {sec, ctx};
+    section_walk w = {sec, obj};
     each_pair(ld, map, dispatch_pair, &w);
+}
+
+/* Whether `map` has `key`: whether walk_section called its setter. */
+static bool has_key(loader *ld, const yaml_node_t *map, const char *key)
+{
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        const yaml_node_t *k = node_at(ld, p->key);
+        if (k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A nested mapping (null: empty), walked by the section f->arg into the
+ * member at f->offset. */
+static void set_section(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    if (want_mapping(ld, f->key, val, true))
+        walk_section(ld, val, f->arg, member(f, obj));
+}
+
+/* ---- setters shared by many keys --------------------------------------- */
+
+/* An integer in [f->min, f->max].  socket.io's options are JavaScript
+ * numbers, where 1e6 is the integer 1000000, so a whole number written as
+ * a float is accepted too - unless f->literal. */
+static bool field_int(loader *ld, const field *f, yaml_node_t *val, int64_t *out)
+{
+    return get_int(ld, f->key, val, !f->literal, f->min, f->max, out);
+}
+
+static void set_bool(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    get_bool(ld, f->key, val, member(f, obj));
+}
+
+static void set_int(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    int64_t v;
+    if (field_int(ld, f, val, &v))
+        *(int *)member(f, obj) = (int)v;
+}
+
+static void set_i64(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    field_int(ld, f, val, member(f, obj));
+}
+
+static void set_u16(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    int64_t v;
+    if (field_int(ld, f, val, &v))
+        *(uint16_t *)member(f, obj) = (uint16_t)v;
+}
+
+static void set_u32(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    int64_t v;
+    if (field_int(ld, f, val, &v))
+        *(uint32_t *)member(f, obj) = (uint32_t)v;
+}
+
+static void set_u64(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    int64_t v;
+    if (field_int(ld, f, val, &v))
+        *(uint64_t *)member(f, obj) = (uint64_t)v;
+}
+
+/* Milliseconds, a uint32_t: timers are armed in them, up to MAX_MS. */
+static void set_ms(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    int64_t ms;
+    if (get_int(ld, f->key, val, true, 1, MAX_MS, &ms))
+        *(uint32_t *)member(f, obj) = (uint32_t)ms;
+}
+
+/* Checked, then dropped: values plugio accepts and has no use for. */
+static void check_bool(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    (void)obj;
+    bool ignored;
+    get_bool(ld, f->key, val, &ignored);
+}
+
+static void check_int(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    (void)obj;
+    int64_t ignored;
+    field_int(ld, f, val, &ignored);
+}
+
+/* socket.io options for features plugio does not have (f->arg says why):
+ * their "off" value is accepted so a configuration written for socket.io
+ * that spells it out still loads; anything else is an error rather than
+ * silently ignored. */
+static void set_false_only(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    (void)obj;
+    scalar sc = resolve(val);
+    if (!(sc.kind == SC_BOOL && !sc.b))
+        report(ld, val, "%s: %s; only false is supported", f->key, (const char *)f->arg);
+}
+
+/* A list of strings, or one comma-separated string, as one header value. */
+static bool get_header_list(loader *ld, const char *what, yaml_node_t *val, char **out)
+{
+    if (val->type == YAML_SCALAR_NODE) {
+        const char *s = get_string(ld, what, val);
+        if (!s)
+            return false;
+        set_str(ld, out, s);
+        return true;
+    }
+    if (!want_list(ld, what, val, false))
+        return false;
+    buf b = BUF_INIT;
+    bool ok = true;
+    for (yaml_node_item_t *i = val->data.sequence.items.start; i < val->data.sequence.items.top;
+         i++) {
+        const char *s = get_string(ld, what, node_at(ld, *i));
+        if (!s)
+            ok = false;
+        else
+            buf_printf(&b, "%s%s", b.len ? "," : "", s);
+    }
+    if (ok && b.failed)
+        ld->oom = true;
+    if (!ok || b.failed) {
+        buf_free(&b);
+        return false;
+    }
+    free(*out);
+    *out = b.data ? buf_steal(&b, NULL) : dup_or_oom(ld, "");
+    return true;
+}
+
+static void set_header_list(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    get_header_list(ld, f->key, val, member(f, obj));
 }
 
 /* ---- handler references ------------------------------------------------ */
@@ -536,79 +698,52 @@ static bool parse_ref(loader *ld, const char *what, yaml_node_t *val, config_ref
     return true;
 }
 
+static void set_ref(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    parse_ref(ld, f->key, val, member(f, obj));
+}
+
 /* ---- server ------------------------------------------------------------- */
 
-static void server_host(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                        void *ctx)
+static void server_host(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    (void)key, (void)ctx;
-    const char *s = get_string(ld, name, val);
+    const char *s = get_string(ld, f->key, val);
     if (s && !*s)
         report(ld, val, "host: must not be empty");
     else if (s)
-        set_str(ld, &ld->c->host, s);
+        set_str(ld, &((config *)obj)->host, s);
 }
-
-static void server_port(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                        void *ctx)
-{
-    (void)key, (void)ctx;
-    int64_t port;
-    if (get_int(ld, name, val, false, 0, 65535, &port))
-        ld->c->port = (uint16_t)port;
-}
-
-/* Node's maxHeaderSize: libwebsockets keeps a request head in a buffer
- * sized from it (server.c), so it takes effect at start only. */
-static void server_max_header_size(loader *ld, yaml_node_t *key, const char *name,
-                                   yaml_node_t *val, void *ctx)
-{
-    (void)key, (void)ctx;
-    int64_t size;
-    if (get_int(ld, name, val, true, 1024, CONFIG_MAX_HEADER_SIZE_MAX, &size))
-        ld->c->max_header_size = (uint32_t)size;
-}
-
-/* Beyond it, new sessions are refused with 503 (http.c); the host caps
- * it to what its descriptor limit allows (server.c). */
-static void server_max_connections(loader *ld, yaml_node_t *key, const char *name,
-                                   yaml_node_t *val, void *ctx)
-{
-    (void)key, (void)ctx;
-    int64_t n;
-    if (get_int(ld, name, val, true, 1, UINT32_MAX, &n))
-        ld->c->max_connections = (uint32_t)n;
-}
-
-static bool get_header_list(loader *ld, const char *what, yaml_node_t *val, char **out);
 
 /* Custom request headers to keep for plugins: libwebsockets only
  * enumerates the headers it knows, so others must be named. */
-static void server_headers(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                           void *ctx)
+static void server_headers(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    (void)key, (void)ctx;
-    if (get_header_list(ld, name, val, &ld->c->custom_headers))
-        for (char *p = ld->c->custom_headers; p && *p; p++)
+    char **headers = &((config *)obj)->custom_headers;
+    if (get_header_list(ld, f->key, val, headers))
+        for (char *p = *headers; p && *p; p++)
             *p = (char)tolower((unsigned char)*p);
 }
 
+/* maxHeaderSize is Node's: libwebsockets keeps a request head in a buffer
+ * sized from it (server.c), so it takes effect at start only.  Beyond
+ * maxConnections, new sessions are refused with 503 (http.c); the host
+ * caps it to what its descriptor limit allows (server.c). */
 static const section server_section = {
     "server key",
-    (const field[]){{"host", server_host},
-                    {"port", server_port},
-                    {"headers", server_headers},
-                    {"maxHeaderSize", server_max_header_size},
-                    {"maxConnections", server_max_connections},
-                    {NULL, NULL}},
+    (const field[]){
+        {"host", .set = server_host},
+        {"port", .set = set_u16, .offset = offsetof(config, port), .min = 0, .max = 65535,
+         .literal = true},
+        {"headers", .set = server_headers},
+        {"maxHeaderSize", .set = set_u32, .offset = offsetof(config, max_header_size), .min = 1024,
+         .max = CONFIG_MAX_HEADER_SIZE_MAX},
+        {"maxConnections", .set = set_u32, .offset = offsetof(config, max_connections), .min = 1,
+         .max = UINT32_MAX},
+        {0},
+    },
 };
 
 /* ---- plugins ------------------------------------------------------------ */
-
-typedef struct plugin_walk {
-    config_plugin *p;
-    bool has_path;
-} plugin_walk;
 
 /* Relative paths are relative to the configuration file, not to the
  * directory the host happens to start in. */
@@ -626,46 +761,50 @@ static char *resolve_path(loader *ld, const char *path)
     return buf_steal(&b, NULL);
 }
 
-static void plugin_path(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                        void *ctx)
+static void read_plugin_path(loader *ld, config_plugin *p, yaml_node_t *val)
 {
-    (void)key, (void)name;
-    plugin_walk *w = ctx;
-    w->has_path = true;
     const char *s = get_string(ld, "plugin path", val);
     if (!s)
         return;
     if (!*s) {
-        report(ld, val, "plugin '%s': the path is empty", w->p->name);
+        report(ld, val, "plugin '%s': the path is empty", p->name);
         return;
     }
     char *path = resolve_path(ld, s);
     if (!path)
         return;
-    free(w->p->path);
-    w->p->path = path;
-    w->p->path_at = mark_of(val);
+    free(p->path);
+    p->path = path;
+    p->path_at = mark_of(val);
+}
+
+static void plugin_path(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    (void)f;
+    read_plugin_path(ld, obj, val);
 }
 
 static bool to_json(loader *ld, yaml_node_t *n, unsigned depth, json_object **out);
 
-static void plugin_config(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                          void *ctx)
+static void plugin_config(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    (void)key, (void)name;
-    plugin_walk *w = ctx;
-    if (!want_mapping(ld, "config", val, true))
+    config_plugin *p = obj;
+    if (!want_mapping(ld, f->key, val, true))
         return;
-    json_object *obj;
-    if (to_json(ld, val, 0, &obj)) {
-        json_object_put(w->p->config);
-        w->p->config = obj;
+    json_object *json;
+    if (to_json(ld, val, 0, &json)) {
+        json_object_put(p->config);
+        p->config = json;
     }
 }
 
 static const section plugin_section = {
     "plugin key",
-    (const field[]){{"path", plugin_path}, {"config", plugin_config}, {NULL, NULL}},
+    (const field[]){
+        {"path", .set = plugin_path},
+        {"config", .set = plugin_config},
+        {0},
+    },
 };
 
 /* `array` (n elements of `size`, room for *cap) with room for one more:
@@ -709,18 +848,24 @@ static void plugin_entry(loader *ld, yaml_node_t *key, const char *name, yaml_no
     if (!p || !(p->name = dup_or_oom(ld, name)))
         return;
     p->at = mark_of(key);
-    plugin_walk w = {p, false};
     if (val->type == YAML_MAPPING_NODE) {
-        walk_section(ld, val, &plugin_section, &w);
-        if (!w.has_path)
+        walk_section(ld, val, &plugin_section, p);
+        if (!has_key(ld, val, "path"))
             report(ld, key, "plugin '%s' has no path", name);
-    } else if (val->type == YAML_SCALAR_NODE && resolve(val).kind == SC_STR) {
-        plugin_path(ld, key, name, val, &w);
+    } else if (resolve(val).kind == SC_STR) {
+        read_plugin_path(ld, p, val);
     } else {
         expected(ld, name, val, "a path or a mapping with path and config");
     }
     if (!p->config && !(p->config = json_object_new_object()))
         ld->oom = true;
+}
+
+static void read_plugins(loader *ld, const field *f, yaml_node_t *val, void *obj)
+{
+    (void)obj;
+    if (want_mapping(ld, f->key, val, true))
+        each_pair(ld, val, plugin_entry, NULL);
 }
 
 /* ---- plugin config blocks as JSON ------------------------------------- */
@@ -749,6 +894,8 @@ static bool scalar_to_json(loader *ld, yaml_node_t *n, json_object **out)
     case SC_STR:
         *out = json_object_new_string_len(sc.text, (int)sc.len);
         break;
+    case SC_COLLECTION: /* not here: to_json() passes scalars only */
+        return false;
     }
     if (!*out)
         ld->oom = true;
@@ -835,12 +982,10 @@ static bool to_json(loader *ld, yaml_node_t *n, unsigned depth, json_object **ou
 
 /* ---- socket.serverOptions --------------------------------------------- */
 
-static config_server_options *opts_of(loader *ld) { return &ld->c->opts; }
-
-static void opt_path(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx)
+static void opt_path(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    (void)key, (void)ctx;
-    const char *s = get_string(ld, name, val);
+    config_server_options *o = obj;
+    const char *s = get_string(ld, f->key, val);
     if (!s)
         return;
     if (s[0] != '/') {
@@ -856,59 +1001,13 @@ static void opt_path(loader *ld, yaml_node_t *key, const char *name, yaml_node_t
         ld->oom = true;
         return;
     }
-    free(opts_of(ld)->path);
-    opts_of(ld)->path = path;
+    free(o->path);
+    o->path = path;
 }
 
-static void opt_ms(loader *ld, const char *name, yaml_node_t *val, uint32_t *out)
+static void opt_transports(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    int64_t ms;
-    if (get_int(ld, name, val, true, 1, MAX_MS, &ms))
-        *out = (uint32_t)ms;
-}
-
-static void opt_ping_interval(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                              void *ctx)
-{
-    (void)key, (void)ctx;
-    opt_ms(ld, name, val, &opts_of(ld)->ping_interval);
-}
-
-static void opt_ping_timeout(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                             void *ctx)
-{
-    (void)key, (void)ctx;
-    opt_ms(ld, name, val, &opts_of(ld)->ping_timeout);
-}
-
-static void opt_connect_timeout(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                                void *ctx)
-{
-    (void)key, (void)ctx;
-    opt_ms(ld, name, val, &opts_of(ld)->connect_timeout);
-}
-
-static void opt_upgrade_timeout(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                                void *ctx)
-{
-    (void)key, (void)ctx;
-    opt_ms(ld, name, val, &opts_of(ld)->upgrade_timeout);
-}
-
-static void opt_max_http_buffer_size(loader *ld, yaml_node_t *key, const char *name,
-                                     yaml_node_t *val, void *ctx)
-{
-    (void)key, (void)ctx;
-    int64_t size;
-    if (get_int(ld, name, val, true, 1, INT64_MAX, &size))
-        opts_of(ld)->max_http_buffer_size = (uint64_t)size;
-}
-
-static void opt_transports(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                           void *ctx)
-{
-    (void)key, (void)ctx;
-    if (!want_list(ld, name, val, false))
+    if (!want_list(ld, f->key, val, false))
         return;
     unsigned set = 0;
     bool ok = true;
@@ -930,325 +1029,134 @@ static void opt_transports(loader *ld, yaml_node_t *key, const char *name, yaml_
     if (ok && set == 0)
         report(ld, val, "transports: the list is empty; name polling, websocket or both");
     else if (ok)
-        opts_of(ld)->transports = set;
+        ((config_server_options *)obj)->transports = set;
 }
 
-static void opt_allow_upgrades(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                               void *ctx)
+/* socket.io takes a parser module; the YAML names one of those plugio has. */
+static void opt_parser(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    (void)key, (void)ctx;
-    get_bool(ld, name, val, &opts_of(ld)->allow_upgrades);
-}
-
-/* allowEIO3: also serve Socket.IO v2 clients (Engine.IO protocol 3). */
-static void opt_allow_eio3(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                           void *ctx)
-{
-    (void)key, (void)ctx;
-    get_bool(ld, name, val, &opts_of(ld)->allow_eio3);
-}
-
-/* socket.io options for features plugio does not have: their "off" value is
- * accepted so a configuration written for socket.io that spells it out still
- * loads; anything else is an error rather than silently ignored. */
-static void opt_false_only(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                           void *ctx)
-{
-    static const struct {
-        const char *name, *why;
-    } unsupported[] = {
-        {"serveClient", "plugio does not serve the client script"},
-        {"cookie", "plugio does not set the io cookie"},
-    };
-    (void)key, (void)ctx;
-    scalar sc = {0};
-    if (val->type == YAML_SCALAR_NODE)
-        sc = resolve(val);
-    if (sc.kind == SC_BOOL && !sc.b)
-        return;
-    for (size_t i = 0; i < sizeof unsupported / sizeof *unsupported; i++)
-        if (strcmp(name, unsupported[i].name) == 0)
-            report(ld, val, "%s: %s; only false is supported", name, unsupported[i].why);
+    config_server_options *o = obj;
+    const char *s = get_string(ld, f->key, val);
+    if (s && strcmp(s, "default") == 0)
+        o->parser = CONFIG_PARSER_DEFAULT;
+    else if (s && strcmp(s, "msgpack") == 0)
+        o->parser = CONFIG_PARSER_MSGPACK;
+    else if (s)
+        report(ld, val, "unknown parser '%s' (plugio has default and msgpack)", s);
 }
 
 /* ---- compression: perMessageDeflate and httpCompression ---------------- */
 
 /* Each is `true`, `false` or an object of options (socket.io merges it over
- * {threshold: 1024}); the zlib settings are those of Node's zlib options. */
+ * {threshold: 1024}); the zlib settings are those of Node's zlib options.
+ * zlib turns a raw deflate window of 8 bits into 9: windowBits is 9-15. */
 #define DEFAULT_COMPRESSION_THRESHOLD 1024
 #define COMPRESSION_DEFAULTS(on) \
     ((config_compression){(on), DEFAULT_COMPRESSION_THRESHOLD, -1, 8, 15})
 
-static void zlib_level(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx)
-{
-    (void)key;
-    int64_t v;
-    if (get_int(ld, name, val, true, -1, 9, &v))
-        ((config_compression *)ctx)->level = (int)v;
-}
-
-static void zlib_mem_level(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                           void *ctx)
-{
-    (void)key;
-    int64_t v;
-    if (get_int(ld, name, val, true, 1, 9, &v))
-        ((config_compression *)ctx)->mem_level = (int)v;
-}
-
-/* zlib turns a raw deflate window of 8 bits into 9: accept 9-15 only. */
-static void zlib_window_bits(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                             void *ctx)
-{
-    (void)key;
-    int64_t v;
-    if (get_int(ld, name, val, true, 9, 15, &v))
-        ((config_compression *)ctx)->window_bits = (int)v;
-}
-
-static void compression_threshold(loader *ld, yaml_node_t *key, const char *name,
-                                  yaml_node_t *val, void *ctx)
-{
-    (void)key;
-    int64_t v;
-    if (get_int(ld, name, val, true, 0, UINT32_MAX, &v))
-        ((config_compression *)ctx)->threshold = (uint32_t)v;
-}
-
 static const section zlib_section = {
     "zlib option",
     (const field[]){
-        {"level", zlib_level},
-        {"memLevel", zlib_mem_level},
-        {"windowBits", zlib_window_bits},
-        {NULL, NULL},
+        {"level", .set = set_int, .offset = offsetof(config_compression, level), .min = -1,
+         .max = 9},
+        {"memLevel", .set = set_int, .offset = offsetof(config_compression, mem_level), .min = 1,
+         .max = 9},
+        {"windowBits", .set = set_int, .offset = offsetof(config_compression, window_bits),
+         .min = 9, .max = 15},
+        {0},
     },
 };
-
-static void pmd_zlib_options(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                             void *ctx)
-{
-    (void)key;
-    if (want_mapping(ld, name, val, true))
-        walk_section(ld, val, &zlib_section, ctx);
-}
 
 /* plugio compresses every message on its own, the promise
- * server_no_context_takeover makes, whether or not the client asked for it. */
-static void pmd_bool(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx)
-{
-    (void)key, (void)ctx;
-    bool ignored;
-    get_bool(ld, name, val, &ignored);
-}
-
-static void opt_cleanup_empty_child_namespaces(loader *ld, yaml_node_t *key, const char *name,
-                                              yaml_node_t *val, void *ctx)
-{
-    (void)key, (void)ctx;
-    get_bool(ld, name, val, &opts_of(ld)->cleanup_empty_child_namespaces);
-}
-
-static void opt_max_child_namespaces(loader *ld, yaml_node_t *key, const char *name,
-                                     yaml_node_t *val, void *ctx)
-{
-    (void)key, (void)ctx;
-    int64_t n;
-    if (get_int(ld, name, val, true, 1, MAX_MAX_CHILD_NAMESPACES, &n))
-        opts_of(ld)->max_child_namespaces = (uint32_t)n;
-}
-
-/* connectionStateRecovery: {maxDisconnectionDuration, skipMiddlewares}, with
- * socket.io's defaults (120000 ms, true) for what is left out; `true` is
- * every default, `false` (or no option) keeps it off, as in socket.io. */
-static void csr_max_disconnection(loader *ld, yaml_node_t *key, const char *name,
-                                  yaml_node_t *val, void *ctx)
-{
-    (void)key, (void)ctx;
-    opt_ms(ld, name, val, &opts_of(ld)->csr.max_disconnection);
-}
-
-static void csr_skip_middlewares(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                                 void *ctx)
-{
-    (void)key, (void)ctx;
-    get_bool(ld, name, val, &opts_of(ld)->csr.skip_middlewares);
-}
-
-static const section csr_section = {
-    "connectionStateRecovery option",
-    (const field[]){
-        {"maxDisconnectionDuration", csr_max_disconnection},
-        {"skipMiddlewares", csr_skip_middlewares},
-        {NULL, NULL},
-    },
-};
-
-static void opt_connection_state_recovery(loader *ld, yaml_node_t *key, const char *name,
-                                          yaml_node_t *val, void *ctx)
-{
-    (void)key, (void)ctx;
-    config_server_options *o = opts_of(ld);
-    o->csr.max_disconnection = 120000;
-    o->csr.skip_middlewares = true;
-    if (val->type == YAML_SCALAR_NODE && resolve(val).kind == SC_BOOL)
-        get_bool(ld, name, val, &o->csr.enabled);
-    else if (want_mapping(ld, name, val, false)) {
-        o->csr.enabled = true;
-        walk_section(ld, val, &csr_section, NULL);
-    }
-}
-
-/* Compression runs in the event loop: there is no pool to limit. */
-static void pmd_concurrency(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                            void *ctx)
-{
-    (void)key, (void)ctx;
-    int64_t ignored;
-    get_int(ld, name, val, true, 1, INT64_MAX, &ignored);
-}
-
-/* The client's window and context are what it offers: libwebsockets 4.1.6
- * cannot ask for less, so clientMaxWindowBits, clientNoContextTakeover and
+ * server_no_context_takeover makes, whether or not the client asked for it;
+ * compression runs in the event loop, with no pool to limit.  The client's
+ * window and context are what it offers: libwebsockets 4.1.6 cannot ask
+ * for less, so clientMaxWindowBits, clientNoContextTakeover and
  * zlibInflateOptions are unknown keys here. */
 static const section pmd_section = {
     "perMessageDeflate option",
     (const field[]){
-        {"threshold", compression_threshold},
-        {"zlibDeflateOptions", pmd_zlib_options},
-        {"serverMaxWindowBits", zlib_window_bits},
-        {"serverNoContextTakeover", pmd_bool},
-        {"concurrencyLimit", pmd_concurrency},
-        {NULL, NULL},
+        {"threshold", .set = set_u32, .offset = offsetof(config_compression, threshold), .min = 0,
+         .max = UINT32_MAX},
+        {"zlibDeflateOptions", .set = set_section, .arg = &zlib_section},
+        {"serverMaxWindowBits", .set = set_int,
+         .offset = offsetof(config_compression, window_bits), .min = 9, .max = 15},
+        {"serverNoContextTakeover", .set = check_bool},
+        {"concurrencyLimit", .set = check_int, .min = 1, .max = INT64_MAX},
+        {0},
     },
 };
 
 static const section http_compression_section = {
     "httpCompression option",
     (const field[]){
-        {"threshold", compression_threshold},
-        {"level", zlib_level},
-        {"memLevel", zlib_mem_level},
-        {"windowBits", zlib_window_bits},
-        {NULL, NULL},
+        {"threshold", .set = set_u32, .offset = offsetof(config_compression, threshold), .min = 0,
+         .max = UINT32_MAX},
+        {"level", .set = set_int, .offset = offsetof(config_compression, level), .min = -1,
+         .max = 9},
+        {"memLevel", .set = set_int, .offset = offsetof(config_compression, mem_level), .min = 1,
+         .max = 9},
+        {"windowBits", .set = set_int, .offset = offsetof(config_compression, window_bits),
+         .min = 9, .max = 15},
+        {0},
     },
 };
 
-static void get_compression(loader *ld, const char *name, yaml_node_t *val, const section *sec,
-                            config_compression *out)
+/* A config_compression, whose options are the section f->arg.  Set only
+ * when the whole value is right. */
+static void set_compression(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
     config_compression c = COMPRESSION_DEFAULTS(true);
     size_t errors = ld->n_problems;
-    scalar sc = {0};
-    if (val->type == YAML_SCALAR_NODE)
-        sc = resolve(val);
+    scalar sc = resolve(val);
     if (val->type == YAML_MAPPING_NODE)
-        walk_section(ld, val, sec, &c);
+        walk_section(ld, val, f->arg, &c);
     else if (sc.kind == SC_BOOL)
         c.enabled = sc.b;
     else
-        expected(ld, name, val, "true, false or a mapping");
+        expected(ld, f->key, val, "true, false or a mapping");
     if (ld->n_problems == errors)
-        *out = c;
+        *(config_compression *)member(f, obj) = c;
 }
 
-static void opt_per_message_deflate(loader *ld, yaml_node_t *key, const char *name,
-                                    yaml_node_t *val, void *ctx)
-{
-    (void)key, (void)ctx;
-    get_compression(ld, name, val, &pmd_section, &opts_of(ld)->per_message_deflate);
-}
+/* ---- connectionStateRecovery ------------------------------------------- */
 
-static void opt_http_compression(loader *ld, yaml_node_t *key, const char *name,
-                                 yaml_node_t *val, void *ctx)
-{
-    (void)key, (void)ctx;
-    get_compression(ld, name, val, &http_compression_section, &opts_of(ld)->http_compression);
-}
-
-static void opt_cors(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx);
-
-/* socket.io takes a parser module; the YAML names one of those plugio has. */
-static void opt_parser(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx)
-{
-    (void)key, (void)ctx;
-    const char *s = get_string(ld, name, val);
-    if (s && strcmp(s, "default") == 0)
-        opts_of(ld)->parser = CONFIG_PARSER_DEFAULT;
-    else if (s && strcmp(s, "msgpack") == 0)
-        opts_of(ld)->parser = CONFIG_PARSER_MSGPACK;
-    else if (s)
-        report(ld, val, "unknown parser '%s' (plugio has default and msgpack)", s);
-}
-
-static const field server_option_fields[] = {
-    {"path", opt_path},
-    {"pingInterval", opt_ping_interval},
-    {"pingTimeout", opt_ping_timeout},
-    {"connectTimeout", opt_connect_timeout},
-    {"upgradeTimeout", opt_upgrade_timeout},
-    {"maxHttpBufferSize", opt_max_http_buffer_size},
-    {"transports", opt_transports},
-    {"allowUpgrades", opt_allow_upgrades},
-    {"cors", opt_cors},
-    {"connectionStateRecovery", opt_connection_state_recovery},
-    {"parser", opt_parser},
-    {"serveClient", opt_false_only},
-    {"allowEIO3", opt_allow_eio3},
-    {"perMessageDeflate", opt_per_message_deflate},
-    {"httpCompression", opt_http_compression},
-    {"cookie", opt_false_only},
-    {"cleanupEmptyChildNamespaces", opt_cleanup_empty_child_namespaces},
-    {"maxChildNamespaces", opt_max_child_namespaces},
-    {NULL, NULL},
+/* {maxDisconnectionDuration, skipMiddlewares}, with socket.io's defaults
+ * (120000 ms, true) for what is left out; `true` is every default, `false`
+ * (or no option) keeps it off, as in socket.io. */
+static const section csr_section = {
+    "connectionStateRecovery option",
+    (const field[]){
+        {"maxDisconnectionDuration", .set = set_ms,
+         .offset = offsetof(config_server_options, csr.max_disconnection)},
+        {"skipMiddlewares", .set = set_bool,
+         .offset = offsetof(config_server_options, csr.skip_middlewares)},
+        {0},
+    },
 };
 
-static const section server_option_section = {"server option", server_option_fields};
+static void opt_connection_state_recovery(loader *ld, const field *f, yaml_node_t *val,
+                                          void *obj)
+{
+    config_server_options *o = obj;
+    o->csr.max_disconnection = 120000;
+    o->csr.skip_middlewares = true;
+    if (resolve(val).kind == SC_BOOL)
+        get_bool(ld, f->key, val, &o->csr.enabled);
+    else if (want_mapping(ld, f->key, val, false)) {
+        o->csr.enabled = true;
+        walk_section(ld, val, &csr_section, o);
+    }
+}
 
 /* ---- cors (the npm `cors` package's options, as socket.io passes them) -- */
 
-typedef struct cors_walk {
-    config_cors *cors;
-    bool has_origin;
-    bool origin_false;
-} cors_walk;
-
-/* A list of strings, or one comma-separated string, as one header value. */
-static bool get_header_list(loader *ld, const char *what, yaml_node_t *val, char **out)
+/* Copies the origins `val` names (a string or a list of them); false after
+ * reporting. */
+static bool set_origins(loader *ld, config_cors *cors, yaml_node_t *val)
 {
-    if (val->type == YAML_SCALAR_NODE) {
-        const char *s = get_string(ld, what, val);
-        if (!s)
-            return false;
-        set_str(ld, out, s);
-        return true;
-    }
-    if (!want_list(ld, what, val, false))
-        return false;
-    buf b = BUF_INIT;
-    bool ok = true;
-    for (yaml_node_item_t *i = val->data.sequence.items.start; i < val->data.sequence.items.top;
-         i++) {
-        const char *s = get_string(ld, what, node_at(ld, *i));
-        if (!s)
-            ok = false;
-        else
-            buf_printf(&b, "%s%s", b.len ? "," : "", s);
-    }
-    if (ok && b.failed)
-        ld->oom = true;
-    if (!ok || b.failed) {
-        buf_free(&b);
-        return false;
-    }
-    free(*out);
-    *out = b.data ? buf_steal(&b, NULL) : dup_or_oom(ld, "");
-    return true;
-}
-
-/* Copies the origins named by `nodes` (strings); false after reporting. */
-static bool set_origins(loader *ld, config_cors *cors, yaml_node_t **nodes, size_t n)
-{
+    bool list = val->type == YAML_SEQUENCE_NODE;
+    size_t n = list ? (size_t)(val->data.sequence.items.top - val->data.sequence.items.start) : 1;
     char **origins = n ? calloc(n, sizeof *origins) : NULL;
     if (n && !origins) {
         ld->oom = true;
@@ -1256,7 +1164,8 @@ static bool set_origins(loader *ld, config_cors *cors, yaml_node_t **nodes, size
     }
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
-        const char *s = get_string(ld, "origin", nodes[i]);
+        yaml_node_t *item = list ? node_at(ld, val->data.sequence.items.start[i]) : val;
+        const char *s = get_string(ld, "origin", item);
         if (!s || !(origins[i] = dup_or_oom(ld, s)))
             ok = false;
     }
@@ -1272,108 +1181,58 @@ static bool set_origins(loader *ld, config_cors *cors, yaml_node_t **nodes, size
 }
 
 /* origin: "*" | "https://a.example" | [list] | true | false */
-static void cors_origin(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                        void *ctx)
+static void cors_origin(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    (void)key;
-    cors_walk *w = ctx;
-    config_cors *cors = w->cors;
-    w->has_origin = true;
+    config_cors *cors = obj;
+    scalar sc = resolve(val);
     if (val->type == YAML_SEQUENCE_NODE) {
-        size_t n = (size_t)(val->data.sequence.items.top - val->data.sequence.items.start);
-        yaml_node_t **nodes = n ? calloc(n, sizeof *nodes) : NULL;
-        if (n && !nodes) {
-            ld->oom = true;
-            return;
-        }
-        for (size_t i = 0; i < n; i++)
-            nodes[i] = node_at(ld, val->data.sequence.items.start[i]);
-        set_origins(ld, cors, nodes, n);
-        free(nodes);
-        return;
-    }
-    scalar sc = {0};
-    if (val->type == YAML_SCALAR_NODE)
-        sc = resolve(val);
-    if (sc.kind == SC_BOOL) {
+        set_origins(ld, cors, val);
+    } else if (sc.kind == SC_BOOL) {
         /* As in the cors package: true reflects the request's Origin,
          * false turns CORS off. */
-        w->origin_false = !sc.b;
         cors->any_origin = cors->reflect_origin = sc.b;
+        if (!sc.b)
+            cors->enabled = false;
     } else if (sc.kind == SC_STR && strcmp(sc.text, "*") == 0) {
         cors->any_origin = true;
     } else if (sc.kind == SC_STR) {
-        set_origins(ld, cors, &val, 1);
+        set_origins(ld, cors, val);
     } else {
-        expected(ld, name, val, "a string, a list of strings or a boolean");
+        expected(ld, f->key, val, "a string, a list of strings or a boolean");
     }
-}
-
-static void cors_methods(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                         void *ctx)
-{
-    (void)key;
-    get_header_list(ld, name, val, &((cors_walk *)ctx)->cors->methods);
-}
-
-static void cors_allowed_headers(loader *ld, yaml_node_t *key, const char *name,
-                                 yaml_node_t *val, void *ctx)
-{
-    (void)key;
-    get_header_list(ld, name, val, &((cors_walk *)ctx)->cors->allowed_headers);
-}
-
-static void cors_exposed_headers(loader *ld, yaml_node_t *key, const char *name,
-                                 yaml_node_t *val, void *ctx)
-{
-    (void)key;
-    get_header_list(ld, name, val, &((cors_walk *)ctx)->cors->exposed_headers);
-}
-
-static void cors_credentials(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                             void *ctx)
-{
-    (void)key;
-    get_bool(ld, name, val, &((cors_walk *)ctx)->cors->credentials);
-}
-
-static void cors_max_age(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                         void *ctx)
-{
-    (void)key;
-    get_int(ld, name, val, false, 0, INT64_MAX, &((cors_walk *)ctx)->cors->max_age);
 }
 
 static const section cors_section = {
     "cors option",
     (const field[]){
-        {"origin", cors_origin},
-        {"methods", cors_methods},
-        {"allowedHeaders", cors_allowed_headers},
-        {"exposedHeaders", cors_exposed_headers},
-        {"credentials", cors_credentials},
-        {"maxAge", cors_max_age},
-        {NULL, NULL},
+        {"origin", .set = cors_origin},
+        {"methods", .set = set_header_list, .offset = offsetof(config_cors, methods)},
+        {"allowedHeaders", .set = set_header_list,
+         .offset = offsetof(config_cors, allowed_headers)},
+        {"exposedHeaders", .set = set_header_list,
+         .offset = offsetof(config_cors, exposed_headers)},
+        {"credentials", .set = set_bool, .offset = offsetof(config_cors, credentials)},
+        {"maxAge", .set = set_i64, .offset = offsetof(config_cors, max_age), .min = 0,
+         .max = INT64_MAX, .literal = true},
+        {0},
     },
 };
 
 /* `cors: {...}`, or `cors: true` for the package's defaults, or false. */
-static void opt_cors(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val, void *ctx)
+static void opt_cors(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    (void)key, (void)ctx;
-    config_cors *cors = &opts_of(ld)->cors;
-    cors_walk w = {cors, false, false};
-    if (val->type == YAML_SCALAR_NODE && resolve(val).kind == SC_BOOL) {
-        get_bool(ld, name, val, &cors->enabled);
-    } else if (want_mapping(ld, name, val, false)) {
+    config_cors *cors = &((config_server_options *)obj)->cors;
+    bool has_origin = false;
+    if (resolve(val).kind == SC_BOOL) {
+        get_bool(ld, f->key, val, &cors->enabled);
+    } else if (want_mapping(ld, f->key, val, false)) {
         cors->enabled = true;
-        walk_section(ld, val, &cors_section, &w);
+        walk_section(ld, val, &cors_section, cors);
+        has_origin = has_key(ld, val, "origin");
     }
-    if (w.origin_false)
-        cors->enabled = false;
     if (!cors->enabled)
         return;
-    if (!w.has_origin) /* the package's default origin is "*" */
+    if (!has_origin) /* the package's default origin is "*" */
         cors->any_origin = true;
     if (!cors->methods)
         set_str(ld, &cors->methods, DEFAULT_CORS_METHODS);
@@ -1381,25 +1240,53 @@ static void opt_cors(loader *ld, yaml_node_t *key, const char *name, yaml_node_t
 
 /* ---- socket ------------------------------------------------------------ */
 
-static void socket_server_options(loader *ld, yaml_node_t *key, const char *name,
-                                  yaml_node_t *val, void *ctx)
-{
-    (void)key, (void)ctx;
-    if (want_mapping(ld, name, val, true))
-        walk_section(ld, val, &server_option_section, NULL);
-}
+/* allowEIO3 also serves Socket.IO v2 clients (Engine.IO protocol 3). */
+static const section server_option_section = {
+    "server option",
+    (const field[]){
+        {"path", .set = opt_path},
+        {"pingInterval", .set = set_ms, .offset = offsetof(config_server_options, ping_interval)},
+        {"pingTimeout", .set = set_ms, .offset = offsetof(config_server_options, ping_timeout)},
+        {"connectTimeout", .set = set_ms,
+         .offset = offsetof(config_server_options, connect_timeout)},
+        {"upgradeTimeout", .set = set_ms,
+         .offset = offsetof(config_server_options, upgrade_timeout)},
+        {"maxHttpBufferSize", .set = set_u64,
+         .offset = offsetof(config_server_options, max_http_buffer_size), .min = 1,
+         .max = INT64_MAX},
+        {"transports", .set = opt_transports},
+        {"allowUpgrades", .set = set_bool,
+         .offset = offsetof(config_server_options, allow_upgrades)},
+        {"cors", .set = opt_cors},
+        {"connectionStateRecovery", .set = opt_connection_state_recovery},
+        {"parser", .set = opt_parser},
+        {"serveClient", .set = set_false_only, .arg = "plugio does not serve the client script"},
+        {"allowEIO3", .set = set_bool, .offset = offsetof(config_server_options, allow_eio3)},
+        {"perMessageDeflate", .set = set_compression,
+         .offset = offsetof(config_server_options, per_message_deflate), .arg = &pmd_section},
+        {"httpCompression", .set = set_compression,
+         .offset = offsetof(config_server_options, http_compression),
+         .arg = &http_compression_section},
+        {"cookie", .set = set_false_only, .arg = "plugio does not set the io cookie"},
+        {"cleanupEmptyChildNamespaces", .set = set_bool,
+         .offset = offsetof(config_server_options, cleanup_empty_child_namespaces)},
+        {"maxChildNamespaces", .set = set_u32,
+         .offset = offsetof(config_server_options, max_child_namespaces), .min = 1,
+         .max = MAX_MAX_CHILD_NAMESPACES},
+        {0},
+    },
+};
 
 static const section socket_section = {
     "socket key",
-    (const field[]){{"serverOptions", socket_server_options}, {NULL, NULL}},
+    (const field[]){
+        {"serverOptions", .set = set_section, .offset = offsetof(config, opts),
+         .arg = &server_option_section},
+        {0},
+    },
 };
 
 /* ---- events ------------------------------------------------------------ */
-
-typedef struct event_walk {
-    config_event *ev;
-    bool has_name, has_handler;
-} event_walk;
 
 /* socket.io's reserved event names other than the two lifecycle events. */
 static const char *reserved_reason(const char *name)
@@ -1419,29 +1306,17 @@ static const char *reserved_reason(const char *name)
     return NULL;
 }
 
-static void event_name(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                       void *ctx)
+static void event_name(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    (void)key;
-    event_walk *w = ctx;
-    w->has_name = true;
-    const char *s = get_string(ld, name, val);
+    config_event *ev = obj;
+    const char *s = get_string(ld, f->key, val);
     const char *why = s ? reserved_reason(s) : NULL;
     if (s && !*s)
         report(ld, val, "name: an event name must not be empty");
     else if (why)
         report(ld, val, "event name '%s' is reserved: %s", s, why);
     else if (s)
-        set_str(ld, &w->ev->name, s);
-}
-
-static void event_handler(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                          void *ctx)
-{
-    (void)key;
-    event_walk *w = ctx;
-    w->has_handler = true;
-    parse_ref(ld, name, val, &w->ev->handler);
+        set_str(ld, &ev->name, s);
 }
 
 /* ---- namespaces: a name, or a pattern (dynamic namespaces) ------------ */
@@ -1492,16 +1367,12 @@ static bool add_pattern(loader *ld, const char *source, yaml_node_t *val)
 typedef struct nsp_walk {
     char **out;
     bool *match;
-    bool has_match;
 } nsp_walk;
 
-static void namespace_match(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                            void *ctx)
+static void namespace_match(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    (void)key;
-    nsp_walk *w = ctx;
-    w->has_match = true;
-    const char *s = get_string(ld, name, val);
+    nsp_walk *w = obj;
+    const char *s = get_string(ld, f->key, val);
     if (s && add_pattern(ld, s, val)) {
         set_str(ld, w->out, s);
         *w->match = true;
@@ -1510,7 +1381,10 @@ static void namespace_match(loader *ld, yaml_node_t *key, const char *name, yaml
 
 static const section namespace_section = {
     "namespace key",
-    (const field[]){{"match", namespace_match}, {NULL, NULL}},
+    (const field[]){
+        {"match", .set = namespace_match},
+        {0},
+    },
 };
 
 /* A `namespace:` value (of an event or a middleware): a name into *out,
@@ -1519,13 +1393,13 @@ static void parse_namespace(loader *ld, const char *name, yaml_node_t *val, char
                             bool *match)
 {
     if (val->type == YAML_MAPPING_NODE) {
-        nsp_walk w = {out, match, false};
+        nsp_walk w = {out, match};
         walk_section(ld, val, &namespace_section, &w);
-        if (!w.has_match)
+        if (!has_key(ld, val, "match"))
             report(ld, val, "namespace: a pattern is written {match: regex}");
         return;
     }
-    if (val->type != YAML_SCALAR_NODE || resolve(val).kind != SC_STR) {
+    if (resolve(val).kind != SC_STR) {
         expected(ld, name, val, "a string or {match: regex}");
         return;
     }
@@ -1543,21 +1417,19 @@ static const char *nsp_label(const char *nsp, bool match, char *out, size_t size
     return out;
 }
 
-static void event_namespace(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                            void *ctx)
+static void event_namespace(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    (void)key;
-    config_event *ev = ((event_walk *)ctx)->ev;
-    parse_namespace(ld, name, val, &ev->nsp, &ev->nsp_match);
+    config_event *ev = obj;
+    parse_namespace(ld, f->key, val, &ev->nsp, &ev->nsp_match);
 }
 
 static const section event_section = {
     "event key",
     (const field[]){
-        {"name", event_name},
-        {"handler", event_handler},
-        {"namespace", event_namespace},
-        {NULL, NULL},
+        {"name", .set = event_name},
+        {"handler", .set = set_ref, .offset = offsetof(config_event, handler)},
+        {"namespace", .set = event_namespace},
+        {0},
     },
 };
 
@@ -1599,11 +1471,10 @@ static void load_event(loader *ld, yaml_node_t *item)
     if (!ev)
         return;
     ev->at = mark_of(item);
-    event_walk w = {ev, false, false};
-    walk_section(ld, item, &event_section, &w);
-    if (!w.has_name)
+    walk_section(ld, item, &event_section, ev);
+    if (!has_key(ld, item, "name"))
         report(ld, item, "event has no name");
-    if (!w.has_handler)
+    if (!has_key(ld, item, "handler"))
         report(ld, item, "event has no handler");
     if (!ev->nsp)
         ev->nsp = dup_or_oom(ld, "/");
@@ -1611,37 +1482,10 @@ static void load_event(loader *ld, yaml_node_t *item)
         check_duplicate_event(ld, ev);
 }
 
-/* ---- top level ---------------------------------------------------------- */
-
-static void top_server(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                       void *ctx)
+static void read_events(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    (void)key, (void)ctx;
-    if (want_mapping(ld, name, val, true))
-        walk_section(ld, val, &server_section, NULL);
-}
-
-static void top_plugins(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                        void *ctx)
-{
-    (void)key, (void)ctx;
-    if (want_mapping(ld, name, val, true))
-        each_pair(ld, val, plugin_entry, NULL);
-}
-
-static void top_socket(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                       void *ctx)
-{
-    (void)key, (void)ctx;
-    if (want_mapping(ld, name, val, true))
-        walk_section(ld, val, &socket_section, NULL);
-}
-
-static void top_events(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                       void *ctx)
-{
-    (void)key, (void)ctx;
-    if (!want_list(ld, name, val, true))
+    (void)obj;
+    if (!want_list(ld, f->key, val, true))
         return;
     for (yaml_node_item_t *i = val->data.sequence.items.start; i < val->data.sequence.items.top;
          i++)
@@ -1650,34 +1494,18 @@ static void top_events(loader *ld, yaml_node_t *key, const char *name, yaml_node
 
 /* ---- middleware -------------------------------------------------------- */
 
-typedef struct middleware_walk {
-    config_middleware *mw;
-    bool has_handler;
-} middleware_walk;
-
-static void middleware_handler(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                               void *ctx)
+static void middleware_namespace(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    (void)key;
-    middleware_walk *w = ctx;
-    w->has_handler = true;
-    parse_ref(ld, name, val, &w->mw->handler);
-}
-
-static void middleware_namespace(loader *ld, yaml_node_t *key, const char *name,
-                                 yaml_node_t *val, void *ctx)
-{
-    (void)key;
-    config_middleware *mw = ((middleware_walk *)ctx)->mw;
-    parse_namespace(ld, name, val, &mw->nsp, &mw->nsp_match);
+    config_middleware *mw = obj;
+    parse_namespace(ld, f->key, val, &mw->nsp, &mw->nsp_match);
 }
 
 static const section middleware_section = {
     "middleware key",
     (const field[]){
-        {"handler", middleware_handler},
-        {"namespace", middleware_namespace},
-        {NULL, NULL},
+        {"handler", .set = set_ref, .offset = offsetof(config_middleware, handler)},
+        {"namespace", .set = middleware_namespace},
+        {0},
     },
 };
 
@@ -1695,56 +1523,50 @@ static void load_middleware(loader *ld, yaml_node_t *item)
     c->middleware = mw;
     mw = &c->middleware[c->n_middleware++];
     *mw = (config_middleware){.at = mark_of(item)};
-    middleware_walk w = {mw, false};
-    walk_section(ld, item, &middleware_section, &w);
-    if (!w.has_handler)
+    walk_section(ld, item, &middleware_section, mw);
+    if (!has_key(ld, item, "handler"))
         report(ld, item, "middleware has no handler");
     if (!mw->nsp)
         mw->nsp = dup_or_oom(ld, "/");
 }
 
-static void top_middleware(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                           void *ctx)
+static void read_middleware(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    (void)key, (void)ctx;
-    if (!want_list(ld, name, val, true))
+    (void)obj;
+    if (!want_list(ld, f->key, val, true))
         return;
     for (yaml_node_item_t *i = val->data.sequence.items.start; i < val->data.sequence.items.top;
          i++)
         load_middleware(ld, node_at(ld, *i));
 }
 
-static void hook_init(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                      void *ctx)
+/* ---- top level ---------------------------------------------------------- */
+
+static void hook_init(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    (void)key, (void)ctx;
-    if (parse_ref(ld, name, val, &ld->c->init))
-        ld->c->has_init = true;
+    config *c = obj;
+    if (parse_ref(ld, f->key, val, &c->init))
+        c->has_init = true;
 }
 
 static const section hooks_section = {
     "hook",
-    (const field[]){{"init", hook_init}, {NULL, NULL}},
+    (const field[]){
+        {"init", .set = hook_init},
+        {0},
+    },
 };
-
-static void top_hooks(loader *ld, yaml_node_t *key, const char *name, yaml_node_t *val,
-                      void *ctx)
-{
-    (void)key, (void)ctx;
-    if (want_mapping(ld, name, val, true))
-        walk_section(ld, val, &hooks_section, NULL);
-}
 
 static const section top_section = {
     "top-level key",
     (const field[]){
-        {"server", top_server},
-        {"plugins", top_plugins},
-        {"socket", top_socket},
-        {"events", top_events},
-        {"middleware", top_middleware},
-        {"hooks", top_hooks},
-        {NULL, NULL},
+        {"server", .set = set_section, .arg = &server_section},
+        {"plugins", .set = read_plugins},
+        {"socket", .set = set_section, .arg = &socket_section},
+        {"events", .set = read_events},
+        {"middleware", .set = read_middleware},
+        {"hooks", .set = set_section, .arg = &hooks_section},
+        {0},
     },
 };
 
@@ -1877,7 +1699,7 @@ static config *load_text(const char *text, size_t len, const char *file, const c
     if (c && parse_document(&ld, text, len)) {
         yaml_node_t *root = yaml_document_get_root_node(&ld.doc);
         if (root && want_mapping(&ld, "the configuration", root, true))
-            walk_section(&ld, root, &top_section, NULL);
+            walk_section(&ld, root, &top_section, c);
         check_refs(&ld);
         yaml_document_delete(&ld.doc);
     }
