@@ -1364,18 +1364,13 @@ static bool add_pattern(loader *ld, const char *source, yaml_node_t *val)
     return re != NULL;
 }
 
-typedef struct nsp_walk {
-    char **out;
-    bool *match;
-} nsp_walk;
-
 static void namespace_match(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
-    nsp_walk *w = obj;
+    config_event *e = obj;
     const char *s = get_string(ld, f->key, val);
     if (s && add_pattern(ld, s, val)) {
-        set_str(ld, w->out, s);
-        *w->match = true;
+        set_str(ld, &e->nsp, s);
+        e->nsp_match = true;
     }
 }
 
@@ -1387,40 +1382,52 @@ static const section namespace_section = {
     },
 };
 
-/* A `namespace:` value (of an event or a middleware): a name into *out,
- * or {match: regex} - the regex into *out, and *match set. */
-static void parse_namespace(loader *ld, const char *name, yaml_node_t *val, char **out,
-                            bool *match)
+/* An entry's namespace: a name, or {match: regex} - the regex, with
+ * nsp_match set. */
+static void set_namespace(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
+    config_event *e = obj;
     if (val->type == YAML_MAPPING_NODE) {
-        nsp_walk w = {out, match};
-        walk_section(ld, val, &namespace_section, &w);
+        walk_section(ld, val, &namespace_section, e);
         if (!has_key(ld, val, "match"))
             report(ld, val, "namespace: a pattern is written {match: regex}");
         return;
     }
     if (resolve(val).kind != SC_STR) {
-        expected(ld, name, val, "a string or {match: regex}");
+        expected(ld, f->key, val, "a string or {match: regex}");
         return;
     }
-    const char *s = get_string(ld, name, val);
+    const char *s = get_string(ld, f->key, val);
     if (s && s[0] != '/')
         report(ld, val, "namespace: '%s' must start with '/'", s);
     else if (s)
-        set_str(ld, out, s);
+        set_str(ld, &e->nsp, s);
 }
 
-/* "'/chat'" or "{match: '^/t-[0-9]+$'}", for messages. */
-static const char *nsp_label(const char *nsp, bool match, char *out, size_t size)
+/* ---- events and middleware: one reader ----------------------------------
+ * Both are written alike - a handler, a namespace ("/" when left out) and,
+ * for an event, a name - and read alike, into a config_event (a
+ * middleware's name stays NULL); an entry_kind says what differs. */
+
+typedef struct entry_kind {
+    const char *what;             /* "event", "middleware": in messages */
+    const char *shape;            /* what a list item must be, for messages */
+    const section *keys;
+    const char *const *required;  /* keys an entry must have */
+    void (*add)(loader *ld, config_event *e); /* stores e, taking its strings */
+} entry_kind;
+
+static void ref_free(config_ref *r)
 {
-    snprintf(out, size, match ? "{match: '%.200s'}" : "'%.200s'", nsp);
-    return out;
+    free(r->plugin);
+    free(r->symbol);
 }
 
-static void event_namespace(loader *ld, const field *f, yaml_node_t *val, void *obj)
+static void event_free(config_event *e)
 {
-    config_event *ev = obj;
-    parse_namespace(ld, f->key, val, &ev->nsp, &ev->nsp_match);
+    free(e->name);
+    free(e->nsp);
+    ref_free(&e->handler);
 }
 
 static const section event_section = {
@@ -1428,21 +1435,25 @@ static const section event_section = {
     (const field[]){
         {"name", .set = event_name},
         {"handler", .set = set_ref, .offset = offsetof(config_event, handler)},
-        {"namespace", .set = event_namespace},
+        {"namespace", .set = set_namespace},
         {0},
     },
 };
 
-static config_event *add_event(loader *ld)
+static const section middleware_section = {
+    "middleware key",
+    (const field[]){
+        {"handler", .set = set_ref, .offset = offsetof(config_event, handler)},
+        {"namespace", .set = set_namespace},
+        {0},
+    },
+};
+
+/* "'/chat'" or "{match: '^/t-[0-9]+$'}", for messages. */
+static const char *nsp_label(const char *nsp, bool match, char *out, size_t size)
 {
-    config *c = ld->c;
-    config_event *e = room_for_one(ld, c->events, c->n_events, &ld->cap_events, sizeof *e);
-    if (!e)
-        return NULL;
-    c->events = e;
-    e = &c->events[c->n_events++];
-    *e = (config_event){0};
-    return e;
+    snprintf(out, size, match ? "{match: '%.200s'}" : "'%.200s'", nsp);
+    return out;
 }
 
 /* One handler per (namespace, event): a second would be ambiguous.  The
@@ -1461,83 +1472,72 @@ static void check_duplicate_event(loader *ld, const config_event *ev)
     }
 }
 
-static void load_event(loader *ld, yaml_node_t *item)
+static void add_event(loader *ld, config_event *e)
 {
-    if (item->type != YAML_MAPPING_NODE) {
-        expected(ld, "event", item, "a mapping with name and handler");
+    config *c = ld->c;
+    config_event *events =
+        room_for_one(ld, c->events, c->n_events, &ld->cap_events, sizeof *events);
+    if (!events) {
+        event_free(e);
         return;
     }
-    config_event *ev = add_event(ld);
-    if (!ev)
-        return;
-    ev->at = mark_of(item);
-    walk_section(ld, item, &event_section, ev);
-    if (!has_key(ld, item, "name"))
-        report(ld, item, "event has no name");
-    if (!has_key(ld, item, "handler"))
-        report(ld, item, "event has no handler");
-    if (!ev->nsp)
-        ev->nsp = dup_or_oom(ld, "/");
-    if (ev->name && ev->nsp)
-        check_duplicate_event(ld, ev);
+    c->events = events;
+    events[c->n_events++] = *e;
+    if (e->name && e->nsp)
+        check_duplicate_event(ld, &events[c->n_events - 1]);
 }
 
-static void read_events(loader *ld, const field *f, yaml_node_t *val, void *obj)
+static void add_middleware(loader *ld, config_event *e)
 {
-    (void)obj;
-    if (!want_list(ld, f->key, val, true))
-        return;
-    for (yaml_node_item_t *i = val->data.sequence.items.start; i < val->data.sequence.items.top;
-         i++)
-        load_event(ld, node_at(ld, *i));
-}
-
-/* ---- middleware -------------------------------------------------------- */
-
-static void middleware_namespace(loader *ld, const field *f, yaml_node_t *val, void *obj)
-{
-    config_middleware *mw = obj;
-    parse_namespace(ld, f->key, val, &mw->nsp, &mw->nsp_match);
-}
-
-static const section middleware_section = {
-    "middleware key",
-    (const field[]){
-        {"handler", .set = set_ref, .offset = offsetof(config_middleware, handler)},
-        {"namespace", .set = middleware_namespace},
-        {0},
-    },
-};
-
-static void load_middleware(loader *ld, yaml_node_t *item)
-{
-    if (item->type != YAML_MAPPING_NODE) {
-        expected(ld, "middleware", item, "a mapping with handler (and namespace)");
-        return;
-    }
     config *c = ld->c;
     config_middleware *mw =
         room_for_one(ld, c->middleware, c->n_middleware, &ld->cap_middleware, sizeof *mw);
-    if (!mw)
+    if (!mw) {
+        event_free(e);
         return;
+    }
     c->middleware = mw;
-    mw = &c->middleware[c->n_middleware++];
-    *mw = (config_middleware){.at = mark_of(item)};
-    walk_section(ld, item, &middleware_section, mw);
-    if (!has_key(ld, item, "handler"))
-        report(ld, item, "middleware has no handler");
-    if (!mw->nsp)
-        mw->nsp = dup_or_oom(ld, "/");
+    mw[c->n_middleware++] =
+        (config_middleware){.nsp = e->nsp, .nsp_match = e->nsp_match, .handler = e->handler,
+                            .at = e->at};
 }
 
-static void read_middleware(loader *ld, const field *f, yaml_node_t *val, void *obj)
+static const entry_kind event_kind = {
+    "event", "a mapping with name and handler", &event_section,
+    (const char *const[]){"name", "handler", NULL}, add_event,
+};
+
+static const entry_kind middleware_kind = {
+    "middleware", "a mapping with handler (and namespace)", &middleware_section,
+    (const char *const[]){"handler", NULL}, add_middleware,
+};
+
+/* One entry of `events:` or `middleware:`. */
+static void read_entry(loader *ld, const entry_kind *kind, yaml_node_t *item)
+{
+    if (item->type != YAML_MAPPING_NODE) {
+        expected(ld, kind->what, item, kind->shape);
+        return;
+    }
+    config_event e = {.at = mark_of(item)};
+    walk_section(ld, item, kind->keys, &e);
+    for (const char *const *key = kind->required; *key; key++)
+        if (!has_key(ld, item, *key))
+            report(ld, item, "%s has no %s", kind->what, *key);
+    if (!e.nsp)
+        e.nsp = dup_or_oom(ld, "/");
+    kind->add(ld, &e);
+}
+
+/* `events:` or `middleware:`, a list of entries of the kind f->arg. */
+static void read_entries(loader *ld, const field *f, yaml_node_t *val, void *obj)
 {
     (void)obj;
     if (!want_list(ld, f->key, val, true))
         return;
     for (yaml_node_item_t *i = val->data.sequence.items.start; i < val->data.sequence.items.top;
          i++)
-        load_middleware(ld, node_at(ld, *i));
+        read_entry(ld, f->arg, node_at(ld, *i));
 }
 
 /* ---- top level ---------------------------------------------------------- */
@@ -1563,8 +1563,8 @@ static const section top_section = {
         {"server", .set = set_section, .arg = &server_section},
         {"plugins", .set = read_plugins},
         {"socket", .set = set_section, .arg = &socket_section},
-        {"events", .set = read_events},
-        {"middleware", .set = read_middleware},
+        {"events", .set = read_entries, .arg = &event_kind},
+        {"middleware", .set = read_entries, .arg = &middleware_kind},
         {"hooks", .set = set_section, .arg = &hooks_section},
         {0},
     },
@@ -1777,12 +1777,6 @@ config *config_load_ex(const char *file, diag_list *diags, bool keep_on_error)
     return c;
 }
 
-static void ref_free(config_ref *r)
-{
-    free(r->plugin);
-    free(r->symbol);
-}
-
 static void cors_free(config_cors *cors)
 {
     for (size_t i = 0; i < cors->n_origins; i++)
@@ -1809,11 +1803,8 @@ void config_free(config *c)
         json_object_put(c->plugins[i].config);
     }
     free(c->plugins);
-    for (size_t i = 0; i < c->n_events; i++) {
-        free(c->events[i].name);
-        free(c->events[i].nsp);
-        ref_free(&c->events[i].handler);
-    }
+    for (size_t i = 0; i < c->n_events; i++)
+        event_free(&c->events[i]);
     free(c->events);
     for (size_t i = 0; i < c->n_middleware; i++) {
         free(c->middleware[i].nsp);
