@@ -16,9 +16,11 @@
  */
 #include "config.h"
 
+#include "array.h"
 #include "buf.h"
 #include "config_yaml.h"
 #include "nsp_pattern.h"
+#include "sio_packet.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -275,31 +277,17 @@ static const cy_section plugin_section = {
     },
 };
 
-/* `array` (n elements of `size`, room for *cap) with room for one more:
- * the same pointer, or a larger block (doubling); NULL when out of memory
- * (the old block stays). The caller stores it and zeroes the new slot. */
-static void *room_for_one(loader *ld, void *array, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return array;
-    size_t more = *cap ? *cap * 2 : 4;
-    void *grown = realloc(array, more * size);
-    if (!grown) {
-        ld->yaml.oom = true;
-        return NULL;
-    }
-    *cap = more;
-    return grown;
-}
+/* Room for one more element in one of the config's arrays (ARRAY_RESERVE;
+ * running out of memory is reported by the loader). */
+#define ROOM_FOR_ONE(ld, items, n, cap) \
+    (ARRAY_RESERVE(items, (n) + 1, cap, 4) || ((ld)->yaml.oom = true, false))
 
 static config_plugin *add_plugin(loader *ld)
 {
     config *c = ld->c;
-    config_plugin *p = room_for_one(ld, c->plugins, c->n_plugins, &ld->cap_plugins, sizeof *p);
-    if (!p)
+    if (!ROOM_FOR_ONE(ld, c->plugins, c->n_plugins, ld->cap_plugins))
         return NULL;
-    c->plugins = p;
-    p = &c->plugins[c->n_plugins++];
+    config_plugin *p = &c->plugins[c->n_plugins++];
     *p = (config_plugin){0};
     return p;
 }
@@ -643,22 +631,11 @@ static const cy_section socket_section = {
 
 /* ---- events ------------------------------------------------------------ */
 
-/* socket.io's reserved event names other than the two lifecycle events. */
+/* socket.io's reserved event names, but 'disconnect': a handler may bind
+ * that lifecycle event (and 'connection', which is not reserved). */
 static const char *reserved_reason(const char *name)
 {
-    static const struct {
-        const char *name, *why;
-    } reserved[] = {
-        {"connect", "socket.io uses it for the namespace handshake; use 'connection'"},
-        {"connect_error", "socket.io sends it when a connection is refused"},
-        {"disconnecting", "plugio does not dispatch it; use 'disconnect'"},
-        {"newListener", "it belongs to Node's EventEmitter"},
-        {"removeListener", "it belongs to Node's EventEmitter"},
-    };
-    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
-        if (strcmp(name, reserved[i].name) == 0)
-            return reserved[i].why;
-    return NULL;
+    return strcmp(name, "disconnect") == 0 ? NULL : sio_event_reserved_why(name, strlen(name));
 }
 
 static void event_name(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
@@ -684,10 +661,8 @@ static bool add_pattern(loader *ld, const char *source, yaml_node_t *val)
     for (size_t i = 0; i < c->n_patterns; i++)
         if (strcmp(c->patterns[i].source, source) == 0)
             return c->patterns[i].re != NULL; /* reported at its first use */
-    config_pattern *p = room_for_one(ld, c->patterns, c->n_patterns, &ld->cap_patterns, sizeof *p);
-    if (!p)
+    if (!ROOM_FOR_ONE(ld, c->patterns, c->n_patterns, ld->cap_patterns))
         return false;
-    c->patterns = p;
     char err[256];
     size_t offset;
     nsp_pattern *re = nsp_pattern_compile(source, err, sizeof err, &offset);
@@ -814,29 +789,23 @@ static void check_duplicate_event(loader *ld, const config_event *ev)
 static void add_event(loader *ld, config_event *e)
 {
     config *c = ld->c;
-    config_event *events =
-        room_for_one(ld, c->events, c->n_events, &ld->cap_events, sizeof *events);
-    if (!events) {
+    if (!ROOM_FOR_ONE(ld, c->events, c->n_events, ld->cap_events)) {
         event_free(e);
         return;
     }
-    c->events = events;
-    events[c->n_events++] = *e;
+    c->events[c->n_events++] = *e;
     if (e->name && e->nsp)
-        check_duplicate_event(ld, &events[c->n_events - 1]);
+        check_duplicate_event(ld, &c->events[c->n_events - 1]);
 }
 
 static void add_middleware(loader *ld, config_event *e)
 {
     config *c = ld->c;
-    config_middleware *mw =
-        room_for_one(ld, c->middleware, c->n_middleware, &ld->cap_middleware, sizeof *mw);
-    if (!mw) {
+    if (!ROOM_FOR_ONE(ld, c->middleware, c->n_middleware, ld->cap_middleware)) {
         event_free(e);
         return;
     }
-    c->middleware = mw;
-    mw[c->n_middleware++] =
+    c->middleware[c->n_middleware++] =
         (config_middleware){.nsp = e->nsp, .nsp_match = e->nsp_match, .handler = e->handler,
                             .at = e->at};
 }

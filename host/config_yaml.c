@@ -17,6 +17,8 @@
  */
 #include "config_yaml.h"
 
+#include "array.h"
+
 #include "buf.h"
 
 #include <math.h>
@@ -71,15 +73,9 @@ void cy_report_at(cy_reader *r, pio_mark at, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (r->n_problems == r->cap_problems) {
-        size_t cap = r->cap_problems ? r->cap_problems * 2 : 8;
-        cy_problem *p = realloc(r->problems, cap * sizeof *p);
-        if (!p) {
-            r->oom = true;
-            return;
-        }
-        r->problems = p;
-        r->cap_problems = cap;
+    if (!ARRAY_RESERVE(r->problems, r->n_problems + 1, r->cap_problems, 8)) {
+        r->oom = true;
+        return;
     }
     char *copy = strdup(msg);
     if (!copy) {

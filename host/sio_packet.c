@@ -120,19 +120,30 @@ static int parse_id(cursor *c, sio_packet *p)
     return 0;
 }
 
-/* socket.io's RESERVED_EVENTS (in socket.io and in socket.io-parser). */
-static const char *const reserved_events[] = {
-    "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
+/* socket.io's RESERVED_EVENTS (in socket.io and in socket.io-parser), each
+ * with what it is for, as a configuration error says it. */
+static const struct {
+    const char *name, *why;
+} reserved_events[] = {
+    {"connect", "socket.io uses it for the namespace handshake; use 'connection'"},
+    {"connect_error", "socket.io sends it when a connection is refused"},
+    {"disconnect", "socket.io uses it when a socket leaves"},
+    {"disconnecting", "plugio does not dispatch it; use 'disconnect'"},
+    {"newListener", "it belongs to Node's EventEmitter"},
+    {"removeListener", "it belongs to Node's EventEmitter"},
 };
 
-bool sio_event_reserved(const char *name, size_t len)
+const char *sio_event_reserved_why(const char *name, size_t len)
 {
     for (size_t i = 0; i < sizeof reserved_events / sizeof reserved_events[0]; i++) {
-        if (strlen(reserved_events[i]) == len && memcmp(reserved_events[i], name, len) == 0)
-            return true;
+        const char *r = reserved_events[i].name;
+        if (strlen(r) == len && memcmp(r, name, len) == 0)
+            return reserved_events[i].why;
     }
-    return false;
+    return NULL;
 }
+
+bool sio_event_reserved(const char *name, size_t len) { return sio_event_reserved_why(name, len); }
 
 static bool is_event_array(json_object *j)
 {

@@ -109,6 +109,8 @@ bool sio_encode_msgpack(buf *out, sio_type type, const char *nsp, int64_t id, js
  * reserves for itself ("connect", "disconnect", "newListener", ...): an
  * EVENT packet from a client may not carry one, and the server sends none. */
 bool sio_event_reserved(const char *name, size_t len);
+/* What a reserved name is for (a sentence), or NULL when it is not one. */
+const char *sio_event_reserved_why(const char *name, size_t len);
 
 const char *sio_strerror(int code);
 
