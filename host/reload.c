@@ -3,13 +3,13 @@
  */
 #include "reload.h"
 
-#include "ctx.h"
-#include "eio_session.h"
-#include "handoff.h"
-#include "http.h"
-#include "log.h"
-#include "sio_dispatch.h"
-#include "watch.h"
+#include "base/log.h"
+#include "base/watch.h"
+#include "engineio/eio_session.h"
+#include "engineio/http.h"
+#include "plugin/ctx.h"
+#include "plugin/handoff.h"
+#include "socketio/sio_dispatch.h"
 
 #include <stdio.h>
 #include <stdlib.h>

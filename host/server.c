@@ -31,20 +31,20 @@
  */
 #include "server.h"
 
-#include "ctx.h"
-#include "eio_session.h"
-#include "handoff.h"
-#include "http.h"
-#include "log.h"
+#include "base/log.h"
+#include "base/timer.h"
+#include "base/watch.h"
+#include "engineio/eio_session.h"
+#include "engineio/http.h"
+#include "engineio/ws_deflate.h"
+#include "engineio/zip.h"
+#include "plugin/ctx.h"
+#include "plugin/handoff.h"
+#include "plugin/services.h"
 #include "reload.h"
-#include "rooms.h"
-#include "services.h"
-#include "sio_client.h"
-#include "sio_recovery.h"
-#include "timer.h"
-#include "watch.h"
-#include "ws_deflate.h"
-#include "zip.h"
+#include "socketio/rooms.h"
+#include "socketio/sio_client.h"
+#include "socketio/sio_recovery.h"
 
 #include <errno.h>
 #include <ev.h>

@@ -1,10 +1,10 @@
 /*
- * test_array.c - growing an array with ARRAY_RESERVE (host/array.h): the
+ * test_array.c - growing an array with ARRAY_RESERVE (host/base/array.h): the
  * capacities it picks, that elements survive a move, and that a capacity
  * its type cannot hold or a byte size that would wrap leaves the array
  * exactly as it was.
  */
-#include "array.h"
+#include "base/array.h"
 
 #include <criterion/criterion.h>
 #include <stdint.h>

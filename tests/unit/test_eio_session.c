@@ -6,9 +6,9 @@
  */
 #include <criterion/criterion.h>
 
-#include "config.h"
-#include "eio_session.h"
-#include "timer.h"
+#include "base/timer.h"
+#include "config/config.h"
+#include "engineio/eio_session.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,12 +1,12 @@
 /*
- * test_out.c - the writer behind pio_out (host/out.c): the exact JSON text
+ * test_out.c - the writer behind pio_out (host/base/out.c): the exact JSON text
  * a client receives for what a plugin writes, the binary attachments it
  * collects, and how each misuse makes the list invalid.  Called through
  * the host's function table, as a plugin calls it.
  */
-#include "out.h"
-#include "plugin.h"
-#include "value.h"
+#include "base/out.h"
+#include "base/value.h"
+#include "plugin/plugin.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* Socket.IO packets: the decoder (text, binary reassembly, every malformed
  * case) and the header encoder. */
-#include "sio_packet.h"
-#include "value.h"
+#include "base/value.h"
+#include "protocol/sio_packet.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,11 +1,11 @@
 /*
- * test_utf8.c - the host's UTF-8 validator (host/utf8.c): RFC 3629's
+ * test_utf8.c - the host's UTF-8 validator (host/base/utf8.c): RFC 3629's
  * boundaries one by one, then every sequence of up to three bytes, and
  * four-byte ones around their limits, against a reference decoder that
  * computes code points (utf8.c never does); and invalid bytes at every
  * offset of ASCII text, where the eight-byte ASCII skip is.
  */
-#include "utf8.h"
+#include "base/utf8.h"
 
 #include <criterion/criterion.h>
 #include <stdint.h>
