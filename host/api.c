@@ -6,14 +6,14 @@
  * The table is append-only (see plugio.h): new entries go at the end of
  * the struct and of this initializer, with a new ABI minor.
  */
-#include "args.h"
-#include "binding.h"
-#include "broadcast.h"
-#include "services.h"
-#include "log.h"
-#include "out.h"
-#include "sio_recovery.h"
-#include "sio_socket.h"
+#include "base/args.h"
+#include "base/log.h"
+#include "base/out.h"
+#include "plugin/ctx.h"
+#include "plugin/services.h"
+#include "socketio/broadcast.h"
+#include "socketio/sio_recovery.h"
+#include "socketio/sio_socket.h"
 
 static const char *api_strerror(int code)
 {

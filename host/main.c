@@ -4,10 +4,10 @@
  *   plugio [--log-level LEVEL] FILE      serve FILE
  *   plugio --check FILE                  load everything FILE names, report, exit 0 or 2
  */
-#include "binding.h"
-#include "config.h"
-#include "log.h"
-#include "plugin.h"
+#include "base/log.h"
+#include "config/config.h"
+#include "plugin/binding.h"
+#include "plugin/plugin.h"
 #include "server.h"
 
 #include <getopt.h>

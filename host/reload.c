@@ -3,16 +3,24 @@
  */
 #include "reload.h"
 
-#include "eio_session.h"
-#include "log.h"
-#include "sio_client.h"
-#include "watch.h"
+#include "base/log.h"
+#include "base/watch.h"
+#include "engineio/eio_session.h"
+#include "engineio/http.h"
+#include "plugin/ctx.h"
+#include "plugin/handoff.h"
+#include "socketio/sio_dispatch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* The runtime in force: the binding (configuration and plugins) and the
+ * reload counters.  Held here, the one module that swaps it, and handed
+ * down at each swap to the modules that read a part of it (make_current),
+ * so none of them reads another's statics for it. */
+static binding *current;
 static reload_stats stats;
 
 static double now_ms(void)
@@ -40,7 +48,9 @@ static void watch_binding(const binding *b)
 
 static void make_current(binding *b)
 {
+    current = b;
     eio_set_options(&b->cfg->opts);
+    http_set_config(b->cfg);
     sio_set_binding(b);
     watch_binding(b);
 }
@@ -55,8 +65,10 @@ bool reload_start(binding *b, char *err, size_t errlen)
 
 void reload_stop(void)
 {
-    binding *b = sio_binding();
+    binding *b = current;
+    current = NULL;
     sio_set_binding(NULL);
+    http_set_config(NULL);
     binding_retire(b, NULL);
 }
 
@@ -163,7 +175,7 @@ static void keep_listener(config *cfg, const config *old)
 static void reload(bool read_config, const char *const *changed, size_t n, bool all)
 {
     double t0 = now_ms();
-    binding *old = sio_binding();
+    binding *old = current;
     if (!old)
         return;
     diag_list diags = DIAG_LIST_INIT;
@@ -204,7 +216,7 @@ static void reload(bool read_config, const char *const *changed, size_t n, bool 
 
 void reload_files(const char *const *paths, size_t n)
 {
-    binding *old = sio_binding();
+    binding *old = current;
     if (!old)
         return;
     char *cfg_abs = realpath(old->cfg->file, NULL);

@@ -13,7 +13,7 @@
 #ifndef PIO_RELOAD_H
 #define PIO_RELOAD_H
 
-#include "binding.h"
+#include "plugin/binding.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -31,18 +31,20 @@
  */
 #include "server.h"
 
-#include "eio_session.h"
-#include "http.h"
-#include "log.h"
+#include "base/log.h"
+#include "base/timer.h"
+#include "base/watch.h"
+#include "engineio/eio_session.h"
+#include "engineio/http.h"
+#include "engineio/ws_deflate.h"
+#include "engineio/zip.h"
+#include "plugin/ctx.h"
+#include "plugin/handoff.h"
+#include "plugin/services.h"
 #include "reload.h"
-#include "rooms.h"
-#include "services.h"
-#include "sio_client.h"
-#include "sio_recovery.h"
-#include "timer.h"
-#include "watch.h"
-#include "ws_deflate.h"
-#include "zip.h"
+#include "socketio/rooms.h"
+#include "socketio/sio_client.h"
+#include "socketio/sio_recovery.h"
 
 #include <errno.h>
 #include <ev.h>
@@ -112,20 +114,9 @@ static void after_timers(void)
         lws_cancel_service(context);
 }
 
-static void check_one(eio_session *s, void *ud)
-{
-    (void)ud;
-    if (!s->poll_get)
-        return;
-    char c;
-    ssize_t n = recv(lws_get_socket_fd(s->poll_get), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
-        lws_set_timeout(s->poll_get, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-}
-
 static void check_held_polls(timer *t)
 {
-    eio_sessions_each(check_one, NULL);
+    http_check_held_polls();
     timer_start(t, PEER_CHECK_MS, check_held_polls);
 }
 
@@ -226,9 +217,50 @@ static size_t raise_fd_limit(void)
  * and still be answered with 431 rather than dropped by lws. */
 #define HEAD_SLACK 8192
 
-int server_run(binding *b)
+/* ---- set-up and tear-down, in matching steps ---------------------------
+ *
+ * Each close_* undoes its open_*, and is safe to call when the open did not
+ * happen or stopped part way. */
+
+static int watch_fd = -1;
+static bool signal_adopted, watch_adopted; /* lws closes them then */
+
+/* The process: the descriptor limit, signals (as a descriptor), inotify. */
+static bool open_process(const config *cfg)
 {
-    const config *cfg = b->cfg;
+    size_t ceiling = raise_fd_limit();
+    http_set_connection_ceiling(ceiling);
+    if (cfg->max_connections > ceiling && ceiling)
+        log_warn("server.maxConnections %u is more than the descriptor limit leaves room for: "
+                 "%zu",
+                 cfg->max_connections, ceiling);
+    sigset_t set;
+    signal_fd = block_signals(&set);
+    watch_fd = watch_init(reload_files);
+    if (signal_fd < 0 || watch_fd < 0) {
+        log_error("cannot set up %s: %s", signal_fd < 0 ? "signals" : "inotify", strerror(errno));
+        return false;
+    }
+    lws_set_log_level(log_enabled(PIO_LOG_DEBUG) ? (LLL_ERR | LLL_WARN) : LLL_ERR, lws_logger);
+    return true;
+}
+
+static void close_process(void)
+{
+    if (signal_fd >= 0 && !signal_adopted)
+        close(signal_fd);
+    if (watch_fd >= 0 && !watch_adopted)
+        close(watch_fd);
+    signal_fd = watch_fd = -1;
+    signal_adopted = watch_adopted = false;
+    watch_shutdown();
+}
+
+/* The event loop and the listener: plugio's libev loop, the lws context
+ * attached to it, the layers wired (options, events, transport), signals,
+ * inotify and plugin services on the loop, timers, the turn's end. */
+static bool open_loop(const config *cfg)
+{
     static struct lws_protocols protocols[4];
     protocols[0] = (struct lws_protocols){
         .name = "plugio",
@@ -243,23 +275,6 @@ int server_run(binding *b)
     };
     protocols[1] = (struct lws_protocols){.name = "plugio-sys", .callback = sys_callback};
     protocols[2] = (struct lws_protocols){.name = "plugio-fd", .callback = services_callback};
-
-    size_t ceiling = raise_fd_limit();
-    http_set_connection_ceiling(ceiling);
-    if (cfg->max_connections > ceiling && ceiling)
-        log_warn("server.maxConnections %u is more than the descriptor limit leaves room for: "
-                 "%zu",
-                 cfg->max_connections, ceiling);
-
-    sigset_t set;
-    signal_fd = block_signals(&set);
-    int wfd = watch_init(reload_files);
-    if (signal_fd < 0 || wfd < 0) {
-        log_error("cannot set up %s: %s", signal_fd < 0 ? "signals" : "inotify", strerror(errno));
-        binding_destroy(b);
-        return 1;
-    }
-    lws_set_log_level(log_enabled(PIO_LOG_DEBUG) ? (LLL_ERR | LLL_WARN) : LLL_ERR, lws_logger);
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -290,55 +305,40 @@ int server_run(binding *b)
      * connection (perMessageDeflate), compresses and inflates. */
     info.extensions = ws_deflate_extensions();
 
+    /* The layers: Engine.IO between the transport and Socket.IO. */
     eio_set_options(&cfg->opts);
-    int rc = 1;
-    char err[1024];
+    eio_set_events(sio_client_events());
+    eio_set_transport(http_transport());
+
     /* epoll: the loop's cost follows the ready descriptors. */
     loop = foreign_loops[0] = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
-    context = loop ? lws_create_context(&info) : NULL;
-    struct lws_vhost *vh = context ? lws_get_vhost_by_name(context, "plugio") : NULL;
-    if (!vh) {
-        if (!loop)
-            log_error("cannot create the event loop: %s", strerror(errno));
-        else
-            log_error("cannot listen on %s:%u", cfg->host, cfg->port);
-        close(signal_fd);
-        close(wfd);
-        binding_destroy(b);
-        goto out;
-    }
-    /* lws closes adopted descriptors itself. */
-    if (!adopt(vh, signal_fd) || !adopt(vh, wfd) || !services_init(vh, "plugio-fd")) {
-        log_error("cannot watch signals and files, or start workers");
-        binding_destroy(b);
-        goto out;
+    if (!loop) {
+        log_error("cannot create the event loop: %s", strerror(errno));
+        return false;
     }
     timers_attach(loop, after_timers);
     ev_prepare_init(&turn_end, on_turn_end);
     ev_prepare_start(loop, &turn_end);
-    if (!reload_start(b, err, sizeof err)) {
-        log_error("%s", err);
-        binding_discard(b, NULL);
-        goto out;
+    context = lws_create_context(&info);
+    struct lws_vhost *vh = context ? lws_get_vhost_by_name(context, "plugio") : NULL;
+    if (!vh) {
+        log_error("cannot listen on %s:%u", cfg->host, cfg->port);
+        return false;
     }
-    if (!run_init(b))
-        goto stop;
-    log_info("listening on %s:%d", cfg->host, lws_get_vhost_listen_port(vh));
-    timer_start(&peer_check, PEER_CHECK_MS, check_held_polls);
+    /* lws closes adopted descriptors itself. */
+    if (!(signal_adopted = adopt(vh, signal_fd)) || !(watch_adopted = adopt(vh, watch_fd)) ||
+        !services_init(vh, "plugio-fd")) {
+        log_error("cannot watch signals and files, or start workers");
+        return false;
+    }
+    return true;
+}
 
-    if (!stopping)
-        ev_run(loop, 0);
-    timer_stop(&peer_check);
-    shutdown_sessions();
-    rc = 0;
-stop:
-    services_shutdown();
-    reload_stop();
-out:
+static void close_loop(void)
+{
     if (context)
         lws_context_destroy(context);
     context = NULL;
-    watch_shutdown();
     nsp_free_all();
     sio_recovery_shutdown();
     timers_clear();
@@ -350,6 +350,53 @@ out:
         ev_loop_destroy(loop);
     }
     loop = NULL;
+}
+
+/* The plugins: the binding made current (its plugins activated), then
+ * their init hooks.  *started tells close_plugins what to undo. */
+static bool open_plugins(binding *b, bool *started)
+{
+    char err[1024];
+    if (!reload_start(b, err, sizeof err)) {
+        log_error("%s", err);
+        binding_discard(b, NULL);
+        return false;
+    }
+    *started = true;
+    return run_init(b);
+}
+
+static void close_plugins(bool started)
+{
+    services_shutdown();
+    if (started)
+        reload_stop();
+}
+
+int server_run(binding *b)
+{
+    const config *cfg = b->cfg;
+    bool plugins_started = false;
+    int rc = 1;
+    if (!open_process(cfg) || !open_loop(cfg)) {
+        binding_destroy(b);
+        goto out;
+    }
+    if (!open_plugins(b, &plugins_started))
+        goto stop;
+    log_info("listening on %s:%d", cfg->host,
+             lws_get_vhost_listen_port(lws_get_vhost_by_name(context, "plugio")));
+    timer_start(&peer_check, PEER_CHECK_MS, check_held_polls);
+    if (!stopping)
+        ev_run(loop, 0);
+    timer_stop(&peer_check);
+    shutdown_sessions();
+    rc = 0;
+stop:
+    close_plugins(plugins_started);
+out:
+    close_loop();
+    close_process();
     plugin_rundir_cleanup();
     return rc;
 }

@@ -6,7 +6,7 @@
 #ifndef PIO_SERVER_H
 #define PIO_SERVER_H
 
-#include "binding.h"
+#include "plugin/binding.h"
 
 /* Serve until SIGINT or SIGTERM. Takes the binding over. Returns the
  * process exit code: 0 after a clean shutdown, 1 when start-up failed. */

@@ -33,13 +33,6 @@ PIO_HANDLER(on_whisper);
 #define MAX_ROOM_LEN 128
 #define MAX_TEXT_LEN 4096
 
-#define TRY(expr)                                                                           \
-    do {                                                                                    \
-        int rc_ = (expr);                                                                   \
-        if (rc_ != PIO_OK)                                                                  \
-            return rc_;                                                                     \
-    } while (0)
-
 /* The i-th argument as a string of 1..max bytes, or NULL. */
 static const char *string_arg(pio_args *args, size_t i, size_t max, size_t *len)
 {
@@ -160,7 +153,7 @@ PIO_HANDLER(on_join)
     int rc = pio_socket_join(socket, room);
     if (rc != PIO_OK)
         return rc;
-    TRY(announce(ctx, socket, room, "joined"));
+    PIO_TRY(announce(ctx, socket, room, "joined"));
     int n = members(ctx, socket, room);
     if (n < 0)
         return n;
@@ -177,8 +170,8 @@ PIO_HANDLER(on_leave)
         return answer_error(ctx, args, "leave: not in that room");
     if (strcmp(room, pio_socket_id(socket)) == 0)
         return answer_error(ctx, args, "leave: a socket always stays in its own room");
-    TRY(pio_socket_leave(socket, room));
-    TRY(announce(ctx, socket, room, "left"));
+    PIO_TRY(pio_socket_leave(socket, room));
+    PIO_TRY(announce(ctx, socket, room, "left"));
     int n = members(ctx, socket, room);
     if (n < 0)
         return n;

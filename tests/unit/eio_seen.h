@@ -5,7 +5,7 @@
 #ifndef PIO_TEST_EIO_SEEN_H
 #define PIO_TEST_EIO_SEEN_H
 
-#include "eio_packet.h"
+#include "protocol/eio_packet.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /*
- * test_buf.c - the growable byte buffer (host/buf.c): what the rest of the
+ * test_buf.c - the growable byte buffer (host/base/buf.c): what the rest of the
  * host relies on - bytes kept in order across growth, always
  * NUL-terminated, printf output of any length, and steal handing the
  * memory over.
  */
-#include "buf.h"
+#include "base/buf.h"
 
 #include <criterion/criterion.h>
 #include <stdint.h>

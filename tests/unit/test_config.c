@@ -1,9 +1,9 @@
 /*
- * test_config.c - the YAML configuration loader (host/config.c): what an
+ * test_config.c - the YAML configuration loader (host/config/config.c): what an
  * operator gets for a valid file, and the exact `file:line:column: message`
  * for each kind of mistake.
  */
-#include "config.h"
+#include "config/config.h"
 
 #include <criterion/criterion.h>
 #include <limits.h>
@@ -949,7 +949,7 @@ Test(config, rejects_infinity_in_a_plugin_config)
 
 /* ---- dynamic namespaces (namespace: {match: regex}) --------------------- */
 
-#include "nsp_pattern.h"
+#include "config/nsp_pattern.h"
 
 Test(config, reads_a_namespace_pattern_for_events_and_middleware)
 {

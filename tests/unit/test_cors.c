@@ -1,5 +1,5 @@
-/* Unit tests for the CORS response headers (host/cors.c). */
-#include "cors.h"
+/* Unit tests for the CORS response headers (host/engineio/cors.c). */
+#include "engineio/cors.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

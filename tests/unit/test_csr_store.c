@@ -1,5 +1,5 @@
 /*
- * test_csr_store.c - connection state recovery's store (host/csr_store.c):
+ * test_csr_store.c - connection state recovery's store (host/socketio/csr_store.c):
  * which logged packets a restored session gets (socket.io-adapter's
  * shouldIncludePacket, in order, after the client's offset), that a
  * session is used once and expires, and that the log's bounds turn into a
@@ -9,7 +9,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 
-#include "csr_store.h"
+#include "socketio/csr_store.h"
 
 #include <stdlib.h>
 #include <string.h>

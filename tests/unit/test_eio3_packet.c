@@ -1,7 +1,7 @@
 /* Engine.IO protocol 3 framing (Socket.IO v2 clients): packets over
  * WebSocket, text payloads with UTF-16 lengths, binary payloads. */
-#include "eio3_packet.h"
 #include "eio_seen.h"
+#include "protocol/eio3_packet.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Engine.IO packets and polling payloads: parsing, splitting, encoding. */
-#include "eio_packet.h"
 #include "eio_seen.h"
+#include "protocol/eio_packet.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
- * test_plugin.c - loading plugins (host/plugin.c) and binding a
- * configuration to them (host/binding.c), with the test plugins under
+ * test_plugin.c - loading plugins (host/plugin/plugin.c) and binding a
+ * configuration to them (host/plugin/binding.c), with the test plugins under
  * tests/plugins: what an operator reads when a plugin is wrong, and the
  * private-copy rule that makes hot reload safe.
  *
@@ -8,9 +8,9 @@
  * runtime directory is created afresh under a scratch XDG_RUNTIME_DIR that
  * the test can inspect.
  */
-#include "binding.h"
-#include "config.h"
-#include "plugin.h"
+#include "config/config.h"
+#include "plugin/binding.h"
+#include "plugin/plugin.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>

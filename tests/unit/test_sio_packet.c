@@ -1,7 +1,7 @@
 /* Socket.IO packets: the decoder (text, binary reassembly, every malformed
  * case) and the header encoder. */
-#include "sio_packet.h"
-#include "value.h"
+#include "base/value.h"
+#include "protocol/sio_packet.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -238,6 +238,17 @@ Test(sio_decode, treats_reserved_name_with_embedded_nul_as_ordinary)
     /* "connect\u0000x" is not "connect" and must not compare equal to it. */
     cr_assert_eq(decode("2[\"connect\\u0000x\"]", &p), SIO_DONE);
     sio_packet_free(&p);
+}
+
+Test(sio_event, reserved_names_are_whole_names_of_the_given_length)
+{
+    cr_assert(sio_event_reserved("disconnect", 10));
+    cr_assert(sio_event_reserved("removeListener", 14));
+    cr_assert(sio_event_reserved("connect_error!", 13), "the length decides, not a NUL");
+    cr_assert_not(sio_event_reserved("connect\0x", 9));
+    cr_assert_not(sio_event_reserved("connect", 6));
+    cr_assert_not(sio_event_reserved("connection", 10), "socket.io's 'connection' is not reserved");
+    cr_assert_not(sio_event_reserved("", 0));
 }
 
 Test(sio_decode, rejects_ack_without_array)

@@ -5,7 +5,7 @@
  */
 #include <criterion/criterion.h>
 
-#include "strmap.h"
+#include "base/strmap.h"
 
 #include <stdio.h>
 #include <stdlib.h>

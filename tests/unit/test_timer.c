@@ -5,7 +5,7 @@
  */
 #include <criterion/criterion.h>
 
-#include "timer.h"
+#include "base/timer.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,14 +1,14 @@
 /*
- * test_value.c - the values plugins read (host/value.c) and an event's
+ * test_value.c - the values plugins read (host/base/value.c) and an event's
  * arguments (host/api.c, args.h), exercised the way a plugin sees them:
  * through the host's function table `host_api` wherever an SDK entry
  * exists, on trees parsed with value_parse as the socket layer does.
  */
-#include "args.h"
-#include "out.h"
-#include "plugin.h"
-#include "json.h"
-#include "value.h"
+#include "base/args.h"
+#include "base/json.h"
+#include "base/out.h"
+#include "base/value.h"
+#include "plugin/plugin.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

@@ -2,8 +2,8 @@
  * would read JSON.stringify of the same JavaScript value, and what the host
  * writes is byte for byte what notepack.io writes.  The hex strings were
  * produced by notepack.io 2.2.0 (socket.io-msgpack-parser 3.0.2's). */
-#include "value.h"
-#include "value_msgpack.h"
+#include "base/value.h"
+#include "base/value_msgpack.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  */
 #include <criterion/criterion.h>
 
-#include "zip.h"
+#include "engineio/zip.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +91,7 @@ Test(zip, compresses_in_each_format_and_inflates_back)
 
 /* ---- ws_inflate: what clients send compressed --------------------------- */
 
-#include "ws_deflate.h"
+#include "engineio/ws_deflate.h"
 
 /* A client's compressor: one stream for a connection (context takeover). */
 static void client_deflate(z_stream *z, const char *text, buf *out)

@@ -591,6 +591,18 @@ extern PIO_HIDDEN const pio_api *pio__api;
 /* Convenience: a NUL-terminated string. */
 #define pio_out_cstr(out, s) pio_out_string((out), (s), strlen(s))
 
+/* Convenience: evaluate expr, a call that returns PIO_OK or a PIO_E* code,
+ * and return that code from the enclosing function unless it is PIO_OK.
+ * For functions that return such a code, as handlers do:
+ *     PIO_TRY(pio_out_key(out, "n", 1));
+ *     PIO_TRY(pio_out_int64(out, n)); */
+#define PIO_TRY(expr)                                                         \
+    do {                                                                      \
+        int pio__rc = (expr);                                                 \
+        if (pio__rc != PIO_OK)                                                \
+            return pio__rc;                                                   \
+    } while (0)
+
 #endif /* PIO_HOST */
 
 #ifdef __cplusplus

@@ -49,13 +49,6 @@ PIO_HANDLER(seq);
 PIO_HANDLER(record);
 PIO_HANDLER(replay);
 
-#define TRY(expr)                                                                           \
-    do {                                                                                    \
-        int rc_ = (expr);                                                                   \
-        if (rc_ != PIO_OK)                                                                  \
-            return rc_;                                                                     \
-    } while (0)
-
 /* ---- Helpers ---------------------------------------------------------- */
 
 /* strdup() is POSIX, not C11. */
@@ -84,7 +77,7 @@ static int out_value_or_null(pio_out *out, const pio_value *v)
 
 static int out_key_cstr(pio_out *out, const char *key, const char *val)
 {
-    TRY(pio_out_key(out, key, strlen(key)));
+    PIO_TRY(pio_out_key(out, key, strlen(key)));
     if (!val)
         return pio_out_null(out);
     return pio_out_cstr(out, val);
@@ -92,7 +85,7 @@ static int out_key_cstr(pio_out *out, const char *key, const char *val)
 
 static int out_key_value(pio_out *out, const char *key, const pio_value *v)
 {
-    TRY(pio_out_key(out, key, strlen(key)));
+    PIO_TRY(pio_out_key(out, key, strlen(key)));
     return out_value_or_null(out, v);
 }
 
@@ -153,11 +146,11 @@ static int append_line(pio_ctx *ctx, const char *a, const char *b, const char *c
 
 static int build_welcome(pio_out *out, pio_socket *socket)
 {
-    TRY(pio_out_object_begin(out));
-    TRY(out_key_cstr(out, "id", pio_socket_id(socket)));
-    TRY(out_key_cstr(out, "nsp", pio_socket_namespace(socket)));
-    TRY(out_key_value(out, "auth", pio_socket_auth(socket)));
-    TRY(out_key_cstr(out, "transport", pio_socket_transport(socket)));
+    PIO_TRY(pio_out_object_begin(out));
+    PIO_TRY(out_key_cstr(out, "id", pio_socket_id(socket)));
+    PIO_TRY(out_key_cstr(out, "nsp", pio_socket_namespace(socket)));
+    PIO_TRY(out_key_value(out, "auth", pio_socket_auth(socket)));
+    PIO_TRY(out_key_cstr(out, "transport", pio_socket_transport(socket)));
     return pio_out_object_end(out);
 }
 
@@ -222,16 +215,16 @@ PIO_HANDLER(auth)
 
 static int build_handshake(pio_out *out, pio_socket *socket)
 {
-    TRY(pio_out_object_begin(out));
-    TRY(out_key_cstr(out, "id", pio_socket_id(socket)));
-    TRY(out_key_cstr(out, "nsp", pio_socket_namespace(socket)));
-    TRY(out_key_value(out, "query", pio_socket_query(socket)));
-    TRY(out_key_cstr(out, "header", pio_socket_header(socket, "X-Test")));
-    TRY(out_key_cstr(out, "userAgent", pio_socket_header(socket, "user-agent")));
-    TRY(out_key_cstr(out, "authorization", pio_socket_header(socket, "authorization")));
-    TRY(out_key_cstr(out, "cookie", pio_socket_header(socket, "cookie")));
-    TRY(out_key_cstr(out, "address", pio_socket_address(socket)));
-    TRY(out_key_cstr(out, "transport", pio_socket_transport(socket)));
+    PIO_TRY(pio_out_object_begin(out));
+    PIO_TRY(out_key_cstr(out, "id", pio_socket_id(socket)));
+    PIO_TRY(out_key_cstr(out, "nsp", pio_socket_namespace(socket)));
+    PIO_TRY(out_key_value(out, "query", pio_socket_query(socket)));
+    PIO_TRY(out_key_cstr(out, "header", pio_socket_header(socket, "X-Test")));
+    PIO_TRY(out_key_cstr(out, "userAgent", pio_socket_header(socket, "user-agent")));
+    PIO_TRY(out_key_cstr(out, "authorization", pio_socket_header(socket, "authorization")));
+    PIO_TRY(out_key_cstr(out, "cookie", pio_socket_header(socket, "cookie")));
+    PIO_TRY(out_key_cstr(out, "address", pio_socket_address(socket)));
+    PIO_TRY(out_key_cstr(out, "transport", pio_socket_transport(socket)));
     return pio_out_object_end(out);
 }
 
@@ -263,21 +256,21 @@ static int build_binary(pio_out *out)
     for (size_t i = 0; i < sizeof deep; i++)
         deep[i] = (unsigned char)(i * 7);
 
-    TRY(pio_out_object_begin(out));
-    TRY(pio_out_key(out, "small", 5));
-    TRY(pio_out_binary(out, small, sizeof small));
-    TRY(pio_out_key(out, "list", 4));
-    TRY(pio_out_array_begin(out));
-    TRY(pio_out_binary(out, ramp, sizeof ramp));
-    TRY(pio_out_cstr(out, "text"));
-    TRY(pio_out_object_begin(out));
-    TRY(pio_out_key(out, "deep", 4));
-    TRY(pio_out_binary(out, deep, sizeof deep));
-    TRY(pio_out_object_end(out));
-    TRY(pio_out_array_end(out));
-    TRY(pio_out_key(out, "count", 5));
-    TRY(pio_out_int64(out, 3));
-    TRY(pio_out_object_end(out));
+    PIO_TRY(pio_out_object_begin(out));
+    PIO_TRY(pio_out_key(out, "small", 5));
+    PIO_TRY(pio_out_binary(out, small, sizeof small));
+    PIO_TRY(pio_out_key(out, "list", 4));
+    PIO_TRY(pio_out_array_begin(out));
+    PIO_TRY(pio_out_binary(out, ramp, sizeof ramp));
+    PIO_TRY(pio_out_cstr(out, "text"));
+    PIO_TRY(pio_out_object_begin(out));
+    PIO_TRY(pio_out_key(out, "deep", 4));
+    PIO_TRY(pio_out_binary(out, deep, sizeof deep));
+    PIO_TRY(pio_out_object_end(out));
+    PIO_TRY(pio_out_array_end(out));
+    PIO_TRY(pio_out_key(out, "count", 5));
+    PIO_TRY(pio_out_int64(out, 3));
+    PIO_TRY(pio_out_object_end(out));
     /* A second, top-level binary argument. */
     return pio_out_binary(out, small, 2);
 }
@@ -299,17 +292,17 @@ PIO_HANDLER(binary)
 
 static int build_answer(pio_out *out, int status, const char *tag, pio_args *ack)
 {
-    TRY(pio_out_object_begin(out));
-    TRY(out_key_cstr(out, "status", status == PIO_OK ? "ok" : pio_strerror(status)));
-    TRY(pio_out_key(out, "code", 4));
-    TRY(pio_out_int64(out, status));
-    TRY(out_key_cstr(out, "tag", tag));
-    TRY(pio_out_key(out, "reply", 5));
-    TRY(pio_out_array_begin(out));
+    PIO_TRY(pio_out_object_begin(out));
+    PIO_TRY(out_key_cstr(out, "status", status == PIO_OK ? "ok" : pio_strerror(status)));
+    PIO_TRY(pio_out_key(out, "code", 4));
+    PIO_TRY(pio_out_int64(out, status));
+    PIO_TRY(out_key_cstr(out, "tag", tag));
+    PIO_TRY(pio_out_key(out, "reply", 5));
+    PIO_TRY(pio_out_array_begin(out));
     size_t n = ack ? pio_args_count(ack) : 0;
     for (size_t i = 0; i < n; i++)
-        TRY(pio_out_value(out, pio_args_at(ack, i)));
-    TRY(pio_out_array_end(out));
+        PIO_TRY(pio_out_value(out, pio_args_at(ack, i)));
+    PIO_TRY(pio_out_array_end(out));
     return pio_out_object_end(out);
 }
 
@@ -481,10 +474,10 @@ PIO_HANDLER(record)
 
 static int build_replay(pio_out *out, const char *id)
 {
-    TRY(pio_out_array_begin(out));
+    PIO_TRY(pio_out_array_begin(out));
     for (size_t i = 0; i < n_records; i++)
         if (strcmp(records[i].socket_id, id) == 0)
-            TRY(pio_out_int64(out, records[i].value));
+            PIO_TRY(pio_out_int64(out, records[i].value));
     return pio_out_array_end(out);
 }
 

@@ -109,13 +109,6 @@ PIO_HANDLER(io_build);
 PIO_MIDDLEWARE(mw_first);
 PIO_MIDDLEWARE(mw_second);
 
-#define TRY(expr)                                                                           \
-    do {                                                                                    \
-        int rc_ = (expr);                                                                   \
-        if (rc_ != PIO_OK)                                                                  \
-            return rc_;                                                                     \
-    } while (0)
-
 #define MAX_ROOMS 16
 #define NAME_MAX_LEN 128
 
@@ -166,19 +159,19 @@ static int copy_name(char *dst, size_t cap, const char *src)
 
 static int out_key_cstr(pio_out *out, const char *key, const char *val)
 {
-    TRY(pio_out_key(out, key, strlen(key)));
+    PIO_TRY(pio_out_key(out, key, strlen(key)));
     return val ? pio_out_cstr(out, val) : pio_out_null(out);
 }
 
 static int out_key_int(pio_out *out, const char *key, int64_t val)
 {
-    TRY(pio_out_key(out, key, strlen(key)));
+    PIO_TRY(pio_out_key(out, key, strlen(key)));
     return pio_out_int64(out, val);
 }
 
 static int out_key_value(pio_out *out, const char *key, const pio_value *v)
 {
-    TRY(pio_out_key(out, key, strlen(key)));
+    PIO_TRY(pio_out_key(out, key, strlen(key)));
     if (!v || pio_value_type(v) == PIO_TYPE_NONE)
         return pio_out_null(out);
     return pio_out_value(out, v);
@@ -225,9 +218,9 @@ static int build_rooms(pio_out *out, void *userdata)
 {
     const pio_socket *socket = userdata;
     void *cursor = NULL;
-    TRY(pio_out_array_begin(out));
+    PIO_TRY(pio_out_array_begin(out));
     for (const char *room; (room = pio_socket_room_next(socket, &cursor));)
-        TRY(pio_out_cstr(out, room));
+        PIO_TRY(pio_out_cstr(out, room));
     return pio_out_array_end(out);
 }
 
@@ -274,10 +267,10 @@ static int read_selection(const pio_value *v, pio_socket *socket, struct selecti
         if (!s->sel.nsp)
             return PIO_EINVAL;
     }
-    TRY(read_names(pio_value_member(v, "rooms"), s->rooms, &s->sel.n_rooms));
+    PIO_TRY(read_names(pio_value_member(v, "rooms"), s->rooms, &s->sel.n_rooms));
     if (s->sel.n_rooms)
         s->sel.rooms = s->rooms;
-    TRY(read_names(pio_value_member(v, "except"), s->except, &s->sel.n_except));
+    PIO_TRY(read_names(pio_value_member(v, "except"), s->except, &s->sel.n_except));
     if (s->sel.n_except)
         s->sel.except = s->except;
     if (bool_of(pio_value_member(v, "exceptSender")))
@@ -295,7 +288,7 @@ static int out_elements(pio_out *out, const pio_value *list)
     if (pio_value_type(list) != PIO_TYPE_ARRAY)
         return PIO_EINVAL;
     for (size_t i = 0; i < pio_value_count(list); i++)
-        TRY(pio_out_value(out, pio_value_index(list, i)));
+        PIO_TRY(pio_out_value(out, pio_value_index(list, i)));
     return PIO_OK;
 }
 
@@ -307,7 +300,7 @@ struct requester {
 
 static int remember(struct requester *r, const pio_socket *socket)
 {
-    TRY(copy_name(r->nsp, sizeof r->nsp, pio_socket_namespace(socket)));
+    PIO_TRY(copy_name(r->nsp, sizeof r->nsp, pio_socket_namespace(socket)));
     return copy_name(r->id, sizeof r->id, pio_socket_id(socket));
 }
 
@@ -344,13 +337,13 @@ static long connections;
 static int build_welcome(pio_out *out, void *userdata)
 {
     pio_socket *socket = userdata;
-    TRY(pio_out_object_begin(out));
-    TRY(out_key_cstr(out, "id", pio_socket_id(socket)));
-    TRY(out_key_cstr(out, "nsp", pio_socket_namespace(socket)));
-    TRY(pio_out_key(out, "rooms", 5));
-    TRY(build_rooms(out, socket));
-    TRY(out_key_value(out, "trail", pio_socket_data_get(socket, "trail")));
-    TRY(out_key_cstr(out, "build", BUILD_ID));
+    PIO_TRY(pio_out_object_begin(out));
+    PIO_TRY(out_key_cstr(out, "id", pio_socket_id(socket)));
+    PIO_TRY(out_key_cstr(out, "nsp", pio_socket_namespace(socket)));
+    PIO_TRY(pio_out_key(out, "rooms", 5));
+    PIO_TRY(build_rooms(out, socket));
+    PIO_TRY(out_key_value(out, "trail", pio_socket_data_get(socket, "trail")));
+    PIO_TRY(out_key_cstr(out, "build", BUILD_ID));
     return pio_out_object_end(out);
 }
 
@@ -487,9 +480,9 @@ struct bcast_counts {
 static int build_counts(pio_out *out, void *userdata)
 {
     const struct bcast_counts *c = userdata;
-    TRY(pio_out_array_begin(out));
+    PIO_TRY(pio_out_array_begin(out));
     for (int64_t i = 0; i < c->n; i++)
-        TRY(pio_out_int64(out, c->counts[i]));
+        PIO_TRY(pio_out_int64(out, c->counts[i]));
     return pio_out_array_end(out);
 }
 
@@ -498,7 +491,7 @@ static int build_bcast_args(pio_out *out, const pio_value *req, int64_t i, const
                             size_t size)
 {
     if (filler) {
-        TRY(pio_out_int64(out, i));
+        PIO_TRY(pio_out_int64(out, i));
         return pio_out_string(out, filler, size);
     }
     return out_elements(out, pio_value_member(req, "args"));
@@ -563,14 +556,14 @@ struct bcast_ack_result {
 static int build_bcast_acked(pio_out *out, void *userdata)
 {
     const struct bcast_ack_result *r = userdata;
-    TRY(pio_out_object_begin(out));
-    TRY(out_key_int(out, "code", r->status));
-    TRY(pio_out_key(out, "replies", 7));
-    TRY(pio_out_array_begin(out));
+    PIO_TRY(pio_out_object_begin(out));
+    PIO_TRY(out_key_int(out, "code", r->status));
+    PIO_TRY(pio_out_key(out, "replies", 7));
+    PIO_TRY(pio_out_array_begin(out));
     for (size_t i = 0; i < pio_args_count(r->replies); i++)
-        TRY(pio_out_value(out, pio_args_at(r->replies, i)));
-    TRY(pio_out_array_end(out));
-    TRY(out_key_cstr(out, "build", BUILD_ID));
+        PIO_TRY(pio_out_value(out, pio_args_at(r->replies, i)));
+    PIO_TRY(pio_out_array_end(out));
+    PIO_TRY(out_key_cstr(out, "build", BUILD_ID));
     return pio_out_object_end(out);
 }
 
@@ -633,18 +626,18 @@ struct ask_result {
 static int build_asked(pio_out *out, void *userdata)
 {
     const struct ask_result *r = userdata;
-    TRY(pio_out_object_begin(out));
-    TRY(out_key_int(out, "code", r->status));
-    TRY(pio_out_key(out, "reply", 5));
-    TRY(pio_out_array_begin(out));
+    PIO_TRY(pio_out_object_begin(out));
+    PIO_TRY(out_key_int(out, "code", r->status));
+    PIO_TRY(pio_out_key(out, "reply", 5));
+    PIO_TRY(pio_out_array_begin(out));
     for (size_t i = 0; i < pio_args_count(r->reply); i++)
-        TRY(pio_out_value(out, pio_args_at(r->reply, i)));
-    TRY(pio_out_array_end(out));
-    TRY(out_key_cstr(out, "from", r->from));
-    TRY(out_key_cstr(out, "build", BUILD_ID));
+        PIO_TRY(pio_out_value(out, pio_args_at(r->reply, i)));
+    PIO_TRY(pio_out_array_end(out));
+    PIO_TRY(out_key_cstr(out, "from", r->from));
+    PIO_TRY(out_key_cstr(out, "build", BUILD_ID));
     if (r->timer >= 0) {
-        TRY(pio_out_key(out, "timer", 5));
-        TRY(pio_out_bool(out, r->timer));
+        PIO_TRY(pio_out_key(out, "timer", 5));
+        PIO_TRY(pio_out_bool(out, r->timer));
     }
     return pio_out_object_end(out);
 }
@@ -832,11 +825,11 @@ static int build_found(pio_out *out, void *userdata)
     pio_socket *found = userdata;
     if (!found)
         return pio_out_null(out);
-    TRY(pio_out_object_begin(out));
-    TRY(out_key_cstr(out, "id", pio_socket_id(found)));
-    TRY(out_key_cstr(out, "nsp", pio_socket_namespace(found)));
-    TRY(pio_out_key(out, "rooms", 5));
-    TRY(build_rooms(out, found));
+    PIO_TRY(pio_out_object_begin(out));
+    PIO_TRY(out_key_cstr(out, "id", pio_socket_id(found)));
+    PIO_TRY(out_key_cstr(out, "nsp", pio_socket_namespace(found)));
+    PIO_TRY(pio_out_key(out, "rooms", 5));
+    PIO_TRY(build_rooms(out, found));
     return pio_out_object_end(out);
 }
 
@@ -853,7 +846,7 @@ PIO_HANDLER(io_find)
      * and then read it back - it is borrowed for the whole call. */
     const char *kick = string_of(pio_value_member(req, "kick"));
     if (found && kick)
-        TRY(pio_socket_disconnect(found, strcmp(kick, "close") == 0));
+        PIO_TRY(pio_socket_disconnect(found, strcmp(kick, "close") == 0));
     return ack_with(ctx, args, build_found, found);
 }
 
@@ -893,9 +886,9 @@ PIO_HANDLER(io_data_get)
 static int build_stats(pio_out *out, void *userdata)
 {
     (void)userdata;
-    TRY(pio_out_object_begin(out));
-    TRY(out_key_int(out, "connections", connections));
-    TRY(out_key_cstr(out, "build", BUILD_ID));
+    PIO_TRY(pio_out_object_begin(out));
+    PIO_TRY(out_key_int(out, "connections", connections));
+    PIO_TRY(out_key_cstr(out, "build", BUILD_ID));
     return pio_out_object_end(out);
 }
 
@@ -938,10 +931,10 @@ static struct tick ticks[64];
 static int build_tick(pio_out *out, void *userdata)
 {
     const struct tick *t = userdata;
-    TRY(pio_out_object_begin(out));
-    TRY(out_key_int(out, "timer", (int64_t)t->id));
-    TRY(out_key_int(out, "n", t->fired));
-    TRY(out_key_cstr(out, "build", BUILD_ID));
+    PIO_TRY(pio_out_object_begin(out));
+    PIO_TRY(out_key_int(out, "timer", (int64_t)t->id));
+    PIO_TRY(out_key_int(out, "n", t->fired));
+    PIO_TRY(out_key_cstr(out, "build", BUILD_ID));
     return pio_out_object_end(out);
 }
 
@@ -1066,11 +1059,11 @@ static void pipe_close(struct piping *p)
 static int build_piped(pio_out *out, void *userdata)
 {
     const struct piping *p = userdata;
-    TRY(pio_out_object_begin(out));
-    TRY(pio_out_key(out, "text", 4));
-    TRY(pio_out_string(out, p->got, p->got_len));
-    TRY(out_key_cstr(out, "build", BUILD_ID));
-    TRY(out_key_int(out, "reads", p->reads));
+    PIO_TRY(pio_out_object_begin(out));
+    PIO_TRY(pio_out_key(out, "text", 4));
+    PIO_TRY(pio_out_string(out, p->got, p->got_len));
+    PIO_TRY(out_key_cstr(out, "build", BUILD_ID));
+    PIO_TRY(out_key_int(out, "reads", p->reads));
     return pio_out_object_end(out);
 }
 
@@ -1200,13 +1193,13 @@ static void job_work(void *userdata)
 static int build_worked(pio_out *out, void *userdata)
 {
     const struct job *j = userdata;
-    TRY(pio_out_object_begin(out));
-    TRY(out_key_int(out, "result", j->result));
-    TRY(pio_out_key(out, "offLoop", 7));
-    TRY(pio_out_bool(out, j->off_loop));
-    TRY(pio_out_key(out, "doneOnLoop", 10));
-    TRY(pio_out_bool(out, j->done_on_loop));
-    TRY(out_key_cstr(out, "build", BUILD_ID));
+    PIO_TRY(pio_out_object_begin(out));
+    PIO_TRY(out_key_int(out, "result", j->result));
+    PIO_TRY(pio_out_key(out, "offLoop", 7));
+    PIO_TRY(pio_out_bool(out, j->off_loop));
+    PIO_TRY(pio_out_key(out, "doneOnLoop", 10));
+    PIO_TRY(pio_out_bool(out, j->done_on_loop));
+    PIO_TRY(out_key_cstr(out, "build", BUILD_ID));
     return pio_out_object_end(out);
 }
 

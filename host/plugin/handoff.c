@@ -1,0 +1,155 @@
+/*
+ * handoff.c - plugin versions taking over from each other (see
+ * handoff.h).
+ *
+ * This sits above both the contexts (ctx.c) and the host services
+ * (services.c): retiring a version cancels its timers and watches from
+ * here, so the services depend on the contexts and on nothing that
+ * depends back on them.
+ */
+#include "handoff.h"
+
+#include "base/log.h"
+#include "ctx.h"
+#include "services.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- load and unload hooks ------------------------------------------- */
+
+static const pio_plugin_desc *desc_of(pio_ctx *ctx) { return ctx->image->desc; }
+
+/* The optional hooks, read only when the descriptor is big enough to
+ * hold them. */
+static pio_load_fn load_hook(pio_ctx *ctx)
+{
+    const pio_plugin_desc *d = desc_of(ctx);
+    return d->size >= offsetof(pio_plugin_desc, load) + sizeof d->load ? d->load : NULL;
+}
+
+static pio_unload_fn unload_hook(pio_ctx *ctx)
+{
+    const pio_plugin_desc *d = desc_of(ctx);
+    return d->size >= offsetof(pio_plugin_desc, unload) + sizeof d->unload ? d->unload : NULL;
+}
+
+static const char *call_load(pio_ctx *ctx, void *state)
+{
+    pio_load_fn fn = load_hook(ctx);
+    if (!fn)
+        return NULL;
+    pio_ctx *previous = ctx_enter(ctx);
+    const char *err = fn(ctx, state);
+    ctx_leave(previous);
+    return err;
+}
+
+static void *call_unload(pio_ctx *ctx, int final)
+{
+    pio_unload_fn fn = unload_hook(ctx);
+    if (!fn)
+        return NULL;
+    pio_ctx *previous = ctx_enter(ctx);
+    void *state = fn(ctx, final);
+    ctx_leave(previous);
+    return final ? NULL : state;
+}
+
+/* A version that handed its state away gets it back: its timers and
+ * watches are released first, as they would be on a real swap, since its
+ * load hook starts them again. */
+static void give_back(pio_ctx *before, void *state)
+{
+    services_release(before);
+    const char *why = call_load(before, state);
+    if (why)
+        log_msg(PIO_LOG_ERROR, before->name,
+                "load hook refused its own state back after a failed reload: %s", why);
+}
+
+static pio_ctx *ctx_named(const binding *b, const char *name)
+{
+    for (size_t i = 0; b && i < b->n_plugins; i++)
+        if (b->plugins[i].ctx && strcmp(b->plugins[i].cfg->name, name) == 0)
+            return b->plugins[i].ctx;
+    return NULL;
+}
+
+/* Move the state of the versions in `from` to their successors in `to`
+ * for plugins [0, count) of `to`: the reverse of a hand-off, to undo it. */
+static void hand_back(binding *to, const binding *from, size_t count)
+{
+    for (size_t i = count; i-- > 0;) {
+        pio_ctx *now = to->plugins[i].ctx;
+        pio_ctx *before = ctx_named(from, to->plugins[i].cfg->name);
+        if (before == now)
+            continue;
+        if (before)
+            give_back(before, call_unload(now, 0));
+        else
+            call_unload(now, 1);
+    }
+}
+
+bool binding_activate(binding *b, const binding *prev, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < b->n_plugins; i++) {
+        pio_ctx *now = b->plugins[i].ctx;
+        pio_ctx *before = ctx_named(prev, b->plugins[i].cfg->name);
+        if (before == now)
+            continue; /* unchanged: nothing to hand over */
+        void *state = before ? call_unload(before, 0) : NULL;
+        const char *why = call_load(now, state);
+        if (!why)
+            continue;
+        snprintf(err, errlen, "plugin '%s': load hook refused: %s", b->plugins[i].cfg->name, why);
+        /* The new version did not take the state: the old one gets it back. */
+        if (before)
+            give_back(before, state);
+        hand_back(b, prev, i);
+        return false;
+    }
+    return true;
+}
+
+/* Is ctx (a version of b) also a version in use by other? */
+static bool carried(const pio_ctx *ctx, const binding *other)
+{
+    for (size_t i = 0; other && i < other->n_plugins; i++)
+        if (other->plugins[i].ctx == ctx)
+            return true;
+    return false;
+}
+
+/* A version leaves service: no new calls, and its timers and watches die
+ * with it (the last reference unmaps it). */
+static void retire(pio_ctx *ctx)
+{
+    ctx->retired = true;
+    services_release(ctx);
+}
+
+void binding_retire(binding *old, const binding *next)
+{
+    if (!old)
+        return;
+    for (size_t i = 0; i < old->n_plugins; i++) {
+        pio_ctx *ctx = old->plugins[i].ctx;
+        if (!ctx || carried(ctx, next))
+            continue;
+        if (!ctx_named(next, old->plugins[i].cfg->name))
+            call_unload(ctx, 1);
+        retire(ctx);
+    }
+    binding_destroy(old);
+}
+
+void binding_discard(binding *b, const binding *prev)
+{
+    for (size_t i = 0; b && i < b->n_plugins; i++)
+        if (b->plugins[i].ctx && !carried(b->plugins[i].ctx, prev))
+            retire(b->plugins[i].ctx);
+    binding_destroy(b);
+}

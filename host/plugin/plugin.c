@@ -1,0 +1,264 @@
+/*
+ * plugin.c - private copies, dlopen and the descriptor check (see plugin.h).
+ */
+#include "plugin.h"
+
+#include "base/log.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char rundir[4096];
+static unsigned long copies;
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Create the runtime directory (under $XDG_RUNTIME_DIR or /tmp), once. */
+static bool rundir_init(char *err, size_t errlen)
+{
+    if (rundir[0])
+        return true;
+    const char *base = getenv("XDG_RUNTIME_DIR");
+    if (!base || !*base || access(base, W_OK) != 0)
+        base = getenv("TMPDIR");
+    if (!base || !*base)
+        base = "/tmp";
+    snprintf(rundir, sizeof rundir, "%s/plugio-%ld-XXXXXX", base, (long)getpid());
+    if (!mkdtemp(rundir)) {
+        seterr(err, errlen, "cannot create runtime directory %s: %s", rundir, strerror(errno));
+        rundir[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
+void plugin_rundir_cleanup(void)
+{
+    if (!rundir[0])
+        return;
+    DIR *d = opendir(rundir);
+    if (d) {
+        struct dirent *e;
+        char path[sizeof rundir + 256];
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+                snprintf(path, sizeof path, "%s/%s", rundir, e->d_name);
+                unlink(path);
+            }
+        }
+        closedir(d);
+    }
+    rmdir(rundir);
+    rundir[0] = '\0';
+}
+
+/* Copy src to a new file in the runtime directory; returns its path. */
+static char *copy_to_rundir(const char *src, char *err, size_t errlen)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        seterr(err, errlen, "cannot open %s: %s", src, strerror(errno));
+        return NULL;
+    }
+    const char *slash = strrchr(src, '/');
+    const char *base = slash ? slash + 1 : src;
+    size_t n = strlen(rundir) + strlen(base) + 32;
+    char *dst = malloc(n);
+    int out = -1;
+    if (dst) {
+        snprintf(dst, n, "%s/%lu-%s", rundir, ++copies, base);
+        out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+    }
+    if (out < 0) {
+        seterr(err, errlen, "cannot create a private copy of %s: %s", src,
+               dst ? strerror(errno) : "out of memory");
+        free(dst);
+        close(in);
+        return NULL;
+    }
+    char chunk[65536];
+    ssize_t r;
+    while ((r = read(in, chunk, sizeof chunk)) > 0) {
+        for (ssize_t done = 0; done < r;) {
+            ssize_t w = write(out, chunk + done, (size_t)(r - done));
+            if (w < 0) {
+                r = -1;
+                break;
+            }
+            done += w;
+        }
+        if (r < 0)
+            break;
+    }
+    int saved = errno;
+    close(in);
+    if (close(out) != 0 && r >= 0) {
+        r = -1;
+        saved = errno;
+    }
+    if (r < 0) {
+        seterr(err, errlen, "cannot copy %s: %s", src, strerror(saved));
+        unlink(dst);
+        free(dst);
+        return NULL;
+    }
+    return dst;
+}
+
+/* dlopen trusts the ELF headers: it maps every segment they promise, and
+ * touching the part of a segment beyond the end of a truncated file
+ * raises SIGBUS in the host.  So before dlopen, check that the file is a
+ * shared object for this machine and that everything the headers point
+ * at lies inside it.  (A check this small does not warrant libelf.) */
+static bool check_elf(const char *copy, const char *path, char *err, size_t errlen)
+{
+    int fd = open(copy, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        seterr(err, errlen, "%s: cannot read the private copy: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    Elf64_Ehdr eh;
+    bool ok = pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+              memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64;
+    if (!ok) {
+        seterr(err, errlen, "%s: cannot load: not a 64-bit ELF shared object", path);
+        close(fd);
+        return false;
+    }
+    const char *why = NULL;
+    if (eh.e_type != ET_DYN)
+        why = "not a shared object";
+    else if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
+             eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > size)
+        why = "program headers outside the file (truncated?)";
+    else if (eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize > size)
+        why = "section headers outside the file (truncated?)";
+    for (unsigned i = 0; !why && i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph)
+            why = "unreadable program header";
+        else if ((ph.p_type == PT_LOAD || ph.p_type == PT_DYNAMIC) &&
+                 (ph.p_offset > size || ph.p_filesz > size - ph.p_offset))
+            why = "a segment extends past the end of the file (truncated?)";
+    }
+    close(fd);
+    if (why)
+        seterr(err, errlen, "%s: cannot load: %s", path, why);
+    return why == NULL;
+}
+
+/* The descriptor's fields exist up to desc->size; later ones read as 0. */
+bool plugin_desc_check(const pio_plugin_desc *d, unsigned host_minor, const char *path,
+                       char *err, size_t errlen)
+{
+    if (d->size < offsetof(pio_plugin_desc, load)) {
+        seterr(err, errlen, "%s: invalid plugin descriptor (size %u)", path, d->size);
+        return false;
+    }
+    if (d->abi_major != PIO_ABI_MAJOR) {
+        seterr(err, errlen,
+               "%s: plugin '%s' was built for SDK ABI %u.%u, this host provides %d.%u "
+               "(the major versions must match)",
+               path, d->name ? d->name : "?", d->abi_major, d->abi_minor, PIO_ABI_MAJOR,
+               host_minor);
+        return false;
+    }
+    if (d->abi_minor > host_minor) {
+        seterr(err, errlen,
+               "%s: plugin '%s' needs SDK ABI %u.%u, newer than this host's %d.%u",
+               path, d->name ? d->name : "?", d->abi_major, d->abi_minor, PIO_ABI_MAJOR,
+               host_minor);
+        return false;
+    }
+    if (!d->api) {
+        seterr(err, errlen, "%s: invalid plugin descriptor (no api slot)", path);
+        return false;
+    }
+    return true;
+}
+
+plugin_image *plugin_image_load(const char *path, char *err, size_t errlen)
+{
+    if (!rundir_init(err, errlen))
+        return NULL;
+    char *copy = copy_to_rundir(path, err, errlen);
+    if (!copy)
+        return NULL;
+    if (!check_elf(copy, path, err, errlen)) {
+        unlink(copy);
+        free(copy);
+        return NULL;
+    }
+    void *handle = dlopen(copy, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        /* dlerror names the private copy; the operator knows the original. */
+        const char *e = dlerror();
+        const char *why = e ? strstr(e, ": ") : NULL;
+        seterr(err, errlen, "%s: cannot load: %s", path, why ? why + 2 : (e ? e : "unknown error"));
+        unlink(copy);
+        free(copy);
+        return NULL;
+    }
+    const pio_plugin_desc *desc = dlsym(handle, "pio_plugin");
+    if (!desc) {
+        seterr(err, errlen, "%s: not a plugio plugin (no pio_plugin descriptor; use PIO_PLUGIN)",
+               path);
+        goto fail;
+    }
+    if (!plugin_desc_check(desc, PIO_ABI_MINOR, path, err, errlen))
+        goto fail;
+    plugin_image *img = calloc(1, sizeof *img);
+    if (!img) {
+        seterr(err, errlen, "%s: out of memory", path);
+        goto fail;
+    }
+    *desc->api = &host_api;
+    img->copy = copy;
+    img->handle = handle;
+    img->desc = desc;
+    img->refs = 1;
+    return img;
+fail:
+    dlclose(handle);
+    unlink(copy);
+    free(copy);
+    return NULL;
+}
+
+void *plugin_image_symbol(plugin_image *img, const char *symbol)
+{
+    dlerror();
+    return dlsym(img->handle, symbol);
+}
+
+void plugin_image_ref(plugin_image *img) { img->refs++; }
+
+void plugin_image_unref(plugin_image *img)
+{
+    if (!img || --img->refs > 0)
+        return;
+    dlclose(img->handle);
+    unlink(img->copy);
+    free(img->copy);
+    free(img);
+}

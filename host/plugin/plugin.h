@@ -1,0 +1,49 @@
+/*
+ * plugin.h - loading one version of a plugin: a private copy of its file,
+ * mapped with dlopen, its descriptor checked against the host's ABI.
+ *
+ * The host never maps the file a build writes to.  Each load copies the
+ * file into a runtime directory the host owns and maps the copy, so a
+ * linker or `cp` rewriting the original cannot change code that runs.  The
+ * copy is removed when the image is closed: keeping it until then also
+ * keeps its inode in use, so a later copy can never share an inode with a
+ * mapped one (glibc's dlopen would return the old mapping for it).
+ */
+#ifndef PIO_PLUGIN_H
+#define PIO_PLUGIN_H
+
+#include <plugio/plugio.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct plugin_image {
+    char *copy;                  /* owned; the private copy that is mapped */
+    void *handle;                /* dlopen handle */
+    const pio_plugin_desc *desc; /* the plugin's descriptor, inside the mapping */
+    unsigned refs;               /* holders: the binding, pending registrations */
+} plugin_image;
+
+/* Remove the runtime directory and anything left in it. */
+void plugin_rundir_cleanup(void);
+
+/* Load a plugin version from `path`. On failure returns NULL with a
+ * message in err: an unreadable file, dlopen's error, no descriptor, or
+ * an ABI mismatch naming both versions. The image starts with refs 1. */
+plugin_image *plugin_image_load(const char *path, char *err, size_t errlen);
+/* Check a descriptor against a host of ABI PIO_ABI_MAJOR.host_minor (the
+ * loader passes PIO_ABI_MINOR): its size and table slot, the same major,
+ * and a required minor (abi_minor) not newer than host_minor.  On failure
+ * returns false with a message naming `path`, the plugin and both versions. */
+bool plugin_desc_check(const pio_plugin_desc *d, unsigned host_minor, const char *path,
+                       char *err, size_t errlen);
+/* The address of an exported function, or NULL. */
+void *plugin_image_symbol(plugin_image *img, const char *symbol);
+void plugin_image_ref(plugin_image *img);
+/* Drop a reference; the last one unmaps the image and deletes its copy. */
+void plugin_image_unref(plugin_image *img);
+
+/* The host's function table, filled into each plugin at load. */
+extern const pio_api host_api;
+
+#endif

@@ -1,0 +1,443 @@
+/*
+ * broadcast.c - emits and operations on selections of sockets (see
+ * broadcast.h): socket.io's io.to(...).except(...).emit(), its acks from
+ * many clients, strapi-plugin-io's raw(), and the server operations.
+ *
+ * A selection is resolved the way socket.io's in-memory adapter does it:
+ * the union of the rooms asked for (or the whole namespace), minus every
+ * socket in an excluded room and the excluded socket.  Marks instead of
+ * sets: each pass takes two fresh numbers, one marking the excluded and
+ * one the already chosen, so a socket in several rooms is chosen once.
+ * The chosen sockets are collected (and referenced) before anything is
+ * done to them, since what is done can change the rooms.
+ *
+ * A broadcast is encoded once per parser in use among its recipients (the
+ * parser is a server option, so normally once); each recipient's queue
+ * takes a reference to the same messages.
+ */
+#include "broadcast.h"
+
+#include "base/args.h"
+#include "base/array.h"
+#include "base/log.h"
+#include "base/out.h"
+#include "engineio/eio_session.h"
+#include "plugin/ctx.h"
+#include "rooms.h"
+#include "sio_encode.h"
+#include "sio_recovery.h"
+#include "sio_socket.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct broadcast_ack {
+    pio_ctx *ctx;            /* a reference */
+    pio_broadcast_ack_fn cb;
+    void *userdata;
+    json_object *replies;    /* array, in arrival order */
+    size_t waiting;          /* recipients yet to answer */
+    bool someone_left;       /* a recipient disconnected before answering */
+    pending_ack **entries;   /* one per recipient, NULL once settled */
+    size_t n_entries;
+    timer timeout;
+};
+
+static uint64_t last_mark;
+
+/* The fields of sel the plugin's build knows; later ones read as zero. */
+static bool read_select(const pio_select *sel, pio_select *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!sel)
+        return true; /* no selection: every socket of "/" */
+    if (sel->size < offsetof(pio_select, except_socket) + sizeof sel->except_socket)
+        return false;
+    memcpy(out, sel, sel->size < sizeof *out ? sel->size : sizeof *out);
+    if ((out->n_rooms && !out->rooms) || (out->n_except && !out->except))
+        return false;
+    return true;
+}
+
+static void mark_room(sio_nsp *n, const char *name, uint64_t mark)
+{
+    sio_room *r = name ? room_get(n, name) : NULL;
+    for (size_t i = 0; r && i < r->n; i++)
+        r->members[i]->mark = mark;
+    pio_socket *own = room_id_socket(n, name); /* the implicit id room */
+    if (own)
+        own->mark = mark;
+}
+
+static bool push(pio_socket ***list, size_t *n, size_t *cap, pio_socket *s)
+{
+    if (!ARRAY_RESERVE(*list, *n + 1, *cap, 16))
+        return false;
+    s->refs++;
+    (*list)[(*n)++] = s;
+    return true;
+}
+
+static bool choose(pio_socket *s, uint64_t excluded, uint64_t chosen)
+{
+    if (s->mark == excluded || s->mark == chosen)
+        return false;
+    s->mark = chosen;
+    return true;
+}
+
+int broadcast_select(const pio_select *selection, pio_socket ***out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    pio_select sel;
+    if (!read_select(selection, &sel))
+        return PIO_EINVAL;
+    sio_nsp *n = nsp_get(sel.nsp ? sel.nsp : "/", false);
+    if (!n)
+        return PIO_OK; /* no socket ever joined it */
+    uint64_t excluded = ++last_mark, chosen = ++last_mark;
+    for (size_t i = 0; i < sel.n_except; i++)
+        mark_room(n, sel.except[i], excluded);
+    if (sel.except_socket)
+        ((pio_socket *)sel.except_socket)->mark = excluded;
+    pio_socket **list = NULL;
+    size_t len = 0, cap = 0;
+    bool ok = true;
+    if (!sel.n_rooms) {
+        for (size_t i = 0; ok && i < n->n_all; i++)
+            if (choose(n->all[i], excluded, chosen))
+                ok = push(&list, &len, &cap, n->all[i]);
+    }
+    for (size_t k = 0; ok && k < sel.n_rooms; k++) {
+        sio_room *r = sel.rooms[k] ? room_get(n, sel.rooms[k]) : NULL;
+        for (size_t i = 0; ok && r && i < r->n; i++)
+            if (r->members[i]->client && choose(r->members[i], excluded, chosen))
+                ok = push(&list, &len, &cap, r->members[i]);
+        pio_socket *own = room_id_socket(n, sel.rooms[k]);
+        if (ok && own && choose(own, excluded, chosen))
+            ok = push(&list, &len, &cap, own);
+    }
+    if (!ok) {
+        broadcast_release(list, len);
+        return PIO_ENOMEM;
+    }
+    *out = list;
+    *count = len;
+    return PIO_OK;
+}
+
+void broadcast_release(pio_socket **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sio_socket_unref(list[i]);
+    free(list);
+}
+
+/* socket.io's volatile: only to a transport that can take it right now. */
+static bool can_take_now(const pio_socket *s) { return eio_session_can_take_now(s->session); }
+
+static int emit_to(pio_socket **list, size_t n, bool volatile_, const char *nsp, int64_t id,
+                   const char *event, const pio_out *out, size_t *sent)
+{
+    sio_encoded e;
+    int rc = sio_encode(&e, SIO_EVENT, nsp, id, event, out);
+    if (rc != PIO_OK)
+        return rc;
+    *sent = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!list[i]->client || (volatile_ && !can_take_now(list[i])))
+            continue;
+        if (sio_encoded_send(&e, list[i]->client) == PIO_OK)
+            (*sent)++;
+    }
+    sio_encoded_free(&e);
+    return PIO_OK;
+}
+
+int broadcast_emit(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out)
+{
+    (void)ctx;
+    pio_socket **list;
+    size_t n, sent = 0;
+    int rc = sio_event_name_ok(event) ? broadcast_select(sel, &list, &n) : PIO_EINVAL;
+    pio_select norm;
+    if (rc == PIO_OK && read_select(sel, &norm) && !(norm.flags & PIO_SELECT_VOLATILE) &&
+        sio_recovery_on()) {
+        rc = sio_recovery_emit(list, n, norm.nsp ? norm.nsp : "/", norm.rooms, norm.n_rooms,
+                               norm.except, norm.n_except, sio_socket_id(norm.except_socket),
+                               event, out, &sent);
+        broadcast_release(list, n);
+    } else if (rc == PIO_OK) {
+        rc = emit_to(list, n, sel && (sel->flags & PIO_SELECT_VOLATILE),
+                     sel && sel->nsp ? sel->nsp : "/", -1, event, out, &sent);
+        broadcast_release(list, n);
+    }
+    out_free(out);
+    return rc == PIO_OK ? (int)sent : rc;
+}
+
+/* ---- acks from many clients ------------------------------------------- */
+
+static void finish(struct broadcast_ack *m, int status)
+{
+    timer_stop(&m->timeout);
+    for (size_t i = 0; i < m->n_entries; i++) {
+        pending_ack *a = m->entries[i];
+        if (a) {
+            sio_socket_unlink_ack(a->socket, a);
+            free(a);
+        }
+    }
+    free(m->entries);
+    pio_args args = {.list = m->replies, .first = 0};
+    pio_ctx *previous = ctx_enter(m->ctx);
+    m->cb(m->ctx, status, &args, m->userdata);
+    ctx_leave(previous);
+    ctx_unref(m->ctx);
+    json_object_put(m->replies);
+    free(m);
+}
+
+static void broadcast_ack_overdue(timer *t)
+{
+    finish((struct broadcast_ack *)((char *)t - offsetof(struct broadcast_ack, timeout)),
+           PIO_ETIMEDOUT);
+}
+
+/* One recipient answered (PIO_OK) or left (PIO_ECLOSED): a pending_ack's
+ * settle. */
+static void entry_settled(pending_ack *a, int status, json_object *reply)
+{
+    struct broadcast_ack *m = a->owner;
+    for (size_t i = 0; i < m->n_entries; i++)
+        if (m->entries[i] == a)
+            m->entries[i] = NULL;
+    sio_socket_unlink_ack(a->socket, a);
+    free(a);
+    if (status == PIO_OK) {
+        /* socket.io collects each client's first ack argument. */
+        json_object *first = json_object_array_get_idx(reply, 0);
+        json_object_array_add(m->replies, json_object_get(first));
+    } else {
+        m->someone_left = true;
+    }
+    if (--m->waiting == 0)
+        finish(m, m->someone_left ? PIO_ECLOSED : PIO_OK);
+}
+
+int broadcast_emit_with_ack(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out,
+                            uint32_t timeout_ms, pio_broadcast_ack_fn cb, void *userdata)
+{
+    pio_socket **list = NULL;
+    size_t n = 0;
+    struct broadcast_ack *m = NULL;
+    int rc = PIO_EINVAL;
+    if (!ctx || !cb || !timeout_ms || !sio_event_name_ok(event))
+        goto out;
+    if ((rc = broadcast_select(sel, &list, &n)) != PIO_OK)
+        goto out;
+    rc = PIO_ENOMEM;
+    if (!(m = calloc(1, sizeof *m)) || !(m->replies = json_object_new_array()) ||
+        (n && !(m->entries = calloc(n, sizeof *m->entries))))
+        goto out;
+    int64_t id = sio_next_ack_id();
+    size_t sent = 0;
+    /* Register first: a recipient cannot answer before the loop turns. */
+    for (size_t i = 0; i < n; i++) {
+        if (!list[i]->client)
+            continue;
+        pending_ack *a = calloc(1, sizeof *a);
+        if (!a)
+            goto out;
+        a->id = id;
+        a->settle = entry_settled;
+        a->owner = m;
+        sio_socket_add_ack(list[i], a);
+        m->entries[m->n_entries++] = a;
+    }
+    sio_encoded e;
+    if ((rc = sio_encode(&e, SIO_EVENT, sel && sel->nsp ? sel->nsp : "/", id, event, out)) != PIO_OK)
+        goto out;
+    m->ctx = ctx_ref(ctx);
+    m->cb = cb;
+    m->userdata = userdata;
+    /* One more than the recipients while sending: a recipient closed by a
+     * failed send settles at once, and must not finish (and free) m under
+     * this loop. */
+    m->waiting = m->n_entries + 1;
+    for (size_t i = 0; i < m->n_entries; i++) {
+        pending_ack *a = m->entries[i];
+        if (a && a->socket->client && sio_encoded_send(&e, a->socket->client) == PIO_OK)
+            sent++;
+    }
+    sio_encoded_free(&e);
+    broadcast_release(list, n);
+    out_free(out);
+    if (--m->waiting == 0)
+        finish(m, m->someone_left ? PIO_ECLOSED : PIO_OK);
+    else
+        timer_start(&m->timeout, timeout_ms, broadcast_ack_overdue);
+    return (int)sent;
+out:
+    if (m) {
+        for (size_t i = 0; i < m->n_entries; i++) {
+            sio_socket_unlink_ack(m->entries[i]->socket, m->entries[i]);
+            free(m->entries[i]);
+        }
+        free(m->entries);
+        json_object_put(m->replies);
+        free(m);
+    }
+    broadcast_release(list, n);
+    out_free(out);
+    return rc;
+}
+
+/* ---- raw ---------------------------------------------------------------- */
+
+int broadcast_raw(pio_ctx *ctx, const char *event, const char *const *rooms, size_t n_rooms,
+                  pio_out *data)
+{
+    if (!data || !out_is_complete(data) || data->count != 1) {
+        out_free(data);
+        return PIO_EINVAL;
+    }
+    /* {"data": <the value>}: the placeholders keep their numbers. */
+    buf wrapped = BUF_INIT;
+    buf_append_str(&wrapped, "{\"data\":");
+    buf_append(&wrapped, data->text.data, data->text.len);
+    buf_append_char(&wrapped, '}');
+    if (wrapped.failed) {
+        buf_free(&wrapped);
+        out_free(data);
+        return PIO_ENOMEM;
+    }
+    buf_free(&data->text);
+    data->text = wrapped;
+    pio_select sel = {.size = sizeof sel, .rooms = rooms, .n_rooms = n_rooms};
+    return broadcast_emit(ctx, &sel, event, data);
+}
+
+/* ---- server operations ------------------------------------------------- */
+
+int broadcast_sockets(pio_ctx *ctx, const pio_select *sel, pio_socket_fn fn, void *userdata)
+{
+    pio_socket **list;
+    size_t n;
+    int rc = fn ? broadcast_select(sel, &list, &n) : PIO_EINVAL;
+    if (rc != PIO_OK)
+        return rc;
+    int visited = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!list[i]->client)
+            continue;
+        visited++;
+        if (fn(ctx, list[i], userdata))
+            break;
+    }
+    broadcast_release(list, n);
+    return visited;
+}
+
+int broadcast_rooms(pio_ctx *ctx, const char *nsp, pio_room_fn fn, void *userdata)
+{
+    sio_nsp *n = fn ? nsp_get(nsp ? nsp : "/", false) : NULL;
+    if (!fn)
+        return PIO_EINVAL;
+    if (!n)
+        return 0;
+    /* Copy the names: the callback may make sockets join or leave. The
+     * implicit id rooms are listed too (one member each), unless a room
+     * of that name exists, which then counts its socket in. */
+    size_t count = n->rooms.count + n->n_all, i = 0, k = 0;
+    char **names = calloc(count ? count : 1, sizeof *names);
+    size_t *sizes = calloc(count ? count : 1, sizeof *sizes);
+    void *v;
+    while (names && sizes && strmap_next(&n->rooms, &i, NULL, &v)) {
+        sio_room *r = v;
+        pio_socket *own = room_id_socket(n, r->name);
+        if (!(names[k] = strdup(r->name)))
+            break;
+        sizes[k++] = r->n + (own && !room_has_real(own, r) ? 1 : 0);
+    }
+    for (size_t j = 0; names && sizes && j < n->n_all; j++) {
+        if (room_get(n, n->all[j]->id))
+            continue;
+        if (!(names[k] = strdup(n->all[j]->id)))
+            break;
+        sizes[k++] = 1;
+    }
+    int visited = 0;
+    for (size_t j = 0; j < k; j++) {
+        visited++;
+        if (fn(ctx, names[j], sizes[j], userdata))
+            break;
+    }
+    for (size_t j = 0; j < k; j++)
+        free(names[j]);
+    free(names);
+    free(sizes);
+    return (names && sizes) ? visited : PIO_ENOMEM;
+}
+
+typedef enum { OP_JOIN, OP_LEAVE, OP_DISCONNECT } select_op;
+
+static int apply(const pio_select *sel, select_op op, const char *room, int close)
+{
+    if (op != OP_DISCONNECT && !room)
+        return PIO_EINVAL;
+    pio_socket **list;
+    size_t n;
+    int rc = broadcast_select(sel, &list, &n);
+    if (rc != PIO_OK)
+        return rc;
+    int done = 0;
+    for (size_t i = 0; i < n; i++) {
+        pio_socket *s = list[i];
+        if (!s->client)
+            continue;
+        if (op == OP_JOIN)
+            rc = sio_socket_join(s, room);
+        else if (op == OP_LEAVE)
+            rc = sio_socket_leave(s, room);
+        else
+            rc = sio_socket_disconnect(s, close);
+        done += rc == PIO_OK;
+    }
+    broadcast_release(list, n);
+    return done;
+}
+
+int broadcast_join(pio_ctx *ctx, const pio_select *sel, const char *room)
+{
+    (void)ctx;
+    return apply(sel, OP_JOIN, room, 0);
+}
+
+int broadcast_leave(pio_ctx *ctx, const pio_select *sel, const char *room)
+{
+    (void)ctx;
+    return apply(sel, OP_LEAVE, room, 0);
+}
+
+int broadcast_disconnect(pio_ctx *ctx, const pio_select *sel, int close)
+{
+    (void)ctx;
+    return apply(sel, OP_DISCONNECT, NULL, close);
+}
+
+static void unref_lent_socket(void *s) { sio_socket_unref(s); }
+
+pio_socket *broadcast_find(pio_ctx *ctx, const char *nsp, const char *id)
+{
+    (void)ctx;
+    sio_nsp *n = id ? nsp_get(nsp ? nsp : "/", false) : NULL;
+    pio_socket *s = n ? strmap_get(&n->by_id, id) : NULL;
+    /* Borrowed for the current call: even if it disconnects meanwhile. */
+    if (s && ctx_running()) {
+        s->refs++;
+        ctx_lend(s, unref_lent_socket);
+    }
+    return s;
+}

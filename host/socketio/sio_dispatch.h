@@ -1,0 +1,25 @@
+/*
+ * sio_dispatch.h - from the Socket.IO layer into plugins: the binding in
+ * force (set at start and by each reload), and calling the handler bound
+ * to an event.
+ */
+#ifndef PIO_SIO_DISPATCH_H
+#define PIO_SIO_DISPATCH_H
+
+#include "base/args.h"
+#include "plugin/binding.h"
+#include "sio_types.h"
+
+struct sio_nsp;
+
+/* The binding events are dispatched through (set at start and reload). */
+void sio_set_binding(binding *b);
+binding *sio_binding(void);
+/* The pattern whose events and middleware a namespace has: NULL for a
+ * namespace the configuration names, else the first that matches in the
+ * current binding (cached per binding generation). */
+const bound_pattern *sio_parent_of(struct sio_nsp *ns);
+/* Call the handler bound to (socket's namespace, event), if any. */
+void sio_dispatch(pio_socket *s, const char *event, pio_args *args);
+
+#endif
