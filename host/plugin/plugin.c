@@ -10,7 +10,6 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +18,6 @@
 
 static char rundir[4096];
 static unsigned long copies;
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Create the runtime directory (under $XDG_RUNTIME_DIR or /tmp), once. */
 static bool rundir_init(char *err, size_t errlen)
@@ -41,7 +31,7 @@ static bool rundir_init(char *err, size_t errlen)
         base = "/tmp";
     snprintf(rundir, sizeof rundir, "%s/plugio-%ld-XXXXXX", base, (long)getpid());
     if (!mkdtemp(rundir)) {
-        seterr(err, errlen, "cannot create runtime directory %s: %s", rundir, strerror(errno));
+        snprintf(err, errlen, "cannot create runtime directory %s: %s", rundir, strerror(errno));
         rundir[0] = '\0';
         return false;
     }
@@ -73,7 +63,7 @@ static char *copy_to_rundir(const char *src, char *err, size_t errlen)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
-        seterr(err, errlen, "cannot open %s: %s", src, strerror(errno));
+        snprintf(err, errlen, "cannot open %s: %s", src, strerror(errno));
         return NULL;
     }
     const char *slash = strrchr(src, '/');
@@ -86,7 +76,7 @@ static char *copy_to_rundir(const char *src, char *err, size_t errlen)
         out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
     }
     if (out < 0) {
-        seterr(err, errlen, "cannot create a private copy of %s: %s", src,
+        snprintf(err, errlen, "cannot create a private copy of %s: %s", src,
                dst ? strerror(errno) : "out of memory");
         free(dst);
         close(in);
@@ -113,7 +103,7 @@ static char *copy_to_rundir(const char *src, char *err, size_t errlen)
         saved = errno;
     }
     if (r < 0) {
-        seterr(err, errlen, "cannot copy %s: %s", src, strerror(saved));
+        snprintf(err, errlen, "cannot copy %s: %s", src, strerror(saved));
         unlink(dst);
         free(dst);
         return NULL;
@@ -131,7 +121,7 @@ static bool check_elf(const char *copy, const char *path, char *err, size_t errl
     int fd = open(copy, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
-        seterr(err, errlen, "%s: cannot read the private copy: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot read the private copy: %s", path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return false;
@@ -141,7 +131,7 @@ static bool check_elf(const char *copy, const char *path, char *err, size_t errl
     bool ok = pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
               memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64;
     if (!ok) {
-        seterr(err, errlen, "%s: cannot load: not a 64-bit ELF shared object", path);
+        snprintf(err, errlen, "%s: cannot load: not a 64-bit ELF shared object", path);
         close(fd);
         return false;
     }
@@ -163,7 +153,7 @@ static bool check_elf(const char *copy, const char *path, char *err, size_t errl
     }
     close(fd);
     if (why)
-        seterr(err, errlen, "%s: cannot load: %s", path, why);
+        snprintf(err, errlen, "%s: cannot load: %s", path, why);
     return why == NULL;
 }
 
@@ -172,11 +162,11 @@ bool plugin_desc_check(const pio_plugin_desc *d, unsigned host_minor, const char
                        char *err, size_t errlen)
 {
     if (d->size < offsetof(pio_plugin_desc, load)) {
-        seterr(err, errlen, "%s: invalid plugin descriptor (size %u)", path, d->size);
+        snprintf(err, errlen, "%s: invalid plugin descriptor (size %u)", path, d->size);
         return false;
     }
     if (d->abi_major != PIO_ABI_MAJOR) {
-        seterr(err, errlen,
+        snprintf(err, errlen,
                "%s: plugin '%s' was built for SDK ABI %u.%u, this host provides %d.%u "
                "(the major versions must match)",
                path, d->name ? d->name : "?", d->abi_major, d->abi_minor, PIO_ABI_MAJOR,
@@ -184,14 +174,14 @@ bool plugin_desc_check(const pio_plugin_desc *d, unsigned host_minor, const char
         return false;
     }
     if (d->abi_minor > host_minor) {
-        seterr(err, errlen,
+        snprintf(err, errlen,
                "%s: plugin '%s' needs SDK ABI %u.%u, newer than this host's %d.%u",
                path, d->name ? d->name : "?", d->abi_major, d->abi_minor, PIO_ABI_MAJOR,
                host_minor);
         return false;
     }
     if (!d->api) {
-        seterr(err, errlen, "%s: invalid plugin descriptor (no api slot)", path);
+        snprintf(err, errlen, "%s: invalid plugin descriptor (no api slot)", path);
         return false;
     }
     return true;
@@ -214,14 +204,14 @@ plugin_image *plugin_image_load(const char *path, char *err, size_t errlen)
         /* dlerror names the private copy; the operator knows the original. */
         const char *e = dlerror();
         const char *why = e ? strstr(e, ": ") : NULL;
-        seterr(err, errlen, "%s: cannot load: %s", path, why ? why + 2 : (e ? e : "unknown error"));
+        snprintf(err, errlen, "%s: cannot load: %s", path, why ? why + 2 : (e ? e : "unknown error"));
         unlink(copy);
         free(copy);
         return NULL;
     }
     const pio_plugin_desc *desc = dlsym(handle, "pio_plugin");
     if (!desc) {
-        seterr(err, errlen, "%s: not a plugio plugin (no pio_plugin descriptor; use PIO_PLUGIN)",
+        snprintf(err, errlen, "%s: not a plugio plugin (no pio_plugin descriptor; use PIO_PLUGIN)",
                path);
         goto fail;
     }
@@ -229,7 +219,7 @@ plugin_image *plugin_image_load(const char *path, char *err, size_t errlen)
         goto fail;
     plugin_image *img = calloc(1, sizeof *img);
     if (!img) {
-        seterr(err, errlen, "%s: out of memory", path);
+        snprintf(err, errlen, "%s: out of memory", path);
         goto fail;
     }
     *desc->api = &host_api;
