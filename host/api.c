@@ -12,6 +12,7 @@
 #include "plugin/ctx.h"
 #include "plugin/services.h"
 #include "socketio/broadcast.h"
+#include "socketio/sio_client.h"
 #include "socketio/sio_recovery.h"
 #include "socketio/sio_socket.h"
 
@@ -157,4 +158,10 @@ const pio_api host_api = {
     .work_submit = services_work_submit,
     /* 1.2 */
     .socket_recovered = sio_socket_recovered,
+    /* 1.3 */
+    .ack_defer = sio_ack_defer,
+    .ack_later = sio_ack_later,
+    .ack_drop = sio_ack_drop,
+    .middleware_defer = sio_middleware_defer,
+    .middleware_resolve = sio_middleware_resolve,
 };

@@ -37,6 +37,7 @@
 #include "rooms.h"
 #include "sio_dispatch.h"
 #include "sio_encode.h"
+#include "sio_later.h"
 #include "sio_recovery.h"
 #include "sio_socket.h"
 
@@ -90,11 +91,15 @@ static pio_socket *find_socket(sio_client *c, const char *nsp)
     return NULL;
 }
 
+static bool connecting_of(const later *l, void *c);
+
 static void client_closed(void *upper, const char *reason)
 {
     sio_client *c = upper;
     c->closed = true;
     timer_stop(&c->connect_timer);
+    if (c->n_connecting) /* a middleware was to answer later */
+        later_forget_where(connecting_of, c);
     while (c->n_sockets)
         sio_socket_closed(c->sockets[c->n_sockets - 1], reason);
 }
@@ -128,27 +133,6 @@ static void send_connect_error(sio_client *c, const char *nsp, const char *messa
                                 : string_member(json_object_new_object(), "message", message);
     if (payload)
         send_payload(c, SIO_CONNECT_ERROR, nsp, payload);
-}
-
-/* Run the namespace's middleware in order. Returns NULL when every one
- * accepts, else the refusal (copied into why). */
-static const char *run_middleware(pio_socket *s, char *why, size_t len)
-{
-    const bound_pattern *parent = sio_parent_of(s->ns);
-    for (size_t i = 0; sio_binding() && i < sio_binding()->n_middleware; i++) {
-        const bound_middleware *m = &sio_binding()->middleware[i];
-        if (m->cfg->nsp_match != (parent != NULL) ||
-            strcmp(m->cfg->nsp, parent ? parent->cfg->source : s->ns->name) != 0)
-            continue;
-        pio_ctx *previous = ctx_enter(m->ctx);
-        const char *refusal = m->fn(m->ctx, s);
-        ctx_leave(previous);
-        if (refusal) {
-            snprintf(why, len, "%s", refusal);
-            return why;
-        }
-    }
-    return NULL;
 }
 
 /* A client may knock at the limit as fast as it likes: one line per 10 s. */
@@ -210,35 +194,121 @@ static sio_nsp *namespace_for(const char *name, const char **why)
     return ns;
 }
 
-/* Join namespace nsp with auth (a reference taken over, or NULL). */
-static void on_connect(sio_client *c, const char *nsp, json_object *auth)
-{
-    const char *invalid;
-    sio_nsp *ns = namespace_for(nsp, &invalid);
-    if (!ns) {
-        json_object_put(auth);
-        if (invalid)
-            send_connect_error(c, nsp, invalid, false);
-        else
-            eio_session_close(c->session, "transport error");
-        return;
-    }
-    pio_socket *s = sio_socket_new(c, ns, auth);
-    if (!s) {
-        eio_session_close(c->session, "transport error");
-        return;
-    }
+/* A CONNECT on its way: its socket, what recovery restored, and how far
+ * the namespace's middleware has got.  It waits (pio_middleware_defer)
+ * while a middleware decides later; its `later` is then registered. */
+typedef struct connecting {
+    later l;                    /* first: a later is a connecting */
+    sio_client *c;
+    pio_socket *s;              /* not accepted yet: a reference */
     csr_restored missed;
-    bool recovered = sio_recovery_restore(s, c->parser, &missed);
-    char why[512];
-    const char *refusal =
-        recovered && sio_recovery_skip_middlewares() ? NULL : run_middleware(s, why, sizeof why);
-    if (refusal) {
-        send_connect_error(c, nsp, refusal, is_v2(c));
-        csr_restored_free(&missed);
-        sio_socket_unref(s); /* leaves what middleware joined */
+    size_t next;                /* the next middleware to run */
+    bool deferred;              /* a middleware called pio_middleware_defer */
+} connecting;
+
+static void middleware_answered(later *l, int status, void *arg);
+
+static bool connecting_of(const later *l, void *c)
+{
+    return l->done == middleware_answered && ((const connecting *)l)->c == c;
+}
+
+/* The CONNECT whose middleware is running, for pio_middleware_defer. */
+static connecting *deciding;
+
+static void connect_finish(connecting *k, const char *refusal);
+
+/* Run the namespace's middleware from k->next in order.  Returns true when
+ * the connect is decided (accepted, or refused with *refusal set; why
+ * holds it), false when a middleware waits. */
+static bool run_middleware(connecting *k, const char **refusal, char *why, size_t len)
+{
+    pio_socket *s = k->s;
+    *refusal = NULL;
+    const bound_pattern *parent = sio_parent_of(s->ns);
+    for (; sio_binding() && k->next < sio_binding()->n_middleware; k->next++) {
+        const bound_middleware *m = &sio_binding()->middleware[k->next];
+        if (m->cfg->nsp_match != (parent != NULL) ||
+            strcmp(m->cfg->nsp, parent ? parent->cfg->source : s->ns->name) != 0)
+            continue;
+        connecting *outer = deciding;
+        deciding = k;
+        pio_ctx *previous = ctx_enter(m->ctx);
+        const char *said = m->fn(m->ctx, s);
+        ctx_leave(previous);
+        deciding = outer;
+        if (k->deferred) { /* what it returned is ignored: it answers later */
+            k->next++;
+            return false;
+        }
+        if (said) {
+            snprintf(why, len, "%s", said);
+            *refusal = why;
+            return true;
+        }
+    }
+    return true;
+}
+
+/* A middleware's later answer (PIO_OK, arg its refusal or NULL), its
+ * client gone (PIO_ECLOSED), or no answer within connectTimeout. */
+static void middleware_answered(later *l, int status, void *arg)
+{
+    connecting *k = (connecting *)l;
+    k->deferred = false;
+    k->c->n_connecting--;
+    if (status == PIO_ECLOSED || k->c->closed) {
+        connect_finish(k, NULL);
         return;
     }
+    char why[512];
+    const char *refusal = NULL;
+    if (status == PIO_ETIMEDOUT) {
+        refusal = "middleware timeout";
+    } else if (arg) {
+        snprintf(why, sizeof why, "%s", (const char *)arg);
+        refusal = why;
+    } else if (!run_middleware(k, &refusal, why, sizeof why)) {
+        return; /* the next one waits too */
+    }
+    connect_finish(k, refusal ? refusal : "");
+}
+
+uint64_t sio_middleware_defer(pio_socket *s)
+{
+    connecting *k = deciding;
+    if (!k || k->s != s || k->deferred || k->c->n_connecting == UINT16_MAX)
+        return 0;
+    uint64_t h = later_add(&k->l, s, middleware_answered, eio_options()->connect_timeout);
+    if (h) {
+        k->deferred = true;
+        k->c->n_connecting++;
+    }
+    return h;
+}
+
+int sio_middleware_resolve(uint64_t pending, const char *refusal)
+{
+    return later_answer(pending, (void *)refusal) ? PIO_OK : PIO_ECLOSED;
+}
+
+/* The end of a CONNECT: refusal NULL when the client is gone, "" when
+ * every middleware accepted, else the refusal to send. */
+static void connect_finish(connecting *k, const char *refusal)
+{
+    sio_client *c = k->c;
+    pio_socket *s = k->s;
+    const char *nsp = s->ns->name;
+    if (!refusal || *refusal) {
+        if (refusal && !c->closed)
+            send_connect_error(c, nsp, refusal, is_v2(c));
+        csr_restored_free(&k->missed);
+        sio_socket_unref(s); /* leaves what middleware joined */
+        free(k);
+        return;
+    }
+    csr_restored missed = k->missed;
+    free(k);
     if (c->closed || !sio_socket_accept(c, s)) {
         if (!c->closed)
             eio_session_close(c->session, "transport error");
@@ -271,6 +341,37 @@ static void on_connect(sio_client *c, const char *nsp, json_object *auth)
     sio_socket_unref(s);
 }
 
+/* Join namespace nsp with auth (a reference taken over, or NULL). */
+static void on_connect(sio_client *c, const char *nsp, json_object *auth)
+{
+    const char *invalid;
+    sio_nsp *ns = namespace_for(nsp, &invalid);
+    if (!ns) {
+        json_object_put(auth);
+        if (invalid)
+            send_connect_error(c, nsp, invalid, false);
+        else
+            eio_session_close(c->session, "transport error");
+        return;
+    }
+    connecting *k = calloc(1, sizeof *k);
+    pio_socket *s = k ? sio_socket_new(c, ns, auth) : NULL;
+    if (!s) {
+        free(k);
+        eio_session_close(c->session, "transport error");
+        return;
+    }
+    k->c = c;
+    k->s = s;
+    bool recovered = sio_recovery_restore(s, c->parser, &k->missed);
+    char why[512];
+    const char *refusal = NULL;
+    if (!(recovered && sio_recovery_skip_middlewares()) &&
+        !run_middleware(k, &refusal, why, sizeof why))
+        return; /* a middleware answers later */
+    connect_finish(k, refusal ? refusal : "");
+}
+
 static int send_ack(pio_args *a, pio_out *out)
 {
     pio_socket *s = a->owner;
@@ -280,6 +381,61 @@ static int send_ack(pio_args *a, pio_out *out)
         return PIO_ECLOSED;
     }
     return sio_send(s->client, SIO_ACK, s->ns->name, id, NULL, out);
+}
+
+/* An ack a handler answers later (pio_ack_defer). */
+typedef struct deferred_ack {
+    later l; /* first: a later is a deferred_ack */
+    int64_t id;
+} deferred_ack;
+
+typedef struct ack_answer {
+    bool drop;    /* given up: nothing is sent */
+    pio_out *out; /* taken over; NULL: no arguments */
+    int rc;
+} ack_answer;
+
+static void deferred_ack_done(later *l, int status, void *arg)
+{
+    deferred_ack *d = (deferred_ack *)l;
+    ack_answer *a = arg;
+    if (status == PIO_OK && !a->drop) {
+        pio_socket *s = l->socket;
+        a->rc = s->client ? sio_send(s->client, SIO_ACK, s->ns->name, d->id, NULL, a->out)
+                          : (out_free(a->out), PIO_ECLOSED);
+    }
+    free(d);
+}
+
+uint64_t sio_ack_defer(pio_args *a)
+{
+    if (!a || !a->wants_ack || a->send_ack != send_ack)
+        return 0;
+    deferred_ack *d = calloc(1, sizeof *d);
+    uint64_t h = d ? later_add(&d->l, a->owner, deferred_ack_done, 0) : 0;
+    if (!h) {
+        free(d);
+        return 0;
+    }
+    d->id = a->ack_id;
+    a->wants_ack = false;
+    return h;
+}
+
+int sio_ack_later(uint64_t ack, pio_out *out)
+{
+    ack_answer a = {false, out, PIO_ECLOSED};
+    if (!later_answer(ack, &a)) {
+        out_free(a.out);
+        return PIO_ECLOSED;
+    }
+    return a.rc;
+}
+
+void sio_ack_drop(uint64_t ack)
+{
+    ack_answer a = {true, NULL, PIO_OK};
+    later_answer(ack, &a);
 }
 
 static void on_event(pio_socket *s, sio_packet *p)

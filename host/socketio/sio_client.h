@@ -8,9 +8,19 @@
 
 #include "engineio/eio_session.h"
 
+#include <plugio/plugio.h>
+
 /* What the Engine.IO layer calls (eio_set_events): a client per session,
  * fed its messages; when the session closes every socket disconnects with
  * its reason. */
 const eio_events *sio_client_events(void);
+
+/* The SDK's answers that wait (sio_later.h): an event's ack sent later,
+ * and a connection middleware that decides later. */
+uint64_t sio_ack_defer(pio_args *args);
+int sio_ack_later(uint64_t ack, pio_out *out);
+void sio_ack_drop(uint64_t ack);
+uint64_t sio_middleware_defer(pio_socket *s);
+int sio_middleware_resolve(uint64_t pending, const char *refusal);
 
 #endif

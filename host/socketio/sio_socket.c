@@ -25,6 +25,7 @@
 #include "rooms.h"
 #include "sio_dispatch.h"
 #include "sio_encode.h"
+#include "sio_later.h"
 #include "sio_recovery.h"
 
 #include <stdlib.h>
@@ -342,6 +343,7 @@ void sio_socket_closed(pio_socket *s, const char *reason)
         }
     }
     s->client = NULL;
+    later_forget_socket(s); /* acks a handler was to send later */
     sio_recovery_persist(s, reason);
     nsp_remove_socket(s->ns, s);
     while (s->acks)

@@ -59,6 +59,7 @@ struct pio_socket {
     struct sio_socket_csr *csr;
     char id_buf[21];
     bool recovered;             /* restored from a previous session */
+    uint16_t n_later;           /* things waiting on a plugin (sio_later.c) */
 };
 
 typedef struct sio_socket_csr {
@@ -77,6 +78,7 @@ struct sio_client {
     uint32_t n_sockets;
     unsigned char parser;       /* CONFIG_PARSER_*, fixed when it connected */
     bool closed;
+    uint16_t n_connecting;      /* CONNECTs a middleware answers later */
 };
 
 #endif

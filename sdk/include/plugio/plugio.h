@@ -60,7 +60,7 @@ extern "C" {
 #endif
 
 #define PIO_ABI_MAJOR 1
-#define PIO_ABI_MINOR 2
+#define PIO_ABI_MINOR 3
 
 /* The oldest host minor a plugin needs (see the top of this file). */
 #ifndef PIO_MIN_ABI_MINOR
@@ -475,6 +475,38 @@ typedef struct pio_api {
      * plugin must manage. A 1.0/1.1 host has no such entry: a plugin that
      * must load there too tests pio_has(socket_recovered) first. */
     int (*socket_recovered)(const pio_socket *s);
+
+    /* -- 1.3: answers that wait -- */
+
+    /* Take over the ack the client asked for with this event, to send it
+     * later - after a network round-trip, or from a work item's done
+     * callback - with ack_later; `args` can no longer ack. Returns a
+     * handle (a number, never reused), or 0 when no ack is due (none was
+     * asked, or it was sent or taken already) or out of memory. The host
+     * keeps what the handle names until it is answered or dropped; when
+     * the socket leaves first the host forgets it, so a late answer gets
+     * PIO_ECLOSED and a forgotten one leaks nothing. */
+    uint64_t (*ack_defer)(pio_args *args);
+    /* Send a deferred ack with `out` as its arguments (consumed; NULL for
+     * none), exactly once: PIO_ECLOSED when the handle names nothing any
+     * more (answered or dropped already, or its socket left). */
+    int (*ack_later)(uint64_t ack, pio_out *out);
+    /* Give a deferred ack up without answering: the client's callback
+     * never runs, as when a Node handler never calls its ack. */
+    void (*ack_drop)(uint64_t ack);
+    /* Called by a connection middleware, on the socket it was given, to
+     * decide later (a token checked against a database): the value the
+     * middleware then returns is ignored and the connection waits for
+     * middleware_resolve - NULL lets it through to the next middleware,
+     * a message refuses it with that connect_error.  Unanswered after
+     * serverOptions.connectTimeout, it is refused with "middleware
+     * timeout".  Returns the handle, or 0 outside a middleware call (or
+     * out of memory: the middleware's return value then counts). */
+    uint64_t (*middleware_defer)(pio_socket *s);
+    /* PIO_OK, or PIO_ECLOSED when the handle names nothing any more (the
+     * client left, the time ran out, or it was resolved already).  The
+     * refusal is copied. */
+    int (*middleware_resolve)(uint64_t pending, const char *refusal);
 } pio_api;
 
 /* ---- For plugin code --------------------------------------------------- */
@@ -587,6 +619,11 @@ extern PIO_HIDDEN const pio_api *pio__api;
 #define pio_fd_unwatch(...) (pio__api->fd_unwatch(__VA_ARGS__))
 #define pio_work_submit(...) (pio__api->work_submit(__VA_ARGS__))
 #define pio_socket_recovered(...) (pio__api->socket_recovered(__VA_ARGS__))
+#define pio_ack_defer(...) (pio__api->ack_defer(__VA_ARGS__))
+#define pio_ack_later(...) (pio__api->ack_later(__VA_ARGS__))
+#define pio_ack_drop(...) (pio__api->ack_drop(__VA_ARGS__))
+#define pio_middleware_defer(...) (pio__api->middleware_defer(__VA_ARGS__))
+#define pio_middleware_resolve(...) (pio__api->middleware_resolve(__VA_ARGS__))
 
 /* Convenience: a NUL-terminated string. */
 #define pio_out_cstr(out, s) pio_out_string((out), (s), strlen(s))
