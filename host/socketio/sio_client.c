@@ -204,6 +204,12 @@ typedef struct connecting {
     csr_restored missed;
     size_t next;                /* the next middleware to run */
     bool deferred;              /* a middleware called pio_middleware_defer */
+    /* Answered while the middleware that deferred was still running (it
+     * resolved at once, or the client closed under it): what came, for
+     * run_middleware to act on once the call returns. */
+    bool early;
+    bool early_refused;
+    char early_why[512];
 } connecting;
 
 static void middleware_answered(later *l, int status, void *arg);
@@ -227,6 +233,8 @@ static bool run_middleware(connecting *k, const char **refusal, char *why, size_
     *refusal = NULL;
     const bound_pattern *parent = sio_parent_of(s->ns);
     for (; sio_binding() && k->next < sio_binding()->n_middleware; k->next++) {
+        if (k->c->closed)
+            return true; /* the finish sees it */
         const bound_middleware *m = &sio_binding()->middleware[k->next];
         if (m->cfg->nsp_match != (parent != NULL) ||
             strcmp(m->cfg->nsp, parent ? parent->cfg->source : s->ns->name) != 0)
@@ -237,6 +245,14 @@ static bool run_middleware(connecting *k, const char **refusal, char *why, size_
         const char *said = m->fn(m->ctx, s);
         ctx_leave(previous);
         deciding = outer;
+        if (k->early) { /* deferred and answered before it returned */
+            k->early = false;
+            if (!k->early_refused)
+                continue; /* accepted (or the client closed: seen next) */
+            snprintf(why, len, "%s", k->early_why);
+            *refusal = why;
+            return true;
+        }
         if (k->deferred) { /* what it returned is ignored: it answers later */
             k->next++;
             return false;
@@ -257,6 +273,13 @@ static void middleware_answered(later *l, int status, void *arg)
     connecting *k = (connecting *)l;
     k->deferred = false;
     k->c->n_connecting--;
+    if (deciding == k) { /* its middleware is still running: after it */
+        k->early = true;
+        k->early_refused = status == PIO_OK && arg;
+        if (k->early_refused)
+            snprintf(k->early_why, sizeof k->early_why, "%s", (const char *)arg);
+        return;
+    }
     if (status == PIO_ECLOSED || k->c->closed) {
         connect_finish(k, NULL);
         return;

@@ -103,6 +103,14 @@ test('a middleware that refuses later sends its connect_error; one that never an
   never.close();
 });
 
+test('a middleware may answer before it returns: through, or refused', T, async () => {
+  const ok = h.client(`${srv().url}/gated`, { auth: { token: 'now-ok' } });
+  assert.deepEqual((await h.next(ok, 'welcome'))[0], { mw: 'gate' });
+  const bad = h.client(`${srv().url}/gated`, { auth: { token: 'now-bad' } });
+  assert.equal((await h.connectError(bad)).message, 'bad now');
+  assert.doesNotMatch(srv().stderr(), /resolve at once:/);
+});
+
 test('a client that leaves while a middleware decides costs nothing; the answer finds no one', T, async () => {
   const s = h.client(`${srv().url}/gated`, { auth: { token: 'ok', ms: 300 } });
   await h.sleep(50);

@@ -17,7 +17,8 @@
  *   later_no_ack   (no ack asked) emits "deferred" with pio_ack_defer's 0
  *   later_gate     middleware: decides after auth.ms (default 20): auth.token
  *                  "ok" lets through, "never" never answers, anything else
- *                  is refused with "bad token: <token>"
+ *                  is refused with "bad token: <token>"; "now-ok" and
+ *                  "now-bad" are answered before the middleware returns
  *   later_connection emits "welcome" {mw: data "mw"}
  */
 #include <plugio/plugio.h>
@@ -181,6 +182,15 @@ PIO_MIDDLEWARE(later_gate)
         return "cannot defer";
     if (strcmp(token, "never") == 0)
         return "ignored: the middleware deferred";
+    /* Answered before the middleware returns: "now-ok" lets through,
+     * "now-bad" refuses; each answer counts once. */
+    if (strncmp(token, "now-", 4) == 0) {
+        int first = pio_middleware_resolve(pending, strcmp(token, "now-ok") == 0 ? NULL : "bad now");
+        int again = pio_middleware_resolve(pending, NULL);
+        if (first != PIO_OK || again != PIO_ECLOSED)
+            pio_log(ctx, PIO_LOG_ERROR, "resolve at once: %d, then %d", first, again);
+        return "ignored: the middleware deferred";
+    }
     gate *g = calloc(1, sizeof *g);
     if (!g)
         return "out of memory";
