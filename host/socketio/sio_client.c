@@ -91,15 +91,13 @@ static pio_socket *find_socket(sio_client *c, const char *nsp)
     return NULL;
 }
 
-static bool connecting_of(const later *l, void *c);
-
 static void client_closed(void *upper, const char *reason)
 {
     sio_client *c = upper;
     c->closed = true;
     timer_stop(&c->connect_timer);
     if (c->n_connecting) /* a middleware was to answer later */
-        later_forget_where(connecting_of, c);
+        later_forget_group(c);
     while (c->n_sockets)
         sio_socket_closed(c->sockets[c->n_sockets - 1], reason);
 }
@@ -203,6 +201,7 @@ typedef struct connecting {
     pio_socket *s;              /* not accepted yet: a reference */
     csr_restored missed;
     size_t next;                /* the next middleware to run */
+    uint64_t gen;               /* of the binding `next` counts in */
     bool deferred;              /* a middleware called pio_middleware_defer */
     /* Answered while the middleware that deferred was still running (it
      * resolved at once, or the client closed under it): what came, for
@@ -213,11 +212,6 @@ typedef struct connecting {
 } connecting;
 
 static void middleware_answered(later *l, int status, void *arg);
-
-static bool connecting_of(const later *l, void *c)
-{
-    return l->done == middleware_answered && ((const connecting *)l)->c == c;
-}
 
 /* The CONNECT whose middleware is running, for pio_middleware_defer. */
 static connecting *deciding;
@@ -232,6 +226,12 @@ static bool run_middleware(connecting *k, const char **refusal, char *why, size_
     pio_socket *s = k->s;
     *refusal = NULL;
     const bound_pattern *parent = sio_parent_of(s->ns);
+    /* A reload while it waited: the new configuration's middleware, all
+     * of it, from the first (a gate it added is not skipped). */
+    if (sio_binding() && sio_binding()->gen != k->gen) {
+        k->gen = sio_binding()->gen;
+        k->next = 0;
+    }
     for (; sio_binding() && k->next < sio_binding()->n_middleware; k->next++) {
         if (k->c->closed)
             return true; /* the finish sees it */
@@ -300,9 +300,11 @@ static void middleware_answered(later *l, int status, void *arg)
 uint64_t sio_middleware_defer(pio_socket *s)
 {
     connecting *k = deciding;
-    if (!k || k->s != s || k->deferred || k->c->n_connecting == UINT16_MAX)
+    /* Once per middleware call: not again after an answer came inside it. */
+    if (!k || k->s != s || k->deferred || k->early || k->c->closed ||
+        k->c->n_connecting == UINT16_MAX)
         return 0;
-    uint64_t h = later_add(&k->l, s, middleware_answered, eio_options()->connect_timeout);
+    uint64_t h = later_add(&k->l, k->c, middleware_answered, eio_options()->connect_timeout);
     if (h) {
         k->deferred = true;
         k->c->n_connecting++;
@@ -386,6 +388,7 @@ static void on_connect(sio_client *c, const char *nsp, json_object *auth)
     }
     k->c = c;
     k->s = s;
+    k->gen = sio_binding() ? sio_binding()->gen : 0;
     bool recovered = sio_recovery_restore(s, c->parser, &k->missed);
     char why[512];
     const char *refusal = NULL;
@@ -422,8 +425,9 @@ static void deferred_ack_done(later *l, int status, void *arg)
 {
     deferred_ack *d = (deferred_ack *)l;
     ack_answer *a = arg;
+    pio_socket *s = l->group;
+    s->n_later--;
     if (status == PIO_OK && !a->drop) {
-        pio_socket *s = l->socket;
         a->rc = s->client ? sio_send(s->client, SIO_ACK, s->ns->name, d->id, NULL, a->out)
                           : (out_free(a->out), PIO_ECLOSED);
     }
@@ -434,12 +438,18 @@ uint64_t sio_ack_defer(pio_args *a)
 {
     if (!a || !a->wants_ack || a->send_ack != send_ack)
         return 0;
+    pio_socket *s = a->owner;
+    /* A socket closed under its handler (a disconnect, a send that
+     * overflowed) has nothing to answer any more. */
+    if (!s->client || s->n_later == UINT16_MAX)
+        return 0;
     deferred_ack *d = calloc(1, sizeof *d);
-    uint64_t h = d ? later_add(&d->l, a->owner, deferred_ack_done, 0) : 0;
+    uint64_t h = d ? later_add(&d->l, s, deferred_ack_done, 0) : 0;
     if (!h) {
         free(d);
         return 0;
     }
+    s->n_later++;
     d->id = a->ack_id;
     a->wants_ack = false;
     return h;

@@ -1,38 +1,96 @@
 /*
  * sio_later.c - what waits on a plugin (see sio_later.h): a table of
- * handles, and per socket a count, so that a leaving socket with nothing
- * waiting costs nothing and one with something waiting is looked up once.
+ * handles for answers, and per group (a socket, a client) a list, so that
+ * a group that leaves finishes its own things without looking at anyone
+ * else's.
  */
 #include "sio_later.h"
 
-#include "base/array.h"
 #include "base/strmap.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-static strmap waiting = STRMAP_INIT; /* key -> later */
+static strmap waiting = STRMAP_INIT; /* handle key -> later */
+static strmap groups = STRMAP_INIT;  /* group key -> group_list */
 static uint64_t last_handle;
+
+typedef struct group_list {
+    char key[2 + 2 * sizeof(void *) + 1]; /* "0x" and the address in hex */
+    later *first;
+} group_list;
+
+static void group_key(const void *group, char *key, size_t size)
+{
+    snprintf(key, size, "0x%" PRIxPTR, (uintptr_t)group);
+}
+
+static void handle_key(uint64_t handle, char *key, size_t size)
+{
+    snprintf(key, size, "%" PRIu64, handle);
+}
+
+static group_list *group_of(const void *group)
+{
+    char key[sizeof ((group_list *)0)->key];
+    group_key(group, key, sizeof key);
+    return strmap_get(&groups, key);
+}
+
+/* Out of both tables, its timer stopped. */
+static void unlink_later(later *l)
+{
+    strmap_del(&waiting, l->key);
+    timer_stop(&l->timeout);
+    group_list *g = group_of(l->group);
+    if (l->prev)
+        l->prev->next = l->next;
+    else if (g)
+        g->first = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+    if (g && !g->first) {
+        strmap_del(&groups, g->key);
+        free(g);
+    }
+}
 
 static void overdue(timer *t)
 {
     later *l = (later *)((char *)t - offsetof(later, timeout));
-    strmap_del(&waiting, l->key);
-    l->socket->n_later--;
+    unlink_later(l);
     l->done(l, PIO_ETIMEDOUT, NULL);
 }
 
-uint64_t later_add(later *l, pio_socket *s, later_fn done, uint32_t timeout_ms)
+uint64_t later_add(later *l, void *group, later_fn done, uint32_t timeout_ms)
 {
-    if (s->n_later == UINT16_MAX)
-        return 0;
+    group_list *g = group_of(group);
+    bool new_group = !g;
+    if (new_group) {
+        if (!(g = calloc(1, sizeof *g)))
+            return 0;
+        group_key(group, g->key, sizeof g->key);
+        if (!strmap_put(&groups, g->key, g)) {
+            free(g);
+            return 0;
+        }
+    }
     l->handle = ++last_handle;
-    snprintf(l->key, sizeof l->key, "%" PRIu64, l->handle);
-    if (!strmap_put(&waiting, l->key, l))
+    handle_key(l->handle, l->key, sizeof l->key);
+    if (!strmap_put(&waiting, l->key, l)) {
+        if (new_group) {
+            strmap_del(&groups, g->key);
+            free(g);
+        }
         return 0;
-    l->socket = s;
-    s->n_later++;
+    }
+    l->group = group;
+    l->prev = NULL;
+    l->next = g->first;
+    if (g->first)
+        g->first->prev = l;
+    g->first = l;
     l->done = done;
     l->timeout = (timer){0};
     if (timeout_ms)
@@ -40,66 +98,26 @@ uint64_t later_add(later *l, pio_socket *s, later_fn done, uint32_t timeout_ms)
     return l->handle;
 }
 
-/* Out of the table, its timer stopped. */
-static later *take(const char *key)
-{
-    later *l = strmap_del(&waiting, key);
-    if (l) {
-        timer_stop(&l->timeout);
-        l->socket->n_later--;
-    }
-    return l;
-}
-
 bool later_answer(uint64_t handle, void *arg)
 {
     char key[21];
-    snprintf(key, sizeof key, "%" PRIu64, handle);
-    later *l = handle ? take(key) : NULL;
+    handle_key(handle, key, sizeof key);
+    later *l = handle ? strmap_get(&waiting, key) : NULL;
     if (!l)
         return false;
+    unlink_later(l);
     l->done(l, PIO_OK, arg);
     return true;
 }
 
-void later_forget_where(bool (*mine)(const later *l, void *ud), void *ud)
+void later_forget_group(void *group)
 {
-    for (;;) {
-        /* Their handles collected first: the table must not change while
-         * it is walked, and a done may finish (and free) another. */
-        uint64_t *found = NULL, left = 0; /* left: memory ran out at it */
-        size_t n = 0, cap = 0, i = 0;
-        const char *key;
-        void *value;
-        while (strmap_next(&waiting, &i, &key, &value)) {
-            if (!mine(value, ud))
-                continue;
-            if (!ARRAY_RESERVE(found, n + 1, cap, 8)) {
-                left = ((later *)value)->handle;
-                break;
-            }
-            found[n++] = ((later *)value)->handle;
-        }
-        if (!n && left)
-            found = &left, n = 1;
-        for (size_t k = 0; k < n; k++) {
-            char hkey[21];
-            snprintf(hkey, sizeof hkey, "%" PRIu64, found[k]);
-            later *l = take(hkey);
-            if (l)
-                l->done(l, PIO_ECLOSED, NULL);
-        }
-        if (found != &left)
-            free(found);
-        if (!left)
-            return; /* all found; else again, for what is left */
+    /* One at a time from the head: a done may finish (and free) others of
+     * the group, or add new ones, and the list stays right through it. */
+    group_list *g;
+    while ((g = group_of(group))) {
+        later *l = g->first;
+        unlink_later(l);
+        l->done(l, PIO_ECLOSED, NULL);
     }
-}
-
-static bool of_socket(const later *l, void *s) { return l->socket == s; }
-
-void later_forget_socket(pio_socket *s)
-{
-    if (s->n_later)
-        later_forget_where(of_socket, s);
 }

@@ -7,8 +7,10 @@
  * pointer: never reused, so an answer after the thing is gone (its socket
  * left, its time ran out, it was answered already) finds nothing and is
  * refused, instead of touching freed memory.  The host owns every waiting
- * thing: when its socket leaves first it is finished with PIO_ECLOSED and
- * freed, so a plugin that never answers leaks nothing.
+ * thing, and each goes with a group (the socket an ack answers, the client
+ * a connection belongs to): when the group leaves first, its things are
+ * finished with PIO_ECLOSED and freed, so a plugin that never answers
+ * leaks nothing.
  */
 #ifndef PIO_SIO_LATER_H
 #define PIO_SIO_LATER_H
@@ -17,29 +19,28 @@
 
 typedef struct later later;
 /* Finish a waiting thing: status PIO_OK when answered (arg is the kind's
- * answer), PIO_ECLOSED when its socket left, PIO_ETIMEDOUT when its time
+ * answer), PIO_ECLOSED when its group left, PIO_ETIMEDOUT when its time
  * ran out.  It is out of the table by then; done frees it. */
 typedef void (*later_fn)(later *l, int status, void *arg);
 
 struct later {
     uint64_t handle;
     char key[21];               /* the handle in decimal: the table's key */
-    pio_socket *socket;         /* it outlives what waits on it: each is
-                                   finished before it goes */
+    void *group;                /* outlives what waits with it: each is
+                                   finished (later_forget_group) before it goes */
+    later *prev, *next;         /* the group's list */
     later_fn done;
     timer timeout;              /* when started (later_add's timeout_ms) */
 };
 
-/* Register l (embedded in the caller's state) as waiting on socket s;
+/* Register l (embedded in the caller's state) as waiting with `group`;
  * timeout_ms 0 waits for ever.  Returns its handle, or 0 when out of
- * memory or s waits on too many things already (l is not registered). */
-uint64_t later_add(later *l, pio_socket *s, later_fn done, uint32_t timeout_ms);
+ * memory (l is not registered). */
+uint64_t later_add(later *l, void *group, later_fn done, uint32_t timeout_ms);
 /* Answer the thing with this handle: done(l, PIO_OK, arg).  False when no
  * such thing waits (any more). */
 bool later_answer(uint64_t handle, void *arg);
-/* Every thing s waits on is finished with PIO_ECLOSED (s is leaving). */
-void later_forget_socket(pio_socket *s);
-/* Every thing `mine` says yes to is finished with PIO_ECLOSED. */
-void later_forget_where(bool (*mine)(const later *l, void *ud), void *ud);
+/* Every thing waiting with `group` is finished with PIO_ECLOSED. */
+void later_forget_group(void *group);
 
 #endif

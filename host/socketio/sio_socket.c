@@ -343,7 +343,8 @@ void sio_socket_closed(pio_socket *s, const char *reason)
         }
     }
     s->client = NULL;
-    later_forget_socket(s); /* acks a handler was to send later */
+    if (s->n_later) /* acks a handler was to send later */
+        later_forget_group(s);
     sio_recovery_persist(s, reason);
     nsp_remove_socket(s->ns, s);
     while (s->acks)

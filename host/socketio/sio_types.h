@@ -59,7 +59,7 @@ struct pio_socket {
     struct sio_socket_csr *csr;
     char id_buf[21];
     bool recovered;             /* restored from a previous session */
-    uint16_t n_later;           /* things waiting on a plugin (sio_later.c) */
+    uint16_t n_later;           /* acks a handler sends later (sio_later.h) */
 };
 
 typedef struct sio_socket_csr {

@@ -5,6 +5,7 @@
 // test plugin (tests/plugins/later/later.c), with socket.io-client.
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./helpers');
 
@@ -12,7 +13,8 @@ const T = { timeout: 30000 };
 const PIO_ECLOSED = -6;
 
 const LATER = path.join(h.BUILD, 'tests', 'plugins', 'later', 'liblater.so');
-const EVENTS = ['later_ack', 'later_keep', 'later_answer_kept', 'later_drop', 'later_no_ack'];
+const EVENTS = ['later_ack', 'later_keep', 'later_answer_kept', 'later_drop', 'later_no_ack',
+  'later_close_keep'];
 
 const srv = h.serverFor({ before: test.before, after: test.after }, {
   plugins: { later: LATER },
@@ -62,6 +64,14 @@ test('an ack answered from another socket while its own is connected reaches its
   assert.deepEqual(await h.ackAll(other, 'answer_kept', id), [PIO_ECLOSED], 'exactly once');
 });
 
+test('a handler whose socket closed under it has no ack to defer', T, async () => {
+  const s = await h.connect(srv().url);
+  const gone = h.next(s, 'disconnect');
+  s.emit('close_keep', () => assert.fail('never answered'));
+  assert.equal((await gone)[0], 'io server disconnect');
+  assert.doesNotMatch(srv().stderr(), /defer after disconnect/);
+});
+
 test('a dropped ack sends nothing; an event without an ack has none to defer', T, async () => {
   const s = await h.connect(srv().url);
   const dropped = h.next(s, 'dropped');
@@ -109,6 +119,10 @@ test('a middleware may answer before it returns: through, or refused', T, async 
   const bad = h.client(`${srv().url}/gated`, { auth: { token: 'now-bad' } });
   assert.equal((await h.connectError(bad)).message, 'bad now');
   assert.doesNotMatch(srv().stderr(), /resolve at once:/);
+  // A second defer in the same call, after the answer came, is refused.
+  const again = h.client(`${srv().url}/gated`, { auth: { token: 'again' } });
+  assert.deepEqual((await h.next(again, 'welcome'))[0], { mw: 'gate' });
+  assert.doesNotMatch(srv().stderr(), /defer again:/);
 });
 
 test('a client that leaves while a middleware decides costs nothing; the answer finds no one', T, async () => {
@@ -120,4 +134,38 @@ test('a client that leaves while a middleware decides costs nothing; the answer 
   // The server goes on: another client gets through.
   const t = h.client(`${srv().url}/gated`, { auth: { token: 'ok' } });
   assert.deepEqual((await h.next(t, 'welcome'))[0], { mw: 'gate' });
+});
+
+test('a reload while a middleware decides runs the new configuration\'s middleware from the first', T, async () => {
+  const IO = path.join(h.BUILD, 'tests', 'plugins', 'io', 'libio_a.so');
+  const s = await h.startServer({
+    plugins: { later: LATER, io: IO },
+    serverOptions: { connectTimeout: 10000 },
+    events: [{ name: 'connection', namespace: '/gated', handler: 'later:later_connection' }],
+    middleware: [{ handler: 'later:later_gate', namespace: '/gated' }],
+  });
+  try {
+    // Waits 1.5 s in later_gate; io's mw_first refuses auth.reject "first".
+    const waiting = h.client(`${s.url}/gated`, { auth: { token: 'ok', ms: 1500, reject: 'first' } });
+    const outcome = Promise.race([
+      h.connectError(waiting, 8000).then((e) => `refused: ${e.message}`),
+    ]).catch((e) => `connected or nothing: ${e.message}`);
+    await h.sleep(300);
+    const doc = structuredClone(s.doc);
+    doc.middleware = [{ handler: 'io:mw_first', namespace: '/gated' }, ...doc.middleware];
+    fs.writeFileSync(`${s.yamlFile}.tmp`, h.toYaml(doc));
+    fs.renameSync(`${s.yamlFile}.tmp`, s.yamlFile);
+    for (let i = 0; i < 200 && !/reload #[0-9]+ done/.test(s.stderr()); i++) await h.sleep(20);
+    assert.match(s.stderr(), /reload #[0-9]+ done/);
+    // The gate the reload put in front applies to the connection that was
+    // waiting too: it is not let through past it.
+    const first = h.client(`${s.url}/gated`, { auth: { token: 'ok', ms: 10, reject: 'first' } });
+    const refusedFresh = (await h.connectError(first)).message;
+    assert.equal(await outcome, `refused: ${refusedFresh}`);
+    assert.equal(waiting.connected, false);
+  } finally {
+    const { code } = await s.stop();
+    assert.equal(h.sanitizerReport(s.stderr()), null);
+    assert.equal(code, 0);
+  }
 });

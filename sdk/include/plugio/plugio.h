@@ -485,7 +485,8 @@ typedef struct pio_api {
      * asked, or it was sent or taken already) or out of memory. The host
      * keeps what the handle names until it is answered or dropped; when
      * the socket leaves first the host forgets it, so a late answer gets
-     * PIO_ECLOSED and a forgotten one leaks nothing. */
+     * PIO_ECLOSED and a forgotten one leaks nothing (0 too when the
+     * socket closed during the handler). */
     uint64_t (*ack_defer)(pio_args *args);
     /* Send a deferred ack with `out` as its arguments (consumed; NULL for
      * none), exactly once: PIO_ECLOSED when the handle names nothing any
@@ -500,8 +501,12 @@ typedef struct pio_api {
      * middleware_resolve - NULL lets it through to the next middleware,
      * a message refuses it with that connect_error.  Unanswered after
      * serverOptions.connectTimeout, it is refused with "middleware
-     * timeout".  Returns the handle, or 0 outside a middleware call (or
-     * out of memory: the middleware's return value then counts). */
+     * timeout" (for a client's first namespace its session is closed by
+     * then, as socket.io closes a client that joined no namespace in that
+     * time).  A reload while it waits runs the new configuration's
+     * middleware from the first.  Once per middleware call.  Returns the
+     * handle, or 0 outside a middleware call, after the client closed,
+     * or out of memory (the middleware's return value then counts). */
     uint64_t (*middleware_defer)(pio_socket *s);
     /* PIO_OK, or PIO_ECLOSED when the handle names nothing any more (the
      * client left, the time ran out, or it was resolved already).  The

@@ -19,6 +19,9 @@
  *                  "ok" lets through, "never" never answers, anything else
  *                  is refused with "bad token: <token>"; "now-ok" and
  *                  "now-bad" are answered before the middleware returns
+ *                  "again" answers at once and defers a second time (0)
+ *   later_close_keep  disconnects its own socket, then defers the ack:
+ *                  pio_ack_defer must give 0; acks nothing
  *   later_connection emits "welcome" {mw: data "mw"}
  */
 #include <plugio/plugio.h>
@@ -35,6 +38,7 @@ PIO_HANDLER(later_keep);
 PIO_HANDLER(later_answer_kept);
 PIO_HANDLER(later_drop);
 PIO_HANDLER(later_no_ack);
+PIO_HANDLER(later_close_keep);
 PIO_HANDLER(later_connection);
 PIO_MIDDLEWARE(later_gate);
 
@@ -147,6 +151,17 @@ PIO_HANDLER(later_no_ack)
     return pio_emit(socket, "deferred", out);
 }
 
+PIO_HANDLER(later_close_keep)
+{
+    pio_socket_disconnect(socket, 0);
+    uint64_t ack = pio_ack_defer(args);
+    if (ack != 0) {
+        pio_log(ctx, PIO_LOG_ERROR, "defer after disconnect: %" PRIu64, ack);
+        pio_ack_drop(ack);
+    }
+    return PIO_OK;
+}
+
 /* ---- a middleware that decides later ---------------------------------- */
 
 typedef struct gate {
@@ -182,6 +197,15 @@ PIO_MIDDLEWARE(later_gate)
         return "cannot defer";
     if (strcmp(token, "never") == 0)
         return "ignored: the middleware deferred";
+    /* "again": answered at once, then a second defer in the same call,
+     * which must be refused (0); the first answer lets it through. */
+    if (strcmp(token, "again") == 0) {
+        int first = pio_middleware_resolve(pending, NULL);
+        uint64_t second = pio_middleware_defer(socket);
+        if (first != PIO_OK || second != 0)
+            pio_log(ctx, PIO_LOG_ERROR, "defer again: %d, then %" PRIu64, first, second);
+        return NULL;
+    }
     /* Answered before the middleware returns: "now-ok" lets through,
      * "now-bad" refuses; each answer counts once. */
     if (strncmp(token, "now-", 4) == 0) {
