@@ -45,6 +45,8 @@ struct eio_session {
     bool probe_b64 : 1;         /* the probe's request asked for b64 */
     bool flush_listed : 1;      /* its WebSocket is written at the turn's end */
     bool awaiting_pong : 1;     /* protocol 4 only: protocol 3 clients ping */
+    bool awaiting_last_poll : 1; /* closed, still in the table until the
+                                    client's next GET takes the close packet */
     unsigned slot;
     unsigned refs;
     /* The heartbeat announced in the open packet; a configuration reload
@@ -106,7 +108,16 @@ static unsigned n_slots, cap_slots;
 static size_t n_alive; /* session objects not yet freed */
 static bool refusing;
 
-void eio_sessions_refuse(void) { refusing = true; }
+static void forget_closed(eio_session *s);
+
+void eio_sessions_refuse(void)
+{
+    refusing = true;
+    /* No last poll is waited for any more. */
+    for (unsigned i = 0; i < n_slots; i++)
+        if (slots[i] && slots[i]->closed)
+            forget_closed(slots[i]);
+}
 static unsigned *free_slots, n_free, cap_free_slots;
 
 void eio_set_options(const config_server_options *o) { options = o; }
@@ -501,12 +512,22 @@ static void flush(eio_session *s)
         wake_poll(s);
 }
 
-void eio_session_close(eio_session *s, const char *reason)
+static void last_poll_overdue(timer *t);
+
+/* Close s; `may_wait` (the layer above closes it): a polling client
+ * between two GETs is waited for, as engine.io's polling transport does
+ * for socket.io's conn.close(), so that its next GET gets the close packet
+ * (the client reads "transport close") instead of an unknown sid
+ * ("transport error").  Not at shutdown. */
+static void close_session(eio_session *s, const char *reason, bool may_wait)
 {
     if (s->closed)
         return;
     s->closed = true;
-    release_slot(s);
+    s->awaiting_last_poll = may_wait && !refusing && s->transport == EIO_POLLING &&
+                            !s->poll_get && !s->upgrading;
+    if (!s->awaiting_last_poll)
+        release_slot(s);
     timer_stop(&s->heartbeat);
     if (s->rare)
         timer_stop(&s->rare->upgrade_timer);
@@ -524,7 +545,30 @@ void eio_session_close(eio_session *s, const char *reason)
         ops->kill(probe_of(s));
     if (s->poll_post)
         ops->kill(s->poll_post);
+    if (s->awaiting_last_poll) /* the table's reference goes then */
+        timer_start(&s->heartbeat, s->ping_timeout, last_poll_overdue);
+    else
+        eio_session_unref(s); /* the table's reference */
+}
+
+void eio_session_close(eio_session *s, const char *reason) { close_session(s, reason, false); }
+void eio_session_end(eio_session *s, const char *reason) { close_session(s, reason, true); }
+
+/* The last poll of a closed session came (and got the close packet), or
+ * did not come in time: the sid is forgotten. */
+static void forget_closed(eio_session *s)
+{
+    if (!s->awaiting_last_poll)
+        return;
+    s->awaiting_last_poll = false;
+    timer_stop(&s->heartbeat);
+    release_slot(s);
     eio_session_unref(s); /* the table's reference */
+}
+
+static void last_poll_overdue(timer *t)
+{
+    forget_closed((eio_session *)((char *)t - offsetof(eio_session, heartbeat)));
 }
 
 /* ---- heartbeat ---------------------------------------------------------- */
@@ -621,6 +665,8 @@ static bool drain_v3(eio_session *s, buf *payload)
         else
             eio3_payload_add_text(payload, last, NULL, 0);
     }
+    if (s->closed)
+        forget_closed(s); /* its last poll has the close packet */
     return binary;
 }
 
@@ -641,10 +687,12 @@ bool eio_session_drain_payload(eio_session *s, struct lws *get, buf *payload)
                                  m->len - 1);
         eio_msg_unref(m);
     }
-    if (s->closed)
+    if (s->closed) {
         eio_payload_add_text(payload, EIO_CLOSE, NULL, 0);
-    else if (!payload->len)
+        forget_closed(s); /* its last poll has the close packet */
+    } else if (!payload->len) {
         eio_payload_add_text(payload, EIO_NOOP, NULL, 0);
+    }
     return false;
 }
 
@@ -891,12 +939,12 @@ void eio_session_transport_gone(eio_session *s, struct lws *wsi)
     if (wsi == s->poll_get) {
         /* The client left while its poll was held. */
         s->poll_get = NULL;
-        eio_session_close(s, "transport error");
+        close_session(s, "transport error", false);
         return;
     }
     if (wsi == s->poll_post) {
         s->poll_post = NULL;
-        eio_session_close(s, "transport error");
+        close_session(s, "transport error", false);
     }
 }
 

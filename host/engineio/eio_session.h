@@ -140,6 +140,12 @@ bool eio_session_can_take_now(const eio_session *s);
  * "server shutting down"); a held poll gets a close packet, WebSockets are
  * closed. Idempotent. */
 void eio_session_close(eio_session *s, const char *reason);
+/* The same, asked by the layer above (socket.io's conn.close()): a polling
+ * client between two GETs stays known until its next GET has taken the
+ * close packet, or for pingTimeout at most, as with engine.io; a close
+ * of Engine.IO's own (ping timeout, its parse errors, a transport that
+ * failed) forgets the sid at once, as engine.io does. */
+void eio_session_end(eio_session *s, const char *reason);
 
 /* ---- what the transport calls ------------------------------------------ */
 

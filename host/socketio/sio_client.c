@@ -51,7 +51,7 @@ static void connect_overdue(timer *t)
 {
     sio_client *c = (sio_client *)((char *)t - offsetof(sio_client, connect_timer));
     if (c->n_sockets == 0)
-        eio_session_close(c->session, "forced close");
+        eio_session_end(c->session, "forced close");
 }
 
 static void on_connect(sio_client *c, const char *nsp, json_object *auth);
@@ -336,7 +336,7 @@ static void connect_finish(connecting *k, const char *refusal)
     free(k);
     if (c->closed || !sio_socket_accept(c, s)) {
         if (!c->closed)
-            eio_session_close(c->session, "transport error");
+            eio_session_end(c->session, "transport error");
         csr_restored_free(&missed);
         sio_socket_unref(s);
         return;
@@ -359,7 +359,7 @@ static void connect_finish(connecting *k, const char *refusal)
     else if (reply || is_v2(c))
         send_payload(c, SIO_CONNECT, nsp, reply);
     else
-        eio_session_close(c->session, "transport error"); /* out of memory */
+        eio_session_end(c->session, "transport error"); /* out of memory */
     pio_args none = {0};
     if (s->client)
         sio_dispatch(s, "connection", &none);
@@ -376,14 +376,14 @@ static void on_connect(sio_client *c, const char *nsp, json_object *auth)
         if (invalid)
             send_connect_error(c, nsp, invalid, false);
         else
-            eio_session_close(c->session, "transport error");
+            eio_session_end(c->session, "transport error");
         return;
     }
     connecting *k = calloc(1, sizeof *k);
     pio_socket *s = k ? sio_socket_new(c, ns, auth) : NULL;
     if (!s) {
         free(k);
-        eio_session_close(c->session, "transport error");
+        eio_session_end(c->session, "transport error");
         return;
     }
     k->c = c;
@@ -595,7 +595,7 @@ static void on_packet(sio_client *c, sio_packet *p)
     json_object *auth = NULL;
     if (is_v2(c)) {
         if (!split_v2_namespace(p, &auth)) {
-            eio_session_close(c->session, "transport error");
+            eio_session_end(c->session, "transport error");
             return;
         }
     } else if (p->type == SIO_CONNECT && p->has_data) {
@@ -610,7 +610,7 @@ static void on_packet(sio_client *c, sio_packet *p)
     if (!s || p->type == SIO_CONNECT || p->type == SIO_CONNECT_ERROR) {
         log_debug("session %s: invalid state (packet type %d for %s)", eio_session_sid(c->session), p->type,
                   p->nsp);
-        eio_session_close(c->session, "forced close");
+        eio_session_end(c->session, "forced close");
         return;
     }
     s->refs++; /* a handler may disconnect it */
@@ -649,7 +649,7 @@ static bool client_receive(void *upper, const void *data, size_t len, bool binar
         return true;
     if (rc < 0) {
         log_debug("session %s: invalid packet: %s", eio_session_sid(c->session), sio_strerror(rc));
-        eio_session_close(c->session, "parse error");
+        eio_session_end(c->session, "parse error");
         return false;
     }
     eio_session *session = c->session;

@@ -386,7 +386,7 @@ int sio_socket_disconnect(pio_socket *s, int close)
                 sio_socket_closed(each, "server namespace disconnect");
             sio_socket_unref(each);
         }
-        eio_session_close(e, "forced close");
+        eio_session_end(e, "forced close");
     }
     sio_socket_unref(s);
     eio_session_unref(e);

@@ -164,12 +164,45 @@ Test(eio_session, a_polling_handshake_answers_with_the_open_packet)
              eio_session_sid(s));
     cr_assert_str_eq(p, expect);
     free(p);
-    eio_session_close(s, "forced close");
+    eio_session_end(s, "forced close");
     cr_assert_str_eq(closed_reason, "forced close");
-    cr_assert_null(eio_session_find(eio_session_sid(s), EIO_SID_LEN));
+    /* Ended from above between two GETs: its next one is waited for, and
+     * gets the close packet (engine.io's "transport close" for the client). */
+    cr_assert_eq(eio_session_find(eio_session_sid(s), EIO_SID_LEN), s);
+    cr_assert_eq(eio_session_poll(s, H(get1)), EIO_POLL_ANSWER);
+    p = drain(s, H(get1));
+    cr_assert_str_eq(p, "1");
+    free(p);
+    cr_assert_null(eio_session_find(eio_session_sid(s), EIO_SID_LEN), "then forgotten");
     cr_assert_eq(freed, 0, "not freed while a transport holds it");
     eio_session_unref(s);
     cr_assert_eq(freed, 1);
+}
+
+Test(eio_session, a_polling_session_ended_from_above_waits_for_its_last_poll_a_ping_timeout_at_most)
+{
+    eio_session *s = open_session(EIO_POLLING, 4);
+    free(drain(s, NULL));
+    eio_session_end(s, "forced close");
+    cr_assert_eq(eio_session_find(eio_session_sid(s), EIO_SID_LEN), s);
+    timers_run(timer_now() + 5000 + 100);
+    cr_assert_null(eio_session_find(eio_session_sid(s), EIO_SID_LEN), "no GET came: forgotten");
+    eio_session_unref(s);
+    cr_assert_eq(freed, 1);
+
+    /* A session whose held GET went away is not waited for, nor one
+     * Engine.IO closes itself (a malformed payload). */
+    s = holding_poll(H(get1));
+    eio_session_transport_gone(s, H(get1));
+    cr_assert_null(eio_session_find(eio_session_sid(s), EIO_SID_LEN));
+    eio_session_unref(s);
+    s = open_session(EIO_POLLING, 4);
+    free(drain(s, NULL));
+    eio_session_post_begin(s, H(post1));
+    eio_session_post_end(s, H(post1), "x", 1, false);
+    cr_assert_str_eq(closed_reason, "parse error");
+    cr_assert_null(eio_session_find(eio_session_sid(s), EIO_SID_LEN));
+    eio_session_unref(s);
 }
 
 Test(eio_session, a_poll_is_held_until_there_is_output_then_answered)
