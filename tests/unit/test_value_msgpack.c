@@ -419,8 +419,9 @@ Test(msgpack_write, writes_binary_values_and_pio_out_placeholders_as_bin)
 Test(msgpack_roundtrip, reads_back_what_it_writes)
 {
     const char *texts[] = {
-        "[\"ev\",{\"a\":[1,-1,1.5,\"x\",null,true,false,{}],\"b\":\"\xe2\x82\xac\"},"
-        "-9223372036854775808,9223372036854775807,0.1,1e+300]",
+        /* one string in two lines (the parentheses say so to clang) */
+        ("[\"ev\",{\"a\":[1,-1,1.5,\"x\",null,true,false,{}],\"b\":\"\xe2\x82\xac\"},"
+         "-9223372036854775808,9223372036854775807,0.1,1e+300]"),
         "{\"nested\":{\"deeper\":{\"deepest\":[[[[]]]]}}}",
         "\"\"",
     };
