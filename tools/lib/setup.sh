@@ -8,9 +8,11 @@ PLUGIO_PACKAGES=(cmake make gcc pkg-config libwebsockets-dev libyaml-dev libjson
                  libcriterion-dev libmsgpack-dev zlib1g-dev libpcre2-dev
                  libev-dev libwebsockets-evlib-ev nodejs npm)
 
+# plugio_install_packages [more packages...] (tools/test adds what only the
+# tests need, such as haproxy)
 plugio_install_packages() {
     local missing=()
-    for p in "${PLUGIO_PACKAGES[@]}"; do
+    for p in "${PLUGIO_PACKAGES[@]}" "$@"; do
         # nodejs may come from elsewhere than Debian: a working node and npm will do.
         if [[ $p == nodejs || $p == npm ]] && command -v "${p/nodejs/node}" >/dev/null; then
             continue
