@@ -808,17 +808,28 @@ Test(args, api_table_states_its_size_and_version)
         cr_assert_not_null(slot[i], "function table entry %zu is empty", i);
 }
 
+/* "[item,item,...]" with n items (malloc'd); *len its length. */
+static char *array_of(size_t n, const char *item, size_t *len)
+{
+    size_t k = strlen(item);
+    *len = 1 + n * (k + 1);
+    char *text = malloc(*len + 1);
+    cr_assert_not_null(text);
+    text[0] = '[';
+    for (size_t i = 0; i < n; i++) {
+        memcpy(text + 1 + i * (k + 1), item, k);
+        text[1 + i * (k + 1) + k] = ',';
+    }
+    text[*len - 1] = ']'; /* over the last comma */
+    text[*len] = '\0';
+    return text;
+}
+
 /* json.h's JSON_BUDGET: memory is bounded by the message's size. */
 Test(value, refuses_json_of_empty_objects_that_would_cost_hundreds_of_times_its_size)
 {
-    size_t n = 333000, len = 2 + 3 * n;
-    char *text = malloc(len + 1);
-    text[0] = '[';
-    for (size_t i = 0; i < n; i++)
-        memcpy(text + 1 + 3 * i, "{},", 3);
-    text[len - 2] = '}';
-    text[len - 1] = ']';
-    text[len] = '\0';
+    size_t n = 333000, len;
+    char *text = array_of(n, "{}", &len);
     json_object *j = NULL;
     cr_assert_not(json_parse(text, len, VALUE_MAX_DEPTH, &j));
     cr_assert_null(j);
@@ -827,13 +838,8 @@ Test(value, refuses_json_of_empty_objects_that_would_cost_hundreds_of_times_its_
 
 Test(value, parses_json_of_as_many_small_numbers)
 {
-    size_t n = 333000, len = 1 + 2 * n;
-    char *text = malloc(len + 1);
-    text[0] = '[';
-    for (size_t i = 0; i < n; i++)
-        memcpy(text + 1 + 2 * i, "7,", 2);
-    text[len - 1] = ']';
-    text[len] = '\0';
+    size_t n = 333000, len;
+    char *text = array_of(n, "7", &len);
     json_object *j = NULL;
     cr_assert(json_parse(text, len, VALUE_MAX_DEPTH, &j));
     cr_assert_eq(json_object_array_length(j), n);
