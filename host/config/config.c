@@ -397,15 +397,20 @@ static void opt_parser(cy_reader *r, const cy_field *f, yaml_node_t *val, void *
 #define COMPRESSION_DEFAULTS(on) \
     ((config_compression){(on), DEFAULT_COMPRESSION_THRESHOLD, -1, 8, 15})
 
+/* zlib's options: perMessageDeflate takes them under zlibDeflateOptions,
+ * httpCompression flat, as Node does. */
+#define ZLIB_FIELDS                                                                                \
+    {"level", .set = cy_set_int, .offset = offsetof(config_compression, level), .min = -1,         \
+     .max = 9},                                                                                    \
+    {"memLevel", .set = cy_set_int, .offset = offsetof(config_compression, mem_level), .min = 1,   \
+     .max = 9},                                                                                    \
+    {"windowBits", .set = cy_set_int, .offset = offsetof(config_compression, window_bits),         \
+     .min = 9, .max = 15}
+
 static const cy_section zlib_section = {
     "zlib option",
     (const cy_field[]){
-        {"level", .set = cy_set_int, .offset = offsetof(config_compression, level), .min = -1,
-         .max = 9},
-        {"memLevel", .set = cy_set_int, .offset = offsetof(config_compression, mem_level), .min = 1,
-         .max = 9},
-        {"windowBits", .set = cy_set_int, .offset = offsetof(config_compression, window_bits),
-         .min = 9, .max = 15},
+        ZLIB_FIELDS,
         {0},
     },
 };
@@ -435,12 +440,7 @@ static const cy_section http_compression_section = {
     (const cy_field[]){
         {"threshold", .set = cy_set_u32, .offset = offsetof(config_compression, threshold),
          .min = 0, .max = UINT32_MAX},
-        {"level", .set = cy_set_int, .offset = offsetof(config_compression, level), .min = -1,
-         .max = 9},
-        {"memLevel", .set = cy_set_int, .offset = offsetof(config_compression, mem_level), .min = 1,
-         .max = 9},
-        {"windowBits", .set = cy_set_int, .offset = offsetof(config_compression, window_bits),
-         .min = 9, .max = 15},
+        ZLIB_FIELDS,
         {0},
     },
 };
