@@ -741,6 +741,10 @@ const eio_msg *eio_session_peek_frame(const eio_session *s)
 
 /* ---- input ------------------------------------------------------------- */
 
+/* One packet, already split into type and data. */
+static bool receive_packet(eio_session *s, struct lws *from, eio_type type, const char *body,
+                           size_t blen);
+
 static void heard_pong(eio_session *s)
 {
     /* A pong no ping asked for must not move the heartbeat: a client could
@@ -782,7 +786,7 @@ static int deliver_v3(void *ud, eio_type type, const char *data, size_t len, boo
         if (!open && !in->s->closed)
             eio_session_close(in->s, "parse error"); /* binary on a probe */
     } else {
-        open = eio_session_receive_packet(in->s, in->from, type, data, len);
+        open = receive_packet(in->s, in->from, type, data, len);
     }
     return open ? 0 : 1;
 }
@@ -812,7 +816,7 @@ bool eio_session_receive_text(eio_session *s, struct lws *from, const char *data
         eio_session_close(s, "parse error");
         return false;
     }
-    return eio_session_receive_packet(s, from, type, body, blen);
+    return receive_packet(s, from, type, body, blen);
 }
 
 /* On a probing WebSocket only "2probe" and then "5" are legal. */
@@ -834,8 +838,8 @@ static bool receive_on_probe(eio_session *s, eio_type type, const char *body, si
     return false;
 }
 
-bool eio_session_receive_packet(eio_session *s, struct lws *from, eio_type type, const char *body,
-                                size_t blen)
+static bool receive_packet(eio_session *s, struct lws *from, eio_type type, const char *body,
+                           size_t blen)
 {
     if (s->closed)
         return false;
@@ -876,7 +880,7 @@ static int deliver_v4(void *ud, eio_type type, const char *data, size_t len, boo
 {
     eio_session *s = ud;
     bool open = binary ? eio_session_receive_binary(s, NULL, data, len)
-                       : eio_session_receive_packet(s, NULL, type, data, len);
+                       : receive_packet(s, NULL, type, data, len);
     return open ? 0 : 1;
 }
 

@@ -153,9 +153,6 @@ void eio_session_end(eio_session *s, const char *reason);
  * message. Returns false when the session closed because of it. */
 bool eio_session_receive_text(eio_session *s, struct lws *from, const char *data, size_t len);
 bool eio_session_receive_binary(eio_session *s, struct lws *from, const void *data, size_t len);
-/* The same for a packet already split into type and data. */
-bool eio_session_receive_packet(eio_session *s, struct lws *from, eio_type type, const char *data,
-                                size_t len);
 
 /* Polling: a GET. EIO_POLL_OVERLAP: a GET is held already, so the
  * session closed (engine.io's "overlap from client"); EIO_POLL_ANSWER:
