@@ -314,7 +314,7 @@ uint64_t sio_middleware_defer(pio_socket *s)
 
 int sio_middleware_resolve(uint64_t pending, const char *refusal)
 {
-    return later_answer(pending, (void *)refusal) ? PIO_OK : PIO_ECLOSED;
+    return later_answer(pending, middleware_answered, (void *)refusal) ? PIO_OK : PIO_ECLOSED;
 }
 
 /* The end of a CONNECT: refusal NULL when the client is gone, "" when
@@ -458,7 +458,7 @@ uint64_t sio_ack_defer(pio_args *a)
 int sio_ack_later(uint64_t ack, pio_out *out)
 {
     ack_answer a = {false, out, PIO_ECLOSED};
-    if (!later_answer(ack, &a)) {
+    if (!later_answer(ack, deferred_ack_done, &a)) {
         out_free(a.out);
         return PIO_ECLOSED;
     }
@@ -468,7 +468,7 @@ int sio_ack_later(uint64_t ack, pio_out *out)
 void sio_ack_drop(uint64_t ack)
 {
     ack_answer a = {true, NULL, PIO_OK};
-    later_answer(ack, &a);
+    later_answer(ack, deferred_ack_done, &a);
 }
 
 static void on_event(pio_socket *s, sio_packet *p)

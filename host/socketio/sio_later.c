@@ -98,12 +98,12 @@ uint64_t later_add(later *l, void *group, later_fn done, uint32_t timeout_ms)
     return l->handle;
 }
 
-bool later_answer(uint64_t handle, void *arg)
+bool later_answer(uint64_t handle, later_fn kind, void *arg)
 {
     char key[21];
     handle_key(handle, key, sizeof key);
     later *l = handle ? strmap_get(&waiting, key) : NULL;
-    if (!l)
+    if (!l || l->done != kind)
         return false;
     unlink_later(l);
     l->done(l, PIO_OK, arg);

@@ -37,9 +37,11 @@ struct later {
  * timeout_ms 0 waits for ever.  Returns its handle, or 0 when out of
  * memory (l is not registered). */
 uint64_t later_add(later *l, void *group, later_fn done, uint32_t timeout_ms);
-/* Answer the thing with this handle: done(l, PIO_OK, arg).  False when no
- * such thing waits (any more). */
-bool later_answer(uint64_t handle, void *arg);
+/* Answer the thing with this handle, of the kind whose done is `kind`:
+ * done(l, PIO_OK, arg).  False when no such thing waits (any more), or the
+ * handle names another kind (a plugin mixing up an ack and a middleware
+ * handle gets an error, not the other's answer). */
+bool later_answer(uint64_t handle, later_fn kind, void *arg);
 /* Every thing waiting with `group` is finished with PIO_ECLOSED. */
 void later_forget_group(void *group);
 

@@ -61,6 +61,8 @@ test('an ack answered from another socket while its own is connected reaches its
   const [id] = await kept;
   assert.deepEqual(await h.ackAll(other, 'answer_kept', id), [0]);
   assert.deepEqual(await answered, [], 'an answer with no arguments');
+  assert.doesNotMatch(srv().stderr(), /took an ack handle|took a middleware handle/,
+    'a handle of one kind is refused by the other kind\'s call');
   assert.deepEqual(await h.ackAll(other, 'answer_kept', id), [PIO_ECLOSED], 'exactly once');
 });
 
@@ -94,6 +96,7 @@ test('a middleware that decides later lets the socket through, then connection r
   assert.ok(s.connected);
   assert.ok(Date.now() - t0 >= 150, 'after the middleware answered');
   assert.deepEqual(await h.ackAll(s, 'ack', 1, 'in'), ['in'], 'events flow once admitted');
+  assert.doesNotMatch(srv().stderr(), /took a middleware handle/);
 });
 
 test('a middleware that refuses later sends its connect_error; one that never answers times out', T, async () => {

@@ -121,6 +121,10 @@ PIO_HANDLER(later_answer_kept)
     (void)socket;
     const char *id = string_arg(pio_args_at(args, 0));
     uint64_t ack = id ? strtoull(id, NULL, 10) : 0;
+    /* An ack's handle is no middleware's: refused, and the ack still waits. */
+    int wrong = pio_middleware_resolve(ack, "not a middleware");
+    if (wrong != PIO_ECLOSED)
+        pio_log(ctx, PIO_LOG_ERROR, "middleware_resolve took an ack handle: %d", wrong);
     int rc = pio_ack_later(ack, NULL);
     pio_out *out = pio_out_new(ctx);
     if (!out)
@@ -195,6 +199,9 @@ PIO_MIDDLEWARE(later_gate)
     uint64_t pending = pio_middleware_defer(socket);
     if (!pending)
         return "cannot defer";
+    /* A middleware's handle is no ack's: refused, and it still waits. */
+    if (pio_ack_later(pending, NULL) != PIO_ECLOSED)
+        pio_log(ctx, PIO_LOG_ERROR, "ack_later took a middleware handle");
     if (strcmp(token, "never") == 0)
         return "ignored: the middleware deferred";
     /* "again": answered at once, then a second defer in the same call,
