@@ -66,7 +66,9 @@ static ptrdiff_t b64_decoded_len(const char *s, size_t len)
     return (ptrdiff_t)(len / 4 * 3 - pad);
 }
 
-int eio_base64_decode(const char *s, size_t len, unsigned char **out, size_t *outlen)
+/* Decode strictly into a fresh allocation the caller frees (EIO_BADBASE64,
+ * EIO_NOMEM). */
+static int base64_decode(const char *s, size_t len, unsigned char **out, size_t *outlen)
 {
     ptrdiff_t want = b64_decoded_len(s, len);
     if (want < 0)
@@ -93,7 +95,7 @@ int eio_deliver_base64(eio_type type, const char *b64, size_t len, eio_payload_f
 {
     unsigned char *bytes;
     size_t n;
-    int rc = eio_base64_decode(b64, len, &bytes, &n);
+    int rc = base64_decode(b64, len, &bytes, &n);
     if (rc != 0)
         return rc;
     rc = fn(ud, type, (const char *)bytes, n, true);

@@ -65,11 +65,10 @@ void eio_payload_add_binary(buf *payload, const void *data, size_t len);
 size_t eio_payload_text_size(size_t data_len);
 size_t eio_payload_binary_size(size_t data_len);
 
-/* Base64 (standard alphabet, padded), shared with the v3 codec: decode
- * strictly into a fresh allocation the caller frees (EIO_BADBASE64,
- * EIO_NOMEM); append the encoding of data to b (b->failed on error);
- * the encoded length of n bytes (SIZE_MAX when it does not fit). */
-int eio_base64_decode(const char *s, size_t len, unsigned char **out, size_t *outlen);
+/* Base64 (standard alphabet, padded), shared with the v3 codec (which
+ * decodes through eio_deliver_base64): append the encoding of data to b
+ * (b->failed on error); the encoded length of n bytes (SIZE_MAX when it
+ * does not fit). */
 void eio_base64_append(buf *b, const void *data, size_t len);
 size_t eio_base64_len(size_t n);
 
