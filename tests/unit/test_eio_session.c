@@ -179,6 +179,22 @@ Test(eio_session, a_polling_handshake_answers_with_the_open_packet)
     cr_assert_eq(freed, 1);
 }
 
+/* At shutdown nothing waits for a last poll (else the session would
+ * outlive the server's loop).  (Criterion runs each test in its own
+ * process, so refusing here touches no other test.) */
+Test(eio_session, shutting_down_forgets_the_sessions_that_wait_for_a_last_poll)
+{
+    eio_session *s = open_session(EIO_POLLING, 4);
+    free(drain(s, NULL));
+    eio_session_end(s, "forced close");
+    cr_assert_eq(eio_session_find(eio_session_sid(s), EIO_SID_LEN), s);
+    eio_sessions_refuse();
+    cr_assert_null(eio_session_find(eio_session_sid(s), EIO_SID_LEN));
+    eio_session_unref(s);
+    cr_assert_eq(freed, 1);
+    cr_assert_eq(eio_sessions_alive(), 0);
+}
+
 Test(eio_session, a_polling_session_ended_from_above_waits_for_its_last_poll_a_ping_timeout_at_most)
 {
     eio_session *s = open_session(EIO_POLLING, 4);
