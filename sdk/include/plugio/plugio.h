@@ -60,7 +60,7 @@ extern "C" {
 #endif
 
 #define PIO_ABI_MAJOR 1
-#define PIO_ABI_MINOR 3
+#define PIO_ABI_MINOR 4
 
 /* The oldest host minor a plugin needs (see the top of this file). */
 #ifndef PIO_MIN_ABI_MINOR
@@ -137,6 +137,9 @@ typedef struct pio_select {
 /* Drop the packet for a client that cannot take it now (its transport is
  * busy) instead of queueing it, as socket.io's volatile emits. */
 #define PIO_SELECT_VOLATILE 0x1u
+/* This server only (socket.io's .local): the adapter (pio_adapter_install)
+ * is not told.  An adapter delivering what another server sent sets it. */
+#define PIO_SELECT_LOCAL 0x2u
 
 /* Outgoing arguments under construction (see pio_out_new).  Owned by the
  * host; the plugin holds it from pio_out_new() until it passes it to one
@@ -256,6 +259,72 @@ typedef void (*pio_fd_fn)(pio_ctx *ctx, int fd, unsigned events, void *userdata)
  * the event loop. */
 typedef void (*pio_work_fn)(void *userdata);
 typedef void (*pio_done_fn)(pio_ctx *ctx, void *userdata);
+
+/* One answer of several (pio_broadcast_ack_each, pio_server_event): status
+ * PIO_OK with `answer` the answer (borrowed for the call); a last call
+ * may carry answer NULL and the final status, as each function says. */
+typedef void (*pio_answer_fn)(pio_ctx *ctx, int status, const pio_value *answer,
+                              void *userdata);
+
+/* Formats of pio_value_parse. */
+#define PIO_FORMAT_JSON 0u
+#define PIO_FORMAT_MSGPACK 1u   /* as notepack.io writes it (socket.io's
+                                   msgpack parser and Redis adapter) */
+
+/* ---- Adapters ----------------------------------------------------------- */
+
+/* An adapter joins this server to others (socket.io's Adapter): it hears
+ * what the server does to selections of sockets and carries it to the other
+ * servers, and it hands the host what they send (with PIO_SELECT_LOCAL set,
+ * through the ordinary functions: pio_broadcast, pio_select_join, ...).
+ * The in-memory adapter is always there underneath: the host delivers to
+ * its own sockets first, then calls the installed adapter.
+ *
+ * Every entry receives the adapter's ctx and the state given to
+ * pio_adapter_install; `packet` is the event as socket.io's adapters carry
+ * it, an array [event, arg...] whose binary arguments are binary values
+ * (borrowed for the call); `sel` is the selection as the caller made it
+ * (its nsp is never NULL here; except_socket is already turned into its id
+ * in `except`).  An entry left NULL means the adapter has no such thing
+ * to do: the operation stays on this server.
+ *
+ * The entries with a `request` are answered through pio_adapter_answer,
+ * pio_adapter_expect and pio_adapter_done, at once or later (after a
+ * network round trip); the host owns the time limit: when timeout_ms
+ * passes, it completes the operation with what it has and the request
+ * names nothing any more. */
+typedef struct pio_adapter_ops {
+    uint32_t size;   /* sizeof(pio_adapter_ops) as the plugin was built */
+    /* A namespace exists (every one at install, then each new one: one the
+     * configuration names after a reload, a child created by a client). */
+    void (*namespace_created)(pio_ctx *ctx, void *state, const char *nsp);
+    /* A child namespace was freed (cleanupEmptyChildNamespaces). */
+    void (*namespace_deleted)(pio_ctx *ctx, void *state, const char *nsp);
+    /* io.to(...).emit(): already delivered here. */
+    void (*broadcast)(pio_ctx *ctx, void *state, const pio_select *sel, const pio_value *packet);
+    /* io.timeout(ms).emitWithAck(): answer with pio_adapter_expect (each
+     * other server's number of clients addressed), pio_adapter_answer (each
+     * client's first ack argument) and pio_adapter_done once every server
+     * has told its number. */
+    void (*broadcast_with_ack)(pio_ctx *ctx, void *state, const pio_select *sel,
+                               const pio_value *packet, uint32_t timeout_ms, uint64_t request);
+    /* socketsJoin / socketsLeave / disconnectSockets: already done here. */
+    void (*sockets_join)(pio_ctx *ctx, void *state, const pio_select *sel, const char *room);
+    void (*sockets_leave)(pio_ctx *ctx, void *state, const pio_select *sel, const char *room);
+    void (*disconnect_sockets)(pio_ctx *ctx, void *state, const pio_select *sel, int close);
+    /* fetchSockets: answer with the other servers' sockets, each described
+     * as pio_fetch_sockets describes one, then pio_adapter_done. */
+    void (*fetch_sockets)(pio_ctx *ctx, void *state, const pio_select *sel, uint32_t timeout_ms,
+                          uint64_t request);
+    /* allRooms: answer with room names, then pio_adapter_done. */
+    void (*all_rooms)(pio_ctx *ctx, void *state, const char *nsp, uint32_t timeout_ms,
+                      uint64_t request);
+    /* serverSideEmit: to the other servers only.  `request` is 0 when no
+     * answer is wanted; otherwise answer with each server's reply, then
+     * pio_adapter_done. */
+    void (*server_emit)(pio_ctx *ctx, void *state, const char *nsp, const pio_value *packet,
+                        uint32_t timeout_ms, uint64_t request);
+} pio_adapter_ops;
 
 /* ---- The host's function table ----------------------------------------- */
 
@@ -512,6 +581,83 @@ typedef struct pio_api {
      * client left, the time ran out, or it was resolved already).  The
      * refusal is copied. */
     int (*middleware_resolve)(uint64_t pending, const char *refusal);
+
+    /* -- 1.4: adapters and server operations across servers -- */
+
+    /* Install an adapter (see pio_adapter_ops; the table is copied) for
+     * the namespace `nsp`, or with nsp NULL for every namespace without
+     * one of its own, from hooks.init or a load hook.  ops NULL removes
+     * this plugin's adapter.  PIO_ESTATE when another plugin's adapter is
+     * installed there.  namespace_created runs for each namespace that
+     * exists before this returns.  The adapter is removed when the
+     * calling version is unloaded: the next version installs it again in
+     * its load hook (with the state handed over). */
+    int (*adapter_install)(pio_ctx *ctx, const char *nsp, const pio_adapter_ops *ops,
+                           void *state);
+    /* Add answers to a request: every top-level value of `answers`
+     * (consumed) is one answer.  PIO_ECLOSED when the request names
+     * nothing any more (it completed, or its time ran out). */
+    int (*adapter_answer)(uint64_t request, pio_out *answers);
+    /* broadcast_with_ack: `clients` more client answers to wait for. */
+    int (*adapter_expect)(uint64_t request, uint32_t clients);
+    /* Nothing more comes from the adapter but the client answers already
+     * expected: the operation completes with `status` (PIO_OK, or what
+     * went wrong, such as PIO_ETIMEDOUT) once those have come. */
+    int (*adapter_done)(uint64_t request, int status);
+
+    /* socket.io's fetchSockets(): `cb` runs once with every selected
+     * socket of this server and of the others, each described as
+     * {id, handshake: {headers, time, address, xdomain, secure, issued,
+     * url, query, auth}, rooms, data}, this server's first; status PIO_OK,
+     * or PIO_ETIMEDOUT after timeout_ms (required, > 0) with what came.
+     * With PIO_SELECT_LOCAL (or no adapter) cb runs before this returns.
+     * Returns the number of this server's sockets, or a negative PIO_E*
+     * and then cb never runs. */
+    int (*fetch_sockets)(pio_ctx *ctx, const pio_select *sel, uint32_t timeout_ms,
+                         pio_broadcast_ack_fn cb, void *userdata);
+    /* socket.io's allRooms(): the room names of sel->nsp on every server
+     * (ids included, each name once), as fetch_sockets answers.  Only
+     * sel's nsp and flags are read. */
+    int (*all_rooms)(pio_ctx *ctx, const pio_select *sel, uint32_t timeout_ms,
+                     pio_broadcast_ack_fn cb, void *userdata);
+    /* socket.io's serverSideEmit(): `event` with `out` (consumed) to the
+     * serverEvents handler of namespace nsp (NULL: "/") on every other
+     * server.  With cb NULL nothing is awaited; otherwise cb runs once
+     * with each server's reply (its handler's first ack argument), status
+     * PIO_OK when every server replied, PIO_ETIMEDOUT after timeout_ms
+     * (> 0) with the replies that came.  Returns PIO_OK or a PIO_E*
+     * (and then cb never runs). */
+    int (*server_emit)(pio_ctx *ctx, const char *nsp, const char *event, pio_out *out,
+                       uint32_t timeout_ms, pio_broadcast_ack_fn cb, void *userdata);
+    /* An adapter hands over an event another server sent with
+     * serverSideEmit: `packet` is [event, arg...]; the serverEvents
+     * handler the configuration names for (nsp, event) runs with a NULL
+     * socket.  With `reply` non-NULL the handler's args want an ack, and
+     * reply runs exactly once: PIO_OK and the first ack argument (null
+     * for none) when the handler acknowledges during its call, or
+     * PIO_ESTATE with answer NULL when it returns without.  Returns PIO_OK,
+     * or PIO_EINVAL when no handler is configured (reply never runs). */
+    int (*server_event)(pio_ctx *ctx, const char *nsp, const pio_value *packet,
+                        pio_answer_fn reply, void *userdata);
+    /* broadcast_with_ack answering as the answers come: `each` runs with
+     * PIO_OK and each client's first ack argument, then once more with
+     * answer NULL and the final status (as pio_broadcast_ack_fn's).
+     * Returns the number of sockets addressed. */
+    int (*broadcast_ack_each)(pio_ctx *ctx, const pio_select *sel, const char *event,
+                              pio_out *out, uint32_t timeout_ms, pio_answer_fn each,
+                              void *userdata);
+
+    /* -- 1.4: values from bytes -- */
+
+    /* Parse one value in PIO_FORMAT_JSON or PIO_FORMAT_MSGPACK (binary
+     * values come as binary; a msgpack Date as its ISO 8601 string).
+     * Returns the value, owned by the plugin until pio_value_free, or
+     * NULL when the bytes are malformed or memory ran out. */
+    const pio_value *(*value_parse)(const void *data, size_t len, unsigned format);
+    void (*value_free)(const pio_value *v);
+    /* v as msgpack (as notepack.io writes it: binary as bin), like
+     * value_json: PIO_ENOSPACE when cap < *len. */
+    int (*value_msgpack)(const pio_value *v, void *buf, size_t cap, size_t *len);
 } pio_api;
 
 /* ---- For plugin code --------------------------------------------------- */
@@ -629,6 +775,18 @@ extern PIO_HIDDEN const pio_api *pio__api;
 #define pio_ack_drop(...) (pio__api->ack_drop(__VA_ARGS__))
 #define pio_middleware_defer(...) (pio__api->middleware_defer(__VA_ARGS__))
 #define pio_middleware_resolve(...) (pio__api->middleware_resolve(__VA_ARGS__))
+#define pio_adapter_install(...) (pio__api->adapter_install(__VA_ARGS__))
+#define pio_adapter_answer(...) (pio__api->adapter_answer(__VA_ARGS__))
+#define pio_adapter_expect(...) (pio__api->adapter_expect(__VA_ARGS__))
+#define pio_adapter_done(...) (pio__api->adapter_done(__VA_ARGS__))
+#define pio_fetch_sockets(...) (pio__api->fetch_sockets(__VA_ARGS__))
+#define pio_all_rooms(...) (pio__api->all_rooms(__VA_ARGS__))
+#define pio_server_emit(...) (pio__api->server_emit(__VA_ARGS__))
+#define pio_server_event(...) (pio__api->server_event(__VA_ARGS__))
+#define pio_broadcast_ack_each(...) (pio__api->broadcast_ack_each(__VA_ARGS__))
+#define pio_value_parse(...) (pio__api->value_parse(__VA_ARGS__))
+#define pio_value_free(...) (pio__api->value_free(__VA_ARGS__))
+#define pio_value_msgpack(...) (pio__api->value_msgpack(__VA_ARGS__))
 
 /* Convenience: a NUL-terminated string. */
 #define pio_out_cstr(out, s) pio_out_string((out), (s), strlen(s))
