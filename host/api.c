@@ -11,10 +11,15 @@
 #include "base/out.h"
 #include "plugin/ctx.h"
 #include "plugin/services.h"
+#include "base/value_msgpack.h"
+#include "socketio/adapter.h"
 #include "socketio/broadcast.h"
+#include "socketio/sio_dispatch.h"
 #include "socketio/sio_client.h"
 #include "socketio/sio_recovery.h"
 #include "socketio/sio_socket.h"
+
+#include <string.h>
 
 static const char *api_strerror(int code)
 {
@@ -82,6 +87,50 @@ int args_ack(pio_args *a, pio_out *out)
     }
     a->wants_ack = false;
     return a->send_ack(a, out);
+}
+
+/* ---- values from bytes (1.4) ------------------------------------------- */
+
+static const pio_value *api_value_parse(const void *data, size_t len, unsigned format)
+{
+    json_object *j = NULL;
+    bool undefined;
+    if (!data && len)
+        return NULL;
+    if (format == PIO_FORMAT_JSON) {
+        if (!value_parse(data, len, &j))
+            return NULL;
+    } else if (format != PIO_FORMAT_MSGPACK ||
+               value_msgpack_parse(data, len, VALUE_MAX_DEPTH, &j, &undefined) != VMP_OK) {
+        return NULL;
+    }
+    return value_wrap(j); /* null (and undefined) is the sentinel, freed as nothing */
+}
+
+static void api_value_free(const pio_value *v)
+{
+    if (v)
+        json_object_put(value_unwrap(v));
+}
+
+static int api_value_msgpack(const pio_value *v, void *out, size_t cap, size_t *len)
+{
+    if (!v || !len || (!out && cap))
+        return PIO_EINVAL;
+    buf b = BUF_INIT;
+    if (!value_msgpack_write(&b, value_unwrap(v), NULL, 0)) {
+        buf_free(&b);
+        return PIO_ENOMEM;
+    }
+    *len = b.len;
+    int rc = PIO_ENOSPACE;
+    if (cap >= b.len) {
+        if (b.len)
+            memcpy(out, b.data, b.len);
+        rc = PIO_OK;
+    }
+    buf_free(&b);
+    return rc;
 }
 
 const pio_api host_api = {
@@ -164,4 +213,17 @@ const pio_api host_api = {
     .ack_drop = sio_ack_drop,
     .middleware_defer = sio_middleware_defer,
     .middleware_resolve = sio_middleware_resolve,
+    /* 1.4 */
+    .adapter_install = adapter_install,
+    .adapter_answer = adapter_answer,
+    .adapter_expect = adapter_expect,
+    .adapter_done = adapter_done,
+    .fetch_sockets = broadcast_fetch,
+    .all_rooms = broadcast_all_rooms,
+    .server_emit = broadcast_server_emit,
+    .server_event = sio_server_event,
+    .broadcast_ack_each = broadcast_ack_each,
+    .value_parse = api_value_parse,
+    .value_free = api_value_free,
+    .value_msgpack = api_value_msgpack,
 };

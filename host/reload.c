@@ -9,6 +9,7 @@
 #include "engineio/http.h"
 #include "plugin/ctx.h"
 #include "plugin/handoff.h"
+#include "socketio/adapter.h"
 #include "socketio/sio_dispatch.h"
 
 #include <stdio.h>
@@ -52,6 +53,7 @@ static void make_current(binding *b)
     eio_set_options(&b->cfg->opts);
     http_set_config(b->cfg);
     sio_set_binding(b);
+    adapter_binding_changed();
     watch_binding(b);
 }
 

@@ -42,6 +42,7 @@
 #include "plugin/handoff.h"
 #include "plugin/services.h"
 #include "reload.h"
+#include "socketio/adapter.h"
 #include "socketio/rooms.h"
 #include "socketio/sio_client.h"
 #include "socketio/sio_recovery.h"
@@ -357,6 +358,7 @@ static void close_loop(void)
 static bool open_plugins(binding *b, bool *started)
 {
     char err[1024];
+    adapter_init();
     if (!reload_start(b, err, sizeof err)) {
         log_error("%s", err);
         binding_discard(b, NULL);
@@ -371,6 +373,7 @@ static void close_plugins(bool started)
     services_shutdown();
     if (started)
         reload_stop();
+    adapter_shutdown();
 }
 
 int server_run(binding *b)

@@ -353,3 +353,57 @@ int out_json(pio_out *o, const char *json, size_t len)
     json_object_put(j);
     return rc;
 }
+
+/* ---- back to a tree ------------------------------------------------------ */
+
+/* Give each placeholder of o's text its attachment's bytes. */
+static bool attach_bins(json_object *j, value_bin *const *bins, size_t n_bins)
+{
+    if (json_object_is_type(j, json_type_array)) {
+        for (size_t i = 0, n = json_object_array_length(j); i < n; i++)
+            if (!attach_bins(json_object_array_get_idx(j, i), bins, n_bins))
+                return false;
+        return true;
+    }
+    if (!json_object_is_type(j, json_type_object))
+        return true;
+    json_object *flag, *num;
+    if (json_object_object_length(j) == 2 && json_object_object_get_ex(j, "_placeholder", &flag) &&
+        json_object_get_boolean(flag) && json_object_object_get_ex(j, "num", &num) &&
+        json_object_is_type(num, json_type_int)) {
+        int64_t k = json_object_get_int64(num);
+        if (k >= 0 && (size_t)k < n_bins)
+            return value_attach_binary(j, bins[k]->data, bins[k]->len);
+    }
+    json_object_object_foreach(j, key, member)
+    {
+        (void)key;
+        if (!attach_bins(member, bins, n_bins))
+            return false;
+    }
+    return true;
+}
+
+json_object *out_tree(const pio_out *o, const char *head)
+{
+    if (!o && !head)
+        return json_object_new_array();
+    buf text = BUF_INIT;
+    buf_append_char(&text, '[');
+    if (head)
+        out_write_json_string(&text, head, strlen(head));
+    if (o && o->count) {
+        if (head)
+            buf_append_char(&text, ',');
+        buf_append(&text, o->text.data, o->text.len);
+    }
+    buf_append_char(&text, ']');
+    json_object *tree = NULL;
+    if (text.failed || !value_parse(text.data, text.len, &tree) ||
+        (o && !attach_bins(tree, o->bins, o->n_bins))) {
+        json_object_put(tree);
+        tree = NULL;
+    }
+    buf_free(&text);
+    return tree;
+}

@@ -41,6 +41,12 @@ bool out_write_json_string(buf *b, const char *s, size_t len);
 /* Append a number as JSON.stringify writes it (null when not finite). */
 void out_write_double(buf *b, double v);
 
+/* The arguments of o (complete; NULL for none) as a json-c array, with
+ * `head` (a string, such as an event's name) first unless NULL, and each
+ * binary argument a binary value (value.h) holding a copy of its bytes.
+ * NULL when out of memory. */
+json_object *out_tree(const pio_out *o, const char *head);
+
 /* The SDK entries. */
 pio_out *out_new(pio_ctx *ctx);
 void out_free(pio_out *o);

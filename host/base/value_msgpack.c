@@ -31,7 +31,8 @@
  *  - fixext1 type 0 is `undefined`: dropped from a map (so CONNECT's
  *    `data: undefined` means no data), null in an array.  fixext8 type 0 is
  *    a Date: its ISO 8601 string, as Date.prototype.toJSON gives (null when
- *    out of a Date's range).  Every other ext is notepack's [type, bytes]:
+ *    out of a Date's range), and so is the timestamp extension (type -1,
+ *    notepack 3's Date).  Every other ext is notepack's [type, bytes]:
  *    an array of the type and a binary value.
  * Writing never produces an ext: the host has no Date or undefined.
  */
@@ -209,6 +210,25 @@ static int ext_item(reader *r, size_t n, bool fixed, item *out)
         int64_t ms = hi * 4294967296 + (int64_t)be(r->p + 4, 4);
         r->p += 8;
         return date_item(ms, out);
+    }
+    if (type == -1 && (n == 4 || n == 8 || n == 12)) {
+        /* The timestamp extension, notepack 3's Date: seconds (and
+         * nanoseconds).  Seconds beyond any Date's range make an Invalid
+         * Date, as in JavaScript. */
+        int64_t sec, nsec = 0;
+        if (n == 4) {
+            sec = (int64_t)be(r->p, 4);
+        } else if (n == 8) {
+            uint64_t v = be(r->p, 8);
+            nsec = (int64_t)(v >> 34);
+            sec = (int64_t)(v & 0x3ffffffffull);
+        } else {
+            nsec = (int64_t)be(r->p, 4);
+            sec = (int64_t)be(r->p + 4, 8);
+        }
+        r->p += n;
+        bool in_range = sec >= -8640000000000LL && sec <= 8640000000000LL;
+        return date_item(in_range ? sec * 1000 + nsec / 1000000 : INT64_MAX, out);
     }
     /* notepack's [type, Buffer] */
     item bin = {0};

@@ -776,10 +776,11 @@ static void check_duplicate_event(loader *ld, const config_event *ev)
 {
     for (const config_event *e = ld->c->events; e < ev; e++) {
         if (e->name && e->nsp && strcmp(e->name, ev->name) == 0 && strcmp(e->nsp, ev->nsp) == 0 &&
-            e->nsp_match == ev->nsp_match) {
+            e->nsp_match == ev->nsp_match && e->server == ev->server) {
             char label[256];
             cy_report_at(&ld->yaml, ev->at,
-                         "duplicate event '%s' in namespace %s (first at line %u)", ev->name,
+                         "duplicate %s '%s' in namespace %s (first at line %u)",
+                         ev->server ? "server event" : "event", ev->name,
                          nsp_label(ev->nsp, ev->nsp_match, label, sizeof label), e->at.line);
             return;
         }
@@ -798,6 +799,21 @@ static void add_event(loader *ld, config_event *e)
         check_duplicate_event(ld, &c->events[c->n_events - 1]);
 }
 
+/* An entry of `serverEvents:`: an event as another server sends it, on a
+ * namespace that is a name (a pattern's children are created by
+ * clients; other servers address a namespace by its name). */
+static void add_server_event(loader *ld, config_event *e)
+{
+    if (e->nsp_match) {
+        cy_report_at(&ld->yaml, e->at, "server event '%s': its namespace must be a name, not a pattern",
+                     e->name ? e->name : "");
+        event_free(e);
+        return;
+    }
+    e->server = true;
+    add_event(ld, e);
+}
+
 static void add_middleware(loader *ld, config_event *e)
 {
     config *c = ld->c;
@@ -813,6 +829,11 @@ static void add_middleware(loader *ld, config_event *e)
 static const entry_kind event_kind = {
     "event", "a mapping with name and handler", &event_section,
     (const char *const[]){"name", "handler", NULL}, add_event,
+};
+
+static const entry_kind server_event_kind = {
+    "server event", "a mapping with name and handler", &event_section,
+    (const char *const[]){"name", "handler", NULL}, add_server_event,
 };
 
 static const entry_kind middleware_kind = {
@@ -872,6 +893,7 @@ static const cy_section top_section = {
         {"socket", .set = cy_set_section, .arg = &socket_section},
         {"events", .set = read_entries, .arg = &event_kind},
         {"middleware", .set = read_entries, .arg = &middleware_kind},
+        {"serverEvents", .set = read_entries, .arg = &server_event_kind},
         {"hooks", .set = cy_set_section, .arg = &hooks_section},
         {0},
     },

@@ -53,6 +53,8 @@ typedef struct config_event {
     char *name;           /* owned; the event name ("connection", "disconnect", or a client event) */
     char *nsp;            /* owned; the namespace, "/" by default, or a pattern's source */
     bool nsp_match;       /* nsp is a pattern (config.patterns has it) */
+    bool server;          /* of `serverEvents:`: sent by another server
+                             (serverSideEmit), not by a client */
     config_ref handler;
     pio_mark at;          /* the list item */
 } config_event;

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -212,7 +213,7 @@ static void make_sid(eio_session *s)
 /* The i-th pair of the handshake; *value follows the name. */
 static const char *pair_at(const eio_session *s, unsigned i, const char **value)
 {
-    const char *p = s->handshake;
+    const char *p = s->handshake + sizeof(uint64_t);
     p += strlen(p) + 1; /* the address */
     for (unsigned k = 0; k < i; k++)
         p += strlen(p) + 1, p += strlen(p) + 1;
@@ -246,7 +247,19 @@ bool eio_session_is_probe(const eio_session *s, const struct lws *wsi)
     return wsi && wsi == probe_of(s);
 }
 
-const char *eio_session_address(const eio_session *s) { return s->handshake; }
+const char *eio_session_address(const eio_session *s) { return s->handshake + sizeof(uint64_t); }
+
+uint64_t eio_session_issued(const eio_session *s)
+{
+    uint64_t ms;
+    memcpy(&ms, s->handshake, sizeof ms);
+    return ms;
+}
+
+const char *eio_session_header_at(const eio_session *s, unsigned i, const char **value)
+{
+    return i < s->n_headers ? pair_at(s, s->n_query + i, value) : NULL;
+}
 const char *eio_session_sid(const eio_session *s) { return s->sid; }
 int eio_session_protocol(const eio_session *s) { return s->protocol; }
 eio_transport eio_session_transport(const eio_session *s) { return (eio_transport)s->transport; }
@@ -402,10 +415,12 @@ eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_quer
     s->protocol = protocol == 3 ? 3 : 4;
     s->ping_interval = options->ping_interval;
     s->ping_timeout = options->ping_timeout;
-    /* Kept for the session's life, the address in front of the pairs. */
-    size_t len, alen = strlen(address ? address : "");
+    /* Kept for the session's life: when it began (ms since the epoch,
+     * for socket.io's handshake.issued) and the address, in front of the
+     * pairs. */
+    size_t len, alen = strlen(address ? address : ""), head = sizeof(uint64_t) + alen + 1;
     char *pairs = buf_steal(handshake, &len);
-    char *blob = realloc(pairs, alen + 1 + len + 1);
+    char *blob = realloc(pairs, head + len + 1);
     if (!blob) {
         free(pairs);
         release_slot(s);
@@ -413,13 +428,17 @@ eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_quer
         n_alive--;
         return NULL;
     }
-    memmove(blob + alen + 1, blob, len + 1);
-    memcpy(blob, address ? address : "", alen);
-    blob[alen] = '\0';
+    memmove(blob + head, blob, len + 1);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t issued = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+    memcpy(blob, &issued, sizeof issued);
+    memcpy(blob + sizeof issued, address ? address : "", alen);
+    blob[head - 1] = '\0';
     s->handshake = blob;
     s->n_query = n_query;
     s->n_headers = n_headers;
-    s->b64 = s->protocol == 3 && eio_query_asks_b64(blob + alen + 1, n_query);
+    s->b64 = s->protocol == 3 && eio_query_asks_b64(blob + head, n_query);
     make_sid(s);
     queue_open_packet(s); /* may close s (out of memory) */
     if (!s->closed && !events->open(s, &s->upper))

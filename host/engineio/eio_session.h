@@ -117,6 +117,11 @@ eio_transport eio_session_transport(const eio_session *s);
 bool eio_session_is_closed(const eio_session *s);
 /* The peer's address ("" when unknown). */
 const char *eio_session_address(const eio_session *s);
+/* When the session began, in ms since the epoch (handshake.issued). */
+uint64_t eio_session_issued(const eio_session *s);
+/* The i-th handshake header's name (lower case) and *value, or NULL
+ * after the last. */
+const char *eio_session_header_at(const eio_session *s, unsigned i, const char **value);
 /* A handshake header (name case-insensitive), or NULL. */
 const char *eio_session_header(const eio_session *s, const char *name);
 /* The handshake's query as an object of strings (built on first use). */

@@ -72,9 +72,10 @@ static bool index_events(binding *b)
                 return false;
             continue;
         }
-        strmap *events = strmap_get(&b->dispatch, e->nsp);
+        strmap *top = e->server ? &b->server_dispatch : &b->dispatch;
+        strmap *events = strmap_get(top, e->nsp);
         if (!events) {
-            if (!(events = calloc(1, sizeof *events)) || !strmap_put(&b->dispatch, e->nsp, events)) {
+            if (!(events = calloc(1, sizeof *events)) || !strmap_put(top, e->nsp, events)) {
                 free(events);
                 return false;
             }
@@ -85,15 +86,21 @@ static bool index_events(binding *b)
     return true;
 }
 
-static void free_index(binding *b)
+static void free_dispatch(strmap *top)
 {
     size_t i = 0;
     void *events;
-    while (strmap_next(&b->dispatch, &i, NULL, &events)) {
+    while (strmap_next(top, &i, NULL, &events)) {
         strmap_free(events);
         free(events);
     }
-    strmap_free(&b->dispatch);
+    strmap_free(top);
+}
+
+static void free_index(binding *b)
+{
+    free_dispatch(&b->dispatch);
+    free_dispatch(&b->server_dispatch);
     for (size_t j = 0; j < b->n_patterns; j++)
         strmap_free(&b->patterns[j].events);
 }
@@ -228,6 +235,12 @@ const bound_event *binding_find(const binding *b, const char *nsp, const char *e
     return events ? strmap_get(events, event) : NULL;
 }
 
+const bound_event *binding_find_server(const binding *b, const char *nsp, const char *event)
+{
+    const strmap *events = event ? strmap_get(&b->server_dispatch, nsp) : NULL;
+    return events ? strmap_get(events, event) : NULL;
+}
+
 bool binding_has_namespace(const binding *b, const char *nsp)
 {
     for (size_t i = 0; i < b->n_namespaces; i++)
@@ -251,6 +264,8 @@ const bound_event *binding_find_child(const bound_pattern *p, const char *event)
 
 const bound_event *binding_find_like(const binding *b, const config_event *e)
 {
+    if (e->server)
+        return binding_find_server(b, e->nsp, e->name);
     if (!e->nsp_match)
         return binding_find(b, e->nsp, e->name);
     return binding_find_child(pattern_named(b, e->nsp), e->name);

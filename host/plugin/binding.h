@@ -56,6 +56,7 @@ typedef struct binding {
     bound_pattern *patterns;    /* as cfg->patterns: configuration order */
     size_t n_patterns;
     strmap dispatch;            /* namespace -> (strmap: event -> bound_event) */
+    strmap server_dispatch;     /* the same for serverEvents */
 } binding;
 
 /* Load every plugin and resolve every reference of cfg (taken over, freed
@@ -72,6 +73,8 @@ void binding_destroy(binding *b);
 
 /* The handler for (namespace, event), or NULL. */
 const bound_event *binding_find(const binding *b, const char *nsp, const char *event);
+/* The serverEvents handler for (namespace, event), or NULL. */
+const bound_event *binding_find_server(const binding *b, const char *nsp, const char *event);
 /* Whether nsp is a namespace the configuration names (not a pattern). */
 bool binding_has_namespace(const binding *b, const char *nsp);
 /* The first pattern, in configuration order, that matches nsp; NULL when

@@ -342,8 +342,14 @@ bool services_init(struct lws_vhost *vh, const char *protocol)
     return n_workers > 0;
 }
 
+static void (*release_hook)(pio_ctx *ctx);
+
+void services_on_release(void (*fn)(pio_ctx *ctx)) { release_hook = fn; }
+
 void services_release(pio_ctx *ctx)
 {
+    if (release_hook)
+        release_hook(ctx);
     for (plugin_timer **pp = &timers; *pp;) {
         plugin_timer *pt = *pp;
         if (pt->ctx == ctx) {

@@ -25,6 +25,9 @@ int services_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
                       size_t len);
 /* A plugin version is being unloaded: cancel its timers and watches. */
 void services_release(pio_ctx *ctx);
+/* Have fn told first whenever a version is released (the Socket.IO
+ * layer removes the version's adapter); NULL stops telling. */
+void services_on_release(void (*fn)(pio_ctx *ctx));
 /* Stop the workers (work not started is dropped), deliver finished work,
  * forget every timer and watch. */
 void services_shutdown(void);

@@ -17,6 +17,7 @@
  */
 #include "broadcast.h"
 
+#include "adapter.h"
 #include "base/args.h"
 #include "base/array.h"
 #include "base/log.h"
@@ -31,11 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The local part of a broadcast with acks: this server's recipients. */
 struct broadcast_ack {
-    pio_ctx *ctx;            /* a reference */
-    pio_broadcast_ack_fn cb;
-    void *userdata;
-    json_object *replies;    /* array, in arrival order */
+    cluster_op *op;          /* what the answers go to */
     size_t waiting;          /* recipients yet to answer */
     bool someone_left;       /* a recipient disconnected before answering */
     pending_ack **entries;   /* one per recipient, NULL once settled */
@@ -160,19 +159,22 @@ int broadcast_emit(pio_ctx *ctx, const pio_select *sel, const char *event, pio_o
     (void)ctx;
     pio_socket **list;
     size_t n, sent = 0;
-    int rc = sio_event_name_ok(event) ? broadcast_select(sel, &list, &n) : PIO_EINVAL;
     pio_select norm;
-    if (rc == PIO_OK && read_select(sel, &norm) && !(norm.flags & PIO_SELECT_VOLATILE) &&
-        sio_recovery_on()) {
+    int rc = !sio_event_name_ok(event) ? PIO_EINVAL
+             : !read_select(sel, &norm) ? PIO_EINVAL
+                                        : broadcast_select(sel, &list, &n);
+    if (rc == PIO_OK && !(norm.flags & PIO_SELECT_VOLATILE) && sio_recovery_on()) {
         rc = sio_recovery_emit(list, n, norm.nsp ? norm.nsp : "/", norm.rooms, norm.n_rooms,
                                norm.except, norm.n_except, sio_socket_id(norm.except_socket),
                                event, out, &sent);
         broadcast_release(list, n);
     } else if (rc == PIO_OK) {
-        rc = emit_to(list, n, sel && (sel->flags & PIO_SELECT_VOLATILE),
-                     sel && sel->nsp ? sel->nsp : "/", -1, event, out, &sent);
+        rc = emit_to(list, n, norm.flags & PIO_SELECT_VOLATILE, norm.nsp ? norm.nsp : "/", -1,
+                     event, out, &sent);
         broadcast_release(list, n);
     }
+    if (rc == PIO_OK && adapter_installed())
+        adapter_broadcast(&norm, event, out);
     out_free(out);
     return rc == PIO_OK ? (int)sent : rc;
 }
@@ -190,13 +192,9 @@ static void finish(struct broadcast_ack *m, int status)
         }
     }
     free(m->entries);
-    pio_args args = {.list = m->replies, .first = 0};
-    pio_ctx *previous = ctx_enter(m->ctx);
-    m->cb(m->ctx, status, &args, m->userdata);
-    ctx_leave(previous);
-    ctx_unref(m->ctx);
-    json_object_put(m->replies);
+    cluster_op *op = m->op;
     free(m);
+    cluster_op_local_end(op, status);
 }
 
 static void broadcast_ack_overdue(timer *t)
@@ -217,8 +215,7 @@ static void entry_settled(pending_ack *a, int status, json_object *reply)
     free(a);
     if (status == PIO_OK) {
         /* socket.io collects each client's first ack argument. */
-        json_object *first = json_object_array_get_idx(reply, 0);
-        json_object_array_add(m->replies, json_object_get(first));
+        cluster_op_add(m->op, json_object_get(json_object_array_get_idx(reply, 0)));
     } else {
         m->someone_left = true;
     }
@@ -226,21 +223,21 @@ static void entry_settled(pending_ack *a, int status, json_object *reply)
         finish(m, m->someone_left ? PIO_ECLOSED : PIO_OK);
 }
 
-int broadcast_emit_with_ack(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out,
-                            uint32_t timeout_ms, pio_broadcast_ack_fn cb, void *userdata)
+/* Send to this server's recipients, their answers going to op (which
+ * this part ends, at once or when they have answered).  Returns the
+ * number of sockets it went to, or a negative PIO_E* (op untouched). */
+static int ack_local(cluster_op *op, const pio_select *sel, const char *event, const pio_out *out,
+                     uint32_t timeout_ms)
 {
     pio_socket **list = NULL;
     size_t n = 0;
     struct broadcast_ack *m = NULL;
-    int rc = PIO_EINVAL;
-    if (!ctx || !cb || !timeout_ms || !sio_event_name_ok(event))
-        goto out;
-    if ((rc = broadcast_select(sel, &list, &n)) != PIO_OK)
-        goto out;
+    int rc = broadcast_select(sel, &list, &n);
+    if (rc != PIO_OK)
+        return rc;
     rc = PIO_ENOMEM;
-    if (!(m = calloc(1, sizeof *m)) || !(m->replies = json_object_new_array()) ||
-        (n && !(m->entries = calloc(n, sizeof *m->entries))))
-        goto out;
+    if (!(m = calloc(1, sizeof *m)) || (n && !(m->entries = calloc(n, sizeof *m->entries))))
+        goto fail;
     int64_t id = sio_next_ack_id();
     size_t sent = 0;
     /* Register first: a recipient cannot answer before the loop turns. */
@@ -249,7 +246,7 @@ int broadcast_emit_with_ack(pio_ctx *ctx, const pio_select *sel, const char *eve
             continue;
         pending_ack *a = calloc(1, sizeof *a);
         if (!a)
-            goto out;
+            goto fail;
         a->id = id;
         a->settle = entry_settled;
         a->owner = m;
@@ -258,10 +255,8 @@ int broadcast_emit_with_ack(pio_ctx *ctx, const pio_select *sel, const char *eve
     }
     sio_encoded e;
     if ((rc = sio_encode(&e, SIO_EVENT, sel && sel->nsp ? sel->nsp : "/", id, event, out)) != PIO_OK)
-        goto out;
-    m->ctx = ctx_ref(ctx);
-    m->cb = cb;
-    m->userdata = userdata;
+        goto fail;
+    m->op = op;
     /* One more than the recipients while sending: a recipient closed by a
      * failed send settles at once, and must not finish (and free) m under
      * this loop. */
@@ -273,25 +268,55 @@ int broadcast_emit_with_ack(pio_ctx *ctx, const pio_select *sel, const char *eve
     }
     sio_encoded_free(&e);
     broadcast_release(list, n);
-    out_free(out);
     if (--m->waiting == 0)
         finish(m, m->someone_left ? PIO_ECLOSED : PIO_OK);
     else
         timer_start(&m->timeout, timeout_ms, broadcast_ack_overdue);
     return (int)sent;
-out:
+fail:
     if (m) {
         for (size_t i = 0; i < m->n_entries; i++) {
             sio_socket_unlink_ack(m->entries[i]->socket, m->entries[i]);
             free(m->entries[i]);
         }
         free(m->entries);
-        json_object_put(m->replies);
         free(m);
     }
     broadcast_release(list, n);
+    return rc;
+}
+
+/* A broadcast with acks on every server: the answers as cb or each wants
+ * them. */
+static int ack_everywhere(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out,
+                          uint32_t timeout_ms, pio_broadcast_ack_fn cb, pio_answer_fn each,
+                          void *userdata)
+{
+    pio_select norm;
+    cluster_op *op = NULL;
+    int rc = PIO_EINVAL;
+    if (ctx && (cb || each) && timeout_ms && sio_event_name_ok(event) && read_select(sel, &norm)) {
+        rc = PIO_ENOMEM;
+        if ((op = cluster_op_new(ctx, CLUSTER_ACKS, timeout_ms, cb, each, userdata)) &&
+            (rc = ack_local(op, &norm, event, out, timeout_ms)) >= 0)
+            cluster_op_ask(op, &norm, event, out);
+        else if (op)
+            cluster_op_drop(op);
+    }
     out_free(out);
     return rc;
+}
+
+int broadcast_emit_with_ack(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out,
+                            uint32_t timeout_ms, pio_broadcast_ack_fn cb, void *userdata)
+{
+    return ack_everywhere(ctx, sel, event, out, timeout_ms, cb, NULL, userdata);
+}
+
+int broadcast_ack_each(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out,
+                       uint32_t timeout_ms, pio_answer_fn each, void *userdata)
+{
+    return ack_everywhere(ctx, sel, event, out, timeout_ms, NULL, each, userdata);
 }
 
 /* ---- raw ---------------------------------------------------------------- */
@@ -381,11 +406,12 @@ int broadcast_rooms(pio_ctx *ctx, const char *nsp, pio_room_fn fn, void *userdat
     return (names && sizes) ? visited : PIO_ENOMEM;
 }
 
-typedef enum { OP_JOIN, OP_LEAVE, OP_DISCONNECT } select_op;
-
-static int apply(const pio_select *sel, select_op op, const char *room, int close)
+/* socketsJoin, socketsLeave, disconnectSockets: here, then on the other
+ * servers. */
+static int apply(const pio_select *sel, adapter_op op, const char *room, int close)
 {
-    if (op != OP_DISCONNECT && !room)
+    pio_select norm;
+    if ((op != ADAPTER_DISCONNECT && !room) || !read_select(sel, &norm))
         return PIO_EINVAL;
     pio_socket **list;
     size_t n;
@@ -397,14 +423,16 @@ static int apply(const pio_select *sel, select_op op, const char *room, int clos
         pio_socket *s = list[i];
         if (!s->client)
             continue;
-        if (op == OP_JOIN)
+        if (op == ADAPTER_JOIN)
             rc = sio_socket_join(s, room);
-        else if (op == OP_LEAVE)
+        else if (op == ADAPTER_LEAVE)
             rc = sio_socket_leave(s, room);
         else
             rc = sio_socket_disconnect(s, close);
         done += rc == PIO_OK;
     }
+    if (adapter_installed())
+        adapter_select_op(&norm, op, room, close);
     broadcast_release(list, n);
     return done;
 }
@@ -412,19 +440,19 @@ static int apply(const pio_select *sel, select_op op, const char *room, int clos
 int broadcast_join(pio_ctx *ctx, const pio_select *sel, const char *room)
 {
     (void)ctx;
-    return apply(sel, OP_JOIN, room, 0);
+    return apply(sel, ADAPTER_JOIN, room, 0);
 }
 
 int broadcast_leave(pio_ctx *ctx, const pio_select *sel, const char *room)
 {
     (void)ctx;
-    return apply(sel, OP_LEAVE, room, 0);
+    return apply(sel, ADAPTER_LEAVE, room, 0);
 }
 
 int broadcast_disconnect(pio_ctx *ctx, const pio_select *sel, int close)
 {
     (void)ctx;
-    return apply(sel, OP_DISCONNECT, NULL, close);
+    return apply(sel, ADAPTER_DISCONNECT, NULL, close);
 }
 
 static void unref_lent_socket(void *s) { sio_socket_unref(s); }
@@ -440,4 +468,91 @@ pio_socket *broadcast_find(pio_ctx *ctx, const char *nsp, const char *id)
         ctx_lend(s, unref_lent_socket);
     }
     return s;
+}
+
+/* ---- server operations across servers ----------------------------------- */
+
+int broadcast_fetch(pio_ctx *ctx, const pio_select *sel, uint32_t timeout_ms,
+                    pio_broadcast_ack_fn cb, void *userdata)
+{
+    pio_select norm;
+    if (!ctx || !cb || !timeout_ms || !read_select(sel, &norm))
+        return PIO_EINVAL;
+    pio_socket **list;
+    size_t n;
+    int rc = broadcast_select(&norm, &list, &n);
+    if (rc != PIO_OK)
+        return rc;
+    cluster_op *op = cluster_op_new(ctx, CLUSTER_SOCKETS, timeout_ms, cb, NULL, userdata);
+    if (!op) {
+        broadcast_release(list, n);
+        return PIO_ENOMEM;
+    }
+    int here = 0, status = PIO_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (!list[i]->client)
+            continue;
+        json_object *d = sio_socket_describe(list[i]);
+        if (!d) {
+            status = PIO_ENOMEM;
+            continue;
+        }
+        cluster_op_add(op, d);
+        here++;
+    }
+    broadcast_release(list, n);
+    cluster_op_local_end(op, status);
+    cluster_op_ask(op, &norm, NULL, NULL);
+    return here;
+}
+
+static int add_room(pio_ctx *ctx, const char *room, size_t members, void *op)
+{
+    (void)ctx;
+    (void)members;
+    json_object *name = json_object_new_string(room);
+    if (name)
+        cluster_op_add(op, name);
+    return 0;
+}
+
+int broadcast_all_rooms(pio_ctx *ctx, const pio_select *sel, uint32_t timeout_ms,
+                        pio_broadcast_ack_fn cb, void *userdata)
+{
+    pio_select norm;
+    if (!ctx || !cb || !timeout_ms || !read_select(sel, &norm))
+        return PIO_EINVAL;
+    cluster_op *op = cluster_op_new(ctx, CLUSTER_ROOMS, timeout_ms, cb, NULL, userdata);
+    if (!op)
+        return PIO_ENOMEM;
+    int here = broadcast_rooms(ctx, norm.nsp, add_room, op);
+    cluster_op_local_end(op, here < 0 ? here : PIO_OK);
+    cluster_op_ask(op, &norm, NULL, NULL);
+    return here < 0 ? 0 : here; /* cb has run or will: no error return */
+}
+
+int broadcast_server_emit(pio_ctx *ctx, const char *nsp, const char *event, pio_out *out,
+                          uint32_t timeout_ms, pio_broadcast_ack_fn cb, void *userdata)
+{
+    int rc = PIO_EINVAL;
+    if (!ctx || (cb && !timeout_ms) || !sio_event_name_ok(event) || (out && !out_is_complete(out)))
+        goto done;
+    pio_select sel = {.size = sizeof sel, .nsp = nsp ? nsp : "/"};
+    if (!cb) {
+        /* Nobody to tell is no error: socket.io emits to no one too. */
+        if (adapter_installed())
+            adapter_server_emit(sel.nsp, event, out);
+        rc = PIO_OK;
+        goto done;
+    }
+    cluster_op *op = cluster_op_new(ctx, CLUSTER_REPLIES, timeout_ms, cb, NULL, userdata);
+    rc = PIO_ENOMEM;
+    if (op) {
+        cluster_op_local_end(op, PIO_OK); /* not to this server */
+        cluster_op_ask(op, &sel, event, out);
+        rc = PIO_OK;
+    }
+done:
+    out_free(out);
+    return rc;
 }

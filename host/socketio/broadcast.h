@@ -28,4 +28,14 @@ int broadcast_leave(pio_ctx *ctx, const pio_select *sel, const char *room);
 int broadcast_disconnect(pio_ctx *ctx, const pio_select *sel, int close);
 pio_socket *broadcast_find(pio_ctx *ctx, const char *nsp, const char *id);
 
+/* Across every server an adapter joins (adapter.h). */
+int broadcast_ack_each(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out,
+                       uint32_t timeout_ms, pio_answer_fn each, void *userdata);
+int broadcast_fetch(pio_ctx *ctx, const pio_select *sel, uint32_t timeout_ms,
+                    pio_broadcast_ack_fn cb, void *userdata);
+int broadcast_all_rooms(pio_ctx *ctx, const pio_select *sel, uint32_t timeout_ms,
+                        pio_broadcast_ack_fn cb, void *userdata);
+int broadcast_server_emit(pio_ctx *ctx, const char *nsp, const char *event, pio_out *out,
+                          uint32_t timeout_ms, pio_broadcast_ack_fn cb, void *userdata);
+
 #endif

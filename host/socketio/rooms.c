@@ -27,14 +27,37 @@ sio_nsp *nsp_get(const char *name, bool create)
     return n;
 }
 
+static void (*child_hook)(const char *name, bool created);
+
+void nsp_on_child(void (*fn)(const char *name, bool created)) { child_hook = fn; }
+
+sio_nsp *nsp_next(size_t *i)
+{
+    void *v;
+    return strmap_next(&namespaces, i, NULL, &v) ? v : NULL;
+}
+
 sio_nsp *nsp_create_child(const char *name)
 {
     sio_nsp *n = nsp_get(name, true);
     if (n) {
         n->child = true;
         n_children++;
+        if (child_hook)
+            child_hook(n->name, true);
     }
     return n;
+}
+
+/* A child namespace leaves the map and is freed. */
+static void nsp_free(sio_nsp *n);
+static void child_gone(sio_nsp *n)
+{
+    strmap_del(&namespaces, n->name);
+    n_children--;
+    if (child_hook)
+        child_hook(n->name, false);
+    nsp_free(n);
 }
 
 size_t nsp_child_count(void) { return n_children; }
@@ -61,9 +84,7 @@ void nsp_release(sio_nsp *n, bool cleanup)
 {
     if (--n->refs > 0 || !n->child || !cleanup)
         return;
-    strmap_del(&namespaces, n->name);
-    n_children--;
-    nsp_free(n);
+    child_gone(n);
 }
 
 bool nsp_evict_empty_child(void)
@@ -73,9 +94,7 @@ bool nsp_evict_empty_child(void)
     while (strmap_next(&namespaces, &i, NULL, &v)) {
         sio_nsp *n = v;
         if (n->child && n->refs == 0) {
-            strmap_del(&namespaces, n->name);
-            n_children--;
-            nsp_free(n);
+            child_gone(n);
             return true;
         }
     }

@@ -71,6 +71,12 @@ void nsp_release(sio_nsp *n, bool cleanup);
 bool nsp_add_socket(sio_nsp *n, pio_socket *s);
 /* A socket leaving: out of every room and index. */
 void nsp_remove_socket(sio_nsp *n, pio_socket *s);
+/* Be told when a child namespace is created and when one is freed (the
+ * adapter subscribes and unsubscribes); NULL stops telling. */
+void nsp_on_child(void (*fn)(const char *name, bool created));
+/* The namespaces that exist, one per call: start with *i = 0; NULL after
+ * the last. */
+sio_nsp *nsp_next(size_t *i);
 /* Visit every namespace (shutdown). */
 void nsp_free_all(void);
 

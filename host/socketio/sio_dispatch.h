@@ -21,5 +21,8 @@ binding *sio_binding(void);
 const bound_pattern *sio_parent_of(struct sio_nsp *ns);
 /* Call the handler bound to (socket's namespace, event), if any. */
 void sio_dispatch(pio_socket *s, const char *event, pio_args *args);
+/* An event from another server (the SDK's pio_server_event). */
+int sio_server_event(pio_ctx *ctx, const char *nsp, const pio_value *packet, pio_answer_fn reply,
+                     void *userdata);
 
 #endif

@@ -98,15 +98,26 @@ uint64_t later_add(later *l, void *group, later_fn done, uint32_t timeout_ms)
     return l->handle;
 }
 
-bool later_answer(uint64_t handle, later_fn kind, void *arg)
+later *later_find(uint64_t handle, later_fn kind)
 {
     char key[21];
     handle_key(handle, key, sizeof key);
     later *l = handle ? strmap_get(&waiting, key) : NULL;
-    if (!l || l->done != kind)
-        return false;
+    return l && l->done == kind ? l : NULL;
+}
+
+void later_finish(later *l, int status, void *arg)
+{
     unlink_later(l);
-    l->done(l, PIO_OK, arg);
+    l->done(l, status, arg);
+}
+
+bool later_answer(uint64_t handle, later_fn kind, void *arg)
+{
+    later *l = later_find(handle, kind);
+    if (!l)
+        return false;
+    later_finish(l, PIO_OK, arg);
     return true;
 }
 

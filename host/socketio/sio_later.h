@@ -42,6 +42,12 @@ uint64_t later_add(later *l, void *group, later_fn done, uint32_t timeout_ms);
  * handle names another kind (a plugin mixing up an ack and a middleware
  * handle gets an error, not the other's answer). */
 bool later_answer(uint64_t handle, later_fn kind, void *arg);
+/* The thing with this handle, of the kind whose done is `kind`, still
+ * waiting (for things answered several times before they finish), or
+ * NULL. */
+later *later_find(uint64_t handle, later_fn kind);
+/* Finish l now: out of the table, then done(l, status, arg). */
+void later_finish(later *l, int status, void *arg);
 /* Every thing waiting with `group` is finished with PIO_ECLOSED. */
 void later_forget_group(void *group);
 

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* socket.io's ids: random, except for a v2 client, whose own idea of its
  * id is the session id, prefixed by "<nsp>#" outside "/". */
@@ -391,4 +392,92 @@ int sio_socket_disconnect(pio_socket *s, int close)
     sio_socket_unref(s);
     eio_session_unref(e);
     return PIO_OK;
+}
+
+/* ---- what fetchSockets tells about a socket --------------------------- */
+
+/* JavaScript's Date.prototype.toString, as socket.io's handshake.time. */
+static json_object *date_string(uint64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    char text[96];
+    if (!localtime_r(&t, &tm) || !strftime(text, sizeof text, "%a %b %d %Y %H:%M:%S GMT%z (%Z)", &tm))
+        return json_object_new_string("");
+    return json_object_new_string(text);
+}
+
+/* The handshake's URL as the client asked for it: the path, then the
+ * query (percent-encoded again). */
+static json_object *handshake_url(pio_socket *s)
+{
+    const binding *b = sio_binding();
+    buf url = BUF_INIT;
+    buf_append_str(&url, b && b->cfg->opts.path ? b->cfg->opts.path : "/socket.io");
+    buf_append_char(&url, '/');
+    json_object *q = eio_session_query(s->session);
+    char sep = '?';
+    json_object_object_foreach(q, key, val)
+    {
+        buf_append_char(&url, sep);
+        sep = '&';
+        for (int k = 0; k < 2; k++) {
+            const unsigned char *p = (const unsigned char *)(k ? json_object_get_string(val) : key);
+            for (; p && *p; p++) {
+                if ((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                    strchr("-_.~", *p))
+                    buf_append_char(&url, (char)*p);
+                else
+                    buf_printf(&url, "%%%02X", *p);
+            }
+            if (!k)
+                buf_append_char(&url, '=');
+        }
+    }
+    json_object *j = url.failed ? NULL : json_object_new_string_len(url.data, (int)url.len);
+    buf_free(&url);
+    return j;
+}
+
+static bool put(json_object *obj, const char *key, json_object *v)
+{
+    return v && json_object_object_add(obj, key, v) == 0;
+}
+
+json_object *sio_socket_describe(pio_socket *s)
+{
+    json_object *d = json_object_new_object(), *hs = json_object_new_object();
+    json_object *headers = json_object_new_object(), *rooms = json_object_new_array();
+    bool ok = d && hs && headers && rooms;
+    const char *name, *value;
+    for (unsigned i = 0; ok && (name = eio_session_header_at(s->session, i, &value)); i++)
+        ok = put(headers, name, json_object_new_string(value));
+    void *cursor = NULL;
+    const char *room;
+    while (ok && (room = sio_socket_room_next(s, &cursor)))
+        ok = json_object_array_add(rooms, json_object_new_string(room)) == 0;
+    json_object *query = eio_session_query(s->session);
+    uint64_t issued = eio_session_issued(s->session);
+    if ((ok = ok && put(hs, "headers", headers)))
+        headers = NULL;
+    ok = ok && put(hs, "time", date_string(issued)) &&
+         put(hs, "address", json_object_new_string(eio_session_address(s->session))) &&
+         put(hs, "xdomain", json_object_new_boolean(eio_session_header(s->session, "origin") != NULL)) &&
+         put(hs, "secure", json_object_new_boolean(0)) &&
+         put(hs, "issued", json_object_new_int64((int64_t)issued)) && put(hs, "url", handshake_url(s)) &&
+         put(hs, "query", query ? json_object_get(query) : json_object_new_object()) &&
+         put(hs, "auth", s->auth ? json_object_get(s->auth) : json_object_new_object());
+    if ((ok = ok && put(d, "id", json_object_new_string(s->id)) && put(d, "handshake", hs)))
+        hs = NULL;
+    if ((ok = ok && put(d, "rooms", rooms)))
+        rooms = NULL;
+    ok = ok && put(d, "data", s->data ? json_object_get(s->data) : json_object_new_object());
+    json_object_put(headers);
+    json_object_put(rooms);
+    json_object_put(hs);
+    if (!ok) {
+        json_object_put(d);
+        return NULL;
+    }
+    return d;
 }

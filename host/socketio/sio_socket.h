@@ -38,6 +38,11 @@ void sio_socket_ack_received(pio_socket *s, sio_packet *p);
 void sio_socket_add_ack(pio_socket *s, pending_ack *a);
 void sio_socket_unlink_ack(pio_socket *s, pending_ack *a);
 
+/* The socket as fetchSockets describes it: {id, handshake: {headers,
+ * time, address, xdomain, secure, issued, url, query, auth}, rooms,
+ * data}; NULL when out of memory. */
+json_object *sio_socket_describe(pio_socket *s);
+
 int sio_socket_data_set(pio_socket *s, const char *key, pio_out *value);
 const pio_value *sio_socket_data_get(const pio_socket *s, const char *key);
 

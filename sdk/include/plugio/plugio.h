@@ -634,8 +634,9 @@ typedef struct pio_api {
      * handler the configuration names for (nsp, event) runs with a NULL
      * socket.  With `reply` non-NULL the handler's args want an ack, and
      * reply runs exactly once: PIO_OK and the first ack argument (null
-     * for none) when the handler acknowledges during its call, or
-     * PIO_ESTATE with answer NULL when it returns without.  Returns PIO_OK,
+     * for none) when the handler acknowledges during its call (such args
+     * cannot be deferred: pio_ack_defer returns 0), or PIO_ESTATE with
+     * answer NULL when it returns without.  Returns PIO_OK,
      * or PIO_EINVAL when no handler is configured (reply never runs). */
     int (*server_event)(pio_ctx *ctx, const char *nsp, const pio_value *packet,
                         pio_answer_fn reply, void *userdata);
