@@ -120,6 +120,8 @@ async function startServer(opts = {}) {
     socket: opts.serverOptions ? { serverOptions: opts.serverOptions } : undefined,
     events: [...(opts.events || DEFAULT_EVENTS), ...(opts.extraEvents || [])],
     middleware: opts.middleware, /* [{handler, namespace}], written only when given */
+    serverEvents: opts.serverEvents, /* [{name, handler, namespace}], likewise */
+    hooks: opts.hooks, /* {init: 'plugin:symbol'}, likewise */
   };
   const yamlFile = path.join(dir, 'plugio.yaml');
   fs.writeFileSync(yamlFile, toYaml(doc));
