@@ -810,6 +810,12 @@ static void add_server_event(loader *ld, config_event *e)
         event_free(e);
         return;
     }
+    if (e->name && (strcmp(e->name, "connection") == 0 || strcmp(e->name, "disconnect") == 0)) {
+        cy_report_at(&ld->yaml, e->at, "server event name '%s' is reserved: it names a socket's life, "
+                     "not a message between servers", e->name);
+        event_free(e);
+        return;
+    }
     e->server = true;
     add_event(ld, e);
 }

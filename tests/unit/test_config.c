@@ -1165,3 +1165,41 @@ Test(config, recovery_reports_an_unknown_key_naming_the_known_ones)
                       "unknown connectionStateRecovery option 'maxDisconnectDuration' (expected "
                       "one of: maxDisconnectionDuration, skipMiddlewares)");
 }
+
+/* ---- serverEvents -------------------------------------------------------- */
+
+Test(config, reads_server_events_apart_from_client_events)
+{
+    cr_assert_not_null(load(PLUGINS "events:\n"
+                                    "  - {name: sync, handler: chat:a}\n"
+                                    "serverEvents:\n"
+                                    "  - {name: sync, handler: chat:b}\n"
+                                    "  - {name: sync, namespace: /chat, handler: chat:c}\n"),
+                       "%s", all_diags());
+    cr_assert_eq(cfg->n_events, 3);
+    cr_assert(!cfg->events[0].server);
+    cr_assert(cfg->events[1].server);
+    cr_assert_str_eq(cfg->events[1].nsp, "/");
+    cr_assert_str_eq(cfg->events[2].nsp, "/chat");
+    cr_assert_str_eq(cfg->events[2].handler.symbol, "c");
+}
+
+Test(config, rejects_a_duplicate_server_event)
+{
+    expect_only_error(PLUGINS "serverEvents:\n"
+                              "  - {name: sync, handler: chat:a}\n"
+                              "  - {name: sync, handler: chat:b}\n",
+                      "t.yaml:5:5: ", "duplicate server event 'sync' in namespace '/' (first at line 4)");
+}
+
+Test(config, rejects_a_server_event_on_a_pattern_or_reserved)
+{
+    cr_assert_null(load(PLUGINS "serverEvents:\n"
+                                "  - name: sync\n"
+                                "    handler: chat:a\n"
+                                "    namespace: {match: ^/t$}\n"
+                                "  - {name: disconnect, handler: chat:b}\n"));
+    cr_assert_eq(diags.count, 2, "%s", all_diags());
+    expect_diag("t.yaml:4:5: ", "server event 'sync': its namespace must be a name, not a pattern");
+    expect_diag("t.yaml:7:5: ", "server event name 'disconnect' is reserved");
+}
