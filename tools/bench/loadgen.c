@@ -69,6 +69,7 @@ enum scenario { SC_ACK, SC_FANOUT, SC_CONNECT, SC_RELOAD };
 static struct {
     const char *host;
     int port;
+    int port2;           /* fanout: every other receiver connects here */
     enum scenario scenario;
     bool bare;
     bool msgpack;
@@ -934,7 +935,14 @@ static void on_readable(conn *c)
 
 /* ---- connecting --------------------------------------------------------------- */
 
-static struct sockaddr_in server_addr;
+static struct sockaddr_in server_addr, server_addr2;
+
+/* The server c talks to: with --port2, every other fanout receiver goes to
+ * the second one. */
+static bool on_second(const conn *c)
+{
+    return opt.port2 && c->role == ROLE_RECEIVER && c->index % 2 == 1;
+}
 
 static void conn_open(conn *c)
 {
@@ -970,7 +978,8 @@ static void conn_open(conn *c)
         conn_kill(c, strerror(errno));
         return;
     }
-    if (connect(c->fd, (struct sockaddr *)&server_addr, sizeof server_addr) != 0 &&
+    const struct sockaddr_in *to = on_second(c) ? &server_addr2 : &server_addr;
+    if (connect(c->fd, (const struct sockaddr *)to, sizeof *to) != 0 &&
         errno != EINPROGRESS)
         conn_kill(c, strerror(errno));
 }
@@ -992,7 +1001,7 @@ static void on_connected_tcp(conn *c)
                      "Connection: Upgrade\r\n"
                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                      "Sec-WebSocket-Version: 13\r\n\r\n",
-                     opt.host, opt.port);
+                     opt.host, on_second(c) ? opt.port2 : opt.port);
     c->state = ST_UPGRADING;
     out_raw(c, req, (size_t)n);
 }
@@ -1166,6 +1175,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: loadgen --port PORT [options]\n"
+            "  --port2 PORT         fanout: every other receiver connects to this port\n"
+            "                       (a second server joined to the first by an adapter)\n"
             "  --host ADDR          server address (127.0.0.1)\n"
             "  --scenario NAME      ack | fanout | connect | reload (ack)\n"
             "  --bare               bare WebSocket: no Engine.IO/Socket.IO (the echo server)\n"
@@ -1201,13 +1212,14 @@ static double num_arg(const char *name, const char *v, double lo, double hi)
 static void parse_args(int argc, char **argv)
 {
     enum {
-        O_HOST = 1, O_PORT, O_SCENARIO, O_BARE, O_CLIENTS, O_INFLIGHT, O_PAYLOAD, O_WARMUP,
+        O_HOST = 1, O_PORT, O_PORT2, O_SCENARIO, O_BARE, O_CLIENTS, O_INFLIGHT, O_PAYLOAD, O_WARMUP,
         O_DURATION, O_DRAIN, O_RATE, O_CONC, O_SETTLE, O_CTIMEOUT, O_PID, O_SWAP_A, O_SWAP_B,
         O_SWAP_DEST, O_SWAP_MS, O_MSGPACK, O_SOURCES, O_HELP
     };
     static const struct option longopts[] = {
         {"host", required_argument, NULL, O_HOST},
         {"port", required_argument, NULL, O_PORT},
+        {"port2", required_argument, NULL, O_PORT2},
         {"scenario", required_argument, NULL, O_SCENARIO},
         {"bare", no_argument, NULL, O_BARE},
         {"msgpack", no_argument, NULL, O_MSGPACK},
@@ -1235,6 +1247,7 @@ static void parse_args(int argc, char **argv)
         switch (o) {
         case O_HOST: opt.host = optarg; break;
         case O_PORT: opt.port = (int)num_arg("port", optarg, 1, 65535); break;
+        case O_PORT2: opt.port2 = (int)num_arg("port2", optarg, 1, 65535); break;
         case O_SCENARIO: {
             int i = 0;
             while (i < 4 && strcmp(optarg, scenario_names[i]) != 0)
@@ -1365,6 +1378,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: --host must be an IPv4 address\n");
         return 2;
     }
+    server_addr2 = server_addr;
+    server_addr2.sin_port = htons((uint16_t)opt.port2);
     pad = malloc((size_t)opt.payload + 1);
     memset(pad, 'x', (size_t)opt.payload);
     pad[opt.payload] = '\0';

@@ -130,12 +130,14 @@ const figures = {
     ['errors', 'errors', 'int'],
   ],
 };
+figures.cluster = figures.fanout; // two nodes of each kind joined through redis-server
 const keyOfFirst = (c) => figures[c.split('-')[0]][0][0];
 
 const out = [];
 const p = (s = '') => out.push(s);
 const shape = (c) => (c.startsWith('idle-') ? `ack 100×1, ${c.slice(5)} idle connections`
-  : c.replace('-', ' ').replace(/(\d+)x(\d+)/, '$1×$2'));
+  : c.startsWith('cluster-') ? `fanout ${c.slice(8).replace(/(\d+)x(\d+)/, '$1×$2')} across 2 nodes (Redis adapter)`
+    : c.replace('-', ' ').replace(/(\d+)x(\d+)/, '$1×$2').replace('+adapter', ', Redis adapter installed'));
 p('| scenario | figure | plugio | Node socket.io | bare lws echo | plugio/Node | plugio/echo |');
 p('| --- | --- | --- | --- | --- | --- | --- |');
 for (const c of results.keys()) {
@@ -185,6 +187,19 @@ for (const c of results.keys()) {
   const pr = med(c, 'plugio', 'rate'), nr = med(c, 'node', 'rate');
   target(`${shape(c)}: deliveries/s ≥ 5× Node`, pr !== undefined && nr ? pr >= 5 * nr : undefined,
     `${fmt(pr, 'rate')} vs ${fmt(nr, 'rate')} = ${x(pr, nr)}`);
+}
+for (const c of results.keys()) {
+  if (!c.startsWith('cluster')) continue;
+  const pr = med(c, 'plugio', 'rate'), nr = med(c, 'node', 'rate');
+  target(`${shape(c)}: deliveries/s ≥ 3× Node`, pr !== undefined && nr ? pr >= 3 * nr : undefined,
+    `${fmt(pr, 'rate')} vs ${fmt(nr, 'rate')} = ${x(pr, nr)}`);
+}
+for (const c of results.keys()) {
+  if (!c.endsWith('+adapter')) continue;
+  const plain = c.slice(0, -'+adapter'.length);
+  const a = med(c, 'plugio', 'rate'), b = med(plain, 'plugio', 'rate');
+  target(`${shape(c)}: ≥ 95% of the rate without it`, a !== undefined && b ? a >= 0.95 * b : undefined,
+    `${fmt(a, 'rate')} vs ${fmt(b, 'rate')} = ${pct(a, b)}`);
 }
 for (const c of results.keys()) {
   if (!c.startsWith('connect')) continue;

@@ -6,10 +6,15 @@
  * (path /socket.io, pingInterval 25000, pingTimeout 20000).
  *
  *   node server.js [PORT] [--per-message-deflate] [--no-http-compression]
+ *                  [--redis REDIS_PORT]
  *                              PORT 0 (the default) lets the system pick;
  *                              the flags set socket.io's compression options
  *                              (defaults: perMessageDeflate false,
- *                              httpCompression true), for tools/bench/compress
+ *                              httpCompression true), for tools/bench/compress;
+ *                              --redis joins the node to the others on that
+ *                              redis-server (127.0.0.1) with
+ *                              @socket.io/redis-adapter, for the cluster
+ *                              scenario
  *
  * Listens on 127.0.0.1 and prints "listening on 127.0.0.1:PORT" on stderr,
  * as plugio does; SIGTERM exits 0.
@@ -50,8 +55,23 @@ io.on('connection', (socket) => {
   });
 });
 
-httpServer.listen(port, '127.0.0.1', () => {
-  process.stderr.write(`listening on 127.0.0.1:${httpServer.address().port}\n`);
+async function main() {
+  const r = flags.indexOf('--redis');
+  if (r >= 0) {
+    const { createClient } = require('redis');
+    const { createAdapter } = require('@socket.io/redis-adapter');
+    const pub = createClient({ url: `redis://127.0.0.1:${Number(flags[r + 1])}` });
+    const sub = pub.duplicate();
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(createAdapter(pub, sub));
+  }
+  httpServer.listen(port, '127.0.0.1', () => {
+    process.stderr.write(`listening on 127.0.0.1:${httpServer.address().port}\n`);
+  });
+}
+main().catch((e) => {
+  process.stderr.write(`server.js: ${e.stack || e}\n`);
+  process.exit(1);
 });
 process.on('SIGTERM', () => {
   io.close();
