@@ -5,7 +5,8 @@
  * plugio nodes), fences, and event collectors.
  *
  * PLUGIO_CLUSTERS picks clusters by id (comma-separated, e.g. "NN" to
- * check the harness against Node.js alone); every cluster runs by default.
+ * check the harness against Node.js alone: N is a Node.js node, P a
+ * plugio node); every cluster runs by default.
  *
  * "Did not receive" is only ever asserted behind a fence: a later message
  * from the same sender (a broadcast to every socket, or a request round
@@ -47,10 +48,14 @@ function clusters({ npKey, shared = {} } = {}) {
       key: 'pp',
     },
   ];
-  const wanted = (process.env.PLUGIO_CLUSTERS || '').split(',').map((s) => s.trim()).filter(Boolean);
-  return all
-    .filter((c) => wanted.length === 0 || wanted.includes(c.id))
-    .map((c) => ({ ...c, shared: { ...shared, key: c.key } }));
+  return pick(all).map((c) => ({ ...c, shared: { ...shared, key: c.key } }));
+}
+
+/* The clusters PLUGIO_CLUSTERS asks for: an id is picked when it starts
+ * with one of the names listed ("NN" picks "NN" and "NNs"). */
+function pick(list) {
+  const wanted = (process.env.PLUGIO_CLUSTERS || '').split(',').map((x) => x.trim()).filter(Boolean);
+  return list.filter((c) => wanted.length === 0 || wanted.some((w) => c.id.startsWith(w)));
 }
 
 /* The kind of member `name` in cluster `c` ("node" / "plugio"). */
@@ -143,6 +148,7 @@ function show(v) {
 
 module.exports = {
   clusters,
+  pick,
   kindOf,
   uniq,
   sorted,
