@@ -7,7 +7,8 @@
  *                      saved (--save '' --appendonly no); opts.password
  *                      (requirepass), opts.users ([{name, password}] ACL
  *                      users, and the default user switched off), opts.unix
- *                      (a unix socket too).  stop() / restart() keep the port.
+ *                      (a unix socket too).  stop() / kill() / restart() keep
+ *                      the port.
  *   redis.admin        a node-redis client for PUBSUB NUMSUB and friends
  *   redis.capture()    every message published on any channel, as bytes
  *                      (PSUBSCRIBE * in binary mode), decoded on demand;
@@ -201,6 +202,14 @@ async function startRedis(opts = {}) {
     clearTimeout(timer);
     r.child = null;
   };
+  /* SIGKILL: Redis goes away mid-command, as a crash or a power cut. */
+  r.kill = async () => {
+    if (!r.child) return;
+    r.child.kill('SIGKILL');
+    await r.exited;
+    r.child = null;
+  };
+  /* Start again on the same port (after stop() or kill(), or at once). */
   r.restart = async () => {
     await r.stop();
     for (let attempt = 0; ; attempt++) {
