@@ -50,8 +50,8 @@ function redisOptions() {
 
 async function main() {
   /* Named, so the tests can tell this node's connections in CLIENT LIST. */
-  const pub = createClient({ ...redisOptions(), name: `${cfg.name}-pub` });
-  const sub = createClient({ ...redisOptions(), name: `${cfg.name}-sub` });
+  const pub = createClient({ ...redisOptions(), name: `node-${cfg.name}-pub` });
+  const sub = createClient({ ...redisOptions(), name: `node-${cfg.name}-sub` });
   for (const c of [pub, sub]) c.on('error', (err) => process.stderr.write(`${cfg.name}: redis: ${err.message}\n`));
   await Promise.all([pub.connect(), sub.connect()]);
 

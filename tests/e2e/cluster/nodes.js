@@ -350,10 +350,16 @@ async function startPlugio(redis, spec) {
 /*
  * Wait until every member's subscriptions are in Redis: for each namespace
  * N of the key, PUBSUB NUMSUB K-request#N# counts every member serving N;
- * each Node.js node's subscriber connection (named "<name>-sub") has one
- * pattern per namespace and three channels per namespace; the plugio
- * members' unnamed connections together have as many.
+ * each Node.js node's subscriber connection (named "node-<name>-sub") has
+ * one pattern per namespace and three channels per namespace; the plugio
+ * members' connections (see plugioConnections) together have as many.
  */
+/* The connections of CLIENT LIST that are neither the test's own
+ * ("test-...") nor a Node.js node's ("node-..."): the plugio nodes'. */
+function plugioConnections(list) {
+  return list.filter((c) => !c.name.startsWith('test-') && !c.name.startsWith('node-'));
+}
+
 async function waitSubscribed(redis, members, key) {
   const namespaces = new Set(members.flatMap((m) => m.namespaces));
   for (const nsp of namespaces) {
@@ -366,13 +372,13 @@ async function waitSubscribed(redis, members, key) {
   await waitFor(async () => {
     const list = await redis.clientList();
     for (const m of members.filter((x) => x.kind === 'node')) {
-      const sub = list.find((c) => c.name === `${m.name}-sub`);
+      const sub = list.find((c) => c.name === `node-${m.name}-sub`);
       if (!sub || Number(sub.psub) !== m.namespaces.length || Number(sub.sub) !== 3 * m.namespaces.length) return false;
     }
     if (plugio.length === 0) return true;
-    const unnamed = list.filter((c) => c.name === '');
-    const psub = unnamed.reduce((n, c) => n + Number(c.psub), 0);
-    const sub = unnamed.reduce((n, c) => n + Number(c.sub), 0);
+    const theirs = plugioConnections(list);
+    const psub = theirs.reduce((n, c) => n + Number(c.psub), 0);
+    const sub = theirs.reduce((n, c) => n + Number(c.sub), 0);
     const wantP = plugio.reduce((n, m) => n + m.namespaces.length, 0);
     return psub >= wantP && sub >= 3 * wantP;
   }, { ms: 10000, what: 'every member subscribed (CLIENT LIST sub/psub)' });
@@ -434,6 +440,7 @@ module.exports = {
   startPlugio,
   startCluster,
   waitSubscribed,
+  plugioConnections,
   settle,
   plugioDoc,
 };
