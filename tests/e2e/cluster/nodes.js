@@ -28,6 +28,7 @@ const { fork, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { io } = require('socket.io-client');
 const h = require('../helpers');
 const { encode, decode } = require('./codec');
 const { waitFor } = require('./redis');
@@ -63,6 +64,18 @@ function connectTo(member, nsp = '/', o = {}) {
     auth,
     query: o.query,
     extraHeaders: o.headers,
+  });
+}
+
+/* The control client of a plugio member: its own socket.io-client (not
+ * helpers' client(), which closeAll() - and so settle() - would close). */
+function connectControl(url) {
+  const socket = io(url, { forceNew: true, reconnection: false, timeout: 5000, transports: ['websocket'],
+    auth: { join: ['observers'] } });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`control client: no connect to ${url}`)), 5000);
+    socket.once('connect', () => { clearTimeout(timer); resolve(socket); });
+    socket.once('connect_error', (err) => { clearTimeout(timer); socket.close(); reject(err); });
   });
 }
 
@@ -284,11 +297,13 @@ async function startPlugio(redis, spec) {
 
   /* The control client: in "/ctl", in room "observers" (where the
    * serverEvents handlers report). */
-  const ctl = await h.connect(`${member.url}/ctl`, { transports: ['websocket'], auth: { join: ['observers'] } });
+  const ctl = await connectControl(`${member.url}/ctl`);
   ctl.on('server-event', (record) => member.serverEvents.push(record));
   ctl.on('p-each', (record) => member.eachAnswers.push(record));
   member.ctl = ctl;
 
+  /* Each control event acks with one argument (emitWithAck resolves
+   * with the first): a count, or [status, values]. */
   const call = async (event, params, ms = 10000) => {
     try {
       return await ctl.timeout(ms).emitWithAck(event, params);
@@ -316,14 +331,14 @@ async function startPlugio(redis, spec) {
   member.socketsLeave = async (p) => { await call('p-leave', p); };
   member.disconnectSockets = async (p) => { await call('p-disconnect', p); };
   member.serverSideEmit = async (p) => {
-    const [status] = await call('p-sse', { ...p, ack: false });
+    const status = await call('p-sse', { ...p, ack: false });
     if (status !== 0) throw new Error(`${name}: pio_server_emit gave ${pioErr(status)}`);
   };
   member.serverSideEmitWithAck = async (p) => {
     const [status, responses] = await call('p-sse', { timeout: reqTimeout(p), ...p, ack: true }, reqTimeout(p) + 10000);
     return { err: pioErr(status), responses };
   };
-  member.local = async (nsp = '/') => (await call('p-local', { nsp }))[0];
+  member.local = (nsp = '/') => call('p-local', { nsp });
 
   /* SIGTERM; the exit status must be 0 with no sanitizer report. */
   member.stop = async () => {

@@ -20,22 +20,23 @@
  *   broadcast      {event, args}: socket.broadcast.emit (all but the
  *                  sender); ack with the local count
  *
- * Control events (namespace "/ctl"; symbol p_<name>).  A selection is
+ * Control events (namespace "/ctl"; symbol p_<name>), each acked with
+ * ONE argument (emitWithAck resolves with the first).  A selection is
  * {nsp (default "/"), rooms, except, volatile, local}:
- *   p-emit         {sel..., event, args}: pio_broadcast; ack [count]
+ *   p-emit         {sel..., event, args}: pio_broadcast; acks the count
  *   p-emit-ack     {sel..., event, args, timeout}: pio_broadcast_with_ack;
- *                  ack [status, [reply...]] when it completes
+ *                  acks [status, [reply...]] when it completes
  *   p-emit-each    the same with pio_broadcast_ack_each: each answer is
- *                  emitted to the control client as "p-each" {answer};
- *                  ack [status, number of answers] at the end
- *   p-fetch        {sel..., timeout}: pio_fetch_sockets; ack [status, [socket...]]
- *   p-rooms        {nsp, local, timeout}: pio_all_rooms; ack [status, [room...]]
- *   p-join         {sel..., room}: pio_select_join; ack [count]
- *   p-leave        {sel..., room}: pio_select_leave; ack [count]
- *   p-disconnect   {sel..., close}: pio_select_disconnect; ack [count]
+ *                  emitted to the control client as "p-each" {status,
+ *                  answer}; acks [status, number of answers] at the end
+ *   p-fetch        {sel..., timeout}: pio_fetch_sockets; acks [status, [socket...]]
+ *   p-rooms        {nsp, local, timeout}: pio_all_rooms; acks [status, [room...]]
+ *   p-join         {sel..., room}: pio_select_join; acks the count
+ *   p-leave        {sel..., room}: pio_select_leave; acks the count
+ *   p-disconnect   {sel..., close}: pio_select_disconnect; acks the count
  *   p-sse          {nsp, event, args, ack, timeout}: pio_server_emit;
- *                  without ack: ack [code]; with: ack [status, [reply...]]
- *   p-local        {nsp}: ack [[id...]], this server's sockets of nsp
+ *                  without ack: acks its code; with: acks [status, [reply...]]
+ *   p-local        {nsp}: acks [id...], this server's sockets of nsp
  *                  (pio_select_sockets, no adapter involved)
  *
  * serverEvents (symbols on_server_event for "/", on_server_event_chat for
@@ -237,7 +238,8 @@ static int build_rooms(pio_out *out, void *userdata)
     return out_rooms(out, userdata);
 }
 
-/* Send a deferred ack [status, [value...]]; `values` may be NULL. */
+/* Send a deferred ack, one argument [status, [value...]]; `values` may
+ * be NULL. */
 static void answer_later(pio_ctx *ctx, uint64_t ack, int status, pio_args *values)
 {
     if (!ack)
@@ -248,10 +250,12 @@ static void answer_later(pio_ctx *ctx, uint64_t ack, int status, pio_args *value
         pio_ack_drop(ack);
         return;
     }
+    pio_out_array_begin(out);
     pio_out_int64(out, status);
     pio_out_array_begin(out);
     for (size_t i = 0; values && i < pio_args_count(values); i++)
         pio_out_value(out, pio_args_at(values, i));
+    pio_out_array_end(out);
     pio_out_array_end(out);
     int rc = pio_ack_later(ack, out);
     if (rc != PIO_OK)
@@ -458,8 +462,10 @@ static void on_each(pio_ctx *ctx, int status, const pio_value *answer, void *use
     if (st->ack) {
         pio_out *out = pio_out_new(ctx);
         if (out) {
+            pio_out_array_begin(out);
             pio_out_int64(out, status);
             pio_out_int64(out, st->answers);
+            pio_out_array_end(out);
             int rc = pio_ack_later(st->ack, out);
             if (rc != PIO_OK)
                 fail(ctx, "pio_ack_later", rc);
