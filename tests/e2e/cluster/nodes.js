@@ -52,6 +52,15 @@ function channelKey(key) {
   return key === undefined ? 'socket.io' : key;
 }
 
+/* plugio processes still running when the test process exits are killed
+ * (a Node.js node exits by itself when its IPC channel closes). */
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) {
+    try { child.kill('SIGKILL'); } catch { /* gone */ }
+  }
+});
+
 /* ---- Clients --------------------------------------------------------- */
 
 function connectTo(member, nsp = '/', o = {}) {
@@ -262,7 +271,8 @@ async function startPlugio(redis, spec) {
     exitInfo = { code, signal };
     resolve(exitInfo);
   }));
-  process.on('exit', () => { if (!exitInfo) child.kill('SIGKILL'); });
+  running.add(child);
+  exited.then(() => running.delete(child));
 
   const port = await Promise.race([
     waitFor(() => {
