@@ -12,6 +12,8 @@
  *       publishOnSpecificResponseChannel: false
  *
  * The names and defaults are @socket.io/redis-adapter's where it has them.
+ * `host` is best an address: hiredis resolves a name with getaddrinfo on
+ * the event loop, which blocks it for the lookup at every (re)connection.
  */
 #ifndef RA_CONFIG_H
 #define RA_CONFIG_H

@@ -574,7 +574,9 @@ static void on_client_ack(pio_ctx *ctx, int status, const pio_value *answer, voi
             ack_relay_free(r);
         return;
     }
-    ra_adapter *a = ra_current(); /* an ack may come after a reload */
+    /* After a reload this version's adapter is gone (ra_current() is
+     * NULL): the ack is not relayed (see redis_adapter.c). */
+    ra_adapter *a = ra_current();
     ra_nsp *ns = a ? ra_nsp_find(a, r->nsp) : NULL;
     if (!ns)
         return;

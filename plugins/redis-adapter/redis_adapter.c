@@ -36,7 +36,10 @@
  * milliseconds a reload takes, this server is not subscribed: what the
  * others publish then is not heard (Redis pub/sub keeps nothing), and what
  * this server publishes is dropped and counted.  Keeping the uids makes
- * the server the same one to the others across the gap.
+ * the server the same one to the others across the gap.  One thing does
+ * not cross it: a client's ack to a broadcast another server asked (type
+ * 7) that comes after the reload reaches the old version's callback, which
+ * has no connection left to relay it with; the asker counts it missing.
  */
 #include "adapter.h"
 
