@@ -28,7 +28,8 @@ typedef struct ra_nsp {
     struct ra_nsp *next;
 } ra_nsp;
 
-/* Counters, handed from a plugin version to the next. */
+/* Counters, handed from a plugin version to the next inside its state:
+ * a change to this layout changes HANDOVER_MAGIC (redis_adapter.c). */
 typedef struct ra_stats {
     uint64_t published;      /* PUBLISH commands sent */
     uint64_t dropped;        /* messages not sent: Redis was away or too far behind */
