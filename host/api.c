@@ -33,6 +33,7 @@ static const char *api_strerror(int code)
     case PIO_ECLOSED: return "socket disconnected";
     case PIO_ETIMEDOUT: return "timed out";
     case PIO_ENOSPACE: return "buffer too small";
+    case PIO_EUNREACHABLE: return "other servers unreachable";
     default: return "unknown error";
     }
 }

@@ -176,7 +176,7 @@ static void on_numsub(redisAsyncContext *ac, void *reply, void *privdata)
     if (numsub_count(reply, &n) != 0) {
         if (reply)
             pio_log(a->ctx, PIO_LOG_DEBUG, "PUBSUB NUMSUB: unexpected reply");
-        finish(a, p, PIO_ECLOSED);
+        finish(a, p, PIO_EUNREACHABLE);
         return;
     }
     p->expected = n > 1 ? n - 1 : 0; /* the others: this server listens too */
@@ -185,7 +185,7 @@ static void on_numsub(redisAsyncContext *ac, void *reply, void *privdata)
             ra_nsp *ns = ra_nsp_find(a, p->nsp);
             if (!ns || ra_publish(a, ns->ch.request, strlen(ns->ch.request), p->payload,
                                   p->payload_len) != 0) {
-                finish(a, p, PIO_ECLOSED);
+                finish(a, p, PIO_EUNREACHABLE);
                 return;
             }
         }
@@ -207,7 +207,7 @@ static void ask_count(ra_adapter *a, const ra_nsp *ns, ra_pending *p)
             return;
         free(q);
     }
-    finish(a, p, PIO_ECLOSED);
+    finish(a, p, PIO_EUNREACHABLE);
 }
 
 /* Asks the request in `body` (taken) of the others: after NUMSUB. */
@@ -389,7 +389,7 @@ void ra_op_broadcast_with_ack(pio_ctx *ctx, void *state, const pio_select *sel,
         return;
     }
     if (!ns || !ra_online(a)) {
-        pio_adapter_done(request, PIO_ECLOSED);
+        pio_adapter_done(request, PIO_EUNREACHABLE);
         return;
     }
     ra_pending *p = pending_new(a, RA_BROADCAST, ns, request, timeout_ms);
@@ -399,7 +399,7 @@ void ra_op_broadcast_with_ack(pio_ctx *ctx, void *state, const pio_select *sel,
     ra_buf data = RA_BUF_INIT, msg = RA_BUF_INIT;
     if (target_init(&x, sel, timeout_ms ? timeout_ms : a->cfg.requests_timeout) != 0 ||
         ra_value_msgpack(&data, packet) != 0 ||
-        ra_pack_ack_request(&msg, ns->uid, p->id, data.data, data.len, &x.t) != 0) {
+        ra_pack_ack_request(&msg, ns->uid, p->id, ns->name, data.data, data.len, &x.t) != 0) {
         finish(a, p, PIO_ENOMEM);
     } else {
         /* Published first, counted after: the answers may come before the
@@ -407,7 +407,7 @@ void ra_op_broadcast_with_ack(pio_ctx *ctx, void *state, const pio_select *sel,
         if (ra_publish(a, ns->ch.request, strlen(ns->ch.request), msg.data, msg.len) == 0)
             ask_count(a, ns, p);
         else
-            finish(a, p, PIO_ECLOSED);
+            finish(a, p, PIO_EUNREACHABLE);
     }
     target_free(&x);
     ra_buf_free(&data);
@@ -472,7 +472,7 @@ void ra_op_fetch_sockets(pio_ctx *ctx, void *state, const pio_select *sel, uint3
         return;
     }
     if (!ns || !ra_online(a)) {
-        pio_adapter_done(request, PIO_ECLOSED);
+        pio_adapter_done(request, PIO_EUNREACHABLE);
         return;
     }
     ra_pending *p =
@@ -497,7 +497,7 @@ void ra_op_all_rooms(pio_ctx *ctx, void *state, const char *nsp, uint32_t timeou
     ra_adapter *a = state;
     ra_nsp *ns = nsp_of(a, nsp);
     if (!ns || !ra_online(a)) {
-        pio_adapter_done(request, PIO_ECLOSED);
+        pio_adapter_done(request, PIO_EUNREACHABLE);
         return;
     }
     ra_pending *p = pending_new(a, RA_ALL_ROOMS, ns, request, requests_timeout(a, timeout_ms));
@@ -535,7 +535,7 @@ void ra_op_server_emit(pio_ctx *ctx, void *state, const char *nsp, const pio_val
         return;
     }
     if (!ns || !ra_online(a)) {
-        pio_adapter_done(request, PIO_ECLOSED);
+        pio_adapter_done(request, PIO_EUNREACHABLE);
         return;
     }
     ra_pending *p =

@@ -25,7 +25,7 @@
  * NUMSUB).  When Redis is away this server's own clients are served as
  * before, what would be published is dropped and counted (never queued
  * without bound), a request to the others completes at once with
- * PIO_ECLOSED, and both connections come back by themselves (conn.c);
+ * PIO_EUNREACHABLE, and both connections come back by themselves (conn.c);
  * each change is logged once.
  *
  * Reloading this plugin's .so: hiredis keeps pointers to this version's
@@ -310,7 +310,7 @@ static void state_changed(ra_adapter *a, ra_conn *c)
                 "lost redis at %s (%s: %s); this server's clients are served as before, "
                 "messages for the other servers are dropped until it is back",
                 a->where, c->role, c->error);
-        ra_requests_fail(a, NULL, PIO_ECLOSED);
+        ra_requests_fail(a, NULL, PIO_EUNREACHABLE);
     } else if (!online && !a->told_down && c->error[0]) {
         a->told_down = 1;
         a->stats.dropped_at_loss = a->stats.dropped;
@@ -397,7 +397,7 @@ static void on_namespace_deleted(pio_ctx *ctx, void *state, const char *name)
         *at = ns->next;
         if (a->sub.up)
             unsubscribe(a, ns);
-        ra_requests_fail(a, name, PIO_ECLOSED);
+        ra_requests_fail(a, name, PIO_EUNREACHABLE);
         nsp_free(ns);
         return;
     }
@@ -425,7 +425,7 @@ static void adapter_free(ra_adapter *a)
         return;
     ra_conn_stop(&a->sub);
     ra_conn_stop(&a->pub);
-    ra_requests_fail(a, NULL, PIO_ECLOSED);
+    ra_requests_fail(a, NULL, PIO_EUNREACHABLE);
     ra_pending_clear(&a->pending);
     for (ra_nsp *ns = a->nsps, *next; ns; ns = next) {
         next = ns->next;
@@ -513,7 +513,7 @@ static void *ra_unload(pio_ctx *ctx, int final)
      * this version's code is mapped and the adapter still whole. */
     ra_conn_stop(&a->sub);
     ra_conn_stop(&a->pub);
-    ra_requests_fail(a, NULL, PIO_ECLOSED);
+    ra_requests_fail(a, NULL, PIO_EUNREACHABLE);
     if (final) {
         pio_log(a->ctx, PIO_LOG_DEBUG,
                 "stopped: %" PRIu64 " published, %" PRIu64 " dropped, %" PRIu64

@@ -234,7 +234,7 @@ Test(ack_request, is_the_map_node_decodes)
     ra_target t = {rooms, 1, NULL, 0, 0, 1500};
     unsigned char data[] = {0x92, 0xa4, 'p', 'i', 'n', 'g', 0x01};
     ra_buf b = RA_BUF_INIT;
-    cr_assert_eq(ra_pack_ack_request(&b, "l9zfcA", "rq0001", data, sizeof data, &t), 0);
+    cr_assert_eq(ra_pack_ack_request(&b, "l9zfcA", "rq0001", "/", data, sizeof data, &t), 0);
 
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
@@ -248,8 +248,9 @@ Test(ack_request, is_the_map_node_decodes)
     assert_str(member(m, "requestId"), "rq0001");
     cr_assert_eq(member(m, "type")->via.u64, 7);
     const msgpack_object *packet = member(m, "packet");
-    cr_assert_eq(packet->via.map.size, 2, "no nsp: the receiver uses its own");
+    cr_assert_eq(packet->via.map.size, 3);
     cr_assert_eq(member(packet, "type")->via.u64, 2);
+    assert_str(member(packet, "nsp"), "/");
     cr_assert_eq(member(packet, "data")->via.array.size, 2);
     const msgpack_object *opts = member(m, "opts");
     cr_assert_eq(member(opts, "rooms")->via.array.size, 1);

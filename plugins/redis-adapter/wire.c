@@ -180,8 +180,8 @@ int ra_pack_broadcast(ra_buf *b, const char *uid, const char *nsp, const void *d
     return b->failed ? -1 : 0;
 }
 
-int ra_pack_ack_request(ra_buf *b, const char *uid, const char *request_id, const void *data,
-                        size_t data_len, const ra_target *t)
+int ra_pack_ack_request(ra_buf *b, const char *uid, const char *request_id, const char *nsp,
+                        const void *data, size_t data_len, const ra_target *t)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, b, ra_buf_msgpack_write);
@@ -193,11 +193,13 @@ int ra_pack_ack_request(ra_buf *b, const char *uid, const char *request_id, cons
     pack_cstr(&pk, "type");
     msgpack_pack_int(&pk, RA_BROADCAST);
     pack_cstr(&pk, "packet");
-    msgpack_pack_map(&pk, 2);
+    msgpack_pack_map(&pk, 3);
     pack_cstr(&pk, "type");
     msgpack_pack_int(&pk, 2);
     pack_cstr(&pk, "data");
     ra_buf_put(b, data, data_len);
+    pack_cstr(&pk, "nsp");
+    pack_cstr(&pk, nsp);
     pack_cstr(&pk, "opts");
     pack_opts(&pk, t);
     return b->failed ? -1 : 0;

@@ -90,10 +90,10 @@ typedef struct ra_target {
 int ra_pack_broadcast(ra_buf *b, const char *uid, const char *nsp, const void *data,
                       size_t data_len, const ra_target *t);
 /* §4 type 7: {uid, requestId, type: 7, packet: {type: 2, data},
- * opts: {rooms, except, flags}}, msgpack (the packet has no nsp: the
- * receiver takes its own, as Node's adapter writes it). */
-int ra_pack_ack_request(ra_buf *b, const char *uid, const char *request_id, const void *data,
-                        size_t data_len, const ra_target *t);
+ * opts: {rooms, except, flags}}, msgpack; the packet is {type: 2, data,
+ * nsp}, as Node's adapter writes it. */
+int ra_pack_ack_request(ra_buf *b, const char *uid, const char *request_id, const char *nsp,
+                        const void *data, size_t data_len, const ra_target *t);
 /* §4 type 9: {type: 9, requestId, packet: <answer>}, msgpack, with the
  * answer (msgpack) spliced in. */
 int ra_pack_ack_answer(ra_buf *b, const char *request_id, size_t request_id_len,

@@ -791,7 +791,8 @@ Test(args, strerror_names_every_code)
     cr_assert_str_eq(api->strerror(PIO_OK), "success");
     cr_assert_str_eq(api->strerror(PIO_ESTATE), "not allowed in this state");
     cr_assert_str_eq(api->strerror(PIO_ENOSPACE), "buffer too small");
-    for (int c = PIO_ENOSPACE; c <= PIO_OK; c++)
+    cr_assert_str_eq(api->strerror(PIO_EUNREACHABLE), "other servers unreachable");
+    for (int c = PIO_EUNREACHABLE; c <= PIO_OK; c++)
         cr_assert_str_neq(api->strerror(c), "unknown error", "code %d", c);
     cr_assert_str_eq(api->strerror(-999), "unknown error");
 }

@@ -476,3 +476,26 @@ Test(msgpack_read, reads_a_message_of_as_many_small_integers)
     json_object_put(j);
     free(m);
 }
+
+/* notepack 3 writes a Date as the timestamp extension (type -1): it reads
+ * as the ISO string JSON.stringify gives, in each of its three sizes. */
+Test(value_msgpack, reads_the_timestamp_extension_as_a_date)
+{
+    const unsigned char t32[] = {0xd6, 0xff, 0x00, 0x00, 0x00, 0x00};
+    const unsigned char t64[] = {0xd7, 0xff, 0x3b, 0x9a, 0xca, 0x00, 0x00, 0x00, 0x00, 0x01};
+    const unsigned char t96[] = {0xc7, 0x0c, 0xff, 0x00, 0x00, 0x00, 0x00,
+                                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    struct { const unsigned char *p; size_t n; const char *want; } cases[] = {
+        {t32, sizeof t32, "\"1970-01-01T00:00:00.000Z\""},
+        {t64, sizeof t64, "\"1970-01-01T00:00:01.250Z\""}, /* 1 s + 250,000,000 ns */
+        {t96, sizeof t96, "\"1969-12-31T23:59:59.000Z\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_object *j = NULL;
+        bool undefined = false;
+        cr_assert_eq(value_msgpack_parse(cases[i].p, cases[i].n, 8, &j, &undefined), VMP_OK, "case %zu", i);
+        cr_assert_str_eq(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN), cases[i].want,
+                         "case %zu", i);
+        json_object_put(j);
+    }
+}

@@ -92,6 +92,8 @@ enum {
     PIO_ECLOSED = -6,    /* the socket has disconnected */
     PIO_ETIMEDOUT = -7,  /* no answer came in time */
     PIO_ENOSPACE = -8,   /* the caller's buffer is too small */
+    PIO_EUNREACHABLE = -9, /* (1.4) the other servers cannot be reached:
+                              an adapter's link to them is down */
 };
 
 /* ---- Opaque handles ----------------------------------------------------- */

@@ -44,7 +44,8 @@ const CLIENT_NAMESPACES = ['/', '/chat'];
 const SERVER_EVENTS = [{ name: 'sse', namespace: '/' }, { name: 'sse', namespace: '/chat' }];
 
 const PIO_STATUS = { 0: null, '-1': 'PIO_EINVAL', '-2': 'PIO_ETYPE', '-3': 'PIO_ERANGE', '-4': 'PIO_ENOMEM',
-  '-5': 'PIO_ESTATE', '-6': 'PIO_ECLOSED', '-7': 'timeout', '-8': 'PIO_ENOSPACE' };
+  '-5': 'PIO_ESTATE', '-6': 'PIO_ECLOSED', '-7': 'timeout', '-8': 'PIO_ENOSPACE',
+  '-9': 'PIO_EUNREACHABLE' };
 const pioErr = (status) => (status in PIO_STATUS ? PIO_STATUS[status] : `status ${status}`);
 const nodeErr = (msg) => (msg === null || msg === undefined ? null : (/time/i.test(msg) ? 'timeout' : msg));
 
@@ -234,7 +235,7 @@ function adapterConfig(redis, spec) {
 
 function plugioDoc(redis, spec) {
   return {
-    server: { host: '127.0.0.1', port: 0 },
+    server: { host: '127.0.0.1', port: 0, headers: ['x-cluster-test'] }, /* custom headers are kept when named */
     plugins: {
       cluster: { path: CLUSTER_PLUGIN, config: { name: spec.name } },
       redis: { path: REDIS_ADAPTER, config: adapterConfig(redis, spec) },
