@@ -4,7 +4,9 @@
 // (`cookie SERVERID insert`), because a long-polling session makes many
 // requests and each must reach the node that has it.  socket.io-client
 // keeps the cookie with `withCredentials: true` (its cookie jar in Node),
-// polls through the proxy, then upgrades to a WebSocket through it.
+// polls through the proxy, then upgrades to a WebSocket through it.  The
+// nodes are joined through a real redis-server by the Redis adapter
+// plugin, so a broadcast on one reaches the clients of both.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -12,11 +14,16 @@ const net = require('node:net');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const h = require('./helpers');
+const { startRedis } = require('./cluster/redis');
 
 const T = { timeout: 60000 };
 const HAPROXY = '/usr/sbin/haproxy';
 
+const REDIS_ADAPTER = path.join(h.BUILD, 'plugins', 'redis-adapter', 'libredis-adapter.so');
+const ADAPTER = path.join(h.BUILD, 'tests', 'plugins', 'adapter', 'libadapter.so');
+
 const nodes = [];
+let redis = null;
 let proxy = null;
 let proxyUrl = '';
 
@@ -46,7 +53,17 @@ async function listening(port, ms = 10000) {
 
 test.before(async () => {
   assert.ok(fs.existsSync(HAPROXY), 'haproxy is installed by tools/test');
-  for (let i = 0; i < 2; i++) nodes.push(await h.startServer());
+  redis = await startRedis();
+  for (let i = 0; i < 2; i++) {
+    nodes.push(await h.startServer({
+      plugins: {
+        redis: { path: REDIS_ADAPTER, config: { host: '127.0.0.1', port: redis.port } },
+        adapter: ADAPTER, /* for its broadcast event only: its adapter is not installed */
+      },
+      extraEvents: [{ name: 'bcast', handler: 'adapter:adapter_bcast' }],
+      hooks: { init: 'redis:init' },
+    }));
+  }
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'plugio-haproxy-'));
   const cfg = path.join(dir, 'haproxy.cfg');
@@ -82,6 +99,7 @@ test.after(async () => {
     assert.equal(h.sanitizerReport(n.stderr()), null, n.stderr());
     assert.equal(code, 0);
   }
+  if (redis) await redis.close();
 });
 
 /* Which node served these socket ids: each node's e2e plugin writes the
@@ -141,4 +159,18 @@ test('without the cookie, round robin sends a polling session\'s requests to the
   // The handshake lands on one node, the next poll on the other, which
   // answers 400 "Session ID unknown": the client gives up.
   assert.match(outcome, /^(connect_error|disconnect)/, outcome);
+});
+
+test('a broadcast on one node reaches the clients of both, once each, through the Redis adapter', T, async () => {
+  const sockets = [];
+  for (let i = 0; i < 4; i++) sockets.push(await h.connect(proxyUrl, { withCredentials: true }));
+  /* Both nodes subscribed: each counts the other on the request channel. */
+  for (let i = 0; i < 100 && Number((await redis.numsub('socket.io-request#/#'))) < 2; i++) await h.sleep(20);
+  const got = sockets.map((s) => h.collect(s, 'news'));
+  const [here] = await h.ackAll(sockets[0], 'bcast', {}, 'to everyone');
+  assert.ok(here >= 1 && here < 4, `round robin put some clients on the other node (${here} here)`);
+  for (let i = 0; i < 100 && got.some((g) => g.length < 1); i++) await h.sleep(20);
+  await h.sleep(100); /* nothing more comes */
+  assert.deepEqual(got, sockets.map(() => ['to everyone']));
+  for (const s of sockets) s.disconnect();
 });
