@@ -183,7 +183,7 @@ if (results.has('ack-100x1')) {
     `${fmt(pp)} µs vs ${fmt(np)} µs`);
 }
 for (const c of results.keys()) {
-  if (!c.startsWith('fanout')) continue;
+  if (!c.startsWith('fanout') || c.endsWith('+adapter')) continue;
   const pr = med(c, 'plugio', 'rate'), nr = med(c, 'node', 'rate');
   target(`${shape(c)}: deliveries/s ≥ 5× Node`, pr !== undefined && nr ? pr >= 5 * nr : undefined,
     `${fmt(pr, 'rate')} vs ${fmt(nr, 'rate')} = ${x(pr, nr)}`);
