@@ -48,6 +48,10 @@ static const char *call_load(pio_ctx *ctx, void *state)
 
 static void *call_unload(pio_ctx *ctx, int final)
 {
+    /* What the version registered ends before its unload hook frees what
+     * those registrations point at: no timer, watch or adapter of it can
+     * run with that state (the next version starts its own again). */
+    services_release(ctx);
     pio_unload_fn fn = unload_hook(ctx);
     if (!fn)
         return NULL;
@@ -57,12 +61,11 @@ static void *call_unload(pio_ctx *ctx, int final)
     return final ? NULL : state;
 }
 
-/* A version that handed its state away gets it back: its timers and
- * watches are released first, as they would be on a real swap, since its
- * load hook starts them again. */
+/* A version that handed its state away gets it back (its timers, watches
+ * and adapter were released by its unload): its load hook starts them
+ * again. */
 static void give_back(pio_ctx *before, void *state)
 {
-    services_release(before);
     const char *why = call_load(before, state);
     if (why)
         log_msg(PIO_LOG_ERROR, before->name,

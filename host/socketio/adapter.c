@@ -246,8 +246,10 @@ static bool for_adapter(const pio_select *sel, pio_select *out, const char ***ex
 
 void adapter_broadcast(const pio_select *sel, const char *event, const pio_out *out)
 {
+    if (sel->flags & PIO_SELECT_LOCAL)
+        return;
     installed *a = adapter_for(sel->nsp ? sel->nsp : "/");
-    if (!a || !a->ops.broadcast || (sel->flags & PIO_SELECT_LOCAL))
+    if (!a || !a->ops.broadcast)
         return;
     pio_select norm;
     const char **except = NULL;
@@ -263,8 +265,10 @@ void adapter_broadcast(const pio_select *sel, const char *event, const pio_out *
 
 void adapter_select_op(const pio_select *sel, adapter_op op, const char *room, int close)
 {
+    if (sel->flags & PIO_SELECT_LOCAL)
+        return;
     installed *a = adapter_for(sel->nsp ? sel->nsp : "/");
-    if (!a || (sel->flags & PIO_SELECT_LOCAL))
+    if (!a)
         return;
     pio_select norm;
     const char **except;

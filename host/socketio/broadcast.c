@@ -163,18 +163,22 @@ int broadcast_emit(pio_ctx *ctx, const pio_select *sel, const char *event, pio_o
     int rc = !sio_event_name_ok(event) ? PIO_EINVAL
              : !read_select(sel, &norm) ? PIO_EINVAL
                                         : broadcast_select(sel, &list, &n);
-    if (rc == PIO_OK && !(norm.flags & PIO_SELECT_VOLATILE) && sio_recovery_on()) {
+    if (rc != PIO_OK) {
+        out_free(out);
+        return rc;
+    }
+    if (!(norm.flags & PIO_SELECT_VOLATILE) && sio_recovery_on())
         rc = sio_recovery_emit(list, n, norm.nsp ? norm.nsp : "/", norm.rooms, norm.n_rooms,
                                norm.except, norm.n_except, sio_socket_id(norm.except_socket),
                                event, out, &sent);
-        broadcast_release(list, n);
-    } else if (rc == PIO_OK) {
+    else
         rc = emit_to(list, n, norm.flags & PIO_SELECT_VOLATILE, norm.nsp ? norm.nsp : "/", -1,
                      event, out, &sent);
-        broadcast_release(list, n);
-    }
+    /* Before the release: the recipients' references keep their namespace
+     * (and the name sel may point at) alive while the adapter reads it. */
     if (rc == PIO_OK && adapter_installed())
         adapter_broadcast(&norm, event, out);
+    broadcast_release(list, n);
     out_free(out);
     return rc == PIO_OK ? (int)sent : rc;
 }
@@ -286,6 +290,16 @@ fail:
     return rc;
 }
 
+/* sel's namespace copied, and sel pointed at the copy: what is done to
+ * the local part can free a child namespace, name and all, before the
+ * adapter is asked. */
+static char *own_nsp(pio_select *sel)
+{
+    char *copy = strdup(sel->nsp ? sel->nsp : "/");
+    sel->nsp = copy;
+    return copy;
+}
+
 /* A broadcast with acks on every server: the answers as cb or each wants
  * them. */
 static int ack_everywhere(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out,
@@ -294,15 +308,18 @@ static int ack_everywhere(pio_ctx *ctx, const pio_select *sel, const char *event
 {
     pio_select norm;
     cluster_op *op = NULL;
+    char *nsp = NULL;
     int rc = PIO_EINVAL;
     if (ctx && (cb || each) && timeout_ms && sio_event_name_ok(event) && read_select(sel, &norm)) {
         rc = PIO_ENOMEM;
-        if ((op = cluster_op_new(ctx, CLUSTER_ACKS, timeout_ms, cb, each, userdata)) &&
+        if ((nsp = own_nsp(&norm)) &&
+            (op = cluster_op_new(ctx, CLUSTER_ACKS, timeout_ms, cb, each, userdata)) &&
             (rc = ack_local(op, &norm, event, out, timeout_ms)) >= 0)
             cluster_op_ask(op, &norm, event, out);
         else if (op)
             cluster_op_drop(op);
     }
+    free(nsp);
     out_free(out);
     return rc;
 }
@@ -478,14 +495,18 @@ int broadcast_fetch(pio_ctx *ctx, const pio_select *sel, uint32_t timeout_ms,
     pio_select norm;
     if (!ctx || !cb || !timeout_ms || !read_select(sel, &norm))
         return PIO_EINVAL;
+    char *nsp = own_nsp(&norm);
     pio_socket **list;
     size_t n;
-    int rc = broadcast_select(&norm, &list, &n);
-    if (rc != PIO_OK)
+    int rc = nsp ? broadcast_select(&norm, &list, &n) : PIO_ENOMEM;
+    if (rc != PIO_OK) {
+        free(nsp);
         return rc;
+    }
     cluster_op *op = cluster_op_new(ctx, CLUSTER_SOCKETS, timeout_ms, cb, NULL, userdata);
     if (!op) {
         broadcast_release(list, n);
+        free(nsp);
         return PIO_ENOMEM;
     }
     int here = 0, status = PIO_OK;
@@ -503,6 +524,7 @@ int broadcast_fetch(pio_ctx *ctx, const pio_select *sel, uint32_t timeout_ms,
     broadcast_release(list, n);
     cluster_op_local_end(op, status);
     cluster_op_ask(op, &norm, NULL, NULL);
+    free(nsp);
     return here;
 }
 

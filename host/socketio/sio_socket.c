@@ -407,41 +407,60 @@ static json_object *date_string(uint64_t ms)
     return json_object_new_string(text);
 }
 
+/* s percent-encoded as a URL's query encodes it. */
+static void append_encoded(buf *url, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+        if ((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+            strchr("-_.~", *p))
+            buf_append_char(url, (char)*p);
+        else
+            buf_printf(url, "%%%02X", *p);
+    }
+}
+
 /* The handshake's URL as the client asked for it: the path, then the
- * query (percent-encoded again). */
+ * query (percent-encoded again).  NULL when out of memory. */
 static json_object *handshake_url(pio_socket *s)
 {
+    json_object *q = eio_session_query(s->session);
+    if (!q)
+        return NULL;
     const binding *b = sio_binding();
     buf url = BUF_INIT;
     buf_append_str(&url, b && b->cfg->opts.path ? b->cfg->opts.path : "/socket.io");
     buf_append_char(&url, '/');
-    json_object *q = eio_session_query(s->session);
     char sep = '?';
     json_object_object_foreach(q, key, val)
     {
         buf_append_char(&url, sep);
         sep = '&';
-        for (int k = 0; k < 2; k++) {
-            const unsigned char *p = (const unsigned char *)(k ? json_object_get_string(val) : key);
-            for (; p && *p; p++) {
-                if ((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                    strchr("-_.~", *p))
-                    buf_append_char(&url, (char)*p);
-                else
-                    buf_printf(&url, "%%%02X", *p);
-            }
-            if (!k)
-                buf_append_char(&url, '=');
-        }
+        append_encoded(&url, key);
+        buf_append_char(&url, '=');
+        append_encoded(&url, json_object_get_string(val));
     }
     json_object *j = url.failed ? NULL : json_object_new_string_len(url.data, (int)url.len);
     buf_free(&url);
     return j;
 }
 
+/* Add v (taken over, even on failure) as obj[key]. */
 static bool put(json_object *obj, const char *key, json_object *v)
 {
-    return v && json_object_object_add(obj, key, v) == 0;
+    if (v && json_object_object_add(obj, key, v) == 0)
+        return true;
+    json_object_put(v);
+    return false;
+}
+
+/* A copy the caller owns of a value the socket may change later (its
+ * data, as pio_socket_data_set replaces members in place), or {}. */
+static json_object *copy_or_empty(json_object *j)
+{
+    json_object *copy = NULL;
+    if (!j)
+        return json_object_new_object();
+    return json_object_deep_copy(j, &copy, NULL) == 0 ? copy : NULL;
 }
 
 json_object *sio_socket_describe(pio_socket *s)
@@ -454,8 +473,11 @@ json_object *sio_socket_describe(pio_socket *s)
         ok = put(headers, name, json_object_new_string(value));
     void *cursor = NULL;
     const char *room;
-    while (ok && (room = sio_socket_room_next(s, &cursor)))
-        ok = json_object_array_add(rooms, json_object_new_string(room)) == 0;
+    while (ok && (room = sio_socket_room_next(s, &cursor))) {
+        json_object *r = json_object_new_string(room);
+        if (!(ok = r && json_object_array_add(rooms, r) == 0))
+            json_object_put(r);
+    }
     json_object *query = eio_session_query(s->session);
     uint64_t issued = eio_session_issued(s->session);
     if ((ok = ok && put(hs, "headers", headers)))
@@ -465,13 +487,12 @@ json_object *sio_socket_describe(pio_socket *s)
          put(hs, "xdomain", json_object_new_boolean(eio_session_header(s->session, "origin") != NULL)) &&
          put(hs, "secure", json_object_new_boolean(0)) &&
          put(hs, "issued", json_object_new_int64((int64_t)issued)) && put(hs, "url", handshake_url(s)) &&
-         put(hs, "query", query ? json_object_get(query) : json_object_new_object()) &&
-         put(hs, "auth", s->auth ? json_object_get(s->auth) : json_object_new_object());
+         put(hs, "query", copy_or_empty(query)) && put(hs, "auth", copy_or_empty(s->auth));
     if ((ok = ok && put(d, "id", json_object_new_string(s->id)) && put(d, "handshake", hs)))
         hs = NULL;
     if ((ok = ok && put(d, "rooms", rooms)))
         rooms = NULL;
-    ok = ok && put(d, "data", s->data ? json_object_get(s->data) : json_object_new_object());
+    ok = ok && put(d, "data", copy_or_empty(s->data));
     json_object_put(headers);
     json_object_put(rooms);
     json_object_put(hs);

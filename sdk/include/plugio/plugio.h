@@ -591,9 +591,10 @@ typedef struct pio_api {
      * one of its own, from hooks.init or a load hook.  ops NULL removes
      * this plugin's adapter.  PIO_ESTATE when another plugin's adapter is
      * installed there.  namespace_created runs for each namespace that
-     * exists before this returns.  The adapter is removed when the
-     * calling version is unloaded: the next version installs it again in
-     * its load hook (with the state handed over). */
+     * exists before this returns.  The adapter is removed before the
+     * calling version's unload hook runs (as its timers and watches are):
+     * the next version installs it again in its load hook, with the
+     * state handed over. */
     int (*adapter_install)(pio_ctx *ctx, const char *nsp, const pio_adapter_ops *ops,
                            void *state);
     /* Add answers to a request: every top-level value of `answers`
@@ -610,16 +611,19 @@ typedef struct pio_api {
     /* socket.io's fetchSockets(): `cb` runs once with every selected
      * socket of this server and of the others, each described as
      * {id, handshake: {headers, time, address, xdomain, secure, issued,
-     * url, query, auth}, rooms, data}, this server's first; status PIO_OK,
-     * or PIO_ETIMEDOUT after timeout_ms (required, > 0) with what came.
+     * url, query, auth}, rooms, data} (copies: later changes to the
+     * socket do not show), this server's first; status PIO_OK, or
+     * PIO_ETIMEDOUT after timeout_ms (required, > 0) with what came, or
+     * what kept the answers from coming (PIO_EUNREACHABLE: the adapter
+     * cannot reach the other servers; PIO_ENOMEM), with what came.
      * With PIO_SELECT_LOCAL (or no adapter) cb runs before this returns.
      * Returns the number of this server's sockets, or a negative PIO_E*
      * and then cb never runs. */
     int (*fetch_sockets)(pio_ctx *ctx, const pio_select *sel, uint32_t timeout_ms,
                          pio_broadcast_ack_fn cb, void *userdata);
     /* socket.io's allRooms(): the room names of sel->nsp on every server
-     * (ids included, each name once), as fetch_sockets answers.  Only
-     * sel's nsp and flags are read. */
+     * (ids included, each name once), with fetch_sockets' statuses.
+     * sel's rooms and except do not restrict it. */
     int (*all_rooms)(pio_ctx *ctx, const pio_select *sel, uint32_t timeout_ms,
                      pio_broadcast_ack_fn cb, void *userdata);
     /* socket.io's serverSideEmit(): `event` with `out` (consumed) to the
@@ -627,7 +631,8 @@ typedef struct pio_api {
      * server.  With cb NULL nothing is awaited; otherwise cb runs once
      * with each server's reply (its handler's first ack argument), status
      * PIO_OK when every server replied, PIO_ETIMEDOUT after timeout_ms
-     * (> 0) with the replies that came.  Returns PIO_OK or a PIO_E*
+     * (> 0) with the replies that came (or fetch_sockets' other
+     * statuses).  With no other server, cb runs at once with none.  Returns PIO_OK or a PIO_E*
      * (and then cb never runs). */
     int (*server_emit)(pio_ctx *ctx, const char *nsp, const char *event, pio_out *out,
                        uint32_t timeout_ms, pio_broadcast_ack_fn cb, void *userdata);
