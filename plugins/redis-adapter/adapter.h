@@ -32,7 +32,8 @@ typedef struct ra_nsp {
  * a change to this layout changes HANDOVER_MAGIC (redis_adapter.c). */
 typedef struct ra_stats {
     uint64_t published;      /* PUBLISH commands sent */
-    uint64_t dropped;        /* messages not sent: Redis was away or too far behind */
+    uint64_t dropped;        /* messages not sent (Redis was away or too far behind), or
+                                not delivered here: memory ran out */
     uint64_t received;       /* messages heard on our channels */
     uint64_t malformed;      /* of those, dropped as unreadable */
     uint64_t dropped_at_loss; /* `dropped` when the connection was lost */

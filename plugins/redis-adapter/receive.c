@@ -121,18 +121,31 @@ static void selection_free(selection *s)
     names_free(&s->except);
 }
 
-/* The event of a packet's data [event, arg...]: its name, and the
- * arguments as a new pio_out (NULL when out of memory).  -1 when data is
- * not an event. */
+/* What event_of returns besides 0. */
+#define NOT_AN_EVENT (-1)
+#define NO_MEMORY (-2)
+
+/* The event of a packet's data [event, arg...]: 0 with its name and the
+ * arguments as a new pio_out (the caller's); NOT_AN_EVENT when data is
+ * no event; NO_MEMORY when the arguments could not be copied (*args is
+ * NULL then: an event is never delivered without its arguments). */
 static int event_of(ra_adapter *a, const pio_value *data, const char **event, pio_out **args)
 {
     size_t len, n = pio_value_count(data);
+    *args = NULL;
     if (pio_value_type(data) != PIO_TYPE_ARRAY || n == 0 ||
         pio_value_string(pio_value_index(data, 0), event, &len) != PIO_OK || strlen(*event) != len)
-        return -1;
-    *args = pio_out_new(a->ctx);
-    for (size_t i = 1; *args && i < n; i++)
-        pio_out_value(*args, pio_value_index(data, i));
+        return NOT_AN_EVENT;
+    pio_out *out = pio_out_new(a->ctx);
+    if (!out)
+        return NO_MEMORY;
+    for (size_t i = 1; i < n; i++) {
+        if (pio_out_value(out, pio_value_index(data, i)) != PIO_OK) {
+            pio_out_free(out);
+            return NO_MEMORY;
+        }
+    }
+    *args = out;
     return 0;
 }
 
@@ -208,12 +221,20 @@ void ra_on_broadcast(ra_adapter *a, ra_nsp *ns, const char *channel, size_t chan
         goto malformed;
     if (type != 2 && type != 5) /* an EVENT (BINARY_EVENT from a lenient sender) */
         goto malformed;
-    if (event_of(a, pio_value_member(packet, "data"), &event, &args) != 0)
+    int rc = event_of(a, pio_value_member(packet, "data"), &event, &args);
+    if (rc == NO_MEMORY) {
+        a->stats.dropped++;
+        pio_log(a->ctx, PIO_LOG_ERROR, "out of memory: a broadcast on %s is lost", ns->name);
+        goto out;
+    }
+    if (rc != 0)
         goto malformed;
-    int rc = selection_read(&s, ns, opts);
+    rc = selection_read(&s, ns, opts);
     if (rc <= 0) {
-        if (rc < 0)
+        if (rc < 0) {
+            a->stats.dropped++;
             pio_log(a->ctx, PIO_LOG_ERROR, "out of memory: a broadcast on %s is lost", ns->name);
+        }
         goto out;
     }
     int is_volatile = 0;
@@ -616,9 +637,11 @@ static void answer_broadcast(ra_adapter *a, const ra_nsp *ns, const request *q)
     ack_relay *r = NULL;
     uint32_t clients = 0;
     int rc = selection_read(&s, ns, opts);
-    if (event_of(a, pio_value_member(packet, "data"), &event, &args) != 0) {
+    int ev = event_of(a, pio_value_member(packet, "data"), &event, &args);
+    if (ev == NOT_AN_EVENT) {
         a->stats.malformed++;
-    } else if (rc < 0 || !(r = ack_relay_new(ns, q))) {
+    } else if (ev == NO_MEMORY || rc < 0 || !(r = ack_relay_new(ns, q))) {
+        a->stats.dropped++;
         pio_log(a->ctx, PIO_LOG_ERROR, "out of memory: a broadcast with acks on %s is lost",
                 ns->name);
     } else if (rc > 0) {
