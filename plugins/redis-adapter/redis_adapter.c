@@ -514,6 +514,15 @@ static void *ra_unload(pio_ctx *ctx, int final)
     ra_conn_stop(&a->sub);
     ra_conn_stop(&a->pub);
     ra_requests_fail(a, NULL, PIO_EUNREACHABLE);
+    /* Every path below frees the adapter: take it off the host first, so
+     * that nothing can call into freed state, whatever the host does next
+     * (on a hand-over the next version installs its own; when no state is
+     * handed over, final or not, nothing does).  The host removes a
+     * version's adapter when it retires the version, which may come
+     * later than this hook: a failed reload hands the state back to the
+     * previous version from the new one's unload, and retires the new
+     * one only afterwards. */
+    pio_adapter_install(a->ctx, NULL, NULL, NULL);
     if (final) {
         pio_log(a->ctx, PIO_LOG_DEBUG,
                 "stopped: %" PRIu64 " published, %" PRIu64 " dropped, %" PRIu64
