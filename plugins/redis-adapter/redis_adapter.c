@@ -10,7 +10,7 @@
  *         path: ../build/plugins/redis-adapter/libredis-adapter.so
  *         config: { host: 127.0.0.1, port: 6379, key: socket.io }
  *     hooks:
- *       init: redis:init
+ *       init: redis:init     # optional: the load hook starts it too
  *
  * (config.h lists every key.)  The host delivers to its own sockets first
  * and then calls this adapter, which only publishes; what other servers
@@ -480,21 +480,39 @@ static void handover_free(handover *h)
     free(h);
 }
 
+/* Starting: load and init.  The load hook alone would do: the host calls
+ * it for every version it loads, the first one at start-up included (with
+ * no state), and also for a version that comes with none later - the
+ * plugin newly added to the configuration by a reload, or after a previous
+ * version could not hand its state over.  hooks.init (redis:init) stays the
+ * documented entry and is harmless: at start-up the host calls load first
+ * and init after it, and whichever runs first starts the adapter while the
+ * other finds it started.  So an application whose hooks.init is its own
+ * has the adapter just the same, and a config error refuses the load hook,
+ * which at start-up stops plugio with the message ("plugin '<name>': load
+ * hook refused: config.port must be ...") and on a reload keeps the
+ * previous version serving. */
 PIO_INIT(init)
 {
     if (the_adapter)
-        return NULL; /* started by load with a previous version's state */
+        return NULL; /* started by this version's load hook */
     return adapter_start(ctx, NULL);
 }
 
 static const char *ra_load(pio_ctx *ctx, void *state)
 {
     if (!state)
-        return NULL; /* the first version: init starts it */
+        return the_adapter ? NULL : adapter_start(ctx, NULL);
     handover *h = state;
     if (h->magic != HANDOVER_MAGIC || h->size != sizeof *h)
         return "the running redis-adapter hands over state this version cannot read: restart "
                "plugio to change to it";
+    if (the_adapter) {
+        /* Started already (a host that ran init first): it keeps its own
+         * uids; the previous version's go. */
+        handover_free(h);
+        return NULL;
+    }
     const char *refused = adapter_start(ctx, h);
     if (refused)
         return refused; /* the state goes back to the previous version */
