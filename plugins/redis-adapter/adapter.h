@@ -13,6 +13,7 @@
 #include "config.h"
 #include "conn.h"
 #include "pending.h"
+#include "subs.h"
 #include "wire.h"
 
 #include <plugio/plugio.h>
@@ -32,7 +33,8 @@ typedef struct ra_nsp {
  * a change to this layout changes HANDOVER_MAGIC (redis_adapter.c). */
 typedef struct ra_stats {
     uint64_t published;      /* PUBLISH commands sent */
-    uint64_t dropped;        /* messages not sent: Redis was away or too far behind */
+    uint64_t dropped;        /* messages not sent (Redis was away or too far behind), or
+                                not delivered here: memory ran out */
     uint64_t received;       /* messages heard on our channels */
     uint64_t malformed;      /* of those, dropped as unreadable */
     uint64_t dropped_at_loss; /* `dropped` when the connection was lost */
@@ -44,6 +46,7 @@ typedef struct ra_adapter {
     char where[160];   /* cfg as "host:port", for log lines */
     ra_conn pub;       /* PUBLISH and PUBSUB NUMSUB */
     ra_conn sub;       /* SUBSCRIBE / PSUBSCRIBE, and the messages */
+    ra_subs subs;      /* the request channels Redis confirmed on `sub` */
     ra_nsp *nsps;
     ra_pending_table pending;
     ra_stats stats;
@@ -77,6 +80,11 @@ int ra_value_json(ra_buf *b, const pio_value *v);
 int ra_value_msgpack(ra_buf *b, const pio_value *v);
 /* Both connections up: requests can be asked and answered. */
 int ra_online(const ra_adapter *a);
+/* Redis has confirmed this server's subscription to ns's request channel
+ * (its other channels come in the same SUBSCRIBE): PUBSUB NUMSUB counts
+ * this server, so the others are that count less one.  Until then a
+ * request to the others is held. */
+int ra_nsp_ready(const ra_adapter *a, const ra_nsp *ns);
 
 /* ---- publish.c --------------------------------------------------------- */
 
@@ -96,6 +104,9 @@ void ra_op_server_emit(pio_ctx *ctx, void *state, const char *nsp, const pio_val
 /* Every pending request of namespace nsp (NULL: all) completes now with
  * `status`; the entries go. */
 void ra_requests_fail(ra_adapter *a, const char *nsp, int status);
+/* Redis confirmed the subscription to a request channel (its bytes as
+ * heard): the requests held for its namespace are asked now, in order. */
+void ra_requests_release(ra_adapter *a, const char *channel, size_t len);
 /* A response heard on one of ns's response channels. */
 void ra_on_response(ra_adapter *a, ra_nsp *ns, const char *payload, size_t len);
 

@@ -123,6 +123,21 @@ ra_pending *ra_pending_detach(ra_pending_table *t, const char *nsp)
     return list;
 }
 
+void ra_pending_hold(ra_pending_table *t, ra_pending *p)
+{
+    p->held = ++t->holds;
+}
+
+ra_pending *ra_pending_first_held(const ra_pending_table *t, const char *nsp)
+{
+    ra_pending *first = NULL;
+    for (size_t i = 0; i < t->n_buckets; i++)
+        for (ra_pending *p = t->buckets[i]; p; p = p->next)
+            if (p->held && (!first || p->held < first->held) && strcmp(p->nsp, nsp) == 0)
+                first = p;
+    return first;
+}
+
 void ra_pending_clear(ra_pending_table *t)
 {
     for (size_t i = 0; i < t->n_buckets; i++) {

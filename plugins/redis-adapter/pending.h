@@ -24,8 +24,11 @@ typedef struct ra_pending {
     int64_t expected;        /* servers that will answer; -1 until PUBSUB NUMSUB tells */
     uint32_t answered;       /* servers that answered (for type 7: sent their count) */
     int done;                /* pio_adapter_done was called */
-    char *payload;           /* the request, kept until NUMSUB says whom to ask */
+    char *payload;           /* the request, kept until NUMSUB says whom to ask (or, held,
+                                until it can be asked) */
     size_t payload_len;
+    uint64_t held;           /* held until this server's subscription is confirmed: the
+                                order it was held in; 0: not held */
     void *owner;             /* whoever keeps the table, for the timer */
     struct ra_pending *next; /* hash chain */
 } ra_pending;
@@ -34,6 +37,7 @@ typedef struct ra_pending_table {
     ra_pending **buckets;
     size_t n_buckets; /* a power of two, or 0 before the first insert */
     size_t count;
+    uint64_t holds;   /* entries ever held: the next one's order */
 } ra_pending_table;
 
 /* A new entry with a fresh random id not in the table, inserted; NULL when
@@ -48,6 +52,13 @@ void ra_pending_remove(ra_pending_table *t, ra_pending *p);
  * calls into the host, whose callbacks may ask new requests meanwhile. */
 ra_pending *ra_pending_detach(ra_pending_table *t, const char *nsp);
 void ra_pending_free(ra_pending *p);
+/* Marks p held, after every entry held before it. */
+void ra_pending_hold(ra_pending_table *t, ra_pending *p);
+/* The entry of namespace nsp held first among those still held; NULL when
+ * none is.  Releasing them one by one with this (held = 0, then the next
+ * call) keeps their order, and asks nothing of the table between two
+ * calls: whatever a release does to it meanwhile, the next call sees. */
+ra_pending *ra_pending_first_held(const ra_pending_table *t, const char *nsp);
 /* Inserts an entry made elsewhere (the tests give fixed ids): 0, or -1
  * when out of memory. */
 int ra_pending_insert(ra_pending_table *t, ra_pending *p);

@@ -10,6 +10,17 @@
  * counted after, as socket.io does: every other server answers with its
  * number of clients (type 8), then with each client's ack (type 9).
  *
+ * "This one included" holds only once Redis has counted this server, that
+ * is once it confirmed the SUBSCRIBE to the namespace's request channel
+ * (ra_nsp_ready): NUMSUB goes out on the other connection, in no order
+ * with the subscriber's commands, and asked earlier - the first moments
+ * after connecting or reconnecting, a child namespace just created - it
+ * would count one server too few, and with one other server none at all:
+ * the request would complete with this server's part only, as if it were
+ * alone.  So a request asked before is held, entry, timer and body ready,
+ * and asked (published, counted) when the confirmation comes; its time
+ * limit runs meanwhile.
+ *
  * The host owns the time limit of every request; the entry here lives
  * until the request completed or its time is up, whichever is first, so
  * a late answer finds nothing and nothing leaks.  requestsTimeout, the
@@ -210,7 +221,16 @@ static void ask_count(ra_adapter *a, const ra_nsp *ns, ra_pending *p)
     finish(a, p, PIO_EUNREACHABLE);
 }
 
-/* Asks the request in `body` (taken) of the others: after NUMSUB. */
+/* Holds p, whose body is in p->payload, until ns is ready. */
+static void hold(ra_adapter *a, const ra_nsp *ns, ra_pending *p)
+{
+    ra_pending_hold(&a->pending, p);
+    pio_log(a->ctx, PIO_LOG_DEBUG,
+            "%s: a request waits for redis to confirm this server's subscription", ns->name);
+}
+
+/* Asks the request in `body` (taken) of the others: after NUMSUB, and
+ * that once ns is ready. */
 static void ask(ra_adapter *a, const ra_nsp *ns, ra_pending *p, ra_buf *body)
 {
     if (body->failed) {
@@ -221,7 +241,45 @@ static void ask(ra_adapter *a, const ra_nsp *ns, ra_pending *p, ra_buf *body)
     p->payload = body->data;
     p->payload_len = body->len;
     *body = (ra_buf)RA_BUF_INIT;
+    if (!ra_nsp_ready(a, ns))
+        hold(a, ns, p);
+    else
+        ask_count(a, ns, p);
+}
+
+/* Asks a held request now: as it would have been asked at first. */
+static void release(ra_adapter *a, const ra_nsp *ns, ra_pending *p)
+{
+    if (p->type == RA_BROADCAST) { /* published first, counted after */
+        int rc = ra_publish(a, ns->ch.request, strlen(ns->ch.request), p->payload,
+                            p->payload_len);
+        free(p->payload);
+        p->payload = NULL;
+        if (rc != 0) {
+            finish(a, p, PIO_EUNREACHABLE);
+            return;
+        }
+    }
     ask_count(a, ns, p);
+}
+
+void ra_requests_release(ra_adapter *a, const char *channel, size_t len)
+{
+    /* One at a time, the namespace found again each time: a request that
+     * fails completes in the host, whose callbacks may ask new requests,
+     * or delete the namespace, meanwhile. */
+    for (;;) {
+        ra_nsp *ns = a->nsps;
+        while (ns && (strlen(ns->ch.request) != len || memcmp(ns->ch.request, channel, len) != 0))
+            ns = ns->next;
+        if (!ns || !ra_nsp_ready(a, ns))
+            return;
+        ra_pending *p = ra_pending_first_held(&a->pending, ns->name);
+        if (!p)
+            return;
+        p->held = 0;
+        release(a, ns, p);
+    }
 }
 
 static uint32_t requests_timeout(const ra_adapter *a, uint32_t timeout_ms)
@@ -401,6 +459,14 @@ void ra_op_broadcast_with_ack(pio_ctx *ctx, void *state, const pio_select *sel,
         ra_value_msgpack(&data, packet) != 0 ||
         ra_pack_ack_request(&msg, ns->uid, p->id, ns->name, data.data, data.len, &x.t) != 0) {
         finish(a, p, PIO_ENOMEM);
+    } else if (!ra_nsp_ready(a, ns)) {
+        /* Held: published, then counted, once Redis counts this server.
+         * Published now, the others' counts would come to an asker that
+         * expects one server too few and completes before the last. */
+        p->payload = msg.data;
+        p->payload_len = msg.len;
+        msg = (ra_buf)RA_BUF_INIT;
+        hold(a, ns, p);
     } else {
         /* Published first, counted after: the answers may come before the
          * count, and are tallied until it does. */

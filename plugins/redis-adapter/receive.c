@@ -90,9 +90,15 @@ static void names_free(names *x)
     memset(x, 0, sizeof *x);
 }
 
-/* A selection of this server's sockets from {rooms, except} (opts). */
+/* A selection of this server's sockets from {rooms, except} (opts).  It
+ * names the namespace with a copy of its own: a call that delivers or
+ * disconnects can free the ra_nsp (its last socket gone, the host deletes
+ * a child namespace), and the selection must stay whole meanwhile; the
+ * copy is also how the caller finds the namespace again after such a
+ * call (ra_nsp_find). */
 typedef struct selection {
     pio_select sel;
+    char *nsp;
     names rooms, except;
 } selection;
 
@@ -100,14 +106,14 @@ typedef struct selection {
 static int selection_read(selection *s, const ra_nsp *ns, const pio_value *opts)
 {
     memset(s, 0, sizeof *s);
-    if (names_read(&s->rooms, pio_value_member(opts, "rooms")) != 0 ||
+    if (!(s->nsp = strdup(ns->name)) || names_read(&s->rooms, pio_value_member(opts, "rooms")) != 0 ||
         names_read(&s->except, pio_value_member(opts, "except")) != 0)
         return -1;
     if (s->rooms.given > 0 && s->rooms.n == 0)
         return 0;
     s->sel.size = sizeof s->sel;
     s->sel.flags = PIO_SELECT_LOCAL;
-    s->sel.nsp = ns->name;
+    s->sel.nsp = s->nsp;
     s->sel.rooms = s->rooms.v;
     s->sel.n_rooms = s->rooms.n;
     s->sel.except = s->except.v;
@@ -117,22 +123,37 @@ static int selection_read(selection *s, const ra_nsp *ns, const pio_value *opts)
 
 static void selection_free(selection *s)
 {
+    free(s->nsp);
+    s->nsp = NULL;
     names_free(&s->rooms);
     names_free(&s->except);
 }
 
-/* The event of a packet's data [event, arg...]: its name, and the
- * arguments as a new pio_out (NULL when out of memory).  -1 when data is
- * not an event. */
+/* What event_of returns besides 0. */
+#define NOT_AN_EVENT (-1)
+#define NO_MEMORY (-2)
+
+/* The event of a packet's data [event, arg...]: 0 with its name and the
+ * arguments as a new pio_out (the caller's); NOT_AN_EVENT when data is
+ * no event; NO_MEMORY when the arguments could not be copied (*args is
+ * NULL then: an event is never delivered without its arguments). */
 static int event_of(ra_adapter *a, const pio_value *data, const char **event, pio_out **args)
 {
     size_t len, n = pio_value_count(data);
+    *args = NULL;
     if (pio_value_type(data) != PIO_TYPE_ARRAY || n == 0 ||
         pio_value_string(pio_value_index(data, 0), event, &len) != PIO_OK || strlen(*event) != len)
-        return -1;
-    *args = pio_out_new(a->ctx);
-    for (size_t i = 1; *args && i < n; i++)
-        pio_out_value(*args, pio_value_index(data, i));
+        return NOT_AN_EVENT;
+    pio_out *out = pio_out_new(a->ctx);
+    if (!out)
+        return NO_MEMORY;
+    for (size_t i = 1; i < n; i++) {
+        if (pio_out_value(out, pio_value_index(data, i)) != PIO_OK) {
+            pio_out_free(out);
+            return NO_MEMORY;
+        }
+    }
+    *args = out;
     return 0;
 }
 
@@ -208,22 +229,31 @@ void ra_on_broadcast(ra_adapter *a, ra_nsp *ns, const char *channel, size_t chan
         goto malformed;
     if (type != 2 && type != 5) /* an EVENT (BINARY_EVENT from a lenient sender) */
         goto malformed;
-    if (event_of(a, pio_value_member(packet, "data"), &event, &args) != 0)
+    int rc = event_of(a, pio_value_member(packet, "data"), &event, &args);
+    if (rc == NO_MEMORY) {
+        a->stats.dropped++;
+        pio_log(a->ctx, PIO_LOG_ERROR, "out of memory: a broadcast on %s is lost", ns->name);
+        goto out;
+    }
+    if (rc != 0)
         goto malformed;
-    int rc = selection_read(&s, ns, opts);
+    rc = selection_read(&s, ns, opts);
     if (rc <= 0) {
-        if (rc < 0)
+        if (rc < 0) {
+            a->stats.dropped++;
             pio_log(a->ctx, PIO_LOG_ERROR, "out of memory: a broadcast on %s is lost", ns->name);
+        }
         goto out;
     }
     int is_volatile = 0;
     pio_value_bool(pio_value_member(pio_value_member(opts, "flags"), "volatile"), &is_volatile);
     if (is_volatile)
         s.sel.flags |= PIO_SELECT_VOLATILE;
+    /* ns may be freed by this call (see selection): not used after it. */
     rc = pio_broadcast(a->ctx, &s.sel, event, args); /* consumes args */
     args = NULL;
     if (rc < 0)
-        pio_log(a->ctx, PIO_LOG_DEBUG, "a broadcast of '%s' on %s from %.*s: %s", event, ns->name,
+        pio_log(a->ctx, PIO_LOG_DEBUG, "a broadcast of '%s' on %s from %.*s: %s", event, s.nsp,
                 (int)uid_len, uid, pio_strerror(rc));
     goto out;
 malformed:
@@ -402,7 +432,7 @@ static void apply_rooms(ra_adapter *a, const ra_nsp *ns, const pio_select *sel,
         pio_log(a->ctx, PIO_LOG_ERROR, "out of memory: a %s on %s is partly lost",
                 join ? "socketsJoin" : "socketsLeave", ns->name);
     for (size_t i = 0; i < l.n; i++) {
-        pio_socket *socket = pio_socket_find(a->ctx, ns->name, l.v[i]);
+        pio_socket *socket = pio_socket_find(a->ctx, sel->nsp, l.v[i]);
         for (size_t r = 0; socket && r < rooms->n; r++) {
             if (join)
                 pio_socket_join(socket, rooms->v[r]);
@@ -465,7 +495,21 @@ static void apply_to_sid(ra_adapter *a, const ra_nsp *ns, const request *q, int6
     if (type == RA_REMOTE_DISCONNECT) {
         int close = 0;
         pio_value_bool(pio_value_member(q->body, "close"), &close);
+        if (!q->id) {
+            pio_socket_disconnect(socket, close);
+            return;
+        }
+        /* The last socket of a child namespace gone, the host deletes it
+         * (and this ns) before the call returns: found again by name. */
+        char *name = strdup(ns->name);
         pio_socket_disconnect(socket, close);
+        ns = name ? ra_nsp_find(a, name) : NULL;
+        if (!ns)
+            pio_log(a->ctx, PIO_LOG_DEBUG, "a disconnect's answer is not sent: %s",
+                    name ? "its namespace went with the socket" : "out of memory");
+        free(name);
+        if (!ns)
+            return;
     } else {
         char text[24];
         const char *room = room_of(pio_value_member(q->body, "room"), text);
@@ -520,27 +564,36 @@ static void answer_server_emit(ra_adapter *a, const ra_nsp *ns, const request *q
         a->stats.malformed++;
         return;
     }
+    /* The handler may disconnect sockets, and so free ns: the host is
+     * given a copy of the name, which outlives the call. */
+    char *name = strdup(ns->name);
     sse_reply *r = NULL;
-    if (q->id) {
+    if (name && q->id) {
         r = malloc(sizeof *r + q->id_len + 1);
-        if (!r || !(r->nsp = strdup(ns->name))) {
+        if (r && !(r->nsp = strdup(ns->name))) {
             free(r);
-            pio_log(a->ctx, PIO_LOG_ERROR, "out of memory: a serverSideEmit on %s is lost",
-                    ns->name);
-            return;
+            r = NULL;
         }
-        r->id_len = q->id_len;
-        memcpy(r->id, q->id, q->id_len);
-        r->id[q->id_len] = '\0';
+        if (r) {
+            r->id_len = q->id_len;
+            memcpy(r->id, q->id, q->id_len);
+            r->id[q->id_len] = '\0';
+        }
     }
-    int rc = pio_server_event(a->ctx, ns->name, data, r ? on_sse_reply : NULL, r);
+    if (!name || (q->id && !r)) {
+        pio_log(a->ctx, PIO_LOG_ERROR, "out of memory: a serverSideEmit on %s is lost", ns->name);
+        free(name);
+        return;
+    }
+    int rc = pio_server_event(a->ctx, name, data, r ? on_sse_reply : NULL, r);
     if (rc != PIO_OK) { /* the reply never runs */
-        pio_log(a->ctx, PIO_LOG_DEBUG, "a serverSideEmit on %s: %s", ns->name, pio_strerror(rc));
+        pio_log(a->ctx, PIO_LOG_DEBUG, "a serverSideEmit on %s: %s", name, pio_strerror(rc));
         if (r) {
             free(r->nsp);
             free(r);
         }
     }
+    free(name);
 }
 
 /* 7: BROADCAST with acks - a local broadcast asking each client for an
@@ -616,9 +669,11 @@ static void answer_broadcast(ra_adapter *a, const ra_nsp *ns, const request *q)
     ack_relay *r = NULL;
     uint32_t clients = 0;
     int rc = selection_read(&s, ns, opts);
-    if (event_of(a, pio_value_member(packet, "data"), &event, &args) != 0) {
+    int ev = event_of(a, pio_value_member(packet, "data"), &event, &args);
+    if (ev == NOT_AN_EVENT) {
         a->stats.malformed++;
-    } else if (rc < 0 || !(r = ack_relay_new(ns, q))) {
+    } else if (ev == NO_MEMORY || rc < 0 || !(r = ack_relay_new(ns, q))) {
+        a->stats.dropped++;
         pio_log(a->ctx, PIO_LOG_ERROR, "out of memory: a broadcast with acks on %s is lost",
                 ns->name);
     } else if (rc > 0) {
@@ -635,12 +690,21 @@ static void answer_broadcast(ra_adapter *a, const ra_nsp *ns, const request *q)
             clients = (uint32_t)n;
         if (n >= 0 && !r->finished)
             r = NULL; /* the last call frees it */
+        /* A send that overflowed may have closed a session, the last of
+         * a child namespace, which the host then deleted: ns with it. */
+        ns = ra_nsp_find(a, s.nsp);
     }
     if (r)
         ack_relay_free(r);
     if (args)
         pio_out_free(args);
+    if (!ns)
+        pio_log(a->ctx, PIO_LOG_DEBUG,
+                "%s went while a broadcast with acks was delivered: its count is not sent",
+                s.nsp);
     selection_free(&s);
+    if (!ns)
+        return;
     /* Every server tells its count, 0 included, even when it could not
      * broadcast: the asker waits for a count from each server. */
     ra_buf b = RA_BUF_INIT;

@@ -10,7 +10,7 @@
  *         path: ../build/plugins/redis-adapter/libredis-adapter.so
  *         config: { host: 127.0.0.1, port: 6379, key: socket.io }
  *     hooks:
- *       init: redis:init
+ *       init: redis:init     # optional: the load hook starts it too
  *
  * (config.h lists every key.)  The host delivers to its own sockets first
  * and then calls this adapter, which only publishes; what other servers
@@ -103,6 +103,11 @@ ra_adapter *ra_current(void)
 int ra_online(const ra_adapter *a)
 {
     return a->pub.up && a->sub.up;
+}
+
+int ra_nsp_ready(const ra_adapter *a, const ra_nsp *ns)
+{
+    return a->sub.up && ra_subs_ready(&a->subs, ns->ch.request);
 }
 
 static void on_publish_reply(redisAsyncContext *ac, void *reply, void *privdata)
@@ -218,6 +223,17 @@ static int reply_strings(const redisReply *r, size_t from)
     return 1;
 }
 
+/* ["subscribe" | "unsubscribe", channel, count]: Redis confirms one
+ * channel of a (UN)SUBSCRIBE (each to the callback the channel was
+ * subscribed with).  Only request channels are recorded in a->subs. */
+static void on_confirmation(ra_adapter *a, const redisReply *r)
+{
+    const redisReply *channel = r->element[1];
+    if ((reply_is(r->element[0], "subscribe") || reply_is(r->element[0], "unsubscribe")) &&
+        ra_subs_confirmed(&a->subs, channel->str, channel->len))
+        ra_requests_release(a, channel->str, channel->len);
+}
+
 /* Every message and subscription reply on the subscriber connection.
  * The namespace is found by name, not through privdata, so that a
  * namespace can go while Redis still has messages for it in flight. */
@@ -226,8 +242,14 @@ static void on_sub_message(redisAsyncContext *ac, void *reply, void *privdata)
     (void)ac;
     ra_adapter *a = privdata;
     const redisReply *r = reply;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+        r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
+        r->element[2]->type == REDIS_REPLY_INTEGER) {
+        on_confirmation(a, r);
+        return;
+    }
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3 || !reply_strings(r, 0))
-        return; /* a reply-less teardown, or a (p)(un)subscribe count */
+        return; /* a reply-less teardown, or a pattern's (un)subscription */
     if (r->elements == 4 && reply_is(r->element[0], "pmessage")) {
         const redisReply *pattern = r->element[1], *channel = r->element[2];
         for (ra_nsp *ns = a->nsps; ns; ns = ns->next) {
@@ -256,6 +278,8 @@ static void on_sub_message(redisAsyncContext *ac, void *reply, void *privdata)
     }
 }
 
+/* The pattern first, then the three channels in one command: when Redis
+ * confirms the request channel, all of them are subscribed. */
 static void subscribe(ra_adapter *a, const ra_nsp *ns)
 {
     const ra_channels *ch = &ns->ch;
@@ -265,8 +289,14 @@ static void subscribe(ra_adapter *a, const ra_nsp *ns)
                         strlen(ch->request), ch->response, strlen(ch->response),
                         ch->own_response, strlen(ch->own_response)) != 0)
         pio_log(a->ctx, PIO_LOG_ERROR,
-                "cannot subscribe to the channels of %s (out of memory): it stays unheard "
-                "until the next reconnection",
+                "cannot subscribe to the channels of %s (out of memory): it stays unheard, "
+                "and its requests to the others wait out their time, until the next "
+                "reconnection",
+                ns->name);
+    else if (ra_subs_sent(&a->subs, ch->request, 1) != 0)
+        pio_log(a->ctx, PIO_LOG_ERROR,
+                "out of memory: %s's requests to the others wait out their time until the "
+                "next reconnection",
                 ns->name);
 }
 
@@ -276,9 +306,11 @@ static void unsubscribe(ra_adapter *a, const ra_nsp *ns)
     /* (P)UNSUBSCRIBE has no reply of its own in hiredis: each channel's
      * confirmation goes to the callback it was subscribed with. */
     ra_conn_command(&a->sub, NULL, NULL, "PUNSUBSCRIBE %b", ch->pattern, strlen(ch->pattern));
-    ra_conn_command(&a->sub, NULL, NULL, "UNSUBSCRIBE %b %b %b", ch->request,
-                    strlen(ch->request), ch->response, strlen(ch->response), ch->own_response,
-                    strlen(ch->own_response));
+    if (ra_conn_command(&a->sub, NULL, NULL, "UNSUBSCRIBE %b %b %b", ch->request,
+                        strlen(ch->request), ch->response, strlen(ch->response),
+                        ch->own_response, strlen(ch->own_response)) == 0)
+        ra_subs_sent(&a->subs, ch->request, 0); /* a namespace of that name made again
+                                                   waits for both confirmations */
 }
 
 /* ---- connection state --------------------------------------------------- */
@@ -324,15 +356,20 @@ static void state_changed(ra_adapter *a, ra_conn *c)
 static void on_conn_up(ra_conn *c, void *userdata)
 {
     ra_adapter *a = userdata;
-    if (c == &a->sub)
+    if (c == &a->sub) {
+        ra_subs_reset(&a->subs);
         for (ra_nsp *ns = a->nsps; ns; ns = ns->next)
             subscribe(a, ns);
+    }
     state_changed(a, c);
 }
 
 static void on_conn_down(ra_conn *c, void *userdata)
 {
-    state_changed(userdata, c);
+    ra_adapter *a = userdata;
+    if (c == &a->sub)
+        ra_subs_reset(&a->subs); /* Redis forgot the subscriptions with the connection */
+    state_changed(a, c);
 }
 
 /* ---- namespaces ----------------------------------------------------------- */
@@ -427,6 +464,7 @@ static void adapter_free(ra_adapter *a)
     ra_conn_stop(&a->pub);
     ra_requests_fail(a, NULL, PIO_EUNREACHABLE);
     ra_pending_clear(&a->pending);
+    ra_subs_reset(&a->subs);
     for (ra_nsp *ns = a->nsps, *next; ns; ns = next) {
         next = ns->next;
         nsp_free(ns);
@@ -480,21 +518,39 @@ static void handover_free(handover *h)
     free(h);
 }
 
+/* Starting: load and init.  The load hook alone would do: the host calls
+ * it for every version it loads, the first one at start-up included (with
+ * no state), and also for a version that comes with none later - the
+ * plugin newly added to the configuration by a reload, or after a previous
+ * version could not hand its state over.  hooks.init (redis:init) stays the
+ * documented entry and is harmless: at start-up the host calls load first
+ * and init after it, and whichever runs first starts the adapter while the
+ * other finds it started.  So an application whose hooks.init is its own
+ * has the adapter just the same, and a config error refuses the load hook,
+ * which at start-up stops plugio with the message ("plugin '<name>': load
+ * hook refused: config.port must be ...") and on a reload keeps the
+ * previous version serving. */
 PIO_INIT(init)
 {
     if (the_adapter)
-        return NULL; /* started by load with a previous version's state */
+        return NULL; /* started by this version's load hook */
     return adapter_start(ctx, NULL);
 }
 
 static const char *ra_load(pio_ctx *ctx, void *state)
 {
     if (!state)
-        return NULL; /* the first version: init starts it */
+        return the_adapter ? NULL : adapter_start(ctx, NULL);
     handover *h = state;
     if (h->magic != HANDOVER_MAGIC || h->size != sizeof *h)
         return "the running redis-adapter hands over state this version cannot read: restart "
                "plugio to change to it";
+    if (the_adapter) {
+        /* Started already (a host that ran init first): it keeps its own
+         * uids; the previous version's go. */
+        handover_free(h);
+        return NULL;
+    }
     const char *refused = adapter_start(ctx, h);
     if (refused)
         return refused; /* the state goes back to the previous version */
@@ -514,6 +570,15 @@ static void *ra_unload(pio_ctx *ctx, int final)
     ra_conn_stop(&a->sub);
     ra_conn_stop(&a->pub);
     ra_requests_fail(a, NULL, PIO_EUNREACHABLE);
+    /* Every path below frees the adapter: take it off the host first, so
+     * that nothing can call into freed state, whatever the host does next
+     * (on a hand-over the next version installs its own; when no state is
+     * handed over, final or not, nothing does).  The host removes a
+     * version's adapter when it retires the version, which may come
+     * later than this hook: a failed reload hands the state back to the
+     * previous version from the new one's unload, and retires the new
+     * one only afterwards. */
+    pio_adapter_install(a->ctx, NULL, NULL, NULL);
     if (final) {
         pio_log(a->ctx, PIO_LOG_DEBUG,
                 "stopped: %" PRIu64 " published, %" PRIu64 " dropped, %" PRIu64

@@ -1,10 +1,12 @@
 /*
  * test_wire.c - the redis-adapter's wire formats against what Node's
  * @socket.io/redis-adapter 8.3 puts on the wire (the captures of
- * design/REDIS-ADAPTER.md), and its table of requests in flight.
+ * design/REDIS-ADAPTER.md), its table of requests in flight, and its
+ * record of the subscriptions Redis confirmed.
  */
 #include "buf.h"
 #include "pending.h"
+#include "subs.h"
 #include "wire.h"
 
 #include <criterion/criterion.h>
@@ -432,4 +434,124 @@ Test(pending, detaching_all_empties_the_table)
     cr_assert_eq(t.count, 0);
     cr_assert(ra_pending_add(&t, RA_ALL_ROOMS, "/", 2), "usable again");
     ra_pending_clear(&t);
+}
+
+Test(pending, held_entries_are_released_in_the_order_they_were_held)
+{
+    ra_pending_table t = {0};
+    enum { N = 60 };
+    ra_pending *all[N];
+    for (int i = 0; i < N; i++)
+        cr_assert(all[i] = ra_pending_add(&t, RA_REMOTE_FETCH, i % 3 ? "/" : "/chat", i + 1));
+    cr_assert_null(ra_pending_first_held(&t, "/"), "none held yet");
+    /* held in reverse order of creation (so not in the table's order) */
+    for (int i = N; i-- > 0;)
+        if (i % 5)
+            ra_pending_hold(&t, all[i]);
+    cr_assert_eq(all[N - 1]->held, 1);
+    int released = 0, last = N;
+    for (ra_pending *p; (p = ra_pending_first_held(&t, "/"));) {
+        cr_assert_str_eq(p->nsp, "/");
+        int i = (int)p->request - 1;
+        if (i == 999) { /* held during the releases: the last one */
+            cr_assert_eq(released, 31);
+        } else {
+            cr_assert_lt(i, last, "entry %d after %d: not in the order held", i, last);
+            cr_assert(i % 5 && i % 3);
+            cr_assert_neq(i, 1, "removed before its turn");
+            last = i;
+        }
+        p->held = 0;
+        released++;
+        /* what a release may do meanwhile: the table changes under it */
+        if (released == 3)
+            ra_pending_remove(&t, all[1]);
+        if (released == 4)
+            ra_pending_hold(&t, ra_pending_add(&t, RA_ALL_ROOMS, "/", 1000));
+    }
+    /* i % 3 != 0 and i % 5 != 0 among 0..59: 32 entries, one removed
+     * before its turn (i = 1), one added and released last */
+    cr_assert_eq(released, 32);
+    cr_assert_not_null(ra_pending_first_held(&t, "/chat"));
+    cr_assert_null(ra_pending_first_held(&t, "/other"));
+    ra_pending_clear(&t);
+}
+
+/* ---- subscriptions Redis confirmed ------------------------------------------------ */
+
+static int confirm(ra_subs *s, const char *channel)
+{
+    return ra_subs_confirmed(s, channel, strlen(channel));
+}
+
+Test(subs, a_channel_is_ready_once_its_subscribe_is_confirmed)
+{
+    ra_subs s = {0};
+    const char *req = "socket.io-request#/#";
+    cr_assert_not(ra_subs_ready(&s, req), "nothing sent");
+    cr_assert_eq(ra_subs_sent(&s, req, 1), 0);
+    cr_assert_not(ra_subs_ready(&s, req), "sent, not confirmed: NUMSUB may not count us");
+    cr_assert_eq(confirm(&s, "socket.io-response#/#"), 0, "another channel's confirmation");
+    cr_assert_not(ra_subs_ready(&s, req));
+    cr_assert_eq(confirm(&s, req), 1, "this confirmation makes it ready");
+    cr_assert(ra_subs_ready(&s, req));
+    cr_assert_eq(confirm(&s, req), 0, "a confirmation nobody waits for changes nothing");
+    cr_assert(ra_subs_ready(&s, req));
+    cr_assert_eq(ra_subs_confirmed(&s, req, strlen(req) - 1), 0, "compared by length too");
+
+    /* the connection ends: nothing is subscribed any more */
+    ra_subs_reset(&s);
+    cr_assert_not(ra_subs_ready(&s, req));
+    cr_assert_eq(confirm(&s, req), 0);
+    cr_assert_not(ra_subs_ready(&s, req));
+}
+
+Test(subs, unsubscribing_clears_it_and_a_channel_made_again_waits_for_every_reply)
+{
+    ra_subs s = {0};
+    const char *req = "k-request#/dyn-1#";
+    ra_subs_sent(&s, req, 1);
+    cr_assert_eq(confirm(&s, req), 1);
+    /* the child is deleted (UNSUBSCRIBE) and made again (SUBSCRIBE) before
+     * Redis answered either: its first answer is the unsubscription */
+    ra_subs_sent(&s, req, 0);
+    cr_assert_not(ra_subs_ready(&s, req), "unsubscribing");
+    ra_subs_sent(&s, req, 1);
+    cr_assert_not(ra_subs_ready(&s, req));
+    cr_assert_eq(confirm(&s, req), 0, "the UNSUBSCRIBE's reply: not ready yet");
+    cr_assert_not(ra_subs_ready(&s, req));
+    cr_assert_eq(confirm(&s, req), 1, "the new SUBSCRIBE's reply");
+    cr_assert(ra_subs_ready(&s, req));
+
+    /* SUBSCRIBE, then at once UNSUBSCRIBE, then SUBSCRIBE again: ready only
+     * after the third reply, though the first is a "subscribe" */
+    ra_subs_reset(&s);
+    ra_subs_sent(&s, req, 1);
+    ra_subs_sent(&s, req, 0);
+    ra_subs_sent(&s, req, 1);
+    cr_assert_eq(confirm(&s, req), 0);
+    cr_assert_not(ra_subs_ready(&s, req), "Redis has not counted the last SUBSCRIBE yet");
+    cr_assert_eq(confirm(&s, req), 0);
+    cr_assert_eq(confirm(&s, req), 1);
+    cr_assert(ra_subs_ready(&s, req));
+
+    /* unsubscribed for good: the record goes */
+    ra_subs_sent(&s, req, 0);
+    cr_assert_eq(confirm(&s, req), 0);
+    cr_assert_null(s.list);
+    ra_subs_reset(&s);
+}
+
+Test(subs, channels_are_kept_apart)
+{
+    ra_subs s = {0};
+    ra_subs_sent(&s, "k-request#/#", 1);
+    ra_subs_sent(&s, "k-request#/chat#", 1);
+    cr_assert_eq(confirm(&s, "k-request#/chat#"), 1);
+    cr_assert(ra_subs_ready(&s, "k-request#/chat#"));
+    cr_assert_not(ra_subs_ready(&s, "k-request#/#"));
+    cr_assert_eq(confirm(&s, "k-request#/#"), 1);
+    cr_assert(ra_subs_ready(&s, "k-request#/#"));
+    ra_subs_reset(&s);
+    cr_assert_null(s.list);
 }
