@@ -72,6 +72,24 @@ static ra_nsp *nsp_of(ra_adapter *a, const char *nsp)
     return ra_nsp_find(a, nsp ? nsp : "/");
 }
 
+/* The namespace a request of the host is for, or NULL when the request
+ * is answered already: at once with nothing to add for a selection kept
+ * on this server (the host does not ask then; kept for safety), or with
+ * PIO_EUNREACHABLE while Redis is away. */
+static ra_nsp *asked_nsp(ra_adapter *a, const char *nsp, unsigned flags, uint64_t request)
+{
+    if (flags & PIO_SELECT_LOCAL) {
+        pio_adapter_done(request, PIO_OK);
+        return NULL;
+    }
+    ra_nsp *ns = nsp_of(a, nsp);
+    if (!ns || !ra_online(a)) {
+        pio_adapter_done(request, PIO_EUNREACHABLE);
+        return NULL;
+    }
+    return ns;
+}
+
 /* ---- requests in flight -------------------------------------------------- */
 
 static void drop(ra_adapter *a, ra_pending *p)
@@ -441,15 +459,9 @@ void ra_op_broadcast_with_ack(pio_ctx *ctx, void *state, const pio_select *sel,
 {
     (void)ctx;
     ra_adapter *a = state;
-    ra_nsp *ns = nsp_of(a, sel->nsp);
-    if (sel->flags & PIO_SELECT_LOCAL) {
-        pio_adapter_done(request, PIO_OK);
+    ra_nsp *ns = asked_nsp(a, sel->nsp, sel->flags, request);
+    if (!ns)
         return;
-    }
-    if (!ns || !ra_online(a)) {
-        pio_adapter_done(request, PIO_EUNREACHABLE);
-        return;
-    }
     ra_pending *p = pending_new(a, RA_BROADCAST, ns, request, timeout_ms);
     if (!p)
         return;
@@ -532,15 +544,9 @@ void ra_op_fetch_sockets(pio_ctx *ctx, void *state, const pio_select *sel, uint3
 {
     (void)ctx;
     ra_adapter *a = state;
-    ra_nsp *ns = nsp_of(a, sel->nsp);
-    if (sel->flags & PIO_SELECT_LOCAL) {
-        pio_adapter_done(request, PIO_OK);
+    ra_nsp *ns = asked_nsp(a, sel->nsp, sel->flags, request);
+    if (!ns)
         return;
-    }
-    if (!ns || !ra_online(a)) {
-        pio_adapter_done(request, PIO_EUNREACHABLE);
-        return;
-    }
     ra_pending *p =
         pending_new(a, RA_REMOTE_FETCH, ns, request, requests_timeout(a, timeout_ms));
     if (!p)
@@ -561,11 +567,9 @@ void ra_op_all_rooms(pio_ctx *ctx, void *state, const char *nsp, uint32_t timeou
 {
     (void)ctx;
     ra_adapter *a = state;
-    ra_nsp *ns = nsp_of(a, nsp);
-    if (!ns || !ra_online(a)) {
-        pio_adapter_done(request, PIO_EUNREACHABLE);
+    ra_nsp *ns = asked_nsp(a, nsp, 0, request);
+    if (!ns)
         return;
-    }
     ra_pending *p = pending_new(a, RA_ALL_ROOMS, ns, request, requests_timeout(a, timeout_ms));
     if (!p)
         return;

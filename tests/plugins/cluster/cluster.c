@@ -507,38 +507,36 @@ PIO_HANDLER(p_emit_each)
     return PIO_OK;
 }
 
-PIO_HANDLER(p_fetch)
+/* p-fetch and p-rooms: the same request, answered once by on_result. */
+typedef int (*gather_fn)(pio_ctx *ctx, const pio_select *sel, uint32_t timeout_ms,
+                         pio_broadcast_ack_fn cb, void *userdata);
+
+static int gather(pio_ctx *ctx, pio_args *args, gather_fn fn, const char *what)
 {
-    (void)socket;
     const pio_value *req = pio_args_at(args, 0);
     struct selection s;
     int rc = read_selection(req, &s);
     if (rc != PIO_OK)
-        return fail(ctx, "p-fetch: sel", rc);
+        return fail(ctx, what, rc);
     uint64_t *ack = defer_ack(args);
     if (!ack)
-        return fail(ctx, "p-fetch", PIO_ENOMEM);
-    int n = pio_fetch_sockets(ctx, &s.sel, timeout_of(req), on_result, ack);
+        return fail(ctx, what, PIO_ENOMEM);
+    int n = fn(ctx, &s.sel, timeout_of(req), on_result, ack);
     if (n < 0)
-        return refused(ctx, ack, "pio_fetch_sockets", n);
+        return refused(ctx, ack, what, n);
     return PIO_OK;
+}
+
+PIO_HANDLER(p_fetch)
+{
+    (void)socket;
+    return gather(ctx, args, pio__api->fetch_sockets, "pio_fetch_sockets");
 }
 
 PIO_HANDLER(p_rooms)
 {
     (void)socket;
-    const pio_value *req = pio_args_at(args, 0);
-    struct selection s;
-    int rc = read_selection(req, &s);
-    if (rc != PIO_OK)
-        return fail(ctx, "p-rooms: sel", rc);
-    uint64_t *ack = defer_ack(args);
-    if (!ack)
-        return fail(ctx, "p-rooms", PIO_ENOMEM);
-    int n = pio_all_rooms(ctx, &s.sel, timeout_of(req), on_result, ack);
-    if (n < 0)
-        return refused(ctx, ack, "pio_all_rooms", n);
-    return PIO_OK;
+    return gather(ctx, args, pio__api->all_rooms, "pio_all_rooms");
 }
 
 /* p-join, p-leave, p-disconnect */
