@@ -39,10 +39,14 @@
  *   - an ack callback (pio_emit_with_ack, pio_broadcast_with_ack) and a
  *     work item's done callback (pio_work_submit) are called exactly once,
  *     and the version that registered them stays mapped until then;
- *   - timers (pio_timer_start) and descriptor watches (pio_fd_watch) are
- *     cancelled when their version is unloaded: a version that needs them
- *     starts them again in its load hook (the previous one can hand over
- *     what it needs, such as the descriptor, through unload).
+ *   - timers (pio_timer_start), descriptor watches (pio_fd_watch) and an
+ *     adapter (pio_adapter_install) end before their version's unload
+ *     hook runs: a version that needs them starts them again in its load
+ *     hook (the previous one can hand over what it needs, such as the
+ *     descriptor, through unload);
+ *   - the callback of an operation across servers (pio_fetch_sockets,
+ *     pio_all_rooms, pio_server_emit) is called exactly once, and its
+ *     version stays mapped until then.
  * Global and static variables of a version die with it; hand state to the
  * next version through unload/load.  Per-socket data (pio_socket_data_set)
  * belongs to the host and survives reloads.
