@@ -752,7 +752,8 @@ Test(binding, refuses_a_dependency_function_in_events_middleware_and_init)
                       "  init: auth:malloc\n");
     cr_assert_null(b);
     cr_assert_eq(diags.count, 3, "%s", all_diags());
-    EXPECT_DIAG("t.yaml:5:14: ", "plugin 'auth'", "'puts' is defined in lib", ", not in the plugin");
+    EXPECT_DIAG("t.yaml:5:14: ", "plugin 'auth'", "'puts' is defined in lib",
+                ", not in the plugin");
     EXPECT_DIAG("t.yaml:7:14: ", "'tp_counter' is a data object, not a function");
     EXPECT_DIAG("t.yaml:9:9: ", "'malloc' is defined in ", ", not in the plugin");
     cr_assert_eq(files_in(find_rundir()), 0, "nothing stays loaded");
