@@ -21,17 +21,27 @@ static bound_plugin *find_bound(binding *b, const char *name)
     return NULL;
 }
 
-/* Resolve "plugin:symbol"; reports at the reference's mark. A plugin that
+/* Resolve "plugin:symbol" to a function of that plugin's own image;
+ * reports at the reference's mark (a data symbol or a dependency's
+ * function would be called into garbage at the first event). A plugin that
  * failed to load was reported already, so its references stay quiet. */
 static void *resolve(binding *b, const config_ref *ref, pio_ctx **ctx, diag_list *diags)
 {
     bound_plugin *bp = find_bound(b, ref->plugin);
     if (!bp || !ref->symbol)
         return NULL;
-    void *fn = plugin_image_symbol(bp->ctx->image, ref->symbol);
-    if (!fn) {
+    void *fn = NULL;
+    char why[512];
+    switch (plugin_image_function(bp->ctx->image, ref->symbol, &fn, why, sizeof why)) {
+    case PLUGIN_SYMBOL_FUNCTION:
+        break;
+    case PLUGIN_SYMBOL_MISSING:
         diag_add(diags, b->cfg->file, ref->at, "plugin '%s' (%s) does not export '%s'",
                  ref->plugin, bp->cfg->path, ref->symbol);
+        return NULL;
+    case PLUGIN_SYMBOL_REFUSED:
+        diag_add(diags, b->cfg->file, ref->at, "plugin '%s' (%s): %s", ref->plugin,
+                 bp->cfg->path, why);
         return NULL;
     }
     *ctx = bp->ctx;

@@ -10,6 +10,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,124 @@ void *plugin_image_symbol(plugin_image *img, const char *symbol)
 {
     dlerror();
     return dlsym(img->handle, symbol);
+}
+
+/* The ELF type of the first defined entry named `symbol` in the dynamic
+ * symbol table of the file at `copy` (the private copy: the bytes that
+ * are mapped).  The table is read by name from the file rather than found
+ * with dladdr1(RTLD_DL_SYMENT) because dlsym returns what an IFUNC
+ * resolves to, which no exported symbol may describe.  Returns -1 when the
+ * file has no readable section table (stripped with sstrip, say) or no
+ * such entry. */
+static int dynsym_type(const char *copy, const char *symbol)
+{
+    int fd = open(copy, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return -1;
+    int type = -1;
+    Elf64_Shdr *sh = NULL;
+    Elf64_Sym *syms = NULL;
+    char *names = NULL;
+    Elf64_Ehdr eh;
+    if (fstat(fd, &st) != 0 || pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
+        eh.e_shentsize != sizeof *sh || eh.e_shnum == 0 || eh.e_shnum >= SHN_LORESERVE)
+        goto done;
+    uint64_t size = (uint64_t)st.st_size;
+    size_t shbytes = (size_t)eh.e_shnum * sizeof *sh;
+    if (eh.e_shoff > size || shbytes > size - eh.e_shoff || !(sh = malloc(shbytes)) ||
+        pread(fd, sh, shbytes, (off_t)eh.e_shoff) != (ssize_t)shbytes)
+        goto done;
+    const Elf64_Shdr *tab = NULL;
+    for (unsigned i = 0; !tab && i < eh.e_shnum; i++)
+        if (sh[i].sh_type == SHT_DYNSYM && sh[i].sh_link < eh.e_shnum &&
+            sh[i].sh_entsize == sizeof *syms)
+            tab = &sh[i];
+    if (!tab)
+        goto done;
+    const Elf64_Shdr *str = &sh[tab->sh_link];
+    if (tab->sh_offset > size || tab->sh_size > size - tab->sh_offset ||
+        str->sh_offset > size || str->sh_size > size - str->sh_offset || str->sh_size == 0 ||
+        !(syms = malloc(tab->sh_size ? tab->sh_size : 1)) || !(names = malloc(str->sh_size)) ||
+        pread(fd, syms, tab->sh_size, (off_t)tab->sh_offset) != (ssize_t)tab->sh_size ||
+        pread(fd, names, str->sh_size, (off_t)str->sh_offset) != (ssize_t)str->sh_size)
+        goto done;
+    names[str->sh_size - 1] = '\0';
+    for (size_t i = 0; type < 0 && i < tab->sh_size / sizeof *syms; i++)
+        if (syms[i].st_shndx != SHN_UNDEF && syms[i].st_name < str->sh_size &&
+            strcmp(names + syms[i].st_name, symbol) == 0)
+            type = ELF64_ST_TYPE(syms[i].st_info);
+done:
+    free(names);
+    free(syms);
+    free(sh);
+    close(fd);
+    return type;
+}
+
+/* What a symbol of ELF type `type` is, for an error message. */
+static const char *type_noun(int type)
+{
+    switch (type) {
+    case STT_OBJECT:
+        return "a data object";
+    case STT_COMMON:
+        return "a common data object";
+    case STT_TLS:
+        return "a thread-local variable";
+    case STT_NOTYPE:
+        return "a symbol without a type (an assembler label?)";
+    case STT_SECTION:
+        return "a section";
+    case STT_FILE:
+        return "a file name";
+    default:
+        return "a symbol of an unknown ELF type";
+    }
+}
+
+plugin_symbol_kind plugin_image_function(plugin_image *img, const char *symbol, void **fn,
+                                         char *why, size_t whylen)
+{
+    void *addr = plugin_image_symbol(img, symbol);
+    if (!addr)
+        return PLUGIN_SYMBOL_MISSING;
+    /* The type first: dlsym gives a thread-local variable's address in
+     * this thread's block, which lies in no object at all. */
+    int type = dynsym_type(img->copy, symbol);
+    if (type >= 0 && type != STT_FUNC && type != STT_GNU_IFUNC) {
+        snprintf(why, whylen, "'%s' is %s, not a function", symbol, type_noun(type));
+        return PLUGIN_SYMBOL_REFUSED;
+    }
+    /* Where dlsym found it: through the plugin's handle it also finds what
+     * the plugin's own dependencies export. */
+    struct link_map *own = NULL, *owner = NULL;
+    Dl_info info;
+    const Elf64_Sym *sym = NULL;
+    if (dlinfo(img->handle, RTLD_DI_LINKMAP, &own) != 0 ||
+        !dladdr1(addr, &info, (void **)&owner, RTLD_DL_LINKMAP) || owner != own) {
+        const char *file = owner && info.dli_fname && *info.dli_fname ? info.dli_fname : NULL;
+        const char *slash = file ? strrchr(file, '/') : NULL;
+        snprintf(why, whylen, "'%s' is defined in %s, not in the plugin", symbol,
+                 file ? (slash ? slash + 1 : file) : "no loaded object");
+        return PLUGIN_SYMBOL_REFUSED;
+    }
+    /* No section table to read the type from: ask the mapping, which
+     * knows the symbol when its address is the symbol's own. */
+    if (type < 0 && dladdr1(addr, &info, (void **)&sym, RTLD_DL_SYMENT) && sym &&
+        info.dli_sname && strcmp(info.dli_sname, symbol) == 0)
+        type = ELF64_ST_TYPE(sym->st_info);
+    if (type < 0) {
+        snprintf(why, whylen, "'%s' is in no symbol table of the plugin that says it is a function",
+                 symbol);
+        return PLUGIN_SYMBOL_REFUSED;
+    }
+    if (type != STT_FUNC && type != STT_GNU_IFUNC) {
+        snprintf(why, whylen, "'%s' is %s, not a function", symbol, type_noun(type));
+        return PLUGIN_SYMBOL_REFUSED;
+    }
+    *fn = addr;
+    return PLUGIN_SYMBOL_FUNCTION;
 }
 
 void plugin_image_ref(plugin_image *img) { img->refs++; }

@@ -37,8 +37,24 @@ plugin_image *plugin_image_load(const char *path, char *err, size_t errlen);
  * returns false with a message naming `path`, the plugin and both versions. */
 bool plugin_desc_check(const pio_plugin_desc *d, unsigned host_minor, const char *path,
                        char *err, size_t errlen);
-/* The address of an exported function, or NULL. */
+/* The address of an exported symbol, or NULL: no check of what it is. */
 void *plugin_image_symbol(plugin_image *img, const char *symbol);
+
+typedef enum plugin_symbol_kind {
+    PLUGIN_SYMBOL_FUNCTION, /* a function (STT_FUNC or STT_GNU_IFUNC) of img's own image */
+    PLUGIN_SYMBOL_MISSING,  /* neither img nor anything it links exports it */
+    PLUGIN_SYMBOL_REFUSED,  /* it exists, but is data, or another object's: see why */
+} plugin_symbol_kind;
+
+/* What `symbol` is in img, for a handler reference: only a function that
+ * the plugin's own mapping defines may be called as one.  A symbol of a
+ * library the plugin links (dlsym finds libc's `puts` through the plugin's
+ * handle) or a data object (the descriptor `pio_plugin`) would be called
+ * into garbage.  On PLUGIN_SYMBOL_FUNCTION *fn is its address; on
+ * PLUGIN_SYMBOL_REFUSED why says what the symbol is instead ("'puts' is
+ * defined in libc.so.6, not in the plugin"). */
+plugin_symbol_kind plugin_image_function(plugin_image *img, const char *symbol, void **fn,
+                                         char *why, size_t whylen);
 void plugin_image_ref(plugin_image *img);
 /* Drop a reference; the last one unmaps the image and deletes its copy. */
 void plugin_image_unref(plugin_image *img);

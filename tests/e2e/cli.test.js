@@ -85,3 +85,46 @@ test('a relative plugin path resolves against the YAML file directory', T, () =>
   const r = plugio('--check', file);
   assert.equal(r.status, 0, r.stderr);
 });
+
+// A handler must be a function of the plugin itself: the descriptor (a
+// data object) or a libc function found through the plugin's handle would
+// be called into garbage at the first event.
+test('--check refuses a data symbol and a dependency\'s function as handlers, at their lines', T, () => {
+  const file = badConfig('e2e:pio_plugin', ['  - name: other', '    handler: "e2e:malloc"']);
+  const r = plugio('--check', file);
+  assert.equal(r.status, 2, `exit ${r.status}\n${r.stderr}`);
+  const lines = errorLines(r, file);
+  assert.ok(lines.some((l) => l.startsWith(`${file}:8:14: plugin 'e2e' (`) &&
+    /: 'pio_plugin' is a data object, not a function$/.test(l)), r.stderr);
+  assert.ok(lines.some((l) => l.startsWith(`${file}:10:14: plugin 'e2e' (`) &&
+    /: 'malloc' is defined in lib\S+, not in the plugin$/.test(l)), r.stderr);
+  assert.match(r.stderr, /2 errors/);
+});
+
+test('a reload to a configuration naming a data symbol is refused; the old one keeps serving', T, async () => {
+  const srv = await h.startServer({ events: [{ name: 'echo', handler: 'e2e:echo' }] });
+  try {
+    const socket = await h.connect(srv.url, { transports: ['websocket'] });
+    assert.deepEqual(await socket.timeout(3000).emitWithAck('echo', 'before'), 'before');
+    const bad = structuredClone(srv.doc);
+    bad.events.push({ name: 'boom', handler: 'e2e:pio_plugin' });
+    const tmp = `${srv.yamlFile}.tmp`;
+    fs.writeFileSync(tmp, h.toYaml(bad));
+    fs.renameSync(tmp, srv.yamlFile);
+    const deadline = Date.now() + 5000;
+    while (!/reload failed/.test(srv.stderr())) {
+      assert.ok(Date.now() < deadline, `no reload outcome\n${srv.stderr()}`);
+      await h.sleep(10);
+    }
+    assert.match(srv.stderr(), /plugio\.yaml:\d+:\d+: plugin 'e2e' \(.*\): 'pio_plugin' is a data object, not a function/);
+    // Nothing was bound to it: no handler, no ack, and the host lives on.
+    await assert.rejects(socket.timeout(500).emitWithAck('boom', 'x'));
+    assert.deepEqual(await socket.timeout(3000).emitWithAck('echo', 'after'), 'after');
+    assert.equal(socket.connected, true);
+  } finally {
+    h.closeAll();
+    const { code } = await srv.stop();
+    assert.equal(h.sanitizerReport(srv.stderr()), null, srv.stderr());
+    assert.equal(code, 0, srv.stderr());
+  }
+});

@@ -14,6 +14,7 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -614,4 +615,160 @@ Test(binding, destroy_unloads_every_plugin)
     cr_assert_eq(files_in(rundir), 2, "each plugin has its own copy");
     binding_destroy(b);
     cr_assert_eq(files_in(rundir), 0);
+}
+
+/* ---- what a handler reference may name --------------------------------------- */
+
+#define SYMBOLS PLUGIN(tp_symbols)
+
+Test(loader, a_function_of_the_plugin_is_a_function)
+{
+    plugin_image *img = plugin_image_load(SYMBOLS, err, sizeof err);
+    cr_assert_not_null(img, "%s", err);
+    void *fn = NULL;
+    cr_assert_eq(plugin_image_function(img, "on_event", &fn, err, sizeof err),
+                 PLUGIN_SYMBOL_FUNCTION, "%s", err);
+    cr_assert_eq(((pio_handler_fn)fn)(NULL, NULL, NULL), 77);
+    plugin_image_unref(img);
+}
+
+/* dlsym returns what the resolver picked, a function no export describes:
+ * the type comes from the symbol table, by name. */
+Test(loader, an_ifunc_of_the_plugin_is_a_function)
+{
+    plugin_image *img = plugin_image_load(SYMBOLS, err, sizeof err);
+    cr_assert_not_null(img, "%s", err);
+    void *fn = NULL;
+    cr_assert_eq(plugin_image_function(img, "on_fast", &fn, err, sizeof err),
+                 PLUGIN_SYMBOL_FUNCTION, "%s", err);
+    cr_assert_eq(((pio_handler_fn)fn)(NULL, NULL, NULL), 78);
+    plugin_image_unref(img);
+}
+
+Test(loader, refuses_data_objects_naming_what_they_are)
+{
+    plugin_image *img = plugin_image_load(SYMBOLS, err, sizeof err);
+    cr_assert_not_null(img, "%s", err);
+    static const struct {
+        const char *symbol, *said;
+    } cases[] = {
+        {"pio_plugin", "'pio_plugin' is a data object, not a function"},
+        {"tp_counter", "'tp_counter' is a data object, not a function"},
+        {"tp_greeting", "'tp_greeting' is a data object, not a function"},
+        {"tp_per_thread", "'tp_per_thread' is a thread-local variable, not a function"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        void *fn = NULL;
+        err[0] = '\0';
+        cr_assert_eq(plugin_image_function(img, cases[i].symbol, &fn, err, sizeof err),
+                     PLUGIN_SYMBOL_REFUSED, "%s was accepted", cases[i].symbol);
+        cr_assert_str_eq(err, cases[i].said);
+        cr_assert_null(fn);
+    }
+    plugin_image_unref(img);
+}
+
+/* The plugin calls puts; dlsym finds libc's through the plugin's handle. */
+Test(loader, refuses_a_function_of_a_library_the_plugin_links)
+{
+    plugin_image *img = plugin_image_load(SYMBOLS, err, sizeof err);
+    cr_assert_not_null(img, "%s", err);
+    void *found = plugin_image_symbol(img, "puts");
+    cr_assert_not_null(found, "dlsym does find it");
+    /* libc's, or under ASan the sanitizer runtime's, which interposes it. */
+    Dl_info where;
+    cr_assert(dladdr(found, &where) && where.dli_fname);
+    const char *lib = strrchr(where.dli_fname, '/') ? strrchr(where.dli_fname, '/') + 1
+                                                     : where.dli_fname;
+    cr_assert(!strcmp(lib, "libc.so.6") || !strncmp(lib, "libasan.so", 10), "%s", lib);
+    char said[256];
+    snprintf(said, sizeof said, "'puts' is defined in %s, not in the plugin", lib);
+    void *fn = NULL;
+    cr_assert_eq(plugin_image_function(img, "puts", &fn, err, sizeof err), PLUGIN_SYMBOL_REFUSED);
+    cr_assert_str_eq(err, said);
+    cr_assert_eq(plugin_image_function(img, "malloc", &fn, err, sizeof err),
+                 PLUGIN_SYMBOL_REFUSED, "not even referenced by the plugin");
+    cr_assert_not_null(strstr(err, ", not in the plugin"), "%s", err);
+    cr_assert_null(fn);
+    plugin_image_unref(img);
+}
+
+Test(loader, a_missing_symbol_is_missing_not_refused)
+{
+    plugin_image *img = plugin_image_load(SYMBOLS, err, sizeof err);
+    cr_assert_not_null(img, "%s", err);
+    void *fn = NULL;
+    cr_assert_eq(plugin_image_function(img, "no_such_handler", &fn, err, sizeof err),
+                 PLUGIN_SYMBOL_MISSING);
+    plugin_image_unref(img);
+}
+
+/* Two loads of one file are two images: a function of one is not the
+ * other's (the private copies have different bases). */
+Test(loader, a_function_belongs_to_its_own_copy)
+{
+    plugin_image *a = plugin_image_load(SYMBOLS, err, sizeof err);
+    plugin_image *b = plugin_image_load(SYMBOLS, err, sizeof err);
+    cr_assert(a && b, "%s", err);
+    void *fa = NULL, *fb = NULL;
+    cr_assert_eq(plugin_image_function(a, "on_event", &fa, err, sizeof err),
+                 PLUGIN_SYMBOL_FUNCTION, "%s", err);
+    cr_assert_eq(plugin_image_function(b, "on_event", &fb, err, sizeof err),
+                 PLUGIN_SYMBOL_FUNCTION, "%s", err);
+    cr_assert_neq(fa, fb);
+    Dl_info ia, ib;
+    cr_assert(dladdr(fa, &ia) && dladdr(fb, &ib));
+    cr_assert_str_eq(ia.dli_fname, a->copy);
+    cr_assert_str_eq(ib.dli_fname, b->copy);
+    plugin_image_unref(a);
+    plugin_image_unref(b);
+}
+
+Test(binding, refuses_a_data_symbol_at_its_handler)
+{
+    binding *b = bind("plugins:\n"
+                      "  echo: " SYMBOLS "\n"
+                      "events:\n"
+                      "  - name: ok\n"
+                      "    handler: echo:on_event\n"
+                      "  - name: hello\n"
+                      "    handler: echo:pio_plugin\n");
+    cr_assert_null(b);
+    cr_assert_eq(diags.count, 1, "%s", all_diags());
+    EXPECT_DIAG("t.yaml:7:14: ", "plugin 'echo' (" SYMBOLS ")",
+                "'pio_plugin' is a data object, not a function");
+}
+
+Test(binding, refuses_a_dependency_function_in_events_middleware_and_init)
+{
+    binding *b = bind("plugins:\n"
+                      "  auth: " SYMBOLS "\n"
+                      "events:\n"
+                      "  - name: hello\n"
+                      "    handler: auth:puts\n"
+                      "middleware:\n"
+                      "  - handler: auth:tp_counter\n"
+                      "hooks:\n"
+                      "  init: auth:malloc\n");
+    cr_assert_null(b);
+    cr_assert_eq(diags.count, 3, "%s", all_diags());
+    EXPECT_DIAG("t.yaml:5:14: ", "plugin 'auth'", "'puts' is defined in lib",
+                ", not in the plugin");
+    EXPECT_DIAG("t.yaml:7:14: ", "'tp_counter' is a data object, not a function");
+    EXPECT_DIAG("t.yaml:9:9: ", "'malloc' is defined in ", ", not in the plugin");
+    cr_assert_eq(files_in(find_rundir()), 0, "nothing stays loaded");
+}
+
+Test(binding, binds_an_ifunc_handler)
+{
+    binding *b = bind("plugins:\n"
+                      "  p: " SYMBOLS "\n"
+                      "events:\n"
+                      "  - name: fast\n"
+                      "    handler: p:on_fast\n");
+    cr_assert_not_null(b, "%s", all_diags());
+    const bound_event *fast = binding_find(b, "/", "fast");
+    cr_assert_not_null(fast);
+    cr_assert_eq(fast->fn(fast->ctx, NULL, NULL), 78);
+    binding_destroy(b);
 }
