@@ -5,11 +5,13 @@
  *   plugio --check FILE                  load everything FILE names, report, exit 0 or 2
  */
 #include "base/log.h"
+#include "base/strmap.h"
 #include "config/config.h"
 #include "plugin/binding.h"
 #include "plugin/plugin.h"
 #include "server.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +77,15 @@ int main(int argc, char **argv)
         return EXIT_CONFIG;
     }
     const char *file = argv[optind];
+
+    /* Before any map holds an entry.  Without the kernel's random bytes
+     * neither the hash nor session ids would be unguessable: refuse. */
+    if (!strmap_seed()) {
+        fprintf(stderr, "plugio: no random bytes from the kernel (getrandom: %s); "
+                        "refusing to start, as session ids would be guessable\n",
+                strerror(errno));
+        return EXIT_FAILURE;
+    }
 
     /* --check goes on past schema errors to load the plugins, so it
      * reports every problem at once. */

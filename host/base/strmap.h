@@ -6,6 +6,10 @@
  *
  * The map does not copy keys: each key must live as long as its entry
  * (rooms and sockets keep their own name or id).
+ *
+ * Keys are hashed with SipHash-2-4 (libsodium's crypto_shorthash) under a
+ * key drawn once per process: room names come from clients, and with an
+ * unkeyed hash a client could pick names that all land in one probe run.
  */
 #ifndef PIO_STRMAP_H
 #define PIO_STRMAP_H
@@ -26,6 +30,12 @@ typedef struct strmap {
 } strmap;
 
 #define STRMAP_INIT {NULL, 0, 0}
+
+/* Draw the hash key from getrandom.  Call once at start, before any map
+ * holds an entry (a map filled under one key is not found under another);
+ * until then every map hashes under an all-zero key.  False, with errno
+ * set, when the kernel gives no random bytes: the server must not start. */
+bool strmap_seed(void);
 
 void *strmap_get(const strmap *m, const char *key);
 /* Insert or replace. False when out of memory. */

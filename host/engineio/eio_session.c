@@ -20,14 +20,15 @@
 
 #include "base/array.h"
 #include "base/log.h"
+#include "base/random.h"
 #include "base/timer.h"
 #include "config/config.h"
 #include "protocol/eio3_packet.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -186,28 +187,36 @@ static void release_slot(eio_session *s)
     free_slots[n_free++] = s->slot;
 }
 
-void eio_random_chars(char *out, size_t n)
+bool eio_random_chars(char *out, size_t n)
 {
     unsigned char rnd[64];
+    char *start = out;
+    size_t total = n;
     while (n) {
         size_t k = n < sizeof rnd ? n : sizeof rnd;
-        /* getrandom does not fail for small sizes once the pool is ready
-         * (Linux >= 3.17); keep ids unique all the same if it does. */
-        if (getrandom(rnd, k, 0) != (ssize_t)k)
-            for (size_t i = 0; i < k; i++)
-                rnd[i] = (unsigned char)rand();
+        /* Only the kernel's bytes: an id from rand() could be guessed. */
+        if (!random_bytes(rnd, k)) {
+            memset(start, 0, total);
+            return false;
+        }
         for (size_t i = 0; i < k; i++)
             *out++ = b64url[rnd[i] & 63];
         n -= k;
     }
+    return true;
 }
 
-static void make_sid(eio_session *s)
+static bool make_sid(eio_session *s)
 {
-    eio_random_chars(s->sid, 16);
+    if (!eio_random_chars(s->sid, 16)) {
+        log_error("no random bytes for a session id (getrandom: %s): handshake refused",
+                  strerror(errno));
+        return false;
+    }
     for (int i = 0; i < 4; i++)
         s->sid[16 + i] = b64url[(s->slot >> (6 * i)) & 63];
     s->sid[EIO_SID_LEN] = '\0';
+    return true;
 }
 
 /* The i-th pair of the handshake; *value follows the name. */
@@ -439,8 +448,10 @@ eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_quer
     s->n_query = n_query;
     s->n_headers = n_headers;
     s->b64 = s->protocol == 3 && eio_query_asks_b64(blob + head, n_query);
-    make_sid(s);
-    queue_open_packet(s); /* may close s (out of memory) */
+    if (make_sid(s))
+        queue_open_packet(s); /* may close s (out of memory) */
+    else
+        eio_session_close(s, "transport error"); /* never a guessable sid */
     if (!s->closed && !events->open(s, &s->upper))
         eio_session_close(s, "transport error");
     /* Protocol 3: the first ping is due within an interval. */

@@ -216,8 +216,9 @@ void eio_session_transport_gone(eio_session *s, struct lws *wsi);
 void eio_sessions_refuse(void);
 
 /* n random url-safe characters (6 bits each, from getrandom): session
- * ids, socket ids. */
-void eio_random_chars(char *out, size_t n);
+ * ids, socket ids.  False when the kernel gave no random bytes: out is
+ * then all NULs, and the caller refuses what needed the id. */
+bool eio_random_chars(char *out, size_t n);
 
 /* Every open session, for shutdown and dead-peer checks. */
 typedef void (*eio_session_fn)(eio_session *s, void *ud);

@@ -6,10 +6,12 @@
  */
 #include <criterion/criterion.h>
 
+#include "base/random.h"
 #include "base/timer.h"
 #include "config/config.h"
 #include "engineio/eio_session.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -474,5 +476,36 @@ Test(eio_session, a_transport_that_goes_away_closes_its_session)
     s = on_websocket(4);
     eio_session_transport_gone(s, H(ws1));
     cr_assert_str_eq(closed_reason, "transport close");
+    eio_session_unref(s);
+}
+
+static ssize_t no_randomness(void *out, size_t n, unsigned flags)
+{
+    (void)out, (void)n, (void)flags;
+    errno = ENOSYS;
+    return -1;
+}
+
+/* Without the kernel's random bytes there is no unguessable sid: the
+ * handshake is refused, nothing is opened above and nothing is kept. */
+Test(eio_session, a_handshake_is_refused_when_no_random_sid_can_be_drawn)
+{
+    random_set_source(no_randomness);
+    buf pairs = BUF_INIT;
+    static const char q[] = "EIO\0" "4\0" "transport\0" "polling\0";
+    buf_append(&pairs, q, sizeof q - 1);
+    cr_assert_null(eio_session_create(EIO_POLLING, &pairs, 2, 0, "10.0.0.7", 4));
+    cr_assert_eq(opened, 0);
+    cr_assert_eq(eio_sessions_alive(), 0);
+    char id[8];
+    cr_assert_not(eio_random_chars(id, sizeof id));
+    for (unsigned i = 0; i < sizeof id; i++)
+        cr_assert_eq(id[i], '\0', "nothing guessable is left in the id");
+
+    random_set_source(NULL); /* the kernel answers again: so does the server */
+    eio_session *s = open_session(EIO_POLLING, 4);
+    cr_assert_eq(opened, 1);
+    cr_assert_eq(strlen(eio_session_sid(s)), EIO_SID_LEN);
+    eio_session_close(s, "forced close");
     eio_session_unref(s);
 }
