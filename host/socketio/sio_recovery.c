@@ -153,12 +153,23 @@ bool sio_recovery_restore(pio_socket *s, unsigned parser, csr_restored *r)
             return true;
         if (rc == CSR_OK) { /* adopt failed part of the way: a fresh socket */
             room_leave_all(s);
-            eio_random_chars(s->id_buf, CSR_ID_LEN);
+            /* A new id; without random bytes the restored one stays (its
+             * socket is gone), never a guessable one. */
+            char fresh[CSR_ID_LEN];
+            if (eio_random_chars(fresh, CSR_ID_LEN))
+                memcpy(s->id_buf, fresh, CSR_ID_LEN);
             csr_restored_free(r);
         }
         log_debug("connection state recovery: session not restored (%d)", rc);
     }
-    eio_random_chars(s->csr->pid, CSR_ID_LEN);
+    if (!eio_random_chars(s->csr->pid, CSR_ID_LEN)) {
+        /* No unguessable private id: this socket goes without recovery. */
+        log_error("connection state recovery: no random bytes for a private id; "
+                  "socket %s is not recoverable", s->id);
+        free(s->csr);
+        s->csr = NULL;
+        return false;
+    }
     s->csr->pid[CSR_ID_LEN] = '\0';
     return false;
 }

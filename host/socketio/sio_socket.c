@@ -39,7 +39,8 @@ static bool make_id(pio_socket *s, const char *nsp, const eio_session *e)
 {
     s->id = s->id_buf;
     if (eio_session_protocol(e) != 3) {
-        eio_random_chars(s->id_buf, 20);
+        if (!eio_random_chars(s->id_buf, 20))
+            return false; /* no guessable id: the CONNECT is refused */
         s->id_buf[20] = '\0';
     } else if (strcmp(nsp, "/") == 0) {
         memcpy(s->id_buf, eio_session_sid(e), sizeof s->id_buf);
