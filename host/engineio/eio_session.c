@@ -326,9 +326,12 @@ static void queue_push(eio_session *s, eio_msg *m)
 {
     uint64_t max = options ? options->max_queue_bytes : CONFIG_MAX_QUEUE_BYTES;
     if ((uint64_t)s->q_bytes + m->len > max) {
-        log_warn("session %s: a client that does not read: %u bytes queued and %zu more would "
-                 "pass socket.serverOptions.maxQueueBytes (%llu); closing it (transport error)",
-                 s->sid, s->q_bytes, m->len, (unsigned long long)max);
+        bool mib = max % (1u << 20) == 0;
+        log_warn("session %s: over %llu %s queued for a client that does not read; closing "
+                 "(transport error): %u bytes queued, %zu more, socket.serverOptions."
+                 "maxQueueBytes is %llu",
+                 s->sid, (unsigned long long)(mib ? max >> 20 : max >> 10), mib ? "MiB" : "KiB",
+                 s->q_bytes, m->len, (unsigned long long)max);
         eio_msg_unref(m);
         eio_session_close(s, "transport error");
         return;
