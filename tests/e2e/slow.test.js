@@ -129,6 +129,30 @@ test.describe('slow requests', () => {
     assert.match(post.data, /^HTTP\/1\.1 200 [^]*\r\n\r\nok$/);
   });
 
+  test('a kept-alive connection: an idle one is closed quietly, a trickled next head is cut', T, async () => {
+    const head = 'GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+    const idle = rawConn(srv().port);
+    await idle.connected;
+    idle.sock.write(head);
+    await idle.closed; // no next request within headersTimeout
+    assert.equal(idle.data.match(/HTTP\/1\.1 /g).length, 1, idle.data);
+    assert.match(idle.data, /^HTTP\/1\.1 200 /);
+
+    const next = rawConn(srv().port);
+    await next.connected;
+    next.sock.write(head);
+    while (!/\r\n\r\n0\{/.test(next.data)) await h.sleep(20); // the first response is in
+    // The request line's start at once (it tells a next request from an
+    // idle connection), the rest one byte per 200 ms.
+    const begin = 'GET /socket.io/?EIO=4';
+    next.sock.write(begin);
+    const written = await trickle(next, head.slice(begin.length));
+    await next.closed;
+    assert.ok(written < head.length - begin.length);
+    const answers = next.data.match(/HTTP\/1\.1 \d+/g);
+    assert.deepEqual(answers, ['HTTP/1.1 200', 'HTTP/1.1 408'], next.data);
+  });
+
   test('an established WebSocket idle longer than the timeouts is not cut', T, async () => {
     const socket = await h.connect(srv().url, { transports: ['websocket'] });
     let reason = null;
