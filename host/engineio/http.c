@@ -126,12 +126,20 @@ typedef struct deadline {
     struct lws *wsi;
     uint64_t start; /* ms: the accept, or the end of the previous response */
     deadline_phase phase;
+    bool cut; /* closing: a request that completes meanwhile is not served */
 } deadline;
 
 static void peer_address(struct lws *wsi, char *out, size_t len);
 
-static uint32_t headers_timeout(void) { return cfg ? cfg->headers_timeout : CONFIG_HEADERS_TIMEOUT; }
-static uint32_t request_timeout(void) { return cfg ? cfg->request_timeout : CONFIG_REQUEST_TIMEOUT; }
+static uint32_t headers_timeout(void)
+{
+    return cfg ? cfg->headers_timeout : CONFIG_HEADERS_TIMEOUT;
+}
+
+static uint32_t request_timeout(void)
+{
+    return cfg ? cfg->request_timeout : CONFIG_REQUEST_TIMEOUT;
+}
 
 static void deadline_due(timer *t);
 
@@ -186,6 +194,7 @@ static void deadline_due(timer *t)
     struct lws *wsi = d->wsi;
     deadline_phase phase = d->phase;
     d->phase = PHASE_NONE;
+    d->cut = true;
     bool begun = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 ||
                  lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 ||
                  lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0;
@@ -195,14 +204,16 @@ static void deadline_due(timer *t)
         log_debug("closed a kept-alive connection from %s: no request within %u ms", address,
                   headers_timeout());
     } else {
-        bool body = phase == PHASE_BODY;
+        /* The head's deadline is the shorter of the two. */
+        bool by_request = phase == PHASE_BODY || request_timeout() < headers_timeout();
         cut++;
         time_t now = time(NULL);
         if (now != last_log) {
             log_warn("cut a slow request from %s: its %s had not arrived within "
                      "server.%s (%u ms): 408, closed (%lu cut so far)",
-                     address, body ? "body" : "head", body ? "requestTimeout" : "headersTimeout",
-                     body ? request_timeout() : headers_timeout(), cut);
+                     address, phase == PHASE_BODY ? "body" : "head",
+                     by_request ? "requestTimeout" : "headersTimeout",
+                     by_request ? request_timeout() : headers_timeout(), cut);
             last_log = now;
         }
         if (!lws_send_pipe_choked(wsi)) {
@@ -1042,6 +1053,8 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
     case LWS_CALLBACK_HTTP: {
         deadline *d = lws_get_opaque_user_data(wsi);
+        if (d && d->cut)
+            return -1;
         if (d)
             d->phase = PHASE_HANDLING; /* a response now re-arms it for the next request */
         int rc = on_http(wsi, c, in);
