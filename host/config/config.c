@@ -199,7 +199,18 @@ static void server_headers(cy_reader *r, const cy_field *f, yaml_node_t *val, vo
 /* maxHeaderSize is Node's: libwebsockets keeps a request head in a buffer
  * sized from it (server.c), so it takes effect at start only.  Beyond
  * maxConnections, new sessions are refused with 503 (http.c); the host
- * caps it to what its descriptor limit allows (server.c). */
+ * caps it to what its descriptor limit allows (server.c).
+ *
+ * headersTimeout and requestTimeout bound a request that trickles in
+ * (http.c): the head must have arrived within headersTimeout (Node's
+ * default, 60 s) and the whole request, body included, within
+ * requestTimeout.  Node 18 allows 300 s for the latter; plugio's bodies
+ * are Engine.IO payloads of at most maxHttpBufferSize (1 MB) that a
+ * client sends at once, so 30 s is ample for a slow link and holds a
+ * trickling POST a tenth as long.  Both take effect on reload for
+ * requests that start after it. */
+#define TIMEOUT_MIN 100
+#define TIMEOUT_MAX 3600000
 static const cy_section server_section = {
     "server key",
     (const cy_field[]){
@@ -211,6 +222,10 @@ static const cy_section server_section = {
          .min = 1024, .max = CONFIG_MAX_HEADER_SIZE_MAX},
         {"maxConnections", .set = cy_set_u32, .offset = offsetof(config, max_connections), .min = 1,
          .max = UINT32_MAX},
+        {"headersTimeout", .set = cy_set_u32, .offset = offsetof(config, headers_timeout),
+         .min = TIMEOUT_MIN, .max = TIMEOUT_MAX},
+        {"requestTimeout", .set = cy_set_u32, .offset = offsetof(config, request_timeout),
+         .min = TIMEOUT_MIN, .max = TIMEOUT_MAX},
         {0},
     },
 };
@@ -616,6 +631,12 @@ static const cy_section server_option_section = {
         {"maxChildNamespaces", .set = cy_set_u32,
          .offset = offsetof(config_server_options, max_child_namespaces), .min = 1,
          .max = MAX_MAX_CHILD_NAMESPACES},
+        /* Not a socket.io option: what one session may have queued and
+         * unsent (a client that does not read) before it is closed with
+         * "transport error".  From 64 KiB (one large message) to 1 GiB. */
+        {"maxQueueBytes", .set = cy_set_u32,
+         .offset = offsetof(config_server_options, max_queue_bytes), .min = 65536,
+         .max = 1u << 30},
         {0},
     },
 };
@@ -940,6 +961,8 @@ static config *config_new(loader *ld, const char *file, const char *dir)
     c->host = cy_strdup(&ld->yaml, DEFAULT_HOST);
     c->port = DEFAULT_PORT;
     c->max_header_size = CONFIG_MAX_HEADER_SIZE;
+    c->headers_timeout = CONFIG_HEADERS_TIMEOUT;
+    c->request_timeout = CONFIG_REQUEST_TIMEOUT;
     c->opts = (config_server_options){
         .path = cy_strdup(&ld->yaml, DEFAULT_PATH),
         .ping_interval = DEFAULT_PING_INTERVAL,
@@ -953,6 +976,7 @@ static config *config_new(loader *ld, const char *file, const char *dir)
         .max_child_namespaces = DEFAULT_MAX_CHILD_NAMESPACES,
         .per_message_deflate = COMPRESSION_DEFAULTS(false),
         .http_compression = COMPRESSION_DEFAULTS(true),
+        .max_queue_bytes = CONFIG_MAX_QUEUE_BYTES,
     };
     return c;
 }

@@ -24,6 +24,12 @@
 /* server.maxHeaderSize's default, Node's HTTP server's (16 KiB). */
 #define CONFIG_MAX_HEADER_SIZE 16384
 #define CONFIG_MAX_HEADER_SIZE_MAX 65536 /* lws keeps one header value in at most 64 KiB */
+/* server.headersTimeout's default, Node's HTTP server's (60 s), and
+ * server.requestTimeout's (30 s: see config.c). */
+#define CONFIG_HEADERS_TIMEOUT 60000
+#define CONFIG_REQUEST_TIMEOUT 30000
+/* socket.serverOptions.maxQueueBytes' default: 64 MiB. */
+#define CONFIG_MAX_QUEUE_BYTES (64u << 20)
 
 /* A reference to a plugin function: "plugin:symbol". */
 typedef struct config_ref {
@@ -123,6 +129,8 @@ typedef struct config_server_options {
     unsigned parser;            /* CONFIG_PARSER_*, default */
     config_compression per_message_deflate; /* off */
     config_compression http_compression;    /* on */
+    uint32_t max_queue_bytes;   /* plugio's own: bytes queued for one session
+                                   before it is closed, CONFIG_MAX_QUEUE_BYTES */
 } config_server_options;
 
 typedef struct config {
@@ -136,6 +144,8 @@ typedef struct config {
                                    kept for plugins besides the standard ones */
     uint32_t max_header_size;   /* server.maxHeaderSize: bytes of a request head
                                    (URL and header values) served; more is 431 */
+    uint32_t headers_timeout;   /* server.headersTimeout: ms for a request head */
+    uint32_t request_timeout;   /* server.requestTimeout: ms for a whole request */
     uint32_t max_connections;   /* server.maxConnections; 0 (the default): what the
                                    descriptor limit allows, less a reserve */
     config_plugin *plugins;

@@ -61,7 +61,7 @@ struct eio_session {
      * more, so an idle one costs no queue allocation; a grown ring is
      * given back once it drains). */
     uint32_t q_head, q_len, q_cap;
-    uint32_t q_bytes;           /* their size, bounded by EIO_QUEUE_MAX */
+    uint32_t q_bytes;           /* their size, bounded by maxQueueBytes */
     eio_msg **queue;
     eio_msg *inline_q[EIO_INLINE_QUEUE];
 
@@ -333,9 +333,14 @@ static void heartbeat_due(timer *t);
 
 static void queue_push(eio_session *s, eio_msg *m)
 {
-    if (s->q_bytes + m->len > EIO_QUEUE_MAX) {
-        log_warn("session %s: over %u MiB queued for a client that does not read; closing",
-                 s->sid, EIO_QUEUE_MAX >> 20);
+    uint64_t max = options ? options->max_queue_bytes : CONFIG_MAX_QUEUE_BYTES;
+    if ((uint64_t)s->q_bytes + m->len > max) {
+        bool mib = max % (1u << 20) == 0;
+        log_warn("session %s: over %llu %s queued for a client that does not read; closing "
+                 "(transport error): %u bytes queued, %zu more, socket.serverOptions."
+                 "maxQueueBytes is %llu",
+                 s->sid, (unsigned long long)(mib ? max >> 20 : max >> 10), mib ? "MiB" : "KiB",
+                 s->q_bytes, m->len, (unsigned long long)max);
         eio_msg_unref(m);
         eio_session_close(s, "transport error");
         return;
@@ -361,7 +366,7 @@ static void queue_push(eio_session *s, eio_msg *m)
         s->q_cap = cap;
     }
     s->queue[(s->q_head + s->q_len++) % s->q_cap] = m;
-    s->q_bytes += (uint32_t)m->len; /* below EIO_QUEUE_MAX: checked above */
+    s->q_bytes += (uint32_t)m->len; /* below maxQueueBytes (< 4 GiB): checked above */
 }
 
 static eio_msg *queue_pop(eio_session *s)

@@ -35,9 +35,10 @@
 
 #define EIO_SID_LEN 20
 
-/* A client that does not read cannot make the server queue more than this
- * for it: past it the session closes ("transport error"). */
-#define EIO_QUEUE_MAX (64u << 20)
+/* A client that does not read cannot make the server queue more than
+ * socket.serverOptions.maxQueueBytes for it (CONFIG_MAX_QUEUE_BYTES,
+ * 64 MiB, by default): past it the session closes ("transport error").
+ * Read at each write, so a reload applies to the next one. */
 #define EIO_INLINE_QUEUE 2
 
 typedef struct eio_msg {

@@ -23,6 +23,16 @@
  * are read whole at any length; a request head over server.maxHeaderSize
  * is refused with 431 and a log line, as Node's HTTP server does.
  *
+ * A request that trickles in (slowloris) is cut: its head must have
+ * arrived within server.headersTimeout and the whole of it, a POST's body
+ * included, within server.requestTimeout, counted from the accept or, on
+ * a kept-alive connection, from the previous response.  lws's own
+ * timeouts are whole seconds and re-armed by every piece of a body, so
+ * each HTTP connection has one of plugio's timers (ms) until it becomes a
+ * WebSocket; a held long-poll GET is not subject to it (the heartbeat
+ * is).  A cut request is answered 408 when nothing else is being written,
+ * then closed, and logged with the peer's address.
+ *
  * Connections are counted from accept to close.  Past server.maxConnections
  * (capped to what the descriptor limit leaves room for) a request that
  * would start a new session is answered 503 and closed; requests of
@@ -32,6 +42,7 @@
 
 #include "base/log.h"
 #include "base/out.h"
+#include "base/timer.h"
 #include "config/config.h"
 #include "cors.h"
 #include "eio_session.h"
@@ -96,6 +107,126 @@ static size_t open_connections;
 static size_t connection_ceiling;
 
 void http_set_connection_ceiling(size_t n) { connection_ceiling = n; }
+
+/* ---- slow requests ----------------------------------------------------- */
+
+typedef enum deadline_phase {
+    PHASE_HEAD,     /* the first request's head is on its way */
+    PHASE_IDLE,     /* kept alive after a response: idle, or the next head on its way */
+    PHASE_HANDLING, /* the head is in; LWS_CALLBACK_HTTP runs */
+    PHASE_BODY,     /* a POST's body is on its way */
+    PHASE_NONE,     /* not bounded: a held poll, or the request is served */
+} deadline_phase;
+
+/* One per HTTP connection (lws's opaque user data: the per-session data
+ * lives only as long as one transaction), freed when the connection
+ * becomes a WebSocket or is destroyed. */
+typedef struct deadline {
+    timer t; /* first: the timer's callback finds its deadline */
+    struct lws *wsi;
+    uint64_t start; /* ms: the accept, or the end of the previous response */
+    deadline_phase phase;
+    bool cut; /* closing: a request that completes meanwhile is not served */
+} deadline;
+
+static void peer_address(struct lws *wsi, char *out, size_t len);
+
+static uint32_t headers_timeout(void)
+{
+    return cfg ? cfg->headers_timeout : CONFIG_HEADERS_TIMEOUT;
+}
+
+static uint32_t request_timeout(void)
+{
+    return cfg ? cfg->request_timeout : CONFIG_REQUEST_TIMEOUT;
+}
+
+static void deadline_due(timer *t);
+
+/* (Re)arm d for `phase`, `limit` ms after its start. */
+static void deadline_arm(deadline *d, deadline_phase phase, uint32_t limit)
+{
+    d->phase = phase;
+    uint64_t now = timer_now(), due = d->start + limit;
+    timer_start(&d->t, due > now ? due - now : 0, deadline_due);
+}
+
+/* A new request may begin now: the head is due within the shorter of the
+ * two timeouts. */
+static void deadline_begin(struct lws *wsi, deadline_phase phase)
+{
+    deadline *d = lws_get_opaque_user_data(wsi);
+    if (!d)
+        return;
+    d->start = timer_now();
+    uint32_t h = headers_timeout(), r = request_timeout();
+    deadline_arm(d, phase, h < r ? h : r);
+}
+
+static void deadline_stop(struct lws *wsi)
+{
+    deadline *d = lws_get_opaque_user_data(wsi);
+    if (d) {
+        timer_stop(&d->t);
+        d->phase = PHASE_NONE;
+    }
+}
+
+static void deadline_free(struct lws *wsi)
+{
+    deadline *d = lws_get_opaque_user_data(wsi);
+    if (d) {
+        timer_stop(&d->t);
+        free(d);
+        lws_set_opaque_user_data(wsi, NULL);
+    }
+}
+
+/* A kept-alive connection whose next request has not begun is closed
+ * quietly, as an idle one; one whose request line has arrived, or a first
+ * request, or a body, is cut: 408 when nothing else is being written
+ * (written directly: no response has begun), then closed. */
+static void deadline_due(timer *t)
+{
+    static time_t last_log;
+    static unsigned long cut;
+    deadline *d = (deadline *)t;
+    struct lws *wsi = d->wsi;
+    deadline_phase phase = d->phase;
+    d->phase = PHASE_NONE;
+    d->cut = true;
+    bool begun = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 ||
+                 lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 ||
+                 lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0;
+    char address[46];
+    peer_address(wsi, address, sizeof address);
+    if (phase == PHASE_IDLE && !begun) {
+        log_debug("closed a kept-alive connection from %s: no request within %u ms", address,
+                  headers_timeout());
+    } else {
+        /* The head's deadline is the shorter of the two. */
+        bool by_request = phase == PHASE_BODY || request_timeout() < headers_timeout();
+        cut++;
+        time_t now = time(NULL);
+        if (now != last_log) {
+            log_warn("cut a slow request from %s: its %s had not arrived within "
+                     "server.%s (%u ms): 408, closed (%lu cut so far)",
+                     address, phase == PHASE_BODY ? "body" : "head",
+                     by_request ? "requestTimeout" : "headersTimeout",
+                     by_request ? request_timeout() : headers_timeout(), cut);
+            last_log = now;
+        }
+        if (!lws_send_pipe_choked(wsi)) {
+            static const char r408[] = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+                                       "Content-Type: text/plain\r\nContent-Length: 15\r\n\r\n"
+                                       "Request Timeout";
+            ssize_t n = send(lws_get_socket_fd(wsi), r408, sizeof r408 - 1,
+                             MSG_DONTWAIT | MSG_NOSIGNAL);
+            (void)n; /* best effort: the connection is closed either way */
+        }
+    }
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
 
 /* ---- the request ------------------------------------------------------- */
 
@@ -377,6 +508,8 @@ static int respond_ex(struct lws *wsi, unsigned status, const char *type, const 
         goto out;
     /* lws flushes what it buffered before it closes. */
     rc = lws_http_transaction_completed(wsi) || close ? -1 : 0;
+    if (rc == 0)
+        deadline_begin(wsi, PHASE_IDLE);
 out:
     free(block);
     return rc;
@@ -903,13 +1036,36 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
         open_connections++;
         return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: {
+        deadline *d = calloc(1, sizeof *d);
+        if (!d)
+            return -1;
+        d->wsi = wsi;
+        lws_set_opaque_user_data(wsi, d);
+        deadline_begin(wsi, PHASE_HEAD);
+        return 0;
+    }
     case LWS_CALLBACK_WSI_DESTROY:
+        deadline_free(wsi);
         if (open_connections)
             open_connections--;
         return 0;
 
-    case LWS_CALLBACK_HTTP:
-        return on_http(wsi, c, in);
+    case LWS_CALLBACK_HTTP: {
+        deadline *d = lws_get_opaque_user_data(wsi);
+        if (d && d->cut)
+            return -1;
+        if (d)
+            d->phase = PHASE_HANDLING; /* a response now re-arms it for the next request */
+        int rc = on_http(wsi, c, in);
+        if (rc == 0 && d && d->phase == PHASE_HANDLING) {
+            if (c->kind == CONN_POLL_POST)
+                deadline_arm(d, PHASE_BODY, request_timeout());
+            else
+                deadline_stop(wsi); /* a held poll */
+        }
+        return rc;
+    }
 
     case LWS_CALLBACK_HTTP_BODY:
         if (c->kind == CONN_POLL_POST) {
@@ -920,6 +1076,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return 0;
 
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        deadline_stop(wsi); /* the response re-arms it */
         if (c->kind == CONN_POLL_POST && c->session)
             return poll_post_complete(wsi, c);
         return 0;
@@ -939,6 +1096,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return 0;
 
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        deadline_stop(wsi); /* a refusal's response re-arms it */
         if (!in || strcmp(in, "websocket") != 0)
             return -1;
         return confirm_upgrade(wsi);
@@ -953,6 +1111,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return 0;
 
     case LWS_CALLBACK_ESTABLISHED:
+        deadline_free(wsi); /* a WebSocket is the heartbeat's */
         return ws_established(wsi, c);
 
     case LWS_CALLBACK_RECEIVE:

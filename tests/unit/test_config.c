@@ -445,7 +445,7 @@ Test(config, rejects_unknown_server_key)
 {
     expect_only_error("server:\n  host: localhost\n  prot: 80\n", "t.yaml:3:3: ",
                       "unknown server key 'prot' (expected one of: host, port, headers, maxHeaderSize, "
-                      "maxConnections)");
+                      "maxConnections, headersTimeout, requestTimeout)");
 }
 
 Test(config, keeps_named_custom_headers_lower_case)
@@ -490,6 +490,29 @@ Test(config, rejects_a_max_header_size_above_what_libwebsockets_keeps)
 {
     expect_only_error("server:\n  maxHeaderSize: 70000\n", "t.yaml:2:18: ",
                       "maxHeaderSize: 70000 is out of range (1024 to 65536)");
+}
+
+Test(config, slow_request_timeouts_default_to_60_and_30_seconds)
+{
+    config *c = load_ok("{}\n");
+    cr_assert_eq(c->headers_timeout, 60000, "Node's headersTimeout");
+    cr_assert_eq(c->request_timeout, 30000);
+}
+
+Test(config, reads_the_slow_request_timeouts)
+{
+    config *c = load_ok("server:\n  headersTimeout: 1000\n  requestTimeout: 1500\n");
+    cr_assert_eq(c->headers_timeout, 1000);
+    cr_assert_eq(c->request_timeout, 1500);
+}
+
+Test(config, rejects_slow_request_timeouts_out_of_range_or_of_wrong_type)
+{
+    cr_assert_null(load("server:\n  headersTimeout: 99\n  requestTimeout: 3600001\n"));
+    cr_assert_eq(diags.count, 2, "%s", all_diags());
+    expect_diag("t.yaml:2:19: ", "headersTimeout: 99 is out of range (100 to 3600000)");
+    expect_diag("t.yaml:3:19: ", "requestTimeout: 3600001 is out of range (100 to 3600000)");
+    expect_only_error("server:\n  requestTimeout: soon\n", "t.yaml:2:19: ", "requestTimeout");
 }
 
 Test(config, rejects_a_max_header_size_of_wrong_type)
@@ -1091,6 +1114,26 @@ Test(config, rejects_bad_child_namespace_options)
     cr_assert_eq(diags.count, 2, "%s", all_diags());
     expect_diag("t.yaml:3:34: ", "cleanupEmptyChildNamespaces: expected true or false");
     expect_diag("t.yaml:4:25: ", "maxChildNamespaces: 0 is out of range (1 to 1000000)");
+}
+
+Test(config, the_send_queue_cap_defaults_to_64_mib)
+{
+    cr_assert_eq(load_ok("{}\n")->opts.max_queue_bytes, 64u << 20);
+    cr_assert_eq(load_ok("socket:\n  serverOptions:\n    maxQueueBytes: 65536\n")
+                     ->opts.max_queue_bytes,
+                 65536);
+}
+
+Test(config, rejects_a_send_queue_cap_out_of_range_or_of_wrong_type)
+{
+    expect_only_error("socket:\n  serverOptions:\n    maxQueueBytes: 1000\n", "t.yaml:3:20: ",
+                      "maxQueueBytes: 1000 is out of range (65536 to 1073741824)");
+    expect_only_error("socket:\n  serverOptions:\n    maxQueueBytes: 2147483648\n",
+                      "t.yaml:3:20: ", "maxQueueBytes: 2147483648 is out of range");
+    expect_only_error("socket:\n  serverOptions:\n    maxQueueBytes: -1\n", "t.yaml:3:20: ",
+                      "maxQueueBytes");
+    expect_only_error("socket:\n  serverOptions:\n    maxQueueBytes: lots\n", "t.yaml:3:20: ",
+                      "maxQueueBytes");
 }
 
 /* ---- serverOptions.connectionStateRecovery ------------------------------ */
