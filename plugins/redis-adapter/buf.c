@@ -1,5 +1,10 @@
 /*
  * buf.c - the adapter's byte buffer (see buf.h).
+ *
+ * The host has the same kind of buffer and JSON string writer
+ * (host/base/buf.c, out.c), but a plugin is a separate image that sees
+ * only the SDK: it cannot link the host's internals, and libc has no
+ * growable buffer, so the plugin keeps its own small one.
  */
 #include "buf.h"
 

@@ -162,6 +162,20 @@ static void pack_opts(msgpack_packer *pk, const ra_target *t)
     }
 }
 
+/* A Socket.IO EVENT packet as the adapters carry it: {type: 2, data, nsp},
+ * data already msgpack (binary inline, never type 5). */
+static void pack_packet(msgpack_packer *pk, ra_buf *b, const char *nsp, const void *data,
+                        size_t data_len)
+{
+    msgpack_pack_map(pk, 3);
+    pack_cstr(pk, "type");
+    msgpack_pack_int(pk, 2);
+    pack_cstr(pk, "data");
+    ra_buf_put(b, data, data_len);
+    pack_cstr(pk, "nsp");
+    pack_cstr(pk, nsp);
+}
+
 int ra_pack_broadcast(ra_buf *b, const char *uid, const char *nsp, const void *data,
                       size_t data_len, const ra_target *t)
 {
@@ -169,13 +183,7 @@ int ra_pack_broadcast(ra_buf *b, const char *uid, const char *nsp, const void *d
     msgpack_packer_init(&pk, b, ra_buf_msgpack_write);
     msgpack_pack_array(&pk, 3);
     pack_cstr(&pk, uid);
-    msgpack_pack_map(&pk, 3);
-    pack_cstr(&pk, "type");
-    msgpack_pack_int(&pk, 2);
-    pack_cstr(&pk, "data");
-    ra_buf_put(b, data, data_len);
-    pack_cstr(&pk, "nsp");
-    pack_cstr(&pk, nsp);
+    pack_packet(&pk, b, nsp, data, data_len);
     pack_opts(&pk, t);
     return b->failed ? -1 : 0;
 }
@@ -193,13 +201,7 @@ int ra_pack_ack_request(ra_buf *b, const char *uid, const char *request_id, cons
     pack_cstr(&pk, "type");
     msgpack_pack_int(&pk, RA_BROADCAST);
     pack_cstr(&pk, "packet");
-    msgpack_pack_map(&pk, 3);
-    pack_cstr(&pk, "type");
-    msgpack_pack_int(&pk, 2);
-    pack_cstr(&pk, "data");
-    ra_buf_put(b, data, data_len);
-    pack_cstr(&pk, "nsp");
-    pack_cstr(&pk, nsp);
+    pack_packet(&pk, b, nsp, data, data_len);
     pack_cstr(&pk, "opts");
     pack_opts(&pk, t);
     return b->failed ? -1 : 0;
