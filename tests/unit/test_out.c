@@ -513,3 +513,45 @@ Test(out, null_list_with_invalid_input_is_einval_not_a_crash)
     cr_expect_eq(api->out_string(NULL, NULL, 1), PIO_EINVAL);
     cr_expect_eq(api->out_binary(NULL, NULL, 1), PIO_EINVAL);
 }
+
+/* ---- back to a tree (what an adapter is handed) ------------------------- */
+
+Test(out, tree_has_the_head_first_and_each_binary_as_its_bytes)
+{
+    const unsigned char bytes[] = {7, 0, 9};
+    api->out_int64(o, 1);
+    api->out_object_begin(o);
+    api->out_key(o, "buf", 3);
+    api->out_binary(o, bytes, sizeof bytes);
+    api->out_object_end(o);
+    api->out_binary(o, "hi", 2);
+    tree = out_tree(o, "news");
+    cr_assert_not_null(tree);
+    cr_assert_eq(json_object_array_length(tree), 4);
+    cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(tree, 0)), "news");
+    cr_assert_eq(json_object_get_int(json_object_array_get_idx(tree, 1)), 1);
+    const value_bin *b0 = value_get_binary(
+        json_object_object_get(json_object_array_get_idx(tree, 2), "buf"));
+    const value_bin *b1 = value_get_binary(json_object_array_get_idx(tree, 3));
+    cr_assert_not_null(b0, "a nested binary carries its bytes");
+    cr_assert_not_null(b1);
+    cr_assert_eq(b0->len, 3);
+    cr_assert_eq(memcmp(b0->data, bytes, 3), 0);
+    cr_assert_eq(b1->len, 2);
+    cr_assert_eq(memcmp(b1->data, "hi", 2), 0);
+}
+
+Test(out, tree_of_nothing_is_the_head_alone_or_empty)
+{
+    tree = out_tree(o, "ping");
+    cr_assert_str_eq(json_object_to_json_string_ext(tree, JSON_C_TO_STRING_PLAIN), "[\"ping\"]");
+    json_object_put(tree);
+    tree = out_tree(NULL, NULL);
+    cr_assert_str_eq(json_object_to_json_string_ext(tree, JSON_C_TO_STRING_PLAIN), "[]");
+    json_object_put(tree);
+    /* A literal placeholder a plugin wrote as JSON, naming no attachment,
+     * stays an object. */
+    api->out_json(o, "{\"_placeholder\":true,\"num\":5}", 29);
+    tree = out_tree(o, NULL);
+    cr_assert_null(value_get_binary(json_object_array_get_idx(tree, 0)));
+}
