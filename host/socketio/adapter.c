@@ -286,17 +286,18 @@ void adapter_select_op(const pio_select *sel, adapter_op op, const char *room, i
     free(except);
 }
 
-bool adapter_server_emit(const char *nsp, const char *event, const pio_out *out)
+void adapter_server_emit(const char *nsp, const char *event, const pio_out *out)
 {
     installed *a = adapter_for(nsp);
     if (!a || !a->ops.server_emit)
-        return false;
+        return; /* no other server to tell: socket.io emits to no one too */
     json_object *packet = out_tree(out, event);
-    if (!packet)
-        return false;
-    ADAPTER_CALL(a, server_emit, nsp, value_wrap(packet), 0, 0);
+    if (packet)
+        ADAPTER_CALL(a, server_emit, nsp, value_wrap(packet), 0, 0);
+    else
+        log_error("adapter of plugin '%s': out of memory, a server event is not sent",
+                  a->ctx->name);
     json_object_put(packet);
-    return true;
 }
 
 /* ---- operations across servers -------------------------------------------------- */
@@ -396,8 +397,8 @@ cluster_op *cluster_op_new(pio_ctx *ctx, cluster_kind kind, uint32_t timeout_ms,
     return op;
 }
 
-/* One answer, from either part. */
-static void add_answer(cluster_op *op, json_object *answer)
+/* One answer, from either part (taken over). */
+void cluster_op_add(cluster_op *op, json_object *answer)
 {
     if (op->finished) {
         json_object_put(answer);
@@ -422,8 +423,6 @@ static void add_answer(cluster_op *op, json_object *answer)
         note_status(op, PIO_ENOMEM);
     }
 }
-
-void cluster_op_add(cluster_op *op, json_object *answer) { add_answer(op, answer); }
 
 void cluster_op_drop(cluster_op *op)
 {
@@ -505,7 +504,7 @@ int adapter_answer(uint64_t request, pio_out *answers)
     size_t n = list ? json_object_array_length(list) : 0;
     op->refs++;
     for (size_t i = 0; i < n; i++) {
-        add_answer(op, json_object_get(json_object_array_get_idx(list, i)));
+        cluster_op_add(op, json_object_get(json_object_array_get_idx(list, i)));
         if (op->kind == CLUSTER_ACKS)
             op->got++;
     }

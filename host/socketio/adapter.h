@@ -43,8 +43,8 @@ static inline bool adapter_installed(void) { return adapter_n_installed != 0; }
 void adapter_broadcast(const pio_select *sel, const char *event, const pio_out *out);
 typedef enum { ADAPTER_JOIN, ADAPTER_LEAVE, ADAPTER_DISCONNECT } adapter_op;
 void adapter_select_op(const pio_select *sel, adapter_op op, const char *room, int close);
-/* serverSideEmit with nothing awaited; false when no adapter takes it. */
-bool adapter_server_emit(const char *nsp, const char *event, const pio_out *out);
+/* serverSideEmit with nothing awaited (nothing happens with no adapter). */
+void adapter_server_emit(const char *nsp, const char *event, const pio_out *out);
 
 /* ---- operations across servers ------------------------------------------ */
 
