@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct pio_ctx {
     unsigned refs;
@@ -23,6 +24,10 @@ struct pio_ctx {
     plugin_image *image;    /* a reference */
     bool retired;           /* unloaded: may finish what it has pending,
                                but start no timer or watch */
+    bool faulted;           /* its code faulted or overran (guard.h): it is
+                               never called again */
+    uint32_t timeout_ms;    /* plugins.<name>.timeoutMs: the longest a call
+                               into it may run; 0 (as created) for no limit */
 };
 
 /* A context for the version img of plugin `name` with its config block:

@@ -188,6 +188,106 @@ bool plugin_desc_check(const pio_plugin_desc *d, unsigned host_minor, const char
     return true;
 }
 
+/* ---- where each image is mapped ----------------------------------------
+ *
+ * The fault guard asks, from a signal handler, whether an address is
+ * plugin code.  So the table is never changed in place where a reader
+ * could see it half-written: growing it publishes a new copy (the old one
+ * is leaked: each is half the next, so all of them together cost less
+ * than twice the last), and an entry is removed by swapping the last one
+ * in before the count drops. */
+
+typedef struct image_range {
+    uintptr_t lo, hi;       /* [lo, hi): from the first to the end of the last PT_LOAD */
+    const char *copy;       /* the image's copy path (owned by the image) */
+    const plugin_image *img;
+} image_range;
+
+static image_range *_Atomic ranges;
+static _Atomic size_t n_ranges;
+static size_t cap_ranges;
+
+typedef struct range_search {
+    uintptr_t base;
+    const char *name;
+    uintptr_t lo, hi;
+} range_search;
+
+static int find_segments(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    range_search *q = arg;
+    if (info->dlpi_addr != q->base || !info->dlpi_name || strcmp(info->dlpi_name, q->name) != 0)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (!q->lo || lo < q->lo)
+            q->lo = lo;
+        if (hi > q->hi)
+            q->hi = hi;
+    }
+    return 1;
+}
+
+static bool range_add(const plugin_image *img)
+{
+    struct link_map *lm = NULL;
+    if (dlinfo(img->handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
+        return false;
+    range_search q = {lm->l_addr, lm->l_name, 0, 0};
+    dl_iterate_phdr(find_segments, &q);
+    if (!q.lo)
+        return false;
+    size_t n = n_ranges;
+    image_range *table = ranges;
+    if (n == cap_ranges) {
+        size_t cap = cap_ranges ? cap_ranges * 2 : 16;
+        image_range *bigger = malloc(cap * sizeof *bigger);
+        if (!bigger)
+            return false;
+        if (n)
+            memcpy(bigger, table, n * sizeof *bigger);
+        ranges = table = bigger; /* the old table stays readable */
+        cap_ranges = cap;
+    }
+    table[n] = (image_range){q.lo, q.hi, img->copy, img};
+    n_ranges = n + 1;
+    return true;
+}
+
+static void range_remove(const plugin_image *img)
+{
+    image_range *table = ranges;
+    size_t n = n_ranges;
+    for (size_t i = 0; i < n; i++) {
+        if (table[i].img != img)
+            continue;
+        if (i != n - 1) {
+            /* Readers skip a momentary duplicate, never a missing entry. */
+            table[i] = table[n - 1];
+        }
+        n_ranges = n - 1;
+        return;
+    }
+}
+
+bool plugin_address_owned(uintptr_t addr, const char **copy)
+{
+    size_t n = n_ranges;
+    const image_range *table = ranges;
+    for (size_t i = 0; i < n; i++) {
+        if (addr >= table[i].lo && addr < table[i].hi) {
+            if (copy)
+                *copy = table[i].copy;
+            return true;
+        }
+    }
+    return false;
+}
+
 plugin_image *plugin_image_load(const char *path, char *err, size_t errlen)
 {
     if (!rundir_init(err, errlen))
@@ -228,6 +328,8 @@ plugin_image *plugin_image_load(const char *path, char *err, size_t errlen)
     img->handle = handle;
     img->desc = desc;
     img->refs = 1;
+    if (!range_add(img))
+        log_warn("%s: cannot find where it is mapped; a fault in it will end the process", path);
     return img;
 fail:
     dlclose(handle);
@@ -362,10 +464,13 @@ plugin_symbol_kind plugin_image_function(plugin_image *img, const char *symbol, 
 
 void plugin_image_ref(plugin_image *img) { img->refs++; }
 
+void plugin_image_pin(plugin_image *img) { img->pinned = true; }
+
 void plugin_image_unref(plugin_image *img)
 {
-    if (!img || --img->refs > 0)
+    if (!img || --img->refs > 0 || img->pinned)
         return;
+    range_remove(img);
     dlclose(img->handle);
     unlink(img->copy);
     free(img->copy);

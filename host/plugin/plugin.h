@@ -16,12 +16,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct plugin_image {
     char *copy;                  /* owned; the private copy that is mapped */
     void *handle;                /* dlopen handle */
     const pio_plugin_desc *desc; /* the plugin's descriptor, inside the mapping */
     unsigned refs;               /* holders: the binding, pending registrations */
+    bool pinned;                 /* faulted: stays mapped for good (plugin_image_pin) */
 } plugin_image;
 
 /* Remove the runtime directory and anything left in it. */
@@ -58,6 +60,14 @@ plugin_symbol_kind plugin_image_function(plugin_image *img, const char *symbol, 
 void plugin_image_ref(plugin_image *img);
 /* Drop a reference; the last one unmaps the image and deletes its copy. */
 void plugin_image_unref(plugin_image *img);
+/* Never unmap img: its code faulted, and what it left running (a thread
+ * it started, a callback it gave a library) may still point into it. */
+void plugin_image_pin(plugin_image *img);
+
+/* Whether addr lies in the mapping of a loaded (or pinned) plugin image;
+ * the loaded file's path in *copy when it does.  Async-signal-safe: the
+ * fault guard asks from its signal handler. */
+bool plugin_address_owned(uintptr_t addr, const char **copy);
 
 /* The host's function table, filled into each plugin at load. */
 extern const pio_api host_api;
