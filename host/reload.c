@@ -3,12 +3,15 @@
  */
 #include "reload.h"
 
+#include "base/array.h"
 #include "base/log.h"
+#include "base/timer.h"
 #include "base/watch.h"
 #include "engineio/eio_session.h"
 #include "engineio/http.h"
 #include "plugin/ctx.h"
 #include "plugin/handoff.h"
+#include "plugin/services.h"
 #include "socketio/adapter.h"
 #include "socketio/sio_dispatch.h"
 
@@ -50,11 +53,178 @@ static void watch_binding(const binding *b)
 static void make_current(binding *b)
 {
     current = b;
+    for (size_t i = 0; i < b->n_plugins; i++)
+        if (b->plugins[i].ctx)
+            b->plugins[i].ctx->timeout_ms = b->plugins[i].cfg->timeout_ms;
     eio_set_options(&b->cfg->opts);
     http_set_config(b->cfg);
     sio_set_binding(b);
     adapter_binding_changed();
     watch_binding(b);
+}
+
+/* ---- the previous versions ----------------------------------------------
+ *
+ * For each plugin, the version a reload replaced (unless it had faulted),
+ * kept mapped so that a fault of its successor can roll back to it.  One
+ * level: a rollback uses it up. */
+
+typedef struct kept_version {
+    char *name;
+    plugin_image *img; /* a reference */
+} kept_version;
+
+static kept_version *kept;
+static size_t n_kept, cap_kept;
+
+static kept_version *kept_find(const char *name)
+{
+    for (size_t i = 0; i < n_kept; i++)
+        if (strcmp(kept[i].name, name) == 0)
+            return &kept[i];
+    return NULL;
+}
+
+/* The kept version of `name`, taken out (the caller's reference); NULL
+ * when there is none. */
+static plugin_image *kept_take(const char *name)
+{
+    kept_version *k = kept_find(name);
+    if (!k)
+        return NULL;
+    plugin_image *img = k->img;
+    free(k->name);
+    *k = kept[--n_kept];
+    return img;
+}
+
+static void kept_put(const char *name, plugin_image *img)
+{
+    plugin_image_unref(kept_take(name));
+    char *copy = strdup(name);
+    if (!copy || !ARRAY_RESERVE(kept, n_kept + 1, cap_kept, 4)) {
+        free(copy);
+        return; /* no rollback for it: not worth failing a reload over */
+    }
+    plugin_image_ref(img);
+    kept[n_kept++] = (kept_version){copy, img};
+}
+
+static const bound_plugin *plugin_named(const binding *b, const char *name)
+{
+    for (size_t i = 0; i < b->n_plugins; i++)
+        if (b->plugins[i].ctx && strcmp(b->plugins[i].cfg->name, name) == 0)
+            return &b->plugins[i];
+    return NULL;
+}
+
+/* After a reload from old to b: each plugin b loads anew keeps the
+ * version it replaces; a plugin b no longer has keeps nothing. */
+static void keep_previous(const binding *old, const binding *b)
+{
+    for (size_t i = 0; i < b->n_plugins; i++) {
+        const bound_plugin *p = &b->plugins[i];
+        const bound_plugin *q = p->ctx ? plugin_named(old, p->cfg->name) : NULL;
+        if (q && q->ctx != p->ctx && !q->ctx->faulted)
+            kept_put(p->cfg->name, q->ctx->image);
+    }
+    for (size_t i = n_kept; i-- > 0;)
+        if (!plugin_named(b, kept[i].name))
+            plugin_image_unref(kept_take(kept[i].name));
+}
+
+static void kept_clear(void)
+{
+    while (n_kept)
+        plugin_image_unref(kept_take(kept[n_kept - 1].name));
+    free(kept);
+    kept = NULL;
+    cap_kept = 0;
+}
+
+/* ---- quarantine ----------------------------------------------------------
+ *
+ * A version that faulted (guard.h) is replaced on the next turn of the
+ * loop, never inside the call that faulted (whoever called it may still
+ * hold the binding): by the version it replaced, loaded afresh from that
+ * one's copy and started without state; or, when there is none (or it
+ * cannot start), by nothing - its events and middleware are refused until
+ * a new build of its file is loaded. */
+
+static pio_ctx **faulted;
+static size_t n_faulted, cap_faulted;
+static timer quarantine_timer;
+
+static const char *version_of(const pio_ctx *ctx)
+{
+    return ctx->image->desc->version ? ctx->image->desc->version : "?";
+}
+
+static bool roll_back(binding *old, pio_ctx *bad, plugin_image *prev)
+{
+    diag_list diags = DIAG_LIST_INIT;
+    binding *b = binding_rollback(config_retain(old->cfg), old, bad->name, prev->copy, &diags);
+    char err[1024];
+    if (!b) {
+        snprintf(err, sizeof err, "%s", diags.count ? diags.items[0] : "out of memory");
+        diag_free(&diags);
+    } else if (!binding_activate(b, old, err, sizeof err)) {
+        binding_discard(b, old);
+        b = NULL;
+    }
+    if (!b) {
+        log_msg(PIO_LOG_ERROR, bad->name, "cannot roll back to version %s: %s",
+                prev->desc->version ? prev->desc->version : "?", err);
+        return false;
+    }
+    make_current(b);
+    stats.rollbacks++;
+    log_msg(PIO_LOG_WARN, bad->name, "rolled back from version %s to version %s (started afresh, "
+            "without the faulted version's state)", version_of(bad),
+            prev->desc->version ? prev->desc->version : "?");
+    binding_retire(old, b);
+    return true;
+}
+
+static void quarantine(pio_ctx *bad)
+{
+    binding *old = current;
+    const bound_plugin *p = old ? plugin_named(old, bad->name) : NULL;
+    if (!p || p->ctx != bad)
+        return; /* no longer serving (a retired version's late callback) */
+    plugin_image *prev = kept_take(bad->name);
+    bool rolled = prev && roll_back(old, bad, prev);
+    plugin_image_unref(prev);
+    if (rolled)
+        return;
+    stats.disabled++;
+    services_release(bad);
+    log_msg(PIO_LOG_ERROR, bad->name,
+            "disabled until a new build of %s is loaded: its events are answered with an error, "
+            "its middleware refuses connections", p->cfg->path);
+}
+
+static void run_quarantines(timer *t)
+{
+    (void)t;
+    while (n_faulted) {
+        pio_ctx *bad = faulted[0];
+        memmove(faulted, faulted + 1, --n_faulted * sizeof *faulted);
+        quarantine(bad);
+        ctx_unref(bad);
+    }
+}
+
+void reload_fault(pio_ctx *ctx)
+{
+    if (!ARRAY_RESERVE(faulted, n_faulted + 1, cap_faulted, 4)) {
+        /* Still refused by the guard; only the rollback is lost. */
+        log_msg(PIO_LOG_ERROR, ctx->name, "out of memory: the faulted version stays, refused");
+        ctx_unref(ctx);
+        return;
+    }
+    faulted[n_faulted++] = ctx;
+    timer_start(&quarantine_timer, 0, run_quarantines);
 }
 
 bool reload_start(binding *b, char *err, size_t errlen)
@@ -67,6 +237,13 @@ bool reload_start(binding *b, char *err, size_t errlen)
 
 void reload_stop(void)
 {
+    timer_stop(&quarantine_timer);
+    while (n_faulted)
+        ctx_unref(faulted[--n_faulted]);
+    free(faulted);
+    faulted = NULL;
+    cap_faulted = 0;
+    kept_clear();
     binding *b = current;
     current = NULL;
     sio_set_binding(NULL);
@@ -111,10 +288,10 @@ static void log_changes(const binding *old, const binding *b, double ms)
                      d->version ? d->version : "?", p->cfg->path);
     }
     for (size_t j = 0; j < old->n_plugins; j++) {
-        bool kept = false;
+        bool stays = false;
         for (size_t i = 0; i < b->n_plugins; i++)
-            kept |= strcmp(old->plugins[j].cfg->name, b->plugins[i].cfg->name) == 0;
-        if (!kept) {
+            stays |= strcmp(old->plugins[j].cfg->name, b->plugins[i].cfg->name) == 0;
+        if (!stays) {
             changes++;
             log_info("reload: plugin '%s' removed", old->plugins[j].cfg->name);
         }
@@ -213,6 +390,7 @@ static void reload(bool read_config, const char *const *changed, size_t n, bool 
     make_current(b);
     stats.done++;
     log_changes(old, b, now_ms() - t0);
+    keep_previous(old, b);
     binding_retire(old, b);
 }
 

@@ -21,6 +21,8 @@
 typedef struct reload_stats {
     unsigned long done;     /* reloads that switched */
     unsigned long failed;   /* reloads that left the previous binding serving */
+    unsigned long rollbacks; /* faulted versions replaced by their predecessor */
+    unsigned long disabled; /* faulted versions with none to roll back to */
 } reload_stats;
 
 /* Start serving b: run its load hooks, make it current, and watch its
@@ -34,5 +36,10 @@ void reload_everything(void);
 void reload_stop(void);
 
 reload_stats reload_get_stats(void);
+
+/* A plugin version faulted (guard_on_fault; takes the reference): it is
+ * rolled back to the version it replaced, or disabled, on the next turn
+ * of the loop. */
+void reload_fault(pio_ctx *ctx);
 
 #endif

@@ -39,6 +39,7 @@
 #include "engineio/ws_deflate.h"
 #include "engineio/zip.h"
 #include "plugin/ctx.h"
+#include "plugin/guard.h"
 #include "plugin/handoff.h"
 #include "plugin/services.h"
 #include "reload.h"
@@ -62,6 +63,7 @@
 static struct lws_context *context;
 static struct ev_loop *loop;
 static ev_prepare turn_end;
+static ev_check turn_start;
 static bool stopping;
 static int signal_fd = -1;
 static timer peer_check;
@@ -104,6 +106,14 @@ static void on_turn_end(struct ev_loop *l, ev_prepare *w, int revents)
 {
     (void)l, (void)w, (void)revents;
     http_flush_deferred();
+    guard_loop_idle();
+}
+
+/* The loop woke: the watchdog times the turn from here. */
+static void on_turn_start(struct ev_loop *l, ev_check *w, int revents)
+{
+    (void)l, (void)w, (void)revents;
+    guard_loop_busy();
 }
 
 /* lws arms its own timer (its suls: lws_set_timeout, async kills) only
@@ -139,13 +149,25 @@ static bool adopt(struct lws_vhost *vh, int fd)
     return lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, f, "plugio-sys", NULL) != NULL;
 }
 
+typedef struct init_call {
+    binding *b;
+    const char *err;
+} init_call;
+
+static void call_init(void *arg)
+{
+    init_call *c = arg;
+    c->err = c->b->init(c->b->init_ctx);
+}
+
 static bool run_init(binding *b)
 {
     if (!b->init)
         return true;
-    pio_ctx *previous = ctx_enter(b->init_ctx);
-    const char *err = b->init(b->init_ctx);
-    ctx_leave(previous);
+    init_call c = {b, NULL};
+    if (guard_call(b->init_ctx, "init hook", b->cfg->init.symbol, call_init, &c) != GUARD_RETURNED)
+        c.err = "it faulted";
+    const char *err = c.err;
     if (err) {
         log_error("hooks.init (%s:%s) failed: %s", b->cfg->init.plugin, b->cfg->init.symbol, err);
         return false;
@@ -320,6 +342,8 @@ static bool open_loop(const config *cfg)
     timers_attach(loop, after_timers);
     ev_prepare_init(&turn_end, on_turn_end);
     ev_prepare_start(loop, &turn_end);
+    ev_check_init(&turn_start, on_turn_start);
+    ev_check_start(loop, &turn_start);
     context = lws_create_context(&info);
     struct lws_vhost *vh = context ? lws_get_vhost_by_name(context, "plugio") : NULL;
     if (!vh) {
@@ -347,6 +371,7 @@ static void close_loop(void)
     timers_attach(NULL, NULL);
     if (loop) {
         ev_prepare_stop(loop, &turn_end);
+        ev_check_stop(loop, &turn_start);
         eio_sessions_flush_due(NULL); /* drops what references are left */
         ev_loop_destroy(loop);
     }
@@ -358,6 +383,12 @@ static void close_loop(void)
 static bool open_plugins(binding *b, bool *started)
 {
     char err[1024];
+    if (!guard_init(err, sizeof err)) {
+        log_error("cannot guard plugin calls: %s", err);
+        binding_discard(b, NULL);
+        return false;
+    }
+    guard_on_fault(reload_fault);
     adapter_init();
     if (!reload_start(b, err, sizeof err)) {
         log_error("%s", err);
@@ -374,6 +405,8 @@ static void close_plugins(bool started)
     if (started)
         reload_stop();
     adapter_shutdown();
+    guard_on_fault(NULL);
+    guard_shutdown();
 }
 
 int server_run(binding *b)

@@ -42,6 +42,8 @@
 /* The npm `cors` package's default Access-Control-Allow-Methods. */
 #define DEFAULT_CORS_METHODS "GET,HEAD,PUT,PATCH,POST,DELETE"
 
+/* plugins.<name>.timeoutMs: a handler that runs this long is stuck. */
+#define DEFAULT_PLUGIN_TIMEOUT_MS 2000
 /* Timers are armed in milliseconds; Node's setTimeout caps at 2^31-1 too. */
 #define MAX_MS 2147483647
 
@@ -288,6 +290,8 @@ static const cy_section plugin_section = {
     (const cy_field[]){
         {"path", .set = plugin_path},
         {"config", .set = plugin_config},
+        {"timeoutMs", .set = cy_set_u32, .offset = offsetof(config_plugin, timeout_ms), .min = 0,
+         .max = MAX_MS},
         {0},
     },
 };
@@ -303,7 +307,7 @@ static config_plugin *add_plugin(loader *ld)
     if (!ROOM_FOR_ONE(ld, c->plugins, c->n_plugins, ld->cap_plugins))
         return NULL;
     config_plugin *p = &c->plugins[c->n_plugins++];
-    *p = (config_plugin){0};
+    *p = (config_plugin){.timeout_ms = DEFAULT_PLUGIN_TIMEOUT_MS};
     return p;
 }
 

@@ -44,6 +44,8 @@ typedef struct config_plugin {
     json_object *config;  /* owned; the `config:` block as JSON (an empty object when absent) */
     pio_mark at;          /* the plugin's entry */
     pio_mark path_at;     /* the path scalar */
+    uint32_t timeout_ms;  /* timeoutMs: the longest one call into it may run
+                             before it counts as a fault; 0: no limit */
 } config_plugin;
 
 /* A dynamic namespace's pattern (`namespace: {match: regex}`), compiled

@@ -144,13 +144,36 @@ static pio_ctx *reusable(const binding *prev, const config_plugin *p, const char
     return NULL;
 }
 
+/* What a build loads: the plugins of prev it may keep, and one plugin
+ * (a rollback's) to load from another file than its configured one. */
+typedef struct build_plan {
+    const binding *prev;
+    const char *const *changed;
+    size_t n_changed;
+    bool reload_all;
+    const char *override_name, *override_path;
+} build_plan;
+
+static binding *build(config *cfg, const build_plan *plan, diag_list *diags);
+
 binding *binding_create(config *cfg, diag_list *diags)
 {
-    return binding_rebuild(cfg, NULL, NULL, 0, false, diags);
+    return build(cfg, &(build_plan){0}, diags);
 }
 
 binding *binding_rebuild(config *cfg, const binding *prev, const char *const *changed,
                          size_t n_changed, bool reload_all, diag_list *diags)
+{
+    return build(cfg, &(build_plan){prev, changed, n_changed, reload_all, NULL, NULL}, diags);
+}
+
+binding *binding_rollback(config *cfg, const binding *prev, const char *name, const char *path,
+                          diag_list *diags)
+{
+    return build(cfg, &(build_plan){prev, NULL, 0, false, name, path}, diags);
+}
+
+static binding *build(config *cfg, const build_plan *plan, diag_list *diags)
 {
     binding *b = calloc(1, sizeof *b);
     if (!b) {
@@ -174,13 +197,17 @@ binding *binding_rebuild(config *cfg, const binding *prev, const char *const *ch
         b->plugins[i].cfg = p;
         if (!p->name || !p->path)
             continue; /* an incomplete entry (--check of a file with errors) */
-        pio_ctx *keep = reusable(prev, p, changed, n_changed, reload_all);
+        bool overridden = plan->override_name && strcmp(p->name, plan->override_name) == 0;
+        pio_ctx *keep = overridden ? NULL
+                                   : reusable(plan->prev, p, plan->changed, plan->n_changed,
+                                              plan->reload_all);
         if (keep) {
             b->plugins[i].ctx = ctx_ref(keep);
             continue;
         }
         char err[1024];
-        plugin_image *img = plugin_image_load(p->path, err, sizeof err);
+        plugin_image *img =
+            plugin_image_load(overridden ? plan->override_path : p->path, err, sizeof err);
         if (!img) {
             diag_add(diags, cfg->file, p->path_at, "plugin '%s': %s", p->name, err);
             continue;
@@ -189,6 +216,7 @@ binding *binding_rebuild(config *cfg, const binding *prev, const char *const *ch
             plugin_image_unref(img);
             goto oom;
         }
+        b->plugins[i].ctx->timeout_ms = p->timeout_ms;
     }
     for (size_t i = 0; i < cfg->n_events; i++) {
         const config_event *e = &cfg->events[i];

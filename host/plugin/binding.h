@@ -67,6 +67,10 @@ binding *binding_create(config *cfg, diag_list *diags);
  * reload_all - keep their loaded version (the context is shared). */
 binding *binding_rebuild(config *cfg, const binding *prev, const char *const *changed,
                          size_t n_changed, bool reload_all, diag_list *diags);
+/* The same as prev but for plugin `name`, whose version is loaded from
+ * `path` (a copy of an earlier version of it): a rollback. */
+binding *binding_rollback(config *cfg, const binding *prev, const char *name, const char *path,
+                          diag_list *diags);
 /* Free b and its references to its plugin versions; no hook runs (to
  * stop a binding that served or was activated, see handoff.h). */
 void binding_destroy(binding *b);

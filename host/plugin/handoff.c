@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "ctx.h"
+#include "guard.h"
 #include "services.h"
 
 #include <stddef.h>
@@ -35,15 +36,33 @@ static pio_unload_fn unload_hook(pio_ctx *ctx)
     return d->size >= offsetof(pio_plugin_desc, unload) + sizeof d->unload ? d->unload : NULL;
 }
 
+typedef struct hook_call {
+    pio_ctx *ctx;
+    pio_load_fn load;
+    pio_unload_fn unload;
+    void *state;      /* in for load, out for unload */
+    int final;
+    const char *err;  /* what load said */
+} hook_call;
+
+static void run_hook(void *arg)
+{
+    hook_call *c = arg;
+    if (c->load)
+        c->err = c->load(c->ctx, c->state);
+    else
+        c->state = c->unload(c->ctx, c->final);
+}
+
+/* A load hook that faults refuses (its version is quarantined). */
 static const char *call_load(pio_ctx *ctx, void *state)
 {
-    pio_load_fn fn = load_hook(ctx);
-    if (!fn)
+    hook_call c = {.ctx = ctx, .load = load_hook(ctx), .state = state};
+    if (!c.load)
         return NULL;
-    pio_ctx *previous = ctx_enter(ctx);
-    const char *err = fn(ctx, state);
-    ctx_leave(previous);
-    return err;
+    if (guard_call(ctx, "load hook", NULL, run_hook, &c) != GUARD_RETURNED)
+        return ctx->faulted ? "it faulted" : "it could not be called";
+    return c.err;
 }
 
 static void *call_unload(pio_ctx *ctx, int final)
@@ -52,13 +71,12 @@ static void *call_unload(pio_ctx *ctx, int final)
      * those registrations point at: no timer, watch or adapter of it can
      * run with that state (the next version starts its own again). */
     services_release(ctx);
-    pio_unload_fn fn = unload_hook(ctx);
-    if (!fn)
+    hook_call c = {.ctx = ctx, .unload = unload_hook(ctx), .final = final};
+    /* A faulted version's state is not trusted: its unload hook is not
+     * called, and its successor starts fresh. */
+    if (!c.unload || guard_call(ctx, "unload hook", NULL, run_hook, &c) != GUARD_RETURNED)
         return NULL;
-    pio_ctx *previous = ctx_enter(ctx);
-    void *state = fn(ctx, final);
-    ctx_leave(previous);
-    return final ? NULL : state;
+    return final ? NULL : c.state;
 }
 
 /* A version that handed its state away gets it back (its timers, watches

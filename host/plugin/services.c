@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/timer.h"
 #include "ctx.h"
+#include "guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +59,7 @@ typedef struct work_item {
     pio_work_fn work;
     pio_done_fn done;
     void *userdata;
+    bool faulted;            /* the work function faulted (on its worker) */
 } work_item;
 
 static uint64_t last_id;
@@ -78,6 +80,19 @@ static struct lws *done_wsi;
 
 /* ---- timers ------------------------------------------------------------ */
 
+typedef struct timer_call {
+    pio_ctx *ctx;
+    pio_timer_fn fn;
+    uint64_t id;
+    void *userdata;
+} timer_call;
+
+static void call_timer(void *arg)
+{
+    timer_call *c = arg;
+    c->fn(c->ctx, c->id, c->userdata);
+}
+
 static void timer_fired(timer *t)
 {
     plugin_timer *pt = (plugin_timer *)((char *)t - offsetof(plugin_timer, t));
@@ -87,9 +102,8 @@ static void timer_fired(timer *t)
     bool repeats = pt->repeat_ms != 0;
     if (repeats)
         timer_start(&pt->t, pt->repeat_ms, timer_fired);
-    pio_ctx *previous = ctx_enter(ctx);
-    pt->fn(ctx, id, pt->userdata);
-    ctx_leave(previous);
+    timer_call c = {ctx, pt->fn, id, pt->userdata};
+    guard_call(ctx, "timer callback", NULL, call_timer, &c);
     if (!repeats)
         services_timer_cancel(ctx, id);
 }
@@ -204,18 +218,41 @@ static void forget_watch(fd_watch *w)
     free(w);
 }
 
+typedef struct watch_call {
+    fd_watch *w;
+    unsigned events;
+} watch_call;
+
+static void run_watch(void *arg)
+{
+    watch_call *c = arg;
+    c->w->fn(c->w->ctx, c->w->fd, c->events, c->w->userdata);
+}
+
 static void call_watch(fd_watch *w, unsigned events)
 {
-    pio_ctx *previous = ctx_enter(w->ctx);
-    w->fn(w->ctx, w->fd, events, w->userdata);
-    ctx_leave(previous);
+    watch_call c = {w, events};
+    guard_call(w->ctx, "descriptor callback", NULL, run_watch, &c);
 }
 
 /* ---- blocking work ----------------------------------------------------- */
 
+static void call_work(void *arg)
+{
+    work_item *w = arg;
+    w->work(w->userdata);
+}
+
+static void call_done(void *arg)
+{
+    work_item *w = arg;
+    w->done(w->ctx, w->userdata);
+}
+
 static void *worker_main(void *arg)
 {
     (void)arg;
+    guard_thread_init();
     pthread_mutex_lock(&lock);
     for (;;) {
         while (!todo && !stopping)
@@ -227,7 +264,7 @@ static void *worker_main(void *arg)
         if (!todo)
             todo_tail = &todo;
         pthread_mutex_unlock(&lock);
-        w->work(w->userdata);
+        w->faulted = guard_call(w->ctx, "work function", NULL, call_work, w) != GUARD_RETURNED;
         pthread_mutex_lock(&lock);
         w->next = NULL;
         *done_tail = w;
@@ -249,7 +286,7 @@ int services_work_submit(pio_ctx *ctx, pio_work_fn work, pio_done_fn done, void 
     work_item *w = calloc(1, sizeof *w);
     if (!w)
         return PIO_ENOMEM;
-    *w = (work_item){NULL, ctx_ref(ctx), work, done, userdata};
+    *w = (work_item){NULL, ctx_ref(ctx), work, done, userdata, false};
     pthread_mutex_lock(&lock);
     *todo_tail = w;
     todo_tail = &w->next;
@@ -271,9 +308,10 @@ static void deliver_done(void)
     while (list) {
         work_item *w = list;
         list = w->next;
-        pio_ctx *previous = ctx_enter(w->ctx);
-        w->done(w->ctx, w->userdata);
-        ctx_leave(previous);
+        if (w->faulted) /* on a worker: quarantined here, on the loop */
+            guard_fault_seen(w->ctx);
+        else
+            guard_call(w->ctx, "work done callback", NULL, call_done, w);
         ctx_unref(w->ctx);
         free(w);
     }

@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "base/strmap.h"
 #include "plugin/ctx.h"
+#include "plugin/guard.h"
 #include "plugin/services.h"
 #include "rooms.h"
 #include "sio_dispatch.h"
@@ -58,13 +59,58 @@ static installed *adapter_for(const char *nsp)
     return any;
 }
 
-/* Call into the adapter's version, as every call into plugin code goes. */
-#define ADAPTER_CALL(a, entry, ...)                                                                \
-    do {                                                                                           \
-        pio_ctx *previous_ = ctx_enter((a)->ctx);                                                  \
-        (a)->ops.entry((a)->ctx, (a)->state, __VA_ARGS__);                                         \
-        ctx_leave(previous_);                                                                      \
-    } while (0)
+/* Every call into the adapter's version, through the fault guard: the
+ * entry and its arguments (each entry reads its own). */
+typedef enum adapter_entry {
+    A_NAMESPACE_CREATED, A_NAMESPACE_DELETED, A_BROADCAST, A_BROADCAST_WITH_ACK, A_SOCKETS_JOIN,
+    A_SOCKETS_LEAVE, A_DISCONNECT_SOCKETS, A_FETCH_SOCKETS, A_ALL_ROOMS, A_SERVER_EMIT,
+} adapter_entry;
+
+static const char *const entry_names[] = {
+    "namespace_created", "namespace_deleted", "broadcast", "broadcast_with_ack", "sockets_join",
+    "sockets_leave", "disconnect_sockets", "fetch_sockets", "all_rooms", "server_emit",
+};
+
+typedef struct adapter_call {
+    installed *a;
+    adapter_entry entry;
+    const char *nsp;
+    const pio_select *sel;
+    const pio_value *packet;
+    const char *room;
+    int close;
+    uint32_t timeout_ms;
+    uint64_t request;
+} adapter_call;
+
+static void run_entry(void *arg)
+{
+    const adapter_call *c = arg;
+    const pio_adapter_ops *o = &c->a->ops;
+    pio_ctx *ctx = c->a->ctx;
+    void *st = c->a->state;
+    switch (c->entry) {
+    case A_NAMESPACE_CREATED: o->namespace_created(ctx, st, c->nsp); break;
+    case A_NAMESPACE_DELETED: o->namespace_deleted(ctx, st, c->nsp); break;
+    case A_BROADCAST: o->broadcast(ctx, st, c->sel, c->packet); break;
+    case A_BROADCAST_WITH_ACK:
+        o->broadcast_with_ack(ctx, st, c->sel, c->packet, c->timeout_ms, c->request);
+        break;
+    case A_SOCKETS_JOIN: o->sockets_join(ctx, st, c->sel, c->room); break;
+    case A_SOCKETS_LEAVE: o->sockets_leave(ctx, st, c->sel, c->room); break;
+    case A_DISCONNECT_SOCKETS: o->disconnect_sockets(ctx, st, c->sel, c->close); break;
+    case A_FETCH_SOCKETS: o->fetch_sockets(ctx, st, c->sel, c->timeout_ms, c->request); break;
+    case A_ALL_ROOMS: o->all_rooms(ctx, st, c->nsp, c->timeout_ms, c->request); break;
+    case A_SERVER_EMIT:
+        o->server_emit(ctx, st, c->nsp, c->packet, c->timeout_ms, c->request);
+        break;
+    }
+}
+
+static void call_entry(adapter_call c)
+{
+    guard_call(c.a->ctx, "adapter", entry_names[c.entry], run_entry, &c);
+}
 
 static void announce(const char *nsp)
 {
@@ -78,7 +124,7 @@ static void announce(const char *nsp)
         return;
     }
     if (a->ops.namespace_created)
-        ADAPTER_CALL(a, namespace_created, nsp);
+        call_entry((adapter_call){a, A_NAMESPACE_CREATED, .nsp = nsp});
 }
 
 static void take_back(const char *nsp)
@@ -89,7 +135,7 @@ static void take_back(const char *nsp)
         return;
     free(key);
     if (a->ops.namespace_deleted)
-        ADAPTER_CALL(a, namespace_deleted, nsp);
+        call_entry((adapter_call){a, A_NAMESPACE_DELETED, .nsp = nsp});
 }
 
 /* Every namespace there is: the configuration's, and the live ones. */
@@ -255,7 +301,7 @@ void adapter_broadcast(const pio_select *sel, const char *event, const pio_out *
     const char **except = NULL;
     json_object *packet = out_tree(out, event);
     if (packet && for_adapter(sel, &norm, &except))
-        ADAPTER_CALL(a, broadcast, &norm, value_wrap(packet));
+        call_entry((adapter_call){a, A_BROADCAST, .sel = &norm, .packet = value_wrap(packet)});
     else
         log_error("adapter of plugin '%s': out of memory, a broadcast stays on this server",
                   a->ctx->name);
@@ -278,11 +324,11 @@ void adapter_select_op(const pio_select *sel, adapter_op op, const char *room, i
         return;
     }
     if (op == ADAPTER_JOIN && a->ops.sockets_join)
-        ADAPTER_CALL(a, sockets_join, &norm, room);
+        call_entry((adapter_call){a, A_SOCKETS_JOIN, .sel = &norm, .room = room});
     else if (op == ADAPTER_LEAVE && a->ops.sockets_leave)
-        ADAPTER_CALL(a, sockets_leave, &norm, room);
+        call_entry((adapter_call){a, A_SOCKETS_LEAVE, .sel = &norm, .room = room});
     else if (op == ADAPTER_DISCONNECT && a->ops.disconnect_sockets)
-        ADAPTER_CALL(a, disconnect_sockets, &norm, close);
+        call_entry((adapter_call){a, A_DISCONNECT_SOCKETS, .sel = &norm, .close = close});
     free(except);
 }
 
@@ -293,7 +339,7 @@ void adapter_server_emit(const char *nsp, const char *event, const pio_out *out)
         return; /* no other server to tell: socket.io emits to no one too */
     json_object *packet = out_tree(out, event);
     if (packet)
-        ADAPTER_CALL(a, server_emit, nsp, value_wrap(packet), 0, 0);
+        call_entry((adapter_call){a, A_SERVER_EMIT, .nsp = nsp, .packet = value_wrap(packet)});
     else
         log_error("adapter of plugin '%s': out of memory, a server event is not sent",
                   a->ctx->name);
@@ -338,6 +384,28 @@ static void note_status(cluster_op *op, int status)
         op->status = status;
 }
 
+static void call_done(void *arg)
+{
+    cluster_op *op = arg;
+    if (op->each) {
+        op->each(op->ctx, op->status, NULL, op->userdata);
+    } else {
+        pio_args args = {.list = op->answers, .first = 0};
+        op->cb(op->ctx, op->status, &args, op->userdata);
+    }
+}
+
+typedef struct answer_call {
+    cluster_op *op;
+    json_object *answer;
+} answer_call;
+
+static void call_each(void *arg)
+{
+    answer_call *c = arg;
+    c->op->each(c->op->ctx, PIO_OK, value_wrap(c->answer), c->op->userdata);
+}
+
 /* Call the plugin, once. */
 static void finish(cluster_op *op, int status)
 {
@@ -345,14 +413,7 @@ static void finish(cluster_op *op, int status)
         return;
     op->finished = true;
     note_status(op, status);
-    pio_ctx *previous = ctx_enter(op->ctx);
-    if (op->each) {
-        op->each(op->ctx, op->status, NULL, op->userdata);
-    } else {
-        pio_args args = {.list = op->answers, .first = 0};
-        op->cb(op->ctx, op->status, &args, op->userdata);
-    }
-    ctx_leave(previous);
+    guard_call(op->ctx, op->each ? "answer callback" : "broadcast ack callback", NULL, call_done, op);
 }
 
 /* The table entry ends: answered in full, or out of time. */
@@ -414,9 +475,8 @@ void cluster_op_add(cluster_op *op, json_object *answer)
         }
     }
     if (op->each) {
-        pio_ctx *previous = ctx_enter(op->ctx);
-        op->each(op->ctx, PIO_OK, value_wrap(answer), op->userdata);
-        ctx_leave(previous);
+        answer_call c = {op, answer};
+        guard_call(op->ctx, "answer callback", NULL, call_each, &c);
         json_object_put(answer);
     } else if (json_object_array_add(op->answers, answer) != 0) {
         json_object_put(answer);
@@ -460,13 +520,17 @@ void cluster_op_ask(cluster_op *op, const pio_select *sel, const char *event, co
         if (!ok)
             note_status(op, PIO_ENOMEM);
         else if (op->kind == CLUSTER_ACKS && (asked = a->ops.broadcast_with_ack))
-            ADAPTER_CALL(a, broadcast_with_ack, &norm, value_wrap(packet), op->timeout_ms, request);
+            call_entry((adapter_call){a, A_BROADCAST_WITH_ACK, .sel = &norm, .packet = value_wrap(packet),
+                                      .timeout_ms = op->timeout_ms, .request = request});
         else if (op->kind == CLUSTER_SOCKETS && (asked = a->ops.fetch_sockets))
-            ADAPTER_CALL(a, fetch_sockets, &norm, op->timeout_ms, request);
+            call_entry((adapter_call){a, A_FETCH_SOCKETS, .sel = &norm, .timeout_ms = op->timeout_ms,
+                                      .request = request});
         else if (op->kind == CLUSTER_ROOMS && (asked = a->ops.all_rooms))
-            ADAPTER_CALL(a, all_rooms, nsp, op->timeout_ms, request);
+            call_entry((adapter_call){a, A_ALL_ROOMS, .nsp = nsp, .timeout_ms = op->timeout_ms,
+                                      .request = request});
         else if (op->kind == CLUSTER_REPLIES && (asked = a->ops.server_emit))
-            ADAPTER_CALL(a, server_emit, nsp, value_wrap(packet), op->timeout_ms, request);
+            call_entry((adapter_call){a, A_SERVER_EMIT, .nsp = nsp, .packet = value_wrap(packet),
+                                      .timeout_ms = op->timeout_ms, .request = request});
         json_object_put(packet);
         free(except);
         if (asked) {

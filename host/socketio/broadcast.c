@@ -24,6 +24,7 @@
 #include "base/out.h"
 #include "engineio/eio_session.h"
 #include "plugin/ctx.h"
+#include "plugin/guard.h"
 #include "rooms.h"
 #include "sio_encode.h"
 #include "sio_recovery.h"
@@ -363,6 +364,33 @@ int broadcast_raw(pio_ctx *ctx, const char *event, const char *const *rooms, siz
 
 /* ---- server operations ------------------------------------------------- */
 
+/* The callbacks of broadcast_sockets and broadcast_rooms: plugin code
+ * too, guarded as its own call (a fault there ends the walk). */
+typedef struct visit_call {
+    pio_ctx *ctx;
+    pio_socket_fn socket_fn;
+    pio_room_fn room_fn;
+    pio_socket *socket;
+    const char *room;
+    size_t members;
+    void *userdata;
+    int stop;
+} visit_call;
+
+static void call_visit(void *arg)
+{
+    visit_call *v = arg;
+    v->stop = v->socket_fn ? v->socket_fn(v->ctx, v->socket, v->userdata)
+                           : v->room_fn(v->ctx, v->room, v->members, v->userdata);
+}
+
+static bool visit(visit_call *v)
+{
+    return guard_call(v->ctx, v->socket_fn ? "socket callback" : "room callback", NULL, call_visit,
+                      v) == GUARD_RETURNED &&
+           !v->stop;
+}
+
 int broadcast_sockets(pio_ctx *ctx, const pio_select *sel, pio_socket_fn fn, void *userdata)
 {
     pio_socket **list;
@@ -375,7 +403,8 @@ int broadcast_sockets(pio_ctx *ctx, const pio_select *sel, pio_socket_fn fn, voi
         if (!list[i]->client)
             continue;
         visited++;
-        if (fn(ctx, list[i], userdata))
+        visit_call v = {.ctx = ctx, .socket_fn = fn, .socket = list[i], .userdata = userdata};
+        if (!visit(&v))
             break;
     }
     broadcast_release(list, n);
@@ -413,7 +442,9 @@ int broadcast_rooms(pio_ctx *ctx, const char *nsp, pio_room_fn fn, void *userdat
     int visited = 0;
     for (size_t j = 0; j < k; j++) {
         visited++;
-        if (fn(ctx, names[j], sizes[j], userdata))
+        visit_call vc = {.ctx = ctx, .room_fn = fn, .room = names[j], .members = sizes[j],
+                         .userdata = userdata};
+        if (!visit(&vc))
             break;
     }
     for (size_t j = 0; j < k; j++)

@@ -34,6 +34,7 @@
 #include "config/config.h"
 #include "engineio/eio_session.h"
 #include "plugin/ctx.h"
+#include "plugin/guard.h"
 #include "rooms.h"
 #include "sio_dispatch.h"
 #include "sio_encode.h"
@@ -218,6 +219,18 @@ static connecting *deciding;
 
 static void connect_finish(connecting *k, const char *refusal);
 
+typedef struct middleware_call {
+    const bound_middleware *m;
+    pio_socket *s;
+    const char *said;
+} middleware_call;
+
+static void call_middleware(void *arg)
+{
+    middleware_call *c = arg;
+    c->said = c->m->fn(c->m->ctx, c->s);
+}
+
 /* Run the namespace's middleware from k->next in order.  Returns true when
  * the connect is decided (accepted, or refused with *refusal set; why
  * holds it), false when a middleware waits. */
@@ -241,9 +254,21 @@ static bool run_middleware(connecting *k, const char **refusal, char *why, size_
             continue;
         connecting *outer = deciding;
         deciding = k;
-        pio_ctx *previous = ctx_enter(m->ctx);
-        const char *said = m->fn(m->ctx, s);
-        ctx_leave(previous);
+        middleware_call call = {m, s, NULL};
+        guard_result g = guard_call(m->ctx, "middleware", m->cfg->handler.symbol, call_middleware,
+                                    &call);
+        const char *said = call.said;
+        if (g != GUARD_RETURNED) {
+            /* Faulted now or before: refused.  An answer it deferred will
+             * not come: finished while deciding is k, it only records. */
+            if (k->deferred)
+                later_finish(&k->l, PIO_ECLOSED, NULL);
+            deciding = outer;
+            k->early = false;
+            snprintf(why, len, "plugin '%s' is unavailable: it faulted", m->ctx->name);
+            *refusal = why;
+            return true;
+        }
         deciding = outer;
         if (k->early) { /* deferred and answered before it returned */
             k->early = false;
@@ -317,6 +342,15 @@ int sio_middleware_resolve(uint64_t pending, const char *refusal)
     return later_answer(pending, middleware_answered, (void *)refusal) ? PIO_OK : PIO_ECLOSED;
 }
 
+/* Its event's handler faulted: the socket goes (every other one stays). */
+static void fault_costs(pio_socket *s, const char *event)
+{
+    if (!s->client)
+        return;
+    log_warn("socket %s leaves %s: its handler for '%s' faulted", s->id, s->ns->name, event);
+    sio_socket_disconnect(s, 0);
+}
+
 /* The end of a CONNECT: refusal NULL when the client is gone, "" when
  * every middleware accepted, else the refusal to send. */
 static void connect_finish(connecting *k, const char *refusal)
@@ -361,8 +395,8 @@ static void connect_finish(connecting *k, const char *refusal)
     else
         eio_session_end(c->session, "transport error"); /* out of memory */
     pio_args none = {0};
-    if (s->client)
-        sio_dispatch(s, "connection", &none);
+    if (s->client && sio_dispatch(s, "connection", &none))
+        fault_costs(s, "connection");
     sio_socket_unref(s);
 }
 
@@ -483,7 +517,10 @@ static void on_event(pio_socket *s, sio_packet *p)
         .owner = s,
         .ack_id = p->id,
     };
-    sio_dispatch(s, event, &args);
+    s->refs++; /* the handler may close it */
+    if (sio_dispatch(s, event, &args))
+        fault_costs(s, event);
+    sio_socket_unref(s);
 }
 
 

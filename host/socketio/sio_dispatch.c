@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/out.h"
 #include "plugin/ctx.h"
+#include "plugin/guard.h"
 #include "rooms.h"
 
 static binding *current;
@@ -29,19 +30,66 @@ const bound_pattern *sio_parent_of(sio_nsp *ns)
     return ns->parent;
 }
 
-void sio_dispatch(pio_socket *s, const char *event, pio_args *args)
+/* A handler's call, through the fault guard. */
+typedef struct handler_call {
+    const bound_event *ev;
+    pio_socket *s;
+    pio_args *args;
+    int rc;
+} handler_call;
+
+static void call_handler(void *arg)
+{
+    handler_call *c = arg;
+    c->rc = c->ev->fn(c->ev->ctx, c->s, c->args);
+}
+
+static guard_result call_guarded(const bound_event *ev, pio_socket *s, pio_args *args, int *rc)
+{
+    handler_call c = {ev, s, args, PIO_OK};
+    guard_result g = guard_call(ev->ctx, "handler", ev->cfg->handler.symbol, call_handler, &c);
+    *rc = c.rc;
+    return g;
+}
+
+void sio_refuse_ack(pio_args *args, const char *why)
+{
+    if (!args->wants_ack || !args->send_ack)
+        return;
+    pio_out *out = out_new(NULL);
+    if (!out)
+        return;
+    out_object_begin(out);
+    out_key(out, "error", 5);
+    out_string(out, why, strlen(why));
+    out_object_end(out);
+    args->wants_ack = false;
+    args->send_ack(args, out);
+}
+
+bool sio_dispatch(pio_socket *s, const char *event, pio_args *args)
 {
     const bound_event *ev = current ? binding_find(current, s->ns->name, event) : NULL;
     if (!ev && current)
         ev = binding_find_child(sio_parent_of(s->ns), event);
     if (!ev)
-        return;
-    pio_ctx *previous = ctx_enter(ev->ctx);
-    int rc = ev->fn(ev->ctx, s, args);
-    ctx_leave(previous);
-    if (rc != PIO_OK)
-        log_msg(PIO_LOG_WARN, ev->ctx->name, "handler %s for '%s' returned %d (%s)",
-                ev->cfg->handler.symbol, event, rc, host_api.strerror(rc));
+        return false;
+    int rc;
+    switch (call_guarded(ev, s, args, &rc)) {
+    case GUARD_RETURNED:
+        if (rc != PIO_OK)
+            log_msg(PIO_LOG_WARN, ev->ctx->name, "handler %s for '%s' returned %d (%s)",
+                    ev->cfg->handler.symbol, event, rc, host_api.strerror(rc));
+        return false;
+    case GUARD_FAULTED:
+        return true;
+    case GUARD_REFUSED:
+        break;
+    }
+    char why[256];
+    snprintf(why, sizeof why, "plugin '%s' is unavailable: it faulted", ev->ctx->name);
+    sio_refuse_ack(args, why);
+    return false;
 }
 
 
@@ -54,12 +102,23 @@ typedef struct server_ack {
     bool answered;
 } server_ack;
 
+typedef struct reply_call {
+    server_ack *sa;
+    int status;
+    const pio_value *answer;
+} reply_call;
+
+static void call_reply(void *arg)
+{
+    reply_call *c = arg;
+    c->sa->reply(c->sa->ctx, c->status, c->answer, c->sa->userdata);
+}
+
 static void tell(server_ack *sa, int status, const pio_value *answer)
 {
     sa->answered = true;
-    pio_ctx *previous = ctx_enter(sa->ctx);
-    sa->reply(sa->ctx, status, answer, sa->userdata);
-    ctx_leave(previous);
+    reply_call c = {sa, status, answer};
+    guard_call(sa->ctx, "server event reply", NULL, call_reply, &c);
 }
 
 /* The handler acknowledged: its first argument is the server's reply. */
@@ -89,10 +148,8 @@ int sio_server_event(pio_ctx *ctx, const char *nsp, const pio_value *packet, pio
     server_ack sa = {ctx, reply, userdata, false};
     pio_args args = {.list = list, .first = 1, .wants_ack = reply != NULL,
                      .send_ack = server_send_ack, .owner = &sa};
-    pio_ctx *previous = ctx_enter(ev->ctx);
-    int rc = ev->fn(ev->ctx, NULL, &args);
-    ctx_leave(previous);
-    if (rc != PIO_OK)
+    int rc;
+    if (call_guarded(ev, NULL, &args, &rc) == GUARD_RETURNED && rc != PIO_OK)
         log_msg(PIO_LOG_WARN, ev->ctx->name, "server event handler %s for '%s' returned %d (%s)",
                 ev->cfg->handler.symbol, event, rc, host_api.strerror(rc));
     if (reply && !sa.answered)

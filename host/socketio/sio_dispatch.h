@@ -19,8 +19,14 @@ binding *sio_binding(void);
  * namespace the configuration names, else the first that matches in the
  * current binding (cached per binding generation). */
 const bound_pattern *sio_parent_of(struct sio_nsp *ns);
-/* Call the handler bound to (socket's namespace, event), if any. */
-void sio_dispatch(pio_socket *s, const char *event, pio_args *args);
+/* Answer an event the client wanted acknowledged, without its handler:
+ * one argument, {"error": why}. */
+void sio_refuse_ack(pio_args *args, const char *why);
+/* Call the handler bound to (socket's namespace, event), if any.  True
+ * when the handler faulted: the caller disconnects s (a fault costs the
+ * socket that caused it).  An event for a quarantined plugin is answered
+ * with sio_refuse_ack. */
+bool sio_dispatch(pio_socket *s, const char *event, pio_args *args);
 /* An event from another server (the SDK's pio_server_event). */
 int sio_server_event(pio_ctx *ctx, const char *nsp, const pio_value *packet, pio_answer_fn reply,
                      void *userdata);

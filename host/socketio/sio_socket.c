@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "engineio/eio_session.h"
 #include "plugin/ctx.h"
+#include "plugin/guard.h"
 #include "rooms.h"
 #include "sio_dispatch.h"
 #include "sio_encode.h"
@@ -186,15 +187,27 @@ void sio_socket_unlink_ack(pio_socket *s, pending_ack *a)
     }
 }
 
+typedef struct ack_call {
+    pending_ack *a;
+    pio_socket *s;
+    int status;
+    pio_args *args;
+} ack_call;
+
+static void call_ack(void *arg)
+{
+    ack_call *c = arg;
+    c->a->cb(c->a->ctx, c->s, c->status, c->args, c->a->userdata);
+}
+
 /* Run a single ack's callback once and forget the registration. */
 static void complete_ack(pending_ack *a, pio_socket *s, int status, json_object *reply)
 {
     sio_socket_unlink_ack(a->socket, a);
     timer_stop(&a->timeout);
     pio_args args = {.list = reply, .first = 0};
-    pio_ctx *previous = ctx_enter(a->ctx);
-    a->cb(a->ctx, s, status, &args, a->userdata);
-    ctx_leave(previous);
+    ack_call c = {a, s, status, &args};
+    guard_call(a->ctx, "ack callback", NULL, call_ack, &c);
     ctx_unref(a->ctx);
     free(a);
 }
