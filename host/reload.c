@@ -7,6 +7,7 @@
 #include "base/watch.h"
 #include "engineio/eio_session.h"
 #include "engineio/http.h"
+#include "engineio/limits.h"
 #include "plugin/ctx.h"
 #include "plugin/handoff.h"
 #include "socketio/adapter.h"
@@ -52,6 +53,7 @@ static void make_current(binding *b)
     current = b;
     eio_set_options(&b->cfg->opts);
     http_set_config(b->cfg);
+    limits_set_config(&b->cfg->security);
     sio_set_binding(b);
     adapter_binding_changed();
     watch_binding(b);
@@ -71,6 +73,7 @@ void reload_stop(void)
     current = NULL;
     sio_set_binding(NULL);
     http_set_config(NULL);
+    limits_set_config(NULL);
     binding_retire(b, NULL);
 }
 

@@ -1,12 +1,17 @@
 /*
  * test_limits.c - the abuse limits of `security:`: CIDR blocks
- * (host/base/cidr.c) and the token bucket (host/base/token_bucket.c) with
- * a chosen clock.
+ * (host/base/cidr.c), the token bucket (host/base/token_bucket.c) with a
+ * chosen clock, and what host/engineio/limits.c decides and counts for
+ * handshakes and events.
  */
 #include "base/cidr.h"
+#include "base/timer.h"
 #include "base/token_bucket.h"
+#include "config/config.h"
+#include "engineio/limits.h"
 
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <string.h>
 
 /* ---- cidr ----------------------------------------------------------------- */
@@ -200,4 +205,167 @@ Test(token_bucket, a_lowered_burst_applies_at_once_and_a_clock_going_back_adds_n
     cr_assert_not(token_bucket_take(&b, 10, 2, 5000));
     cr_assert_not(token_bucket_take(&b, 10, 2, 4000), "an earlier time refills nothing");
     cr_assert(token_bucket_take(&b, 10, 2, 5100));
+}
+
+/* ---- limits.c: sessions per address, the allow-list, events ---------------- */
+
+static config_security sec;
+static cidr blocks[4];
+
+static void reset(void)
+{
+    memset(&sec, 0, sizeof sec);
+    limits_set_config(&sec);
+}
+
+static void done(void)
+{
+    limits_set_config(NULL);
+    timers_clear();
+}
+
+TestSuite(limits, .init = reset, .fini = done);
+
+static void allow(const char *a, const char *b)
+{
+    blocks[0] = block(a);
+    sec.n_allow = 1;
+    if (b) {
+        blocks[1] = block(b);
+        sec.n_allow = 2;
+    }
+    sec.allow = blocks;
+    sec.has_allow = true;
+}
+
+Test(limits, admits_everyone_with_no_limit_set)
+{
+    for (int i = 0; i < 100; i++)
+        limits_session_began("10.0.0.1");
+    cr_assert_eq(limits_admit("10.0.0.1"), LIMITS_ADMIT);
+    cr_assert_eq(limits_admit("not an address"), LIMITS_ADMIT);
+    limits_set_config(NULL);
+    cr_assert_eq(limits_admit("10.0.0.1"), LIMITS_ADMIT);
+    for (int i = 0; i < 100; i++)
+        limits_session_ended("10.0.0.1");
+}
+
+Test(limits, the_allow_list_admits_its_blocks_only_and_counts_the_others)
+{
+    allow("127.0.0.1", "fd00::/8");
+    limits_stats before = limits_get_stats();
+    cr_assert_eq(limits_admit("127.0.0.1"), LIMITS_ADMIT);
+    cr_assert_eq(limits_admit("::ffff:127.0.0.1"), LIMITS_ADMIT);
+    cr_assert_eq(limits_admit("fd12::5"), LIMITS_ADMIT);
+    cr_assert_eq(limits_admit("127.0.0.2"), LIMITS_NOT_ALLOWED);
+    cr_assert_eq(limits_admit("::1"), LIMITS_NOT_ALLOWED);
+    cr_assert_eq(limits_admit(""), LIMITS_NOT_ALLOWED, "an unknown address is in no block");
+    cr_assert_eq(limits_get_stats().not_allowed - before.not_allowed, 3);
+    cr_assert_eq(limits_get_stats().too_many, before.too_many);
+}
+
+Test(limits, max_connections_per_address_counts_each_address_apart)
+{
+    sec.max_connections_per_address = 2;
+    limits_stats before = limits_get_stats();
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(limits_admit("10.0.0.1"), LIMITS_ADMIT);
+        limits_session_began("10.0.0.1");
+    }
+    cr_assert_eq(limits_sessions_from("10.0.0.1"), 2);
+    cr_assert_eq(limits_admit("10.0.0.1"), LIMITS_TOO_MANY);
+    cr_assert_eq(limits_admit("10.0.0.2"), LIMITS_ADMIT, "another address has its own count");
+    cr_assert_eq(limits_get_stats().too_many - before.too_many, 1);
+    cr_assert_eq(limits_get_stats().addresses, 1);
+    limits_session_ended("10.0.0.1");
+    cr_assert_eq(limits_admit("10.0.0.1"), LIMITS_ADMIT, "one ended: room for one");
+    limits_session_ended("10.0.0.1");
+    cr_assert_eq(limits_sessions_from("10.0.0.1"), 0);
+    cr_assert_eq(limits_get_stats().addresses, 0, "an address with no session is forgotten");
+    limits_session_ended("10.0.0.1"); /* one too many: ignored */
+    cr_assert_eq(limits_sessions_from("10.0.0.1"), 0);
+}
+
+Test(limits, a_limit_set_later_sees_the_sessions_already_open)
+{
+    for (int i = 0; i < 3; i++)
+        limits_session_began("::1");
+    cr_assert_eq(limits_admit("::1"), LIMITS_ADMIT);
+    sec.max_connections_per_address = 3; /* as a reload would */
+    cr_assert_eq(limits_admit("::1"), LIMITS_TOO_MANY);
+    for (int i = 0; i < 3; i++)
+        limits_session_ended("::1");
+    cr_assert_eq(limits_admit("::1"), LIMITS_ADMIT);
+}
+
+Test(limits, events_pass_with_no_rate_limit)
+{
+    limits_events e = {0};
+    for (int i = 0; i < 10000; i++)
+        cr_assert_eq(limits_event(&e, "127.0.0.1", "s1"), LIMITS_PASS);
+}
+
+Test(limits, events_over_the_rate_are_refused_and_counted)
+{
+    sec.events_per_second = 0.001; /* no refill within the test */
+    sec.burst = 3;
+    limits_events e = {0};
+    limits_stats before = limits_get_stats();
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(limits_event(&e, "127.0.0.1", "s1"), LIMITS_PASS);
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(limits_event(&e, "127.0.0.1", "s1"), LIMITS_REFUSE);
+    cr_assert_eq(limits_get_stats().events_refused - before.events_refused, 5);
+    cr_assert_eq(limits_get_stats().disconnected, before.disconnected, "no disconnectAfter set");
+    limits_events other = {0};
+    cr_assert_eq(limits_event(&other, "127.0.0.1", "s2"), LIMITS_PASS, "each connection its own bucket");
+    sec.events_per_second = 0; /* a reload that lifts it */
+    cr_assert_eq(limits_event(&e, "127.0.0.1", "s1"), LIMITS_PASS);
+}
+
+Test(limits, disconnect_after_counts_refusals_in_a_row)
+{
+    sec.events_per_second = 0.001;
+    sec.burst = 1;
+    sec.disconnect_after = 3;
+    limits_events e = {0};
+    limits_stats before = limits_get_stats();
+    cr_assert_eq(limits_event(&e, "10.0.0.1", "s1"), LIMITS_PASS);
+    cr_assert_eq(limits_event(&e, "10.0.0.1", "s1"), LIMITS_REFUSE);
+    cr_assert_eq(limits_event(&e, "10.0.0.1", "s1"), LIMITS_REFUSE);
+    /* A token (as if time had passed) breaks the run. */
+    e.bucket.tokens = 1;
+    cr_assert_eq(limits_event(&e, "10.0.0.1", "s1"), LIMITS_PASS);
+    cr_assert_eq(limits_event(&e, "10.0.0.1", "s1"), LIMITS_REFUSE);
+    cr_assert_eq(limits_event(&e, "10.0.0.1", "s1"), LIMITS_REFUSE);
+    cr_assert_eq(limits_event(&e, "10.0.0.1", "s1"), LIMITS_DISCONNECT);
+    cr_assert_eq(limits_get_stats().disconnected - before.disconnected, 1);
+    cr_assert_eq(limits_get_stats().events_refused - before.events_refused, 5);
+}
+
+/* Each kind of refusal logs its first in full, then only a summary every
+ * 10 s: run the summary timer with a chosen clock. */
+Test(limits, refusals_are_logged_first_then_summed_up, .init = cr_redirect_stderr)
+{
+    reset();
+    allow("10.0.0.0/8", NULL);
+    for (int i = 0; i < 1000; i++)
+        limits_admit("192.0.2.7");
+    timers_run(timer_now() + 10000);
+    timers_run(timer_now() + 20000); /* a quiet interval: no line */
+    limits_admit("192.0.2.8");
+    fflush(stderr);
+    FILE *f = cr_get_redirected_stderr();
+    char line[512], all[4096] = "";
+    int lines = 0;
+    while (fgets(line, sizeof line, f)) {
+        strncat(all, line, sizeof all - strlen(all) - 1);
+        lines++;
+    }
+    cr_assert_eq(lines, 3, "got:\n%s", all);
+    cr_assert(strstr(all, "refused a new session from 192.0.2.7: not in security.allow ("), "%s", all);
+    cr_assert(strstr(all, "999 more new sessions refused (not in security.allow) in the last 10 s, "
+                          "the last from 192.0.2.7 ("),
+              "%s", all);
+    cr_assert(strstr(all, "refused a new session from 192.0.2.8: not in security.allow"), "%s", all);
 }
