@@ -71,8 +71,8 @@ bool cidr_parse(const char *s, cidr *out, char *why, size_t why_len)
         family = parse_family(text, &out->net);
     }
     if (!family) {
-        snprintf(why, why_len, "'%.*s' is not an IPv4 or IPv6 address", (int)(alen > 64 ? 64 : alen),
-                 s);
+        int shown = alen > 64 ? 64 : (int)alen;
+        snprintf(why, why_len, "'%.*s' is not an IPv4 or IPv6 address", shown, s);
         return false;
     }
     int max = family == 4 ? 32 : 128;

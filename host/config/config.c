@@ -925,8 +925,8 @@ static const cy_section rate_limit_section = {
         {"eventsPerSecond", .set = rate_events_per_second},
         {"burst", .set = cy_set_u32, .offset = offsetof(config_security, burst), .min = 1,
          .max = MAX_BURST},
-        {"disconnectAfter", .set = cy_set_u32, .offset = offsetof(config_security, disconnect_after),
-         .min = 0, .max = MAX_BURST},
+        {"disconnectAfter", .set = cy_set_u32,
+         .offset = offsetof(config_security, disconnect_after), .min = 0, .max = MAX_BURST},
         {0},
     },
 };
