@@ -9,6 +9,7 @@
 #include "base/watch.h"
 #include "engineio/eio_session.h"
 #include "engineio/http.h"
+#include "engineio/limits.h"
 #include "plugin/ctx.h"
 #include "plugin/handoff.h"
 #include "plugin/services.h"
@@ -58,6 +59,7 @@ static void make_current(binding *b)
             b->plugins[i].ctx->timeout_ms = b->plugins[i].cfg->timeout_ms;
     eio_set_options(&b->cfg->opts);
     http_set_config(b->cfg);
+    limits_set_config(&b->cfg->security);
     sio_set_binding(b);
     adapter_binding_changed();
     watch_binding(b);
@@ -248,6 +250,7 @@ void reload_stop(void)
     current = NULL;
     sio_set_binding(NULL);
     http_set_config(NULL);
+    limits_set_config(NULL);
     binding_retire(b, NULL);
 }
 

@@ -899,6 +899,112 @@ static void read_entries(cy_reader *r, const cy_field *f, yaml_node_t *val, void
         read_entry(r, f->arg, cy_item(r, val, i));
 }
 
+/* ---- security: abuse limits (engineio/limits.c) ------------------------ */
+
+/* A client's events (security.rateLimit), per connection: every namespace
+ * it joined draws on one bucket, so joining more buys no more.  A rate
+ * below one a second is fine (0.5: one event every two seconds); the burst
+ * defaults to the rate rounded up, at least 1. */
+#define MAX_EVENTS_PER_SECOND 1000000
+#define MAX_BURST 1000000000
+
+static void rate_events_per_second(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    cy_scalar sc = cy_resolve(val);
+    if (sc.kind != CY_INT && sc.kind != CY_FLOAT) {
+        cy_expected(r, f->key, val, "a number of events a second");
+        return;
+    }
+    if (!(sc.d > 0 && sc.d <= MAX_EVENTS_PER_SECOND)) {
+        cy_report(r, val, "%s: %s is out of range (more than 0, at most %d)", f->key, sc.text,
+                  MAX_EVENTS_PER_SECOND);
+        return;
+    }
+    ((config_security *)obj)->events_per_second = sc.d;
+}
+
+static const cy_section rate_limit_section = {
+    "rateLimit key",
+    (const cy_field[]){
+        {"eventsPerSecond", .set = rate_events_per_second},
+        {"burst", .set = cy_set_u32, .offset = offsetof(config_security, burst), .min = 1,
+         .max = MAX_BURST},
+        {"disconnectAfter", .set = cy_set_u32,
+         .offset = offsetof(config_security, disconnect_after), .min = 0, .max = MAX_BURST},
+        {0},
+    },
+};
+
+static void security_rate_limit(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    config_security *sec = obj;
+    if (!cy_want_mapping(r, f->key, val, false))
+        return;
+    cy_walk(r, val, &rate_limit_section, sec);
+    if (!cy_has_key(r, val, "eventsPerSecond")) {
+        cy_report(r, val, "rateLimit has no eventsPerSecond");
+        return;
+    }
+    if (!cy_has_key(r, val, "burst") && sec->events_per_second > 0) {
+        sec->burst = (uint32_t)sec->events_per_second;
+        if (sec->burst < sec->events_per_second || sec->burst == 0)
+            sec->burst++;
+    }
+}
+
+/* The addresses that may connect, as CIDR blocks or single addresses.  An
+ * empty list would lock every client out: an error, not a policy. */
+static void security_allow(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    config_security *sec = obj;
+    if (!cy_want_list(r, f->key, val, false))
+        return;
+    size_t n = cy_len(val);
+    if (n == 0) {
+        cy_report(r, val, "allow: the list is empty, so no client could connect; "
+                          "leave allow out to let every address connect");
+        return;
+    }
+    cidr *blocks = calloc(n, sizeof *blocks);
+    if (!blocks) {
+        r->oom = true;
+        return;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = cy_item(r, val, i);
+        const char *s = cy_string(r, "allow", item);
+        char why[200];
+        if (!s) {
+            ok = false;
+        } else if (!cidr_parse(s, &blocks[i], why, sizeof why)) {
+            cy_report(r, item, "allow: %s (expected an address or a CIDR block: 10.0.0.0/8, "
+                               "fd00::/8)", why);
+            ok = false;
+        }
+    }
+    if (!ok) {
+        free(blocks);
+        return;
+    }
+    free(sec->allow);
+    sec->allow = blocks;
+    sec->n_allow = n;
+    sec->has_allow = true;
+}
+
+static const cy_section security_section = {
+    "security key",
+    (const cy_field[]){
+        {"rateLimit", .set = security_rate_limit},
+        {"maxConnectionsPerAddress", .set = cy_set_u32,
+         .offset = offsetof(config_security, max_connections_per_address), .min = 0,
+         .max = UINT32_MAX},
+        {"allow", .set = security_allow},
+        {0},
+    },
+};
+
 /* ---- top level ---------------------------------------------------------- */
 
 static void hook_init(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
@@ -926,6 +1032,8 @@ static const cy_section top_section = {
         {"middleware", .set = read_entries, .arg = &middleware_kind},
         {"serverEvents", .set = read_entries, .arg = &server_event_kind},
         {"hooks", .set = cy_set_section, .arg = &hooks_section},
+        {"security", .set = cy_set_section, .offset = offsetof(config, security),
+         .arg = &security_section},
         {0},
     },
 };
@@ -1107,6 +1215,7 @@ void config_free(config *c)
         ref_free(&c->middleware[i].handler);
     }
     free(c->middleware);
+    free(c->security.allow);
     for (size_t i = 0; i < c->n_patterns; i++) {
         free(c->patterns[i].source);
         nsp_pattern_free(c->patterns[i].re);

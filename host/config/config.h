@@ -8,12 +8,14 @@
  * Schema (see SPEC.md): server {host, port}; plugins {name: path | {path,
  * config}}; socket.serverOptions (socket.io v4 names and defaults);
  * events [{name, handler: "plugin:symbol", namespace}];
- * middleware [{handler, namespace}]; hooks {init}.  A namespace is a name
+ * middleware [{handler, namespace}]; hooks {init}; security {rateLimit,
+ * maxConnectionsPerAddress, allow}.  A namespace is a name
  * ("/chat") or a pattern ({match: "^/tenant-[0-9]+$"}, a dynamic namespace).
  */
 #ifndef PIO_CONFIG_H
 #define PIO_CONFIG_H
 
+#include "base/cidr.h"
 #include "base/diag.h"
 
 #include <json-c/json.h>
@@ -135,6 +137,19 @@ typedef struct config_server_options {
                                    before it is closed, CONFIG_MAX_QUEUE_BYTES */
 } config_server_options;
 
+/* security: abuse limits (engineio/limits.c), each off unless given.  Read
+ * at each event and each handshake, so a reload applies them to the next. */
+typedef struct config_security {
+    double events_per_second;   /* rateLimit.eventsPerSecond, per connection; 0: no limit */
+    uint32_t burst;             /* rateLimit.burst; by default eventsPerSecond rounded up */
+    uint32_t disconnect_after;  /* rateLimit.disconnectAfter: events refused in a row that
+                                   disconnect the client; 0 (the default): never */
+    uint32_t max_connections_per_address; /* sessions open from one address; 0: no limit */
+    cidr *allow;                /* owned; the blocks of security.allow */
+    size_t n_allow;
+    bool has_allow;             /* false: every address may connect */
+} config_security;
+
 typedef struct config {
     unsigned refs;              /* config_retain / config_free */
     char *file;                 /* owned; the path as given, for messages */
@@ -153,6 +168,7 @@ typedef struct config {
     config_plugin *plugins;
     size_t n_plugins;
     config_server_options opts;
+    config_security security;
     config_event *events;
     size_t n_events;
     config_middleware *middleware;

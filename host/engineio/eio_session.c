@@ -15,6 +15,9 @@
  * the held poll is released with a noop, the client sends "5", and the
  * WebSocket becomes the transport; until then output keeps going over
  * polling.  Both protocols upgrade alike.
+ *
+ * A session counts once towards security.maxConnectionsPerAddress
+ * (limits.c), from its creation to its close, whatever its transports.
  */
 #include "eio_session.h"
 
@@ -23,6 +26,7 @@
 #include "base/random.h"
 #include "base/timer.h"
 #include "config/config.h"
+#include "limits.h"
 #include "protocol/eio3_packet.h"
 
 #include <errno.h>
@@ -450,6 +454,7 @@ eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_quer
     memcpy(blob + sizeof issued, address ? address : "", alen);
     blob[head - 1] = '\0';
     s->handshake = blob;
+    limits_session_began(eio_session_address(s)); /* ended when it closes */
     s->n_query = n_query;
     s->n_headers = n_headers;
     s->b64 = s->protocol == 3 && eio_query_asks_b64(blob + head, n_query);
@@ -559,6 +564,7 @@ static void close_session(eio_session *s, const char *reason, bool may_wait)
     if (s->closed)
         return;
     s->closed = true;
+    limits_session_ended(eio_session_address(s));
     s->awaiting_last_poll = may_wait && !refusing && s->transport == EIO_POLLING &&
                             !s->poll_get && !s->upgrading;
     if (!s->awaiting_last_poll)

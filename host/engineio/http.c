@@ -37,6 +37,9 @@
  * (capped to what the descriptor limit leaves room for) a request that
  * would start a new session is answered 503 and closed; requests of
  * sessions that exist are served, so no connected client is cut off.
+ *
+ * security.allow and security.maxConnectionsPerAddress (limits.c) refuse
+ * a handshake as engine.io refuses one its allowRequest rejects.
  */
 #include "http.h"
 
@@ -46,6 +49,7 @@
 #include "config/config.h"
 #include "cors.h"
 #include "eio_session.h"
+#include "limits.h"
 #include "ws_deflate.h"
 #include "zip.h"
 
@@ -627,6 +631,28 @@ static bool over_capacity(struct lws *wsi)
     return true;
 }
 
+/* A handshake that security.allow or maxConnectionsPerAddress refuses
+ * (limits.c counts and logs it) is answered as engine.io answers one its
+ * allowRequest refuses: a polling handshake with 403 and error 4,
+ * "Forbidden"; a WebSocket upgrade (engine.io's abortUpgrade) with 400,
+ * the message as text/html, and the connection closed.  True when
+ * refused; *rc is then the callback's answer. */
+static bool refused_by_limits(struct lws *wsi, conn *c, bool upgrade, int *rc)
+{
+    char address[46];
+    peer_address(wsi, address, sizeof address);
+    if (limits_admit(address) == LIMITS_ADMIT)
+        return false;
+    if (upgrade) {
+        const char *msg = err_messages[ERR_FORBIDDEN];
+        respond_ex(wsi, 400, "text/html", msg, strlen(msg), false, true, NULL);
+        *rc = -1;
+    } else {
+        *rc = respond_error(wsi, c, 403, ERR_FORBIDDEN);
+    }
+    return true;
+}
+
 /* ---- polling ----------------------------------------------------------- */
 
 static int poll_get(struct lws *wsi, conn *c, eio_session *s)
@@ -716,6 +742,9 @@ static int on_http(struct lws *wsi, conn *c, const char *path)
     int err = verify(&r, false, method == LWSHUMETH_GET, &s);
     if (err >= 0)
         return respond_error(wsi, c, 400, err);
+    int rc;
+    if (method == LWSHUMETH_GET && !s && refused_by_limits(wsi, c, false, &rc))
+        return rc;
     if (method == LWSHUMETH_GET && !s && over_capacity(wsi))
         return -1;
     if (method == LWSHUMETH_GET)
@@ -761,6 +790,9 @@ static int confirm_upgrade(struct lws *wsi)
         respond_error(wsi, c, 400, err);
         return 1;
     }
+    int rc;
+    if (!s && refused_by_limits(wsi, c, true, &rc))
+        return rc;
     if (!s && over_capacity(wsi))
         return -1;
     return 0;

@@ -10,6 +10,7 @@
 
 #include "base/timer.h"
 #include "engineio/eio_session.h"
+#include "engineio/limits.h"
 #include "protocol/sio_packet.h"
 
 #include <json-c/json.h>
@@ -79,6 +80,7 @@ struct sio_client {
     unsigned char parser;       /* CONFIG_PARSER_*, fixed when it connected */
     bool closed;
     uint16_t n_connecting;      /* CONNECTs a middleware answers later */
+    limits_events events;       /* its share of security.rateLimit */
 };
 
 #endif

@@ -99,10 +99,11 @@ process.on('exit', () => {
 });
 
 /*
- * startServer({server, plugins, serverOptions, events, extraEvents, middleware, pluginConfig, startTimeout})
+ * startServer({server, plugins, serverOptions, events, extraEvents, middleware, security, pluginConfig, startTimeout})
  * -> {port, url, origin, dir, reasonsFile, stop(), stderr(), reasons(), waitForReason(id)}
  *
- * url is "http://127.0.0.1:PORT" (a client adds the namespace).
+ * url is "http://127.0.0.1:PORT" (a client adds the namespace), or
+ * "http://[::1]:PORT" for a server on server.host ::1.
  */
 async function startServer(opts = {}) {
   if (!fs.existsSync(PLUGIO)) throw new Error(`no plugio binary at ${PLUGIO} (build first, or set PLUGIO_BUILD_DIR)`);
@@ -122,6 +123,7 @@ async function startServer(opts = {}) {
     middleware: opts.middleware, /* [{handler, namespace}], written only when given */
     serverEvents: opts.serverEvents, /* [{name, handler, namespace}], likewise */
     hooks: opts.hooks, /* {init: 'plugin:symbol'}, likewise */
+    security: opts.security, /* {rateLimit, maxConnectionsPerAddress, allow}, likewise */
   };
   const yamlFile = path.join(dir, 'plugio.yaml');
   fs.writeFileSync(yamlFile, toYaml(doc));
@@ -150,7 +152,7 @@ async function startServer(opts = {}) {
     }, opts.startTimeout || 5000);
     const onData = (d) => {
       stderr += d;
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
+      const m = /listening on (?:127\.0\.0\.1|::1|::):(\d+)/.exec(stderr);
       if (m) {
         clearTimeout(timer);
         resolve(Number(m[1]));
@@ -164,7 +166,8 @@ async function startServer(opts = {}) {
     });
   });
 
-  const url = `http://127.0.0.1:${port}`;
+  /* A server on ::1 is reached there; on :: (both families), over IPv4. */
+  const url = doc.server.host === '::1' ? `http://[::1]:${port}` : `http://127.0.0.1:${port}`;
   let stopped = null;
   const server = {
     port,

@@ -1246,3 +1246,107 @@ Test(config, rejects_a_server_event_on_a_pattern_or_reserved)
     expect_diag("t.yaml:4:5: ", "server event 'sync': its namespace must be a name, not a pattern");
     expect_diag("t.yaml:7:5: ", "server event name 'disconnect' is reserved");
 }
+
+/* ---- security: abuse limits -------------------------------------------- */
+
+Test(config, security_is_off_by_default)
+{
+    config *c = load_ok("{}\n");
+    cr_assert_eq(c->security.events_per_second, 0);
+    cr_assert_eq(c->security.max_connections_per_address, 0);
+    cr_assert_not(c->security.has_allow);
+    cr_assert_null(c->security.allow);
+}
+
+Test(config, reads_security)
+{
+    config *c = load_ok("security:\n"
+                        "  rateLimit: {eventsPerSecond: 50, burst: 100, disconnectAfter: 500}\n"
+                        "  maxConnectionsPerAddress: 20\n"
+                        "  allow: [127.0.0.1, 10.0.0.0/8, \"::1\", \"fd00::/8\"]\n");
+    cr_assert_eq(c->security.events_per_second, 50);
+    cr_assert_eq(c->security.burst, 100);
+    cr_assert_eq(c->security.disconnect_after, 500);
+    cr_assert_eq(c->security.max_connections_per_address, 20);
+    cr_assert(c->security.has_allow);
+    cr_assert_eq(c->security.n_allow, 4);
+    cr_assert_eq(c->security.allow[1].prefix, 96 + 8);
+    cr_assert_eq(c->security.allow[2].prefix, 128);
+}
+
+Test(config, a_rate_limit_burst_defaults_to_the_rate_rounded_up)
+{
+    cr_assert_eq(load_ok("security: {rateLimit: {eventsPerSecond: 50}}\n")->security.burst, 50);
+    cr_assert_eq(load_ok("security: {rateLimit: {eventsPerSecond: 2.5}}\n")->security.burst, 3);
+    cr_assert_eq(load_ok("security: {rateLimit: {eventsPerSecond: 0.2}}\n")->security.burst, 1);
+    cr_assert_eq(load_ok("security: {rateLimit: {eventsPerSecond: 0.2}}\n")
+                     ->security.events_per_second,
+                 0.2);
+}
+
+Test(config, rejects_a_rate_that_is_not_above_zero_or_not_a_number)
+{
+    expect_only_error("security:\n  rateLimit: {eventsPerSecond: -5}\n", "t.yaml:2:32: ",
+                      "eventsPerSecond: -5 is out of range (more than 0, at most 1000000)");
+    expect_only_error("security:\n  rateLimit: {eventsPerSecond: 0}\n", "t.yaml:2:32: ",
+                      "eventsPerSecond: 0 is out of range");
+    expect_only_error("security:\n  rateLimit: {eventsPerSecond: 2000000}\n", "t.yaml:2:32: ",
+                      "eventsPerSecond: 2000000 is out of range");
+    expect_only_error("security:\n  rateLimit: {eventsPerSecond: .nan}\n", "t.yaml:2:32: ",
+                      "out of range");
+    expect_only_error("security:\n  rateLimit: {eventsPerSecond: fast}\n", "t.yaml:2:32: ",
+                      "eventsPerSecond: expected a number of events a second");
+}
+
+Test(config, rejects_a_rate_limit_without_a_rate_or_with_a_bad_burst)
+{
+    expect_only_error("security:\n  rateLimit: {burst: 10}\n", "t.yaml:2:14: ",
+                      "rateLimit has no eventsPerSecond");
+    expect_only_error("security:\n  rateLimit: 50\n", "t.yaml:2:14: ", "rateLimit: expected a mapping");
+    expect_only_error("security:\n  rateLimit: {eventsPerSecond: 5, burst: 0}\n", "t.yaml:2:42: ",
+                      "burst: 0 is out of range");
+    expect_only_error("security:\n  rateLimit: {eventsPerSecond: 5, burst: -3}\n", "t.yaml:2:42: ",
+                      "burst");
+    expect_only_error("security:\n  rateLimit: {eventsPerSecond: 5, disconnectAfter: -1}\n",
+                      "t.yaml:2:52: ", "disconnectAfter");
+    expect_only_error("security:\n  rateLimit: {eventsPerSecond: 5, perMinute: 3}\n",
+                      "t.yaml:2:35: ", "unknown rateLimit key 'perMinute'");
+}
+
+Test(config, rejects_a_bad_max_connections_per_address)
+{
+    expect_only_error("security:\n  maxConnectionsPerAddress: -1\n", "t.yaml:2:29: ",
+                      "maxConnectionsPerAddress");
+    expect_only_error("security:\n  maxConnectionsPerAddress: many\n", "t.yaml:2:29: ",
+                      "maxConnectionsPerAddress");
+    cr_assert_eq(load_ok("security:\n  maxConnectionsPerAddress: 0\n")
+                     ->security.max_connections_per_address,
+                 0, "0 is no limit");
+}
+
+Test(config, rejects_a_bad_cidr_block_at_its_place)
+{
+    cr_assert_null(load("security:\n"
+                        "  allow:\n"
+                        "    - 10.0.0.0/8\n"
+                        "    - 10.0.0.0/33\n"
+                        "    - localhost\n"
+                        "    - 10.1.2.3/16\n"
+                        "    - 3\n"));
+    cr_assert_eq(diags.count, 4, "%s", all_diags());
+    expect_diag("t.yaml:4:7: ", "allow: the prefix '33' is not a number from 0 to 32 "
+                                "(expected an address or a CIDR block");
+    expect_diag("t.yaml:5:7: ", "allow: 'localhost' is not an IPv4 or IPv6 address");
+    expect_diag("t.yaml:6:7: ", "allow: 10.1.2.3/16 has bits set past its prefix: 10.1.0.0/16?");
+    expect_diag("t.yaml:7:7: ", "allow: expected a string");
+}
+
+Test(config, rejects_an_empty_or_misshapen_allow_list)
+{
+    expect_only_error("security:\n  allow: []\n", "t.yaml:2:10: ", "allow: the list is empty");
+    expect_only_error("security:\n  allow: 10.0.0.0/8\n", "t.yaml:2:10: ", "allow: expected a list");
+    expect_only_error("security:\n  allow:\n", "t.yaml:2:9: ", "allow: expected a list");
+    expect_only_error("security:\n  deny: [1.2.3.4]\n", "t.yaml:2:3: ",
+                      "unknown security key 'deny' (expected one of: rateLimit, "
+                      "maxConnectionsPerAddress, allow)");
+}
