@@ -54,8 +54,8 @@ typedef enum limits_verdict {
                            disconnect the client too */
 } limits_verdict;
 
-/* The error ack's single argument. */
-#define LIMITS_RATE_ERROR "{\"error\":\"rate limit exceeded\"}"
+/* What the error ack says (its single argument is {"error": this}). */
+#define LIMITS_RATE_ERROR "rate limit exceeded"
 
 /* An event from the connection of `address`; `who` names it in the log
  * (a socket id).  A refusal is counted and logged here. */

@@ -505,24 +505,6 @@ void sio_ack_drop(uint64_t ack)
     later_answer(ack, deferred_ack_done, &a);
 }
 
-/* security.rateLimit (limits.c), over every namespace of the connection:
- * an event over it is not dispatched, an ack it asked for is an error, and
- * past rateLimit.disconnectAfter the client is disconnected. */
-static bool event_admitted(sio_client *c, pio_socket *s, const sio_packet *p)
-{
-    limits_verdict v = limits_event(&c->events, eio_session_address(c->session), s->id);
-    if (v == LIMITS_PASS)
-        return true;
-    pio_out *error = p->id >= 0 ? out_new(NULL) : NULL;
-    if (error && out_json(error, LIMITS_RATE_ERROR, strlen(LIMITS_RATE_ERROR)) == PIO_OK)
-        sio_send(c, SIO_ACK, s->ns->name, p->id, NULL, error);
-    else
-        out_free(error);
-    if (v == LIMITS_DISCONNECT && s->client)
-        sio_socket_disconnect(s, 1);
-    return false;
-}
-
 static void on_event(pio_socket *s, sio_packet *p)
 {
     json_object *name = json_object_array_get_idx(p->data, 0);
@@ -535,6 +517,17 @@ static void on_event(pio_socket *s, sio_packet *p)
         .owner = s,
         .ack_id = p->id,
     };
+    /* security.rateLimit (limits.c), over every namespace of the
+     * connection: an event over it is not dispatched, an ack it asked for
+     * is an error, and past rateLimit.disconnectAfter the client goes. */
+    sio_client *c = s->client;
+    limits_verdict v = limits_event(&c->events, eio_session_address(c->session), s->id);
+    if (v != LIMITS_PASS) {
+        sio_refuse_ack(&args, LIMITS_RATE_ERROR);
+        if (v == LIMITS_DISCONNECT && s->client)
+            sio_socket_disconnect(s, 1);
+        return;
+    }
     s->refs++; /* the handler may close it */
     if (sio_dispatch(s, event, &args))
         fault_costs(s, event);
@@ -672,8 +665,7 @@ static void on_packet(sio_client *c, sio_packet *p)
     switch (p->type) {
     case SIO_EVENT:
     case SIO_BINARY_EVENT:
-        if (event_admitted(c, s, p))
-            on_event(s, p);
+        on_event(s, p);
         break;
     case SIO_ACK:
     case SIO_BINARY_ACK:
