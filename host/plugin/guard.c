@@ -208,7 +208,7 @@ static _Noreturn void jump(guard_frame *f, const void *ucv)
     /* The frames jumped over keep their redzones poisoned otherwise; the
      * 128 bytes below sp are the red zone the ABI lets leaf code use. */
     uintptr_t sp = reg_sp(ucv) - 128;
-    if ((uintptr_t)f > sp)
+    if ((uintptr_t)f > sp && (uintptr_t)f - sp <= (64u << 20)) /* f on the same stack */
         __asan_unpoison_memory_region((void *)sp, (uintptr_t)f - sp);
 #else
     (void)ucv;
