@@ -39,19 +39,13 @@ async function start(config) {
   return srv;
 }
 
-async function stopChecked(srv) {
-  const { code } = await srv.stop();
-  assert.equal(h.sanitizerReport(srv.stderr()), null, srv.stderr());
-  assert.equal(code, 0, srv.stderr());
-}
-
 // Every argument of the ack (emitWithAck would give the first only).
 const call = h.ackAll;
 const one = async (...args) => (await h.ackAll(...args))[0];
 
 let srv;
 test.before(async () => { srv = await start({}); });
-test.after(async () => { await stopChecked(srv); });
+test.after(async () => { await h.stopChecked(srv); });
 test.afterEach(async () => {
   h.closeAll();
 });
@@ -210,7 +204,7 @@ test('a request the adapter never answers completes at its time limit with this 
     assert.deepEqual(replies, []);
   } finally {
     h.closeAll();
-    await stopChecked(quiet);
+    await h.stopChecked(quiet);
   }
 });
 
@@ -236,6 +230,6 @@ test('a new version of the adapter plugin takes the adapter over, and is told ev
     assert.deepEqual(sockets.map((s) => s.id), [a.id, 'remote-1']);
   } finally {
     h.closeAll();
-    await stopChecked(own);
+    await h.stopChecked(own);
   }
 });

@@ -49,13 +49,6 @@ async function until(pred, what, ms = 5000) {
   }
 }
 
-async function stopChecked(srv) {
-  const { code, signal, killedAfterMs } = await srv.stop();
-  assert.equal(killedAfterMs, undefined, `plugio did not exit on SIGTERM\n${srv.stderr()}`);
-  assert.equal(h.sanitizerReport(srv.stderr()), null, srv.stderr());
-  assert.equal(code, 0, `exit ${code} ${signal}\n${srv.stderr()}`);
-}
-
 /* ---- one server: patterns, precedence, rooms, middleware --------------- */
 
 const srv = h.serverFor(test, {
@@ -195,7 +188,7 @@ test('maxChildNamespaces refuses a new child beyond it, logged once per 10 s; ex
     assert.match(lines[0], /WARN .*'\/t-3'.*2 child namespaces exist, serverOptions\.maxChildNamespaces is 2/);
   } finally {
     h.closeAll();
-    await stopChecked(s);
+    await h.stopChecked(s);
   }
 });
 
@@ -209,7 +202,7 @@ test('connections refused by middleware cannot use up maxChildNamespaces', T, as
     assert.equal(await call(ok, 'build'), 'a');
   } finally {
     h.closeAll();
-    await stopChecked(s);
+    await h.stopChecked(s);
   }
 });
 
@@ -252,7 +245,7 @@ test('cleanupEmptyChildNamespaces frees a child when its last socket leaves', T,
     assert.equal(await call(await ws(`${s.url}/t-4`), 'build'), 'a');
   } finally {
     h.closeAll();
-    await stopChecked(s);
+    await h.stopChecked(s);
   }
 });
 
@@ -305,6 +298,6 @@ test('a reload that adds a pattern lets new children connect; removing it keeps 
     assert.equal(await call(one, 'build'), 'a');
   } finally {
     h.closeAll();
-    await stopChecked(s);
+    await h.stopChecked(s);
   }
 });

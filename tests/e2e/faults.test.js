@@ -48,12 +48,7 @@ async function startCrashServer(first, extra = {}) {
   return srv;
 }
 
-/* Drop a build in as a build system would (write aside, rename over). */
-function install(srv, id) {
-  const tmp = `${srv.live}.tmp`;
-  fs.copyFileSync(build(id), tmp);
-  fs.renameSync(tmp, srv.live);
-}
+const install = (srv, id) => h.installByRename(build(id), srv.live);
 
 const call = (socket, event, ...args) => socket.timeout(5000).emitWithAck(event, ...args);
 
@@ -101,13 +96,6 @@ async function bystanders(url, n = 50) {
       return result;
     },
   };
-}
-
-async function stopChecked(srv) {
-  const { code, signal, killedAfterMs } = await srv.stop();
-  assert.equal(killedAfterMs, undefined, `plugio did not exit on SIGTERM\n${srv.stderr()}`);
-  assert.equal(h.sanitizerReport(srv.stderr()), null, srv.stderr());
-  assert.equal(code, 0, `exit ${code} ${signal}\n${srv.stderr()}`);
 }
 
 test.afterEach(() => h.closeAll());
@@ -162,7 +150,7 @@ for (const [event, symbol, signal] of CASES) {
       await waitForAnswer(watcher, isBuild('c'), 'the fixed build never served');
       assert.deepEqual(await call(watcher, event), 'c', 'the fixed build answers the event');
     } finally {
-      await stopChecked(srv);
+      await h.stopChecked(srv);
     }
   });
 }
@@ -191,7 +179,7 @@ test('with no build to roll back to, the plugin is disabled until a fixed build 
     const gated = await h.connect(`${srv.url}/gated`);
     assert.equal(await call(gated, 'build'), 'c');
   } finally {
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -211,7 +199,7 @@ test('a middleware that faults refuses that connection with connect_error, and r
     assert.equal(await call(again, 'build'), 'a');
     assert.match(srv.stderr(), /ERROR crash: version b: middleware gate raised .*\(SIGSEGV\)/);
   } finally {
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -238,7 +226,7 @@ for (const [event, what] of [
       assert.match(srv.stderr(), new RegExp(`ERROR crash: version b: ${what}`));
       assert.equal(await call(watcher, 'echo', 'alive'), 'alive');
     } finally {
-      await stopChecked(srv);
+      await h.stopChecked(srv);
     }
   });
 }
@@ -256,7 +244,7 @@ test('a build whose load hook faults is refused, and the one serving stays', T, 
     install(srv, 'c');
     await waitForAnswer(watcher, isBuild('c'), 'the next good build never served');
   } finally {
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -272,6 +260,6 @@ test('a timeoutMs that is not a count of milliseconds is refused at file:line:co
     assert.equal(r.status, 2);
     assert.match(r.stderr, /bad\.yaml:\d+:\d+: .*timeoutMs/);
   } finally {
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });

@@ -224,6 +224,24 @@ function sanitizerReport(text) {
   return m ? m[0] : null;
 }
 
+/* Stop srv with SIGTERM and check it exits 0, in time, with no sanitizer
+ * report (what every test that starts its own server ends with). */
+async function stopChecked(srv) {
+  const assert = require('node:assert/strict');
+  const { code, signal, killedAfterMs } = await srv.stop();
+  assert.equal(killedAfterMs, undefined, `plugio did not exit on SIGTERM\n${srv.stderr()}`);
+  assert.equal(sanitizerReport(srv.stderr()), null, srv.stderr());
+  assert.equal(code, 0, `exit ${code} ${signal}\n${srv.stderr()}`);
+}
+
+/* Put the file src at dest the way a build system installs one: written
+ * aside, renamed over (a hot reload sees one complete new file). */
+function installByRename(src, dest) {
+  const tmp = `${dest}.tmp`;
+  fs.copyFileSync(src, tmp);
+  fs.renameSync(tmp, dest);
+}
+
 /* Start a server for the tests of one file, stop it after them, and check
  * it exits 0 on SIGTERM.  Returns a getter: call it inside a test. */
 function serverFor(hooks, opts) {
@@ -520,6 +538,8 @@ module.exports = {
   startServer,
   serverFor,
   sanitizerReport,
+  stopChecked,
+  installByRename,
   client,
   connect,
   connectError,

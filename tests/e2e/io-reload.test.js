@@ -32,18 +32,7 @@ async function startIoServer() {
   return srv;
 }
 
-function install(srv, id) {
-  const tmp = `${srv.live}.tmp`;
-  fs.copyFileSync(build(id), tmp);
-  fs.renameSync(tmp, srv.live);
-}
-
-async function stopChecked(srv) {
-  const { code, signal, killedAfterMs } = await srv.stop();
-  assert.equal(killedAfterMs, undefined, `plugio did not exit on SIGTERM\n${srv.stderr()}`);
-  assert.equal(h.sanitizerReport(srv.stderr()), null, srv.stderr());
-  assert.equal(code, 0, `exit ${code} ${signal}\n${srv.stderr()}`);
-}
+const install = (srv, id) => h.installByRename(build(id), srv.live);
 
 const call = (socket, event, ...args) => socket.timeout(5000).emitWithAck(event, ...args);
 
@@ -96,7 +85,7 @@ test('timers stop when their version is replaced; the new version\'s load hook s
     assert.equal(a.connected, true);
   } finally {
     h.closeAll();
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -116,7 +105,7 @@ test('rooms and socket data are the host\'s: they survive a reload', T, async ()
     assert.deepEqual(await got, ['after']);
   } finally {
     h.closeAll();
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -144,7 +133,7 @@ test('a broadcast ack and a work item started by the old version finish in the o
     assert.equal(done.doneOnLoop, true);
   } finally {
     h.closeAll();
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -179,6 +168,6 @@ test('an old version finishing an ack after the swap cannot start a timer that w
     assert.doesNotMatch(srv.stderr(), /late timer of build a fired/);
   } finally {
     h.closeAll();
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });

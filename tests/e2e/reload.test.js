@@ -35,19 +35,10 @@ async function startReloadServer(extra = {}) {
   return srv;
 }
 
-async function stopChecked(srv) {
-  const { code, signal, killedAfterMs } = await srv.stop();
-  assert.equal(killedAfterMs, undefined, `plugio did not exit on SIGTERM\n${srv.stderr()}`);
-  assert.equal(h.sanitizerReport(srv.stderr()), null, srv.stderr());
-  assert.equal(code, 0, `exit ${code} ${signal}\n${srv.stderr()}`);
-}
-
 /* Install `src` over the live file the way a build system does: write a
  * temporary file, then rename it into place. */
 function installByRename(srv, src) {
-  const tmp = `${srv.live}.tmp`;
-  fs.copyFileSync(src, tmp);
-  fs.renameSync(tmp, srv.live);
+  h.installByRename(src, srv.live);
 }
 
 /* Install `src` by rewriting the live file in place, as `cp` does. */
@@ -143,7 +134,7 @@ test('50 swaps under load from 50 clients: every event answered once, by the bui
     assert.doesNotMatch(srv.stderr(), /reload failed/);
   } finally {
     h.closeAll();
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -170,7 +161,7 @@ test('overwriting the live plugin in place with cp under load: the host survives
     assert.equal(socket.connected, true);
   } finally {
     h.closeAll();
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -205,7 +196,7 @@ test('a broken replacement leaves the old version serving, and says why', T, asy
     assert.equal(socket.connected, true);
   } finally {
     h.closeAll();
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -227,7 +218,7 @@ test('a stateful plugin keeps its state across reloads through the hand-off', T,
     assert.equal(m, 4);
   } finally {
     h.closeAll();
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -277,7 +268,7 @@ test('configuration edits rebind events on connected sockets; an invalid edit ch
     assert.equal(socket.connected && polling.connected, true, 'no client dropped');
   } finally {
     h.closeAll();
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -296,7 +287,7 @@ test('SIGHUP reloads the configuration and every plugin', T, async () => {
     assert.equal(socket.connected, true);
   } finally {
     h.closeAll();
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -318,7 +309,7 @@ test('a file written in several steps is loaded once, when the writer closes it'
     assert.doesNotMatch(srv.stderr(), /reload failed/);
   } finally {
     h.closeAll();
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -343,6 +334,6 @@ test('an ack awaited by the old version is answered by the old code after the sw
     assert.deepEqual(await answered2, ['b', 'ok', 'now']);
   } finally {
     h.closeAll();
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
