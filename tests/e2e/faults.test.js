@@ -145,6 +145,7 @@ for (const [event, symbol, signal] of CASES) {
       assertReported(srv, symbol, signal);
       assert.match(srv.stderr(), /WARN {2}crash: rolled back from version b to version a/);
       assert.match(srv.stderr(), new RegExp(`socket ${culpritId} leaves /: its handler for '${event}' faulted`));
+      assert.equal(await srv.waitForReason(culpritId), 'server namespace disconnect');
 
       install(srv, 'c');
       await waitForAnswer(watcher, isBuild('c'), 'the fixed build never served');

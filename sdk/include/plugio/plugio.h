@@ -50,6 +50,15 @@
  * Global and static variables of a version die with it; hand state to the
  * next version through unload/load.  Per-socket data (pio_socket_data_set)
  * belongs to the host and survives reloads.
+ *
+ * Faults.  A call into a plugin that crashes (SIGSEGV, SIGBUS, SIGFPE,
+ * SIGILL, abort()) or runs longer than the plugin's `timeoutMs` (default
+ * 2000 ms) is cut short by the host, and that version is never called again:
+ * none of its pending callbacks runs, its unload hook is not called, and its
+ * state is not handed on.  The socket whose event faulted is disconnected;
+ * the version the last reload replaced takes over (started afresh), or the
+ * plugin is refused until a new build is loaded.  Blocking work belongs in
+ * pio_work_submit, whose work function has no time limit.
  */
 #ifndef PLUGIO_H
 #define PLUGIO_H
