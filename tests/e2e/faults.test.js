@@ -30,12 +30,12 @@ const CRASH_EVENTS = {
   ack: 'ack_null',
 };
 
-async function startCrashServer(first, extra = {}) {
+async function startCrashServer(first, extra = {}, timeoutMs = TIMEOUT_MS) {
   const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'plugio-faults-'));
   const live = path.join(dir, 'libcrash.so');
   fs.copyFileSync(build(first), live);
   const srv = await h.startServer({
-    plugins: { crash: { path: live, timeoutMs: TIMEOUT_MS } },
+    plugins: { crash: { path: live, timeoutMs } },
     extraEvents: [
       { name: 'build', handler: 'crash:build' },
       { name: 'build', namespace: '/gated', handler: 'crash:build' },
@@ -244,6 +244,29 @@ test('a build whose load hook faults is refused, and the one serving stays', T, 
     assert.equal(await call(watcher, 'build'), 'a');
     install(srv, 'c');
     await waitForAnswer(watcher, isBuild('c'), 'the next good build never served');
+  } finally {
+    await h.stopChecked(srv);
+  }
+});
+
+test('a reload that lowers timeoutMs applies it to the next call', T, async () => {
+  /* Started with a minute: were the new value not applied, spin would
+   * hold the loop past the test's time. */
+  const srv = await startCrashServer('b', {}, 60000);
+  try {
+    const watcher = await h.connect(srv.url);
+    srv.doc.plugins.crash.timeoutMs = 300;
+    const tmp = `${srv.yamlFile}.tmp`;
+    fs.writeFileSync(tmp, h.toYaml(srv.doc));
+    fs.renameSync(tmp, srv.yamlFile);
+    const deadline = Date.now() + 10000;
+    while (!/reload #1 done/.test(srv.stderr()) && Date.now() < deadline) await h.sleep(20);
+    const culprit = await h.connect(srv.url);
+    const gone = h.next(culprit, 'disconnect', 10000);
+    culprit.emit('spin');
+    assert.equal((await gone)[0], 'io server disconnect');
+    assert.match(srv.stderr(), /handler spin ran past timeoutMs \(300 ms\)/);
+    assert.ok(isRefusal(await call(watcher, 'build')));
   } finally {
     await h.stopChecked(srv);
   }
