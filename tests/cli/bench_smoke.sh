@@ -3,7 +3,8 @@
 # benchmark load generator (tools/bench/loadgen) against plugio, so that the
 # tool cannot rot: 20 clients, one acked event in flight each, for about
 # 1.5 s; at least one acked event, no error, none lost, plugio still clean.
-# Also a short fanout (join acked by the plugin, broadcasts to the room).
+# Also a short fanout (join acked by the plugin, broadcasts to the room),
+# and 200 connect/disconnect cycles (the soak's load).
 . "$(dirname "$0")/lib.sh"
 plugio=$1
 loadgen=$2
@@ -50,6 +51,21 @@ expect_rc 0 "fanout: 20 receivers"
 deliveries=$(result events)
 [ "${deliveries:-0}" -gt 0 ] || { fail "fanout: nothing delivered (events=$deliveries)"; show; }
 [ "$(result errors)" = 0 ] || { fail "fanout: errors=$(result errors)"; show; }
+
+# Connect/disconnect cycles (tools/bench/soak's load): every cycle done,
+# every acked event answered, binary ones included.
+run timeout 30 "$loadgen" --port "$port" --server-pid "$pid" --scenario cycle --clients 20 \
+    --inflight 4 --cycles 200 --events 2000 --duration 20
+expect_rc 0 "cycle: 200 cycles, 20 at a time"
+expect_line "$out" "RESULT scenario=cycle" "cycle: loadgen prints its RESULT line"
+[ "$(result cycles_done)" = 200 ] || { fail "cycle: cycles_done=$(result cycles_done), expected 200"; show; }
+[ "$(result abrupt)" = 20 ] || { fail "cycle: abrupt=$(result abrupt), expected 1 in 10"; show; }
+[ "$(result events)" = 2000 ] || { fail "cycle: events=$(result events), expected 2000"; show; }
+[ "$(result acked)" = $((2000 - 200)) ] || { fail "cycle: acked=$(result acked), expected all but the fanouts"; show; }
+[ "$(result binaries)" -gt 0 ] || { fail "cycle: no binary event"; show; }
+[ "$(result joins)" -gt 0 ] || { fail "cycle: no join"; show; }
+[ "$(result errors)" = 0 ] || { fail "cycle: errors=$(result errors)"; show; }
+[ "$(result lost)" = 0 ] || { fail "cycle: lost=$(result lost)"; show; }
 
 kill -TERM "$pid"
 wait "$pid"

@@ -27,6 +27,17 @@
  *   reload   ack, while the file --swap-dest is replaced every --swap-ms by
  *            --swap-a / --swap-b in turn (copied next to it, renamed into
  *            place); every event sent must get exactly one ack.
+ *   cycle    --cycles N connect/disconnect cycles, --clients C of them live
+ *            at a time, carrying --events E events in all (E/N a cycle):
+ *            every 16th cycle first emits `join` (acked: room "bench"),
+ *            then its events go in turn: 1 in 10 `fanout` (no ack, to the
+ *            room), 2 in 10 `ack` with a binary argument (451-<id>..., then
+ *            the attachment), the rest `ack` with a string; --inflight acked
+ *            ones outstanding.  Then the cycle ends: 9 in 10 with "41" and a
+ *            WebSocket close, waiting for the server to close the TCP
+ *            connection; 1 in 10 abruptly (RST, no goodbye).  The slot opens
+ *            the next cycle.  For tools/bench/soak: what must leave a server
+ *            as it found it.  --duration is a time limit here (3600).
  *
  * Timing: connect everyone, then --warmup seconds, then a measured window
  * of --duration seconds; only what arrives in the window is counted.  With
@@ -64,7 +75,7 @@
 
 /* ---- options ------------------------------------------------------------- */
 
-enum scenario { SC_ACK, SC_FANOUT, SC_CONNECT, SC_RELOAD };
+enum scenario { SC_ACK, SC_FANOUT, SC_CONNECT, SC_RELOAD, SC_CYCLE };
 
 static struct {
     const char *host;
@@ -82,6 +93,8 @@ static struct {
     int server_pid;
     const char *swap_a, *swap_b, *swap_dest;
     int swap_ms;
+    uint64_t cycles, events; /* cycle: totals */
+    bool duration_set;
 } opt = {
     .host = "127.0.0.1",
     .port = 0,
@@ -99,7 +112,8 @@ static struct {
     .swap_ms = 500,
 };
 
-static const char *const scenario_names[] = {"ack", "fanout", "connect", "reload"};
+static const char *const scenario_names[] = {"ack", "fanout", "connect", "reload", "cycle"};
+#define N_SCENARIOS 5
 
 /* ---- time, CPU, memory ------------------------------------------------------ */
 
@@ -224,6 +238,7 @@ enum state {
     ST_WAIT_SIO,   /* "40" sent, waiting for "40{...}" */
     ST_JOINING,    /* fanout receivers: `join` sent, waiting for its ack */
     ST_READY,
+    ST_CLOSING, /* cycle: "41" and a close frame sent, waiting for the server's FIN */
     ST_DEAD,
 };
 
@@ -253,6 +268,13 @@ typedef struct conn {
     uint64_t next_id;
     int inflight;
     slot *slots;
+    /* cycle */
+    uint64_t cycle;           /* which cycle this connection is */
+    uint64_t ev_left, ev_idx; /* events still to send in it, and sent */
+    bool cycle_open;          /* counted in cycles_started, not yet ended */
+    bool msg_binary;          /* the fragmented message being reassembled is */
+    int bins_pending;         /* attachments still due for bin_ack_id */
+    uint64_t bin_ack_id;
 } conn;
 
 static conn *conns;
@@ -271,7 +293,7 @@ enum phase { PH_CONNECT, PH_WARMUP, PH_WINDOW, PH_DRAIN, PH_DONE };
 static struct {
     enum phase phase;
     uint64_t t_start, t_ready, t_window, t_window_end, t_drain_end, deadline;
-    int opened, connected, failed, handshaking;
+    int opened, connected, failed, handshaking, live;
     uint64_t sent, acked, window_acks, errors, dup, unexpected;
     uint64_t deliveries, window_deliveries, broadcasts, window_broadcasts;
     histogram lat, swap_lat;
@@ -288,6 +310,10 @@ static struct {
     /* reload */
     uint64_t next_swap_ns, last_swap_ns;
     int swaps, swap_failures;
+    /* cycle */
+    uint64_t cycles_started, cycles_done, cycles_abrupt, fanouts, binaries, joins;
+    uint64_t t_cycles_end;
+    int *reopen, n_reopen; /* slots whose cycle ended, opened again after the batch */
 } st;
 
 static void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -512,10 +538,18 @@ static void conn_kill(conn *c, const char *why)
     if (c->state < ST_JOINING)
         st.handshaking--;
     c->state = ST_DEAD;
+    st.live--;
     struct linger lg = {1, 0}; /* RST: no TIME_WAIT left behind */
     setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     close(c->fd);
     c->fd = -1;
+    if (opt.scenario == SC_CYCLE && c->cycle_open) {
+        /* Ended, well (the cycle was counted done) or not (an error was
+         * counted): the slot serves the next cycle, once this batch of
+         * events (which may still name its index) is through. */
+        c->cycle_open = false;
+        st.reopen[st.n_reopen++] = c->index;
+    }
 }
 
 static void flush(conn *c)
@@ -554,14 +588,17 @@ static bool in_window(uint64_t t)
 
 static bool sending_allowed(void) { return st.phase == PH_WARMUP || st.phase == PH_WINDOW; }
 
+static slot *free_slot(conn *c)
+{
+    for (int i = 0; i < opt.inflight; i++)
+        if (!c->slots[i].busy)
+            return &c->slots[i];
+    return NULL;
+}
+
 static void send_ack_event(conn *c, uint64_t t)
 {
-    slot *s = NULL;
-    for (int i = 0; i < opt.inflight; i++)
-        if (!c->slots[i].busy) {
-            s = &c->slots[i];
-            break;
-        }
+    slot *s = free_slot(c);
     if (!s)
         return;
     uint64_t id = ++c->next_id;
@@ -634,6 +671,84 @@ static void pump_fanout(uint64_t t)
         send_fanout(c, t);
 }
 
+/* ---- cycle ------------------------------------------------------------------- */
+
+/* Cycle k carries E/N events, the first E%N cycles one more. */
+static uint64_t cycle_events(uint64_t k)
+{
+    return opt.events / opt.cycles + (k < opt.events % opt.cycles ? 1 : 0);
+}
+
+enum cycle_kind { CK_JOIN, CK_TEXT, CK_BINARY };
+
+/* One acked event: `join`, or `ack` with the pad as a string or as the
+ * one attachment of a binary event (answered by a binary ack). */
+static void cycle_acked(conn *c, slot *s, enum cycle_kind kind, uint64_t t)
+{
+    uint64_t id = ++c->next_id;
+    char buf[96 + 65536];
+    int n;
+    if (kind == CK_JOIN)
+        n = snprintf(buf, sizeof buf, "42%" PRIu64 "[\"join\"]", id), st.joins++;
+    else if (kind == CK_BINARY)
+        n = snprintf(buf, sizeof buf, "451-%" PRIu64 "[\"ack\",{\"_placeholder\":true,\"num\":0}]",
+                     id), st.binaries++;
+    else
+        n = snprintf(buf, sizeof buf, "42%" PRIu64 "[\"ack\",\"%s\"]", id, pad);
+    s->busy = true;
+    s->id = id;
+    s->sent_ns = t;
+    c->inflight++;
+    st.sent++;
+    out_frame(c, buf, (size_t)n);
+    if (kind == CK_BINARY)
+        out_data(c, true, pad, (size_t)opt.payload);
+}
+
+/* 9 in 10 cycles say goodbye ("41", a close frame, then the server closes
+ * the TCP connection: its TIME_WAIT, not ours); 1 in 10 just reset. */
+static void cycle_end(conn *c)
+{
+    st.cycles_done++;
+    if (c->cycle % 10 == 9) {
+        st.cycles_abrupt++;
+        conn_kill(c, NULL);
+        return;
+    }
+    static const unsigned char normal_closure[2] = {0x03, 0xe8}; /* 1000 */
+    out_frame(c, "41", 2);
+    out_control(c, 0x8, normal_closure, sizeof normal_closure);
+    c->state = ST_CLOSING;
+}
+
+/* Send what the cycle may send now; end it when all is sent and answered. */
+static void cycle_pump(conn *c, uint64_t t)
+{
+    while (c->state == ST_READY && c->ev_left > 0) {
+        unsigned k = (unsigned)(c->ev_idx % 10);
+        if (c->ev_idx == 0 && c->cycle % 16 == 0) {
+            slot *s = free_slot(c);
+            if (!s)
+                return;
+            cycle_acked(c, s, CK_JOIN, t);
+        } else if (k == 9) {
+            char buf[64 + 65536];
+            int n = snprintf(buf, sizeof buf, "42[\"fanout\",0,0,\"%s\"]", pad);
+            out_frame(c, buf, (size_t)n);
+            st.fanouts++;
+        } else {
+            slot *s = free_slot(c);
+            if (!s)
+                return;
+            cycle_acked(c, s, k == 2 || k == 6 ? CK_BINARY : CK_TEXT, t);
+        }
+        c->ev_idx++;
+        c->ev_left--;
+    }
+    if (c->state == ST_READY && c->ev_left == 0 && c->inflight == 0 && c->bins_pending == 0)
+        cycle_end(c);
+}
+
 /* ---- receiving --------------------------------------------------------------- */
 
 static uint64_t parse_u64(const unsigned char **p, const unsigned char *end, bool *ok)
@@ -670,7 +785,10 @@ static void on_ack(conn *c, uint64_t id, uint64_t t)
             if (opt.scenario == SC_RELOAD && st.last_swap_ns && s->sent_ns >= st.last_swap_ns &&
                 s->sent_ns < st.last_swap_ns + 100000000u && st.phase <= PH_WINDOW)
                 h_add(&st.swap_lat, lat);
-            fill_acks(c, t);
+            if (opt.scenario == SC_CYCLE)
+                cycle_pump(c, t);
+            else
+                fill_acks(c, t);
             return;
         }
     }
@@ -713,8 +831,12 @@ static const char fanout_prefix[] = "42[\"fanout\",";
 static void on_message(conn *c, const unsigned char *m, size_t len, uint64_t t)
 {
     const unsigned char *end = m + len;
+    if (c->state == ST_CLOSING)
+        return; /* said goodbye: whatever was on its way is of no interest */
     if (len >= sizeof fanout_prefix - 1 && memcmp(m, fanout_prefix, sizeof fanout_prefix - 1) == 0) {
-        if (c->role == ROLE_RECEIVER && c->state == ST_READY)
+        if (opt.scenario == SC_CYCLE)
+            st.deliveries++; /* from the other cycles in room "bench" */
+        else if (c->role == ROLE_RECEIVER && c->state == ST_READY)
             on_delivery(m + sizeof fanout_prefix - 1, end, t);
         else
             errorf("client %d: unexpected fanout delivery", c->index);
@@ -796,7 +918,38 @@ static void on_message(conn *c, const unsigned char *m, size_t len, uint64_t t)
         conn_kill(c, "disconnected by the server");
         return;
     }
+    if (m[1] == '6' && opt.scenario == SC_CYCLE) { /* 461-<id>[...]: attachments follow */
+        const unsigned char *p = m + 2;
+        bool ok1, ok2 = false;
+        uint64_t n = parse_u64(&p, end, &ok1);
+        uint64_t id = 0;
+        if (ok1 && p < end && *p == '-') {
+            p++;
+            id = parse_u64(&p, end, &ok2);
+        }
+        if (!ok2 || n != 1 || p >= end || *p != '[' || c->bins_pending) {
+            errorf("client %d: malformed binary ack %.*s", c->index, (int)(len > 40 ? 40 : len),
+                   (const char *)m);
+            return;
+        }
+        c->bins_pending = 1;
+        c->bin_ack_id = id;
+        return;
+    }
     errorf("client %d: unexpected packet %.*s", c->index, (int)(len > 40 ? 40 : len), (const char *)m);
+}
+
+/* A whole WebSocket message: an attachment when one is due, else a packet. */
+static void on_ws_message(conn *c, bool binary, const unsigned char *m, size_t len, uint64_t t)
+{
+    if (!(binary && c->bins_pending)) {
+        on_message(c, m, len, t);
+        return;
+    }
+    if (len != (size_t)opt.payload || (len && memcmp(m, pad, len) != 0))
+        errorf("client %d: the binary ack's attachment is not the bytes sent", c->index);
+    if (--c->bins_pending == 0)
+        on_ack(c, c->bin_ack_id, t);
 }
 
 /* Parse complete frames in buf; returns the bytes consumed. */
@@ -841,20 +994,23 @@ static size_t parse_frames(conn *c, unsigned char *buf, size_t len, uint64_t t)
         case 0x0: /* continuation */
         case 0x1:
         case 0x2:
+            if (opcode != 0)
+                c->msg_binary = opcode == 0x2;
             if (opcode != 0 && fin && c->msg_len == 0) {
-                on_message(c, data, (size_t)plen, t);
+                on_ws_message(c, c->msg_binary, data, (size_t)plen, t);
             } else {
                 grow(&c->msg, &c->msg_cap, c->msg_len + plen);
                 memcpy(c->msg + c->msg_len, data, (size_t)plen);
                 c->msg_len += (size_t)plen;
                 if (fin) {
-                    on_message(c, c->msg, c->msg_len, t);
+                    on_ws_message(c, c->msg_binary, c->msg, c->msg_len, t);
                     c->msg_len = 0;
                 }
             }
             break;
         case 0x8:
-            conn_kill(c, "close frame from the server");
+            if (c->state != ST_CLOSING) /* else: the answer to ours; its FIN follows */
+                conn_kill(c, "close frame from the server");
             break;
         case 0x9:
             out_control(c, 0xA, data, (size_t)plen);
@@ -905,7 +1061,10 @@ static void on_readable(conn *c)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (n <= 0) {
-            conn_kill(c, n == 0 ? "the server closed the connection" : strerror(errno));
+            /* Closing, the server's FIN (or a reset) is the end we waited for. */
+            conn_kill(c, c->state == ST_CLOSING ? NULL
+                         : n == 0              ? "the server closed the connection"
+                                               : strerror(errno));
             return;
         }
         uint64_t t = now_ns();
@@ -928,8 +1087,11 @@ static void on_readable(conn *c)
             grow(&c->in, &c->in_cap, c->in_len);
             memcpy(c->in, readbuf + off, c->in_len);
         }
-        if ((size_t)n < READ_CHUNK)
-            return; /* drained (edge-triggered: the next edge will come) */
+        /* Drained (edge-triggered: the next edge will come); but a FIN that
+         * came with the last bytes has no edge of its own: closing, read on
+         * to it. */
+        if ((size_t)n < READ_CHUNK && c->state != ST_CLOSING)
+            return;
     }
 }
 
@@ -972,6 +1134,7 @@ static void conn_open(conn *c)
     c->opened_ns = now_ns();
     st.opened++;
     st.handshaking++;
+    st.live++;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP,
                              .data.u32 = (uint32_t)c->index};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
@@ -1009,6 +1172,12 @@ static void on_connected_tcp(conn *c)
 static void on_ready(conn *c, uint64_t t)
 {
     st.handshaking--;
+    if (opt.scenario == SC_CYCLE) {
+        c->state = ST_READY;
+        st.connected++;
+        cycle_pump(c, t);
+        return;
+    }
     if (c->role == ROLE_RECEIVER && !opt.bare) {
         c->state = ST_JOINING;
         char buf[64];
@@ -1028,6 +1197,30 @@ static void open_more(void)
 {
     while (st.opened < n_conns && st.handshaking < opt.concurrency)
         conn_open(&conns[st.opened]);
+}
+
+/* The next cycle on a slot whose last one ended: as new. */
+static void cycle_start(conn *c)
+{
+    c->cycle = st.cycles_started++;
+    c->cycle_open = true;
+    c->ev_left = cycle_events(c->cycle);
+    c->ev_idx = 0;
+    c->in_len = c->msg_len = 0;
+    c->out_len = c->out_off = 0;
+    c->next_id = 0;
+    c->inflight = 0;
+    c->bins_pending = 0;
+    for (int i = 0; i < opt.inflight; i++)
+        c->slots[i].busy = false;
+    conn_open(c);
+}
+
+/* After each batch of events: slots whose cycle ended start the next. */
+static void cycle_reopen(void)
+{
+    while (st.n_reopen > 0 && st.cycles_started < opt.cycles && st.handshaking < opt.concurrency)
+        cycle_start(&conns[st.reopen[--st.n_reopen]]);
 }
 
 /* ---- phases ---------------------------------------------------------------- */
@@ -1084,6 +1277,15 @@ static int outstanding(void)
 
 static void advance(uint64_t t)
 {
+    if (opt.scenario == SC_CYCLE) {
+        if (st.cycles_started >= opt.cycles && st.live == 0) {
+            st.t_cycles_end = st.t_window_end = t;
+            st.srv_cpu1 = proc_cpu_s(opt.server_pid);
+            st.self_cpu1 = self_cpu_s();
+            st.phase = PH_DONE;
+        }
+        return;
+    }
     switch (st.phase) {
     case PH_CONNECT:
         if (st.connected + st.failed >= n_conns) {
@@ -1178,7 +1380,7 @@ static void usage(FILE *f)
             "  --port2 PORT         fanout: every other receiver connects to this port\n"
             "                       (a second server joined to the first by an adapter)\n"
             "  --host ADDR          server address (127.0.0.1)\n"
-            "  --scenario NAME      ack | fanout | connect | reload (ack)\n"
+            "  --scenario NAME      ack | fanout | connect | reload | cycle (ack)\n"
             "  --bare               bare WebSocket: no Engine.IO/Socket.IO (the echo server)\n"
             "  --msgpack            socket.io-msgpack-parser packets (ack scenario)\n"
             "  --clients N          clients (fanout: receivers; one sender more) (100)\n"
@@ -1195,7 +1397,11 @@ static void usage(FILE *f)
             "  --connect-timeout S  give up connecting after S (30)\n"
             "  --server-pid PID     read the server's CPU and RSS from /proc\n"
             "  --swap-a FILE --swap-b FILE --swap-dest FILE [--swap-ms MS (500)]\n"
-            "                       reload: install a, b, a, ... as dest every MS\n");
+            "                       reload: install a, b, a, ... as dest every MS\n"
+            "  --cycles N --events E\n"
+            "                       cycle: N connect/disconnect cycles carrying E events\n"
+            "                       in all, --clients of them at a time; --duration is\n"
+            "                       then a time limit (3600)\n");
 }
 
 static double num_arg(const char *name, const char *v, double lo, double hi)
@@ -1214,7 +1420,7 @@ static void parse_args(int argc, char **argv)
     enum {
         O_HOST = 1, O_PORT, O_PORT2, O_SCENARIO, O_BARE, O_CLIENTS, O_INFLIGHT, O_PAYLOAD, O_WARMUP,
         O_DURATION, O_DRAIN, O_RATE, O_CONC, O_SETTLE, O_CTIMEOUT, O_PID, O_SWAP_A, O_SWAP_B,
-        O_SWAP_DEST, O_SWAP_MS, O_MSGPACK, O_SOURCES, O_HELP
+        O_SWAP_DEST, O_SWAP_MS, O_MSGPACK, O_SOURCES, O_CYCLES, O_EVENTS, O_HELP
     };
     static const struct option longopts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -1239,6 +1445,8 @@ static void parse_args(int argc, char **argv)
         {"swap-b", required_argument, NULL, O_SWAP_B},
         {"swap-dest", required_argument, NULL, O_SWAP_DEST},
         {"swap-ms", required_argument, NULL, O_SWAP_MS},
+        {"cycles", required_argument, NULL, O_CYCLES},
+        {"events", required_argument, NULL, O_EVENTS},
         {"help", no_argument, NULL, O_HELP},
         {0},
     };
@@ -1250,9 +1458,9 @@ static void parse_args(int argc, char **argv)
         case O_PORT2: opt.port2 = (int)num_arg("port2", optarg, 1, 65535); break;
         case O_SCENARIO: {
             int i = 0;
-            while (i < 4 && strcmp(optarg, scenario_names[i]) != 0)
+            while (i < N_SCENARIOS && strcmp(optarg, scenario_names[i]) != 0)
                 i++;
-            if (i == 4) {
+            if (i == N_SCENARIOS) {
                 fprintf(stderr, "loadgen: unknown scenario '%s'\n", optarg);
                 exit(2);
             }
@@ -1265,7 +1473,10 @@ static void parse_args(int argc, char **argv)
         case O_INFLIGHT: opt.inflight = (int)num_arg("inflight", optarg, 1, MAX_INFLIGHT); break;
         case O_PAYLOAD: opt.payload = (int)num_arg("payload", optarg, 0, 65000); break;
         case O_WARMUP: opt.warmup = num_arg("warmup", optarg, 0, 3600); break;
-        case O_DURATION: opt.duration = num_arg("duration", optarg, 0.01, 3600); break;
+        case O_DURATION:
+            opt.duration = num_arg("duration", optarg, 0.01, 3600);
+            opt.duration_set = true;
+            break;
         case O_DRAIN: opt.drain = num_arg("drain", optarg, 0, 3600); break;
         case O_RATE: opt.rate = num_arg("rate", optarg, 0, 1e7); break;
         case O_CONC: opt.concurrency = (int)num_arg("concurrency", optarg, 1, 1000000); break;
@@ -1277,6 +1488,8 @@ static void parse_args(int argc, char **argv)
         case O_SWAP_B: opt.swap_b = optarg; break;
         case O_SWAP_DEST: opt.swap_dest = optarg; break;
         case O_SWAP_MS: opt.swap_ms = (int)num_arg("swap-ms", optarg, 1, 3600000); break;
+        case O_CYCLES: opt.cycles = (uint64_t)num_arg("cycles", optarg, 1, 1e12); break;
+        case O_EVENTS: opt.events = (uint64_t)num_arg("events", optarg, 0, 1e13); break;
         case O_HELP: usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }
@@ -1291,6 +1504,11 @@ static void parse_args(int argc, char **argv)
     }
     if (opt.scenario == SC_RELOAD && (!opt.swap_a || !opt.swap_b || !opt.swap_dest)) {
         fprintf(stderr, "loadgen: reload needs --swap-a, --swap-b and --swap-dest\n");
+        exit(2);
+    }
+    if (opt.scenario == SC_CYCLE && (opt.bare || opt.msgpack || !opt.cycles)) {
+        fprintf(stderr, "loadgen: cycle needs --cycles, against a Socket.IO server (no --bare, "
+                        "--msgpack)\n");
         exit(2);
     }
     if (opt.scenario == SC_FANOUT && opt.bare && opt.clients < 1) {
@@ -1319,8 +1537,27 @@ static void report(void)
     double self = st.self_cpu1 - st.self_cpu0;
     const char *mode = opt.bare ? "bare" : opt.msgpack ? "msgpack" : "sio";
     uint64_t lost = 0;
-    if (opt.scenario == SC_ACK || opt.scenario == SC_RELOAD)
+    if (opt.scenario == SC_ACK || opt.scenario == SC_RELOAD || opt.scenario == SC_CYCLE)
         lost = st.sent > st.acked ? st.sent - st.acked : 0;
+
+    if (opt.scenario == SC_CYCLE) {
+        double secs = (double)(st.t_cycles_end ? st.t_cycles_end - st.t_start : now_ns() - st.t_start) / 1e9;
+        uint64_t events = st.sent + st.fanouts;
+        printf("RESULT scenario=cycle mode=sio clients=%d inflight=%d payload=%d cycles=%" PRIu64
+               " cycles_done=%" PRIu64 " abrupt=%" PRIu64 " failed=%d seconds=%.3f cycle_rate=%.1f"
+               " events=%" PRIu64 " event_rate=%.1f acked=%" PRIu64 " joins=%" PRIu64
+               " binaries=%" PRIu64 " fanouts=%" PRIu64 " deliveries=%" PRIu64 " lost=%" PRIu64
+               " dup=%" PRIu64 " unexpected=%" PRIu64 " p50_us=%.1f p99_us=%.1f srv_cpu_s=%.2f"
+               " srv_us_per_cycle=%.2f gen_cpu_pct=%.1f errors=%" PRIu64 "\n",
+               opt.clients, opt.inflight, opt.payload, opt.cycles, st.cycles_done, st.cycles_abrupt,
+               st.failed, secs, per_sec(st.cycles_done, secs), events, per_sec(events, secs), st.acked,
+               st.joins, st.binaries, st.fanouts, st.deliveries, lost, st.dup, st.unexpected,
+               h_quantile_us(&st.lat, 0.50), h_quantile_us(&st.lat, 0.99), srv,
+               srv >= 0 && st.cycles_done ? srv * 1e6 / (double)st.cycles_done : -1,
+               secs > 0 ? 100 * self / secs : -1, st.errors);
+        fflush(stdout);
+        return;
+    }
 
     printf("RESULT scenario=%s mode=%s clients=%d inflight=%d payload=%d connected=%d failed=%d",
            scenario_names[opt.scenario], mode, opt.clients, opt.inflight, opt.payload, st.connected,
@@ -1389,8 +1626,9 @@ int main(int argc, char **argv)
     st.receivers = opt.scenario == SC_FANOUT ? opt.clients : 0;
     conns = calloc((size_t)n_conns, sizeof *conns);
     dirty_list = calloc((size_t)n_conns, sizeof *dirty_list);
+    st.reopen = calloc((size_t)n_conns, sizeof *st.reopen);
     slot *slots = calloc((size_t)n_conns * (size_t)opt.inflight, sizeof *slots);
-    if (!pad || !readbuf || !conns || !dirty_list || !slots) {
+    if (!pad || !readbuf || !conns || !dirty_list || !slots || !st.reopen) {
         fprintf(stderr, "loadgen: out of memory\n");
         return 1;
     }
@@ -1409,11 +1647,22 @@ int main(int argc, char **argv)
     st.rss_after = -1;
     st.t_start = now_ns();
     double budget = opt.connect_timeout + opt.warmup + opt.duration + opt.drain + opt.settle + 30;
+    if (opt.scenario == SC_CYCLE)
+        budget = opt.duration_set ? opt.duration : 3600;
     st.deadline = st.t_start + (uint64_t)(budget * 1e9);
 
-    if (opt.scenario == SC_CONNECT)
+    if (opt.scenario == SC_CONNECT || opt.scenario == SC_CYCLE)
         st.self_cpu0 = self_cpu_s(), st.srv_cpu0 = proc_cpu_s(opt.server_pid);
-    open_more();
+    if (opt.scenario == SC_CYCLE) {
+        st.phase = PH_WINDOW; /* every ack counts */
+        st.t_window = st.t_start;
+        st.t_window_end = UINT64_MAX;
+        for (int i = n_conns - 1; i >= 0; i--)
+            st.reopen[st.n_reopen++] = i;
+        cycle_reopen();
+    } else {
+        open_more();
+    }
     flush_dirty();
 
     struct epoll_event evs[512];
@@ -1446,7 +1695,9 @@ int main(int argc, char **argv)
                 on_readable(c);
         }
         t = now_ns();
-        if (st.phase == PH_CONNECT)
+        if (opt.scenario == SC_CYCLE)
+            cycle_reopen();
+        else if (st.phase == PH_CONNECT)
             open_more();
         if (opt.scenario == SC_FANOUT && opt.rate == 0)
             pump_fanout(t);
@@ -1456,7 +1707,8 @@ int main(int argc, char **argv)
     if (opt.scenario == SC_CONNECT && st.self_cpu1 == 0) /* never reached the window */
         st.self_cpu1 = self_cpu_s();
 
-    uint64_t lost = (opt.scenario == SC_ACK || opt.scenario == SC_RELOAD) && st.sent > st.acked
+    uint64_t lost = (opt.scenario == SC_ACK || opt.scenario == SC_RELOAD || opt.scenario == SC_CYCLE) &&
+                            st.sent > st.acked
                         ? st.sent - st.acked
                         : 0;
     if (lost)
