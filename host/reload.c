@@ -14,6 +14,7 @@
 #include "plugin/handoff.h"
 #include "plugin/services.h"
 #include "socketio/adapter.h"
+#include "socketio/sio_client.h"
 #include "socketio/sio_dispatch.h"
 
 #include <stdio.h>
@@ -190,6 +191,7 @@ static bool roll_back(binding *old, pio_ctx *bad, plugin_image *prev)
 
 static void quarantine(pio_ctx *bad)
 {
+    sio_version_faulted(bad); /* what it left waiting gets its answer now */
     binding *old = current;
     const bound_plugin *p = old ? plugin_named(old, bad->name) : NULL;
     if (!p || p->ctx != bad)

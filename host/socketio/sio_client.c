@@ -265,8 +265,7 @@ static bool run_middleware(connecting *k, const char **refusal, char *why, size_
                 later_finish(&k->l, PIO_ECLOSED, NULL);
             deciding = outer;
             k->early = false;
-            snprintf(why, len, "plugin '%s' is unavailable: it faulted", m->ctx->name);
-            *refusal = why;
+            *refusal = sio_unavailable(m->ctx, why, len);
             return true;
         }
         deciding = outer;
@@ -313,6 +312,8 @@ static void middleware_answered(later *l, int status, void *arg)
     const char *refusal = NULL;
     if (status == PIO_ETIMEDOUT) {
         refusal = "middleware timeout";
+    } else if (status == PIO_ESTATE) { /* its plugin faulted */
+        refusal = sio_unavailable(l->owner, why, sizeof why);
     } else if (arg) {
         snprintf(why, sizeof why, "%s", (const char *)arg);
         refusal = why;
@@ -464,6 +465,10 @@ static void deferred_ack_done(later *l, int status, void *arg)
     if (status == PIO_OK && !a->drop) {
         a->rc = s->client ? sio_send(s->client, SIO_ACK, s->ns->name, d->id, NULL, a->out)
                           : (out_free(a->out), PIO_ECLOSED);
+    } else if (status == PIO_ESTATE && s->client) { /* its plugin faulted */
+        char why[256];
+        pio_args args = {.wants_ack = true, .send_ack = send_ack, .owner = s, .ack_id = d->id};
+        sio_refuse_ack(&args, sio_unavailable(l->owner, why, sizeof why));
     }
     free(d);
 }
@@ -713,4 +718,10 @@ const eio_events *sio_client_events(void)
 {
     static const eio_events events = {client_open, client_receive, client_closed, client_free};
     return &events;
+}
+
+void sio_version_faulted(const pio_ctx *ctx)
+{
+    later_forget_owner(ctx, deferred_ack_done, PIO_ESTATE);
+    later_forget_owner(ctx, middleware_answered, PIO_ESTATE);
 }

@@ -22,5 +22,8 @@ int sio_ack_later(uint64_t ack, pio_out *out);
 void sio_ack_drop(uint64_t ack);
 uint64_t sio_middleware_defer(pio_socket *s);
 int sio_middleware_resolve(uint64_t pending, const char *refusal);
+/* A plugin version faulted: the acks it deferred are answered with an
+ * error ack, the connections its middleware was deciding are refused. */
+void sio_version_faulted(const pio_ctx *ctx);
 
 #endif

@@ -87,9 +87,14 @@ bool sio_dispatch(pio_socket *s, const char *event, pio_args *args)
         break;
     }
     char why[256];
-    snprintf(why, sizeof why, "plugin '%s' is unavailable: it faulted", ev->ctx->name);
-    sio_refuse_ack(args, why);
+    sio_refuse_ack(args, sio_unavailable(ev->ctx, why, sizeof why));
     return false;
+}
+
+const char *sio_unavailable(const pio_ctx *ctx, char *why, size_t len)
+{
+    snprintf(why, len, "plugin '%s' is unavailable: it faulted", ctx ? ctx->name : "?");
+    return why;
 }
 
 

@@ -22,6 +22,8 @@ const bound_pattern *sio_parent_of(struct sio_nsp *ns);
 /* Answer an event the client wanted acknowledged, without its handler:
  * one argument, {"error": why}. */
 void sio_refuse_ack(pio_args *args, const char *why);
+/* What a client is told of a plugin version that faulted (into why). */
+const char *sio_unavailable(const pio_ctx *ctx, char *why, size_t len);
 /* Call the handler bound to (socket's namespace, event), if any.  True
  * when the handler faulted: the caller disconnects s (a fault costs the
  * socket that caused it).  An event for a quarantined plugin is answered

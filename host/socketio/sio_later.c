@@ -6,7 +6,9 @@
  */
 #include "sio_later.h"
 
+#include "base/array.h"
 #include "base/strmap.h"
+#include "plugin/ctx.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -56,11 +58,19 @@ static void unlink_later(later *l)
     }
 }
 
+/* Out of the tables, then done (which frees l); its owner's reference
+ * goes after. */
+static void finish(later *l, int status, void *arg)
+{
+    pio_ctx *owner = l->owner;
+    unlink_later(l);
+    l->done(l, status, arg);
+    ctx_unref(owner);
+}
+
 static void overdue(timer *t)
 {
-    later *l = (later *)((char *)t - offsetof(later, timeout));
-    unlink_later(l);
-    l->done(l, PIO_ETIMEDOUT, NULL);
+    finish((later *)((char *)t - offsetof(later, timeout)), PIO_ETIMEDOUT, NULL);
 }
 
 uint64_t later_add(later *l, void *group, later_fn done, uint32_t timeout_ms)
@@ -92,6 +102,7 @@ uint64_t later_add(later *l, void *group, later_fn done, uint32_t timeout_ms)
         g->first->prev = l;
     g->first = l;
     l->done = done;
+    l->owner = ctx_running() ? ctx_ref(ctx_running()) : NULL;
     l->timeout = (timer){0};
     if (timeout_ms)
         timer_start(&l->timeout, timeout_ms, overdue);
@@ -106,11 +117,7 @@ later *later_find(uint64_t handle, later_fn kind)
     return l && l->done == kind ? l : NULL;
 }
 
-void later_finish(later *l, int status, void *arg)
-{
-    unlink_later(l);
-    l->done(l, status, arg);
-}
+void later_finish(later *l, int status, void *arg) { finish(l, status, arg); }
 
 bool later_answer(uint64_t handle, later_fn kind, void *arg)
 {
@@ -127,8 +134,25 @@ void later_forget_group(void *group)
      * the group, or add new ones, and the list stays right through it. */
     group_list *g;
     while ((g = group_of(group))) {
-        later *l = g->first;
-        unlink_later(l);
-        l->done(l, PIO_ECLOSED, NULL);
+        finish(g->first, PIO_ECLOSED, NULL);
     }
+}
+
+void later_forget_owner(const pio_ctx *owner, later_fn kind, int status)
+{
+    /* The handles first: a done may finish (and free) others. */
+    uint64_t *handles = NULL;
+    size_t n = 0, cap = 0, i = 0;
+    void *v;
+    while (strmap_next(&waiting, &i, NULL, &v)) {
+        later *l = v;
+        if (l->owner == owner && l->done == kind && ARRAY_RESERVE(handles, n + 1, cap, 16))
+            handles[n++] = l->handle;
+    }
+    for (size_t k = 0; k < n; k++) {
+        later *l = later_find(handles[k], kind);
+        if (l)
+            finish(l, status, NULL);
+    }
+    free(handles);
 }

@@ -31,11 +31,14 @@ struct later {
     later *prev, *next;         /* the group's list */
     later_fn done;
     timer timeout;              /* when started (later_add's timeout_ms) */
+    pio_ctx *owner;             /* the plugin version whose call made it wait
+                                   (a reference), or NULL */
 };
 
 /* Register l (embedded in the caller's state) as waiting with `group`;
- * timeout_ms 0 waits for ever.  Returns its handle, or 0 when out of
- * memory (l is not registered). */
+ * timeout_ms 0 waits for ever.  The plugin version running now is its
+ * owner.  Returns its handle, or 0 when out of memory (l is not
+ * registered). */
 uint64_t later_add(later *l, void *group, later_fn done, uint32_t timeout_ms);
 /* Answer the thing with this handle, of the kind whose done is `kind`:
  * done(l, PIO_OK, arg).  False when no such thing waits (any more), or the
@@ -50,5 +53,8 @@ later *later_find(uint64_t handle, later_fn kind);
 void later_finish(later *l, int status, void *arg);
 /* Every thing waiting with `group` is finished with PIO_ECLOSED. */
 void later_forget_group(void *group);
+/* Every thing of the kind whose done is `kind` that `owner` made wait is
+ * finished with `status` (its version faulted: no answer will come). */
+void later_forget_owner(const pio_ctx *owner, later_fn kind, int status);
 
 #endif

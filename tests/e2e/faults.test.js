@@ -28,6 +28,7 @@ const CRASH_EVENTS = {
   timer: 'timer_null',
   work: 'work_null',
   ack: 'ack_null',
+  defer: 'defer',
 };
 
 async function startCrashServer(first, extra = {}, timeoutMs = TIMEOUT_MS) {
@@ -231,6 +232,29 @@ for (const [event, what] of [
     }
   });
 }
+
+test('what a faulted version left waiting is answered: deferred acks with an error, deferred connections refused', T, async () => {
+  const srv = await startCrashServer('a');
+  try {
+    const watcher = await h.connect(srv.url);
+    install(srv, 'b');
+    await waitForAnswer(watcher, isBuild('b'), 'the faulty build never served');
+    /* The faulty build never answers these by itself. */
+    const waiting = await h.connect(srv.url);
+    const deferred = call(waiting, 'defer');
+    const pending = h.client(`${srv.url}/gated`, { auth: { defer: true } });
+    const refused = h.connectError(pending, 10000);
+    await h.sleep(200);
+    const culprit = await h.connect(srv.url);
+    culprit.emit('null');
+    assert.ok(isRefusal(await deferred), 'the deferred ack is answered with an error');
+    assert.match((await refused).message, /plugin 'crash' is unavailable: it faulted/);
+    await waitForAnswer(watcher, isBuild('a'), 'never rolled back to build a');
+    assert.equal(await call(waiting, 'build'), 'a', 'the socket that waited stays');
+  } finally {
+    await h.stopChecked(srv);
+  }
+});
 
 test('a build whose load hook faults is refused, and the one serving stays', T, async () => {
   const srv = await startCrashServer('a');

@@ -9,7 +9,9 @@
  *
  * `build` always answers [BUILD_ID], so a client can tell which version
  * serves.  The middleware `gate` faults (in the faulty build) for a client
- * whose auth is {crash: true}.
+ * whose auth is {crash: true}, and defers its decision for good for one
+ * whose auth is {defer: true}; the faulty build's `defer` defers its ack
+ * for good: what a version that faults leaves waiting.
  */
 #include <plugio/plugio.h>
 #include <stdlib.h>
@@ -114,6 +116,7 @@ FAULT(null_call, void (*volatile fn)(void) = NULL; fn())
 FAULT(timer_null, pio_timer_start(ctx, 1, 0, null_timer, NULL))
 FAULT(work_null, pio_work_submit(ctx, null_work, work_done, NULL))
 FAULT(ack_null, pio_emit_with_ack(socket, "question", pio_out_new(ctx), 5000, null_answer, NULL))
+FAULT(defer, pio_ack_defer(args))
 
 PIO_MIDDLEWARE(gate)
 {
@@ -126,6 +129,9 @@ PIO_MIDDLEWARE(gate)
         volatile int *p = NULL;
         sink = *p;
     }
+    const pio_value *defer = auth ? pio_value_member(auth, "defer") : NULL;
+    if (defer && pio_value_bool(defer, &yes) == PIO_OK && yes)
+        pio_middleware_defer(socket);
 #else
     (void)socket;
 #endif
