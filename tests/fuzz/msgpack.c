@@ -41,8 +41,10 @@ static void value_round_trip(const uint8_t *data, size_t size)
     write_value(j, false, &first);
     json_object *again = NULL;
     bool undefined2 = false;
-    FUZZ_CHECK(value_msgpack_parse(first.data, first.len, VALUE_MAX_DEPTH, &again, &undefined2) ==
-               VMP_OK);
+    rc = value_msgpack_parse(first.data, first.len, VALUE_MAX_DEPTH, &again, &undefined2);
+    if (rc != VMP_OK)
+        fprintf(stderr, "written back as %zu bytes, which do not parse: %d\n", first.len, rc);
+    FUZZ_CHECK(rc == VMP_OK);
     FUZZ_CHECK(!undefined2 && !again == !j);
     write_value(again, false, &second);
     FUZZ_CHECK(first.len == second.len && memcmp(first.data, second.data, first.len) == 0);
