@@ -283,9 +283,13 @@ static bool parse_object(parser *ps, json_object **out)
         if (ps->p >= ps->end || *ps->p != '"')
             goto fail;
         ps->p++;
-        if (!parse_string(ps, &klen) || memchr(ps->scratch, '\0', klen))
+        if (!parse_string(ps, &klen))
             goto fail;
-        char *key = strndup(ps->scratch ? ps->scratch : "", klen);
+        /* An empty key read first leaves the scratch buffer NULL. */
+        const char *text = ps->scratch ? ps->scratch : "";
+        if (memchr(text, '\0', klen))
+            goto fail;
+        char *key = strndup(text, klen);
         if (!key)
             goto fail;
         skip_ws(ps);

@@ -192,6 +192,8 @@ static int date_item(int64_t ms, item *out)
     return out->j ? VMP_OK : VMP_ENOMEM;
 }
 
+static bool spend(reader *r, size_t cost);
+
 /* An ext of n bytes whose type byte is next. */
 static int ext_item(reader *r, size_t n, bool fixed, item *out)
 {
@@ -230,7 +232,12 @@ static int ext_item(reader *r, size_t n, bool fixed, item *out)
         bool in_range = sec >= -8640000000000LL && sec <= 8640000000000LL;
         return date_item(in_range ? sec * 1000 + nsec / 1000000 : INT64_MAX, out);
     }
-    /* notepack's [type, Buffer] */
+    /* notepack's [type, Buffer]: an array, so a level of nesting and an
+     * array's cost, as any other. */
+    if (r->depth >= r->max_depth)
+        return VMP_EDEPTH;
+    if (!spend(r, JSON_COST_ARRAY))
+        return VMP_EMALFORMED;
     item bin = {0};
     json_object *a = json_object_new_array();
     json_object *t = json_object_new_int64(type);

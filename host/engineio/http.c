@@ -243,19 +243,33 @@ static void peer_address(struct lws *wsi, char *out, size_t len)
         memmove(out, out + 7, strlen(out + 7) + 1);
 }
 
-typedef struct request {
-    char eio[8];
-    char transport[16];
-    char sid[64];
-    bool has_sid;
-} request;
+void http_query_arg(http_request *r, char *arg, buf *pairs, unsigned *n)
+{
+    char *eq = strchr(arg, '=');
+    const char *value = eq ? eq + 1 : "";
+    if (eq)
+        *eq = '\0';
+    if (strcmp(arg, "EIO") == 0)
+        snprintf(r->eio, sizeof r->eio, "%s", value);
+    else if (strcmp(arg, "transport") == 0)
+        snprintf(r->transport, sizeof r->transport, "%s", value);
+    else if (strcmp(arg, "sid") == 0) {
+        snprintf(r->sid, sizeof r->sid, "%s", value);
+        r->has_sid = true;
+    }
+    if (pairs) {
+        buf_append(pairs, arg, strlen(arg) + 1);
+        buf_append(pairs, value, strlen(value) + 1);
+        (*n)++;
+    }
+}
 
 /* Read the query arguments fragment by fragment, each at its own length
  * (lws_get_urlarg_by_name gives up at the first argument longer than its
  * buffer, and a fixed buffer would drop a long token and every argument
  * after it); with `pairs`, also append each as "name\0value\0" and count
  * them in *n.  False when out of memory. */
-static bool read_query(struct lws *wsi, request *r, buf *pairs, unsigned *n)
+static bool read_query(struct lws *wsi, http_request *r, buf *pairs, unsigned *n)
 {
     memset(r, 0, sizeof *r);
     char small[256];
@@ -266,26 +280,8 @@ static bool read_query(struct lws *wsi, request *r, buf *pairs, unsigned *n)
         char *frag = (size_t)flen < sizeof small ? small : malloc((size_t)flen + 1);
         if (!frag)
             return false;
-        int len = lws_hdr_copy_fragment(wsi, frag, flen + 1, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (len >= 0) {
-            char *eq = strchr(frag, '=');
-            const char *value = eq ? eq + 1 : "";
-            if (eq)
-                *eq = '\0';
-            if (strcmp(frag, "EIO") == 0)
-                snprintf(r->eio, sizeof r->eio, "%s", value);
-            else if (strcmp(frag, "transport") == 0)
-                snprintf(r->transport, sizeof r->transport, "%s", value);
-            else if (strcmp(frag, "sid") == 0) {
-                snprintf(r->sid, sizeof r->sid, "%s", value);
-                r->has_sid = true;
-            }
-            if (pairs) {
-                buf_append(pairs, frag, strlen(frag) + 1);
-                buf_append(pairs, value, strlen(value) + 1);
-                (*n)++;
-            }
-        }
+        if (lws_hdr_copy_fragment(wsi, frag, flen + 1, WSI_TOKEN_HTTP_URI_ARGS, i) >= 0)
+            http_query_arg(r, frag, pairs, n);
         if (frag != small)
             free(frag);
     }
@@ -378,7 +374,7 @@ static void read_headers(struct lws *wsi, buf *pairs, unsigned *n)
 /* A new session for a handshake request: its query and headers kept. */
 static eio_session *handshake_session(struct lws *wsi, eio_transport t)
 {
-    request r;
+    http_request r;
     buf pairs = BUF_INIT;
     unsigned n_query = 0, n_headers = 0;
     if (!read_query(wsi, &r, &pairs, &n_query)) {
@@ -397,7 +393,7 @@ static eio_session *handshake_session(struct lws *wsi, eio_transport t)
 /* engine.io's verify() and handshake checks, in their order: -1 when the
  * request may proceed (with *session set when it names one), else an
  * ERR_* code. */
-static int verify(const request *r, bool upgrade, bool is_get, eio_session **session)
+static int verify(const http_request *r, bool upgrade, bool is_get, eio_session **session)
 {
     const config_server_options *opts = eio_options();
     *session = NULL;
@@ -736,7 +732,7 @@ static int on_http(struct lws *wsi, conn *c, const char *path)
     int method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
     if (method == LWSHUMETH_OPTIONS && opts->cors.enabled)
         return respond(wsi, 204, NULL, NULL, 0, true);
-    request r;
+    http_request r;
     read_query(wsi, &r, NULL, NULL);
     eio_session *s;
     int err = verify(&r, false, method == LWSHUMETH_GET, &s);
@@ -777,7 +773,7 @@ static int confirm_upgrade(struct lws *wsi)
         respond_error(wsi, c, 400, ERR_BAD_REQUEST);
         return 1;
     }
-    request r;
+    http_request r;
     read_query(wsi, &r, NULL, NULL);
     eio_session *s;
     int err = verify(&r, true, true, &s);
@@ -800,7 +796,7 @@ static int confirm_upgrade(struct lws *wsi)
 
 static int ws_established(struct lws *wsi, conn *c)
 {
-    request r;
+    http_request r;
     buf pairs = BUF_INIT;
     unsigned n_query = 0;
     read_query(wsi, &r, &pairs, &n_query);

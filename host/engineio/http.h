@@ -5,9 +5,11 @@
 #ifndef PIO_HTTP_H
 #define PIO_HTTP_H
 
+#include "base/buf.h"
 #include "eio_session.h"
 
 #include <libwebsockets.h>
+#include <stdbool.h>
 
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                   size_t len);
@@ -29,5 +31,19 @@ void http_check_held_polls(void);
  * turn, after every callback (server.c). */
 void http_flush_deferred(void);
 
+/* The Engine.IO arguments of a request's query, as read_query (http.c)
+ * gathers them: EIO, transport and sid, each cut to its buffer. */
+typedef struct http_request {
+    char eio[8];
+    char transport[16];
+    char sid[64];
+    bool has_sid;
+} http_request;
+/* One query argument as libwebsockets hands it over (URL-decoded,
+ * NUL-terminated, "name=value" or "name"), cut in place at its '=': sets
+ * r's member it names; with `pairs`, appends "name\0value\0" and counts
+ * it in *n.  Part of read_query, the only caller but the fuzz target
+ * tests/fuzz/http_query.c, which is why it is not static. */
+void http_query_arg(http_request *r, char *arg, buf *pairs, unsigned *n);
 
 #endif

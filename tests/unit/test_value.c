@@ -549,6 +549,18 @@ Test(value_parse, accepts_surrounding_whitespace)
     cr_assert(parses("\t7 ", 3));
 }
 
+/* Found by tests/fuzz/json.c: an empty key read before any other string
+ * checked its scratch buffer, still NULL, with memchr (undefined, and
+ * caught by UBSan). */
+Test(value_parse, accepts_an_empty_key_as_the_first_string)
+{
+    const pio_value *d = parse("{\"\":1}");
+    int64_t n = 0;
+    cr_assert_eq(api->value_int64(api->value_member(d, ""), &n), PIO_OK);
+    cr_assert_eq(n, 1);
+    cr_assert_not(parses("{\"\"", 3));
+}
+
 Test(value_parse, uses_only_len_bytes)
 {
     /* The text need not be terminated: only len bytes count. */

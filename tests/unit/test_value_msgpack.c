@@ -315,6 +315,32 @@ Test(msgpack_read, nests_as_deep_as_the_json_parser_and_no_deeper)
     json_object_put(j);
 }
 
+/* Found by tests/fuzz/msgpack.c: an ext read as notepack's [type, bytes]
+ * is an array, one level more, so at the limit it made a tree deeper than
+ * the limit (which the host then wrote and could not read back). */
+Test(msgpack_read, counts_an_ext_read_as_an_array_as_a_level)
+{
+    unsigned char bytes[300];
+    size_t n;
+    json_object *j = NULL;
+    bool undefined;
+    nested(127, bytes, &n); /* 127 arrays, then [5, <bin>] */
+    bytes[127] = 0xd4;
+    bytes[128] = 0x05;
+    bytes[129] = 0x2a;
+    n = 130;
+    cr_assert_eq(value_msgpack_parse(bytes, n, 128, &j, &undefined), VMP_OK);
+    json_object_put(j);
+    j = NULL;
+    cr_assert_eq(value_msgpack_parse(bytes + 1, n - 1, 126, &j, &undefined), VMP_EDEPTH);
+    cr_assert_null(j);
+    cr_assert_eq(value_msgpack_parse(bytes, n, 127, &j, &undefined), VMP_EDEPTH);
+    cr_assert_null(j);
+    cr_assert_eq(value_msgpack_parse(bytes + 127, 3, 0, &j, &undefined), VMP_EDEPTH);
+    cr_assert_eq(value_msgpack_parse(bytes + 127, 3, 1, &j, &undefined), VMP_OK);
+    json_object_put(j);
+}
+
 Test(msgpack_read, reads_a_large_array_whose_bytes_are_all_there)
 {
     size_t count = 70000;
