@@ -23,6 +23,15 @@
  * system call the plugin made.  Anywhere else (inside malloc, say) it
  * returns, and the watchdog asks again a tick later.
  *
+ * Two kinds of library code are not left by a jump.  The allocator's:
+ * a fault inside malloc or free (a plugin's double free, its overrun of a
+ * block) means the heap is corrupt and its lock may be held, so it ends
+ * the process as the host's own fault would.  And for the watchdog,
+ * anything but the wrappers of system calls that wait (read, poll,
+ * nanosleep...): interrupting malloc in its mmap would leave its lock
+ * held.  Both are told by address ranges read at start (dladdr1), in
+ * libc and in whatever interposes on it (the sanitizers).
+ *
  * The handler does what a handler may: it reads memory, fills the frame
  * and jumps; the report is written after the jump, on the loop.  It calls
  * backtrace(), which is safe once libgcc is loaded (guard_init primes it).
@@ -91,6 +100,26 @@ static _Atomic uint64_t call_deadline; /* the loop's innermost call's */
 static _Atomic uint64_t busy_since;    /* when the loop woke; 0 while it waits */
 static _Atomic bool want_trace;
 static uintptr_t host_lo, host_hi;
+
+/* Address ranges of library functions (see the top of the file). */
+typedef struct fn_range {
+    uintptr_t lo, hi;
+} fn_range;
+
+static fn_range heap_fns[64], wait_fns[128], sanitizer[16];
+static size_t n_heap_fns, n_wait_fns, n_sanitizer;
+
+static const char *const heap_names[] = {
+    "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
+    "memalign", "valloc", "pvalloc", "malloc_trim", "cfree", NULL,
+};
+static const char *const wait_names[] = {
+    "read", "write", "readv", "writev", "pread", "pread64", "pwrite", "pwrite64", "recv",
+    "recvfrom", "recvmsg", "send", "sendto", "sendmsg", "poll", "ppoll", "select", "pselect",
+    "epoll_wait", "epoll_pwait", "nanosleep", "clock_nanosleep", "usleep", "sleep", "pause",
+    "accept", "accept4", "connect", "wait", "waitpid", "waitid", "sigsuspend", "sigtimedwait",
+    "sigwaitinfo", "open", "open64", "openat", "openat64", "flock", "syscall", NULL,
+};
 static void (*fault_hook)(pio_ctx *ctx);
 static unsigned long faults;
 
@@ -131,6 +160,57 @@ static int find_host(struct dl_phdr_info *info, size_t size, void *arg)
     return 1;
 }
 
+static bool in_ranges(uintptr_t a, const fn_range *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a >= t[i].lo && a < t[i].hi)
+            return true;
+    return false;
+}
+
+static void add_range(fn_range *t, size_t *n, size_t cap, void *addr)
+{
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    if (!addr || !dladdr1(addr, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym || !sym->st_size)
+        return;
+    uintptr_t lo = (uintptr_t)addr, hi = lo + sym->st_size;
+    if (*n < cap && !in_ranges(lo, t, *n))
+        t[(*n)++] = (fn_range){lo, hi};
+}
+
+/* A sanitizer's runtime, whole: an abort() from it is its report of a
+ * memory error (its string interceptors fault for their callers). */
+static int find_sanitizer(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size, (void)arg;
+    if (!info->dlpi_name || (!strstr(info->dlpi_name, "/libasan.") &&
+                             !strstr(info->dlpi_name, "/libubsan.")))
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && n_sanitizer < sizeof sanitizer / sizeof *sanitizer) {
+            uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+            sanitizer[n_sanitizer++] = (fn_range){lo, lo + ph->p_memsz};
+        }
+    }
+    return 0;
+}
+
+/* Each name as libc defines it and as the process resolves it (an
+ * interposer's, such as AddressSanitizer's). */
+static void find_ranges(fn_range *t, size_t *n, size_t cap, const char *const *names)
+{
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    for (size_t i = 0; names[i]; i++) {
+        add_range(t, n, cap, dlsym(RTLD_DEFAULT, names[i]));
+        if (libc)
+            add_range(t, n, cap, dlsym(libc, names[i]));
+    }
+    if (libc)
+        dlclose(libc);
+}
+
 /* The backtrace of the interrupted code into f->trace, from its pc. */
 static void capture(guard_frame *f, uintptr_t pc)
 {
@@ -151,13 +231,19 @@ static void capture(guard_frame *f, uintptr_t pc)
         f->trace[f->depth++] = raw[i];
 }
 
-/* The owner of the innermost frame that is the host's or a plugin's. */
-static int attribute(const guard_frame *f, uintptr_t sp)
+/* The owner of the innermost frame that is the host's or a plugin's; the
+ * host's when the allocator is on the way (the heap is not to be trusted). */
+static int attribute(const guard_frame *f, uintptr_t sp, int sig)
 {
     for (int i = 0; i < f->depth; i++) {
-        int o = owner_of((uintptr_t)f->trace[i]);
+        uintptr_t a = (uintptr_t)f->trace[i];
+        int o = owner_of(a);
         if (o != OWNER_NONE)
             return o;
+        a -= i ? 1 : 0;
+        if (in_ranges(a, heap_fns, n_heap_fns) ||
+            (sig == SIGABRT && in_ranges(a, sanitizer, n_sanitizer)))
+            return OWNER_HOST;
     }
     /* A call to where nothing is mapped: the return address on the stack. */
     if (f->depth == 1 && sp) {
@@ -235,7 +321,7 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
     uintptr_t pc = reg_pc(ucv);
     if (f && raised_here(si)) {
         capture(f, pc);
-        if (attribute(f, reg_sp(ucv)) == OWNER_PLUGIN) {
+        if (attribute(f, reg_sp(ucv), sig) == OWNER_PLUGIN) {
             f->sig = sig;
             f->overran = false;
             f->pc = pc;
@@ -263,11 +349,23 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
      * as it was before plugio installed this handler. */
 }
 
-/* The code at pc just made a system call (pc follows a `syscall`). */
-static bool after_syscall(uintptr_t pc)
+/* The code at pc just made a system call (pc follows a `syscall`) in a
+ * wrapper that waits, called by the plugin through such wrappers only:
+ * nothing of the library is half-done there. */
+static bool waiting_for_plugin(const guard_frame *f, uintptr_t pc)
 {
     const unsigned char *p = (const unsigned char *)pc;
-    return owner_of(pc) == OWNER_NONE && p[-2] == 0x0f && p[-1] == 0x05;
+    if (owner_of(pc) != OWNER_NONE || p[-2] != 0x0f || p[-1] != 0x05)
+        return false;
+    for (int i = 0; i < f->depth; i++) {
+        uintptr_t a = (uintptr_t)f->trace[i];
+        int o = owner_of(a);
+        if (o != OWNER_NONE)
+            return o == OWNER_PLUGIN;
+        if (!in_ranges(a - (i ? 1 : 0), wait_fns, n_wait_fns))
+            return false;
+    }
+    return false;
 }
 
 static void on_watchdog(int sig, siginfo_t *si, void *ucv)
@@ -278,9 +376,9 @@ static void on_watchdog(int sig, siginfo_t *si, void *ucv)
     uintptr_t pc = reg_pc(ucv);
     if (f && f->deadline && now_ms() >= f->deadline) {
         bool safe = owner_of(pc) == OWNER_PLUGIN;
-        if (!safe && after_syscall(pc)) {
+        if (!safe) {
             capture(f, pc);
-            safe = attribute(f, 0) == OWNER_PLUGIN;
+            safe = waiting_for_plugin(f, pc);
         }
         if (safe) {
             capture(f, pc);
@@ -304,14 +402,25 @@ static void on_watchdog(int sig, siginfo_t *si, void *ucv)
 static void *watch(void *arg)
 {
     (void)arg;
-    uint64_t stall_told = 0, overrun_told = 0;
+    uint64_t stall_told = 0, overrun_told = 0, signalled_for = 0, next_signal = 0, gap = 0;
     const struct timespec tick = {0, WATCH_TICK_MS * 1000000L};
     while (!atomic_load(&stopping)) {
         nanosleep(&tick, NULL);
         uint64_t now = now_ms();
         uint64_t deadline = atomic_load(&call_deadline);
         if (deadline && now >= deadline) {
-            pthread_kill(loop_thread, watchdog_signal);
+            /* Each signal may cut short a system call the host makes inside
+             * that plugin call (EINTR): ask again at growing intervals. */
+            if (signalled_for != deadline) {
+                signalled_for = deadline;
+                next_signal = now;
+                gap = WATCH_TICK_MS;
+            }
+            if (now >= next_signal) {
+                pthread_kill(loop_thread, watchdog_signal);
+                next_signal = now + gap;
+                gap = gap < 1000 ? gap * 2 : 1000;
+            }
             /* Still the same call a second later: it never reaches a point
              * where it can be stopped (it loops inside host code). */
             if (now >= deadline + 1000 && overrun_told != deadline) {
@@ -360,6 +469,9 @@ bool guard_init(char *err, size_t errlen)
     loop_thread = pthread_self();
     guard_thread_init();
     dl_iterate_phdr(find_host, NULL);
+    find_ranges(heap_fns, &n_heap_fns, sizeof heap_fns / sizeof *heap_fns, heap_names);
+    dl_iterate_phdr(find_sanitizer, NULL);
+    find_ranges(wait_fns, &n_wait_fns, sizeof wait_fns / sizeof *wait_fns, wait_names);
     void *prime[2];
     backtrace(prime, 2); /* loads the unwinder now, not in a handler */
     watchdog_signal = SIGRTMIN + 1;

@@ -128,6 +128,28 @@ Test(guard, a_plugin_call_that_runs_past_its_timeout_is_interrupted)
     ctx_unref(ctx);
 }
 
+Test(guard, a_plugin_call_waiting_in_a_system_call_past_its_timeout_is_interrupted)
+{
+    pio_ctx *ctx = load(CRASH(b));
+    ctx->timeout_ms = 100;
+    handler_call c = handler(ctx, "sleepy");
+    cr_assert_eq(guard_call(ctx, "handler", "sleepy", call_handler, &c), GUARD_FAULTED);
+    ctx_unref(ctx);
+}
+
+Test(guard, abort_is_contained_again_in_another_version)
+{
+    /* glibc's abort() keeps state between calls: a second one, after a
+     * jump out of the first, must be contained the same way. */
+    pio_ctx *one = load(CRASH(b)), *two = load(CRASH(b));
+    handler_call c1 = handler(one, "do_abort"), c2 = handler(two, "do_abort");
+    cr_assert_eq(guard_call(one, "handler", "do_abort", call_handler, &c1), GUARD_FAULTED);
+    cr_assert_eq(guard_call(two, "handler", "do_abort", call_handler, &c2), GUARD_FAULTED);
+    cr_assert_eq(guard_faults(), 2);
+    ctx_unref(one);
+    ctx_unref(two);
+}
+
 Test(guard, a_call_that_returns_is_left_alone)
 {
     pio_ctx *ctx = load(CRASH(a));
@@ -243,6 +265,23 @@ static void host_fault_in_plugin_call(void)
 }
 
 static void host_fault_outside_calls(void) { host_null(NULL); }
+
+/* A plugin's double free: the fault is in the allocator, whose heap is
+ * then not to be trusted - the process ends. */
+static void heap_fault_in_plugin_call(void)
+{
+    pio_ctx *ctx = load(CRASH(b));
+    handler_call c = handler(ctx, "double_free");
+    guard_call(ctx, "handler", "double_free", call_handler, &c);
+}
+
+Test(guard, a_fault_inside_the_allocator_ends_the_process)
+{
+    char out[16384];
+    int status = child_status(heap_fault_in_plugin_call, out, sizeof out);
+    cr_assert(WIFSIGNALED(status), "the child exited (status %d); stderr:\n%s", status, out);
+    cr_assert_not_null(strstr(out, "plugio: fatal signal in host code"), "%s", out);
+}
 
 static void assert_died_in_host(int status, const char *out)
 {

@@ -16,6 +16,7 @@
 #include <plugio/plugio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef BUILD_ID
 #define BUILD_ID "a"
@@ -117,6 +118,8 @@ FAULT(timer_null, pio_timer_start(ctx, 1, 0, null_timer, NULL))
 FAULT(work_null, pio_work_submit(ctx, null_work, work_done, NULL))
 FAULT(ack_null, pio_emit_with_ack(socket, "question", pio_out_new(ctx), 5000, null_answer, NULL))
 FAULT(defer, pio_ack_defer(args))
+FAULT(sleepy, sleep(60))
+FAULT(double_free, char *volatile block = malloc(32); free(block); free(block))
 
 PIO_MIDDLEWARE(gate)
 {
