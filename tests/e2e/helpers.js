@@ -11,6 +11,7 @@
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
@@ -340,6 +341,33 @@ function closeAll() {
   open.clear();
 }
 
+/* A raw TCP connection to the server: `data` is everything received,
+ * `closed` resolves when the server ends it (or rejects after `ms`). */
+function rawConn(port, ms = 10000) {
+  const sock = net.connect(port, '127.0.0.1');
+  const conn = { sock, data: '', ended: false };
+  sock.setEncoding('latin1');
+  sock.on('data', (d) => { conn.data += d; });
+  sock.on('error', () => {});
+  conn.connected = new Promise((resolve) => sock.once('connect', resolve));
+  conn.closed = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not closed within ${ms} ms; got: ${conn.data}`)), ms);
+    sock.once('close', () => { clearTimeout(timer); conn.ended = true; resolve(); });
+  });
+  return conn;
+}
+
+/* Write `text` one byte every `gap` ms until done or the server closes;
+ * resolves with how many bytes were written. */
+async function trickle(conn, text, gap = 200) {
+  let i = 0;
+  for (; i < text.length && !conn.ended; i++) {
+    conn.sock.write(text[i]);
+    await sleep(gap);
+  }
+  return i;
+}
+
 /* ---- Raw Engine.IO / Socket.IO ------------------------------------- */
 
 /* Engine.IO v4 polling payload -> [{type, data}] (data: string, or Buffer
@@ -539,6 +567,8 @@ module.exports = {
   serverFor,
   sanitizerReport,
   stopChecked,
+  rawConn,
+  trickle,
   installByRename,
   client,
   connect,

@@ -15,7 +15,6 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const net = require('node:net');
 const h = require('./helpers');
 
 const T = { timeout: 30000 };
@@ -44,54 +43,20 @@ async function reloadWith(srv, n, edit) {
   assert.doesNotMatch(srv.stderr(), /reload failed/);
 }
 
-async function stopChecked(srv) {
-  const { code, signal, killedAfterMs } = await srv.stop();
-  assert.equal(killedAfterMs, undefined, `plugio did not exit on SIGTERM\n${srv.stderr()}`);
-  assert.equal(h.sanitizerReport(srv.stderr()), null, srv.stderr());
-  assert.equal(code, 0, `exit ${code} ${signal}\n${srv.stderr()}`);
-}
-
-/* A raw TCP connection: `data` is everything received, `closed` resolves
- * when the server ends it (rejects after `ms`). */
-function rawConn(port, ms = 10000) {
-  const sock = net.connect(port, '127.0.0.1');
-  const conn = { sock, data: '', ended: false };
-  sock.setEncoding('latin1');
-  sock.on('data', (d) => { conn.data += d; });
-  sock.on('error', () => {});
-  conn.connected = new Promise((resolve) => sock.once('connect', resolve));
-  conn.closed = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not closed within ${ms} ms; got: ${conn.data}`)), ms);
-    sock.once('close', () => { clearTimeout(timer); conn.ended = true; resolve(); });
-  });
-  return conn;
-}
-
-/* Write `text` one byte every `gap` ms until done or the server closes;
- * resolves with how many bytes were written. */
-async function trickle(conn, text, gap = 200) {
-  let i = 0;
-  for (; i < text.length && !conn.ended; i++) {
-    conn.sock.write(text[i]);
-    await h.sleep(gap);
-  }
-  return i;
-}
-
 const HEAD = 'GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slowloris\r\n\r\n';
 
 test('server.headersTimeout lowered by a reload: new connections are cut with 408; one accepted before keeps its deadline until its next request', T, async (t) => {
   const srv = await h.startServer({ server: { headersTimeout: 60000, requestTimeout: 30000 } });
   try {
-    const before = rawConn(srv.port);
+    const before = h.rawConn(srv.port);
     await before.connected; // its head's deadline: 30 s from now
 
     await reloadWith(srv, 1, (doc) => { doc.server.headersTimeout = 1000; doc.server.requestTimeout = 1500; });
 
     // A connection after the reload: its trickled head is cut.
-    const after = rawConn(srv.port);
+    const after = h.rawConn(srv.port);
     await after.connected;
-    const written = await trickle(after, HEAD);
+    const written = await h.trickle(after, HEAD);
     await after.closed;
     t.diagnostic(`a new connection was cut after ${written} of ${HEAD.length} bytes`);
     assert.ok(written < HEAD.length, 'the whole head was sent before the server cut it');
@@ -111,12 +76,12 @@ test('server.headersTimeout lowered by a reload: new connections are cut with 40
     // Its next request is held to the new limit.
     const begin = 'GET /socket.io/?EIO=4';
     before.sock.write(begin);
-    const next = await trickle(before, HEAD.slice(begin.length));
+    const next = await h.trickle(before, HEAD.slice(begin.length));
     await before.closed;
     assert.ok(next < HEAD.length - begin.length);
     assert.deepEqual(before.data.match(/HTTP\/1\.1 \d+/g), ['HTTP/1.1 200', 'HTTP/1.1 408'], before.data);
   } finally {
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -129,11 +94,11 @@ test('server.requestTimeout lowered by a reload: a polling POST body trickled on
     const raw = new h.RawPolling(srv.url);
     await raw.handshake();
     const body = '42["echo","' + 'x'.repeat(40) + '"]';
-    const conn = rawConn(srv.port);
+    const conn = h.rawConn(srv.port);
     await conn.connected;
     conn.sock.write(`POST /socket.io/?EIO=4&transport=polling&sid=${raw.sid} HTTP/1.1\r\n` +
       `Host: 127.0.0.1\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: ${body.length}\r\n\r\n`);
-    const written = await trickle(conn, body);
+    const written = await h.trickle(conn, body);
     await conn.closed;
     t.diagnostic(`cut after ${written} of ${body.length} body bytes`);
     assert.ok(written < body.length, 'the whole body was sent before the server cut it');
@@ -142,7 +107,7 @@ test('server.requestTimeout lowered by a reload: a polling POST body trickled on
     assert.deepEqual(await h.ackAll(other, 'echo', 'still'), ['still'], 'the WebSocket client is not affected');
   } finally {
     h.closeAll();
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });
 
@@ -190,6 +155,6 @@ test('socket.serverOptions.maxQueueBytes lowered by a reload: sessions opened be
     assert.deepEqual(await h.ackAll(good, 'echo', 'fine'), ['fine'], 'a client that reads goes on');
   } finally {
     h.closeAll();
-    await stopChecked(srv);
+    await h.stopChecked(srv);
   }
 });

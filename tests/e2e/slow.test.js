@@ -7,40 +7,12 @@
 // disconnected once that much is queued for it; others go on.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const net = require('node:net');
 const h = require('./helpers');
 
 const T = { timeout: 20000 };
 const HEADERS_MS = 1000;
 const REQUEST_MS = 1500;
 test.afterEach(() => h.closeAll());
-
-/* A raw TCP connection to the server: `data` is everything received,
- * `closed` resolves when the server ends it (or rejects after `ms`). */
-function rawConn(port, ms = 8000) {
-  const sock = net.connect(port, '127.0.0.1');
-  const conn = { sock, data: '', ended: false };
-  sock.setEncoding('latin1');
-  sock.on('data', (d) => { conn.data += d; });
-  sock.on('error', () => {});
-  conn.connected = new Promise((resolve) => sock.once('connect', resolve));
-  conn.closed = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not closed within ${ms} ms; got: ${conn.data}`)), ms);
-    sock.once('close', () => { clearTimeout(timer); conn.ended = true; resolve(); });
-  });
-  return conn;
-}
-
-/* Write `text` one byte every `gap` ms until done or the server closes;
- * resolves with how many bytes were written. */
-async function trickle(conn, text, gap = 200) {
-  let i = 0;
-  for (; i < text.length && !conn.ended; i++) {
-    conn.sock.write(text[i]);
-    await h.sleep(gap);
-  }
-  return i;
-}
 
 /* Acked echoes on `socket` until `done` resolves; resolves with how many
  * were answered (each within a bounded wait). */
@@ -65,11 +37,11 @@ test.describe('slow requests', () => {
 
   test('a request head trickled one byte per 200 ms is cut with 408; others go on', T, async (t) => {
     const other = await h.connect(srv().url, { transports: ['websocket'] });
-    const conn = rawConn(srv().port);
+    const conn = h.rawConn(srv().port);
     await conn.connected;
     const head = 'GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slowloris\r\n\r\n';
     const start = Date.now();
-    const [written, answered] = await Promise.all([trickle(conn, head), exchange(other, conn.closed)]);
+    const [written, answered] = await Promise.all([h.trickle(conn, head), exchange(other, conn.closed)]);
     t.diagnostic(`cut after ${Date.now() - start} ms and ${written} of ${head.length} bytes; ` +
       `the other client had ${answered} acked echoes meanwhile`);
     assert.ok(written < head.length, 'the whole head was sent before the server cut it');
@@ -84,12 +56,12 @@ test.describe('slow requests', () => {
     const raw = new h.RawPolling(srv().url);
     await raw.handshake();
     const body = '42["echo","' + 'x'.repeat(40) + '"]';
-    const conn = rawConn(srv().port);
+    const conn = h.rawConn(srv().port);
     await conn.connected;
     conn.sock.write(`POST /socket.io/?EIO=4&transport=polling&sid=${raw.sid} HTTP/1.1\r\n` +
       `Host: 127.0.0.1\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: ${body.length}\r\n\r\n`);
     const start = Date.now();
-    const [written, answered] = await Promise.all([trickle(conn, body), exchange(other, conn.closed)]);
+    const [written, answered] = await Promise.all([h.trickle(conn, body), exchange(other, conn.closed)]);
     t.diagnostic(`cut after ${Date.now() - start} ms and ${written} of ${body.length} body bytes; ` +
       `the other client had ${answered} acked echoes meanwhile`);
     assert.ok(written < body.length, 'the whole body was sent before the server cut it');
@@ -101,7 +73,7 @@ test.describe('slow requests', () => {
 
   test('a slow request that completes within the limits is served', T, async () => {
     // The head in four pieces 150 ms apart, well inside headersTimeout.
-    const conn = rawConn(srv().port);
+    const conn = h.rawConn(srv().port);
     await conn.connected;
     const head = 'GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n';
     const q = Math.ceil(head.length / 4);
@@ -115,7 +87,7 @@ test.describe('slow requests', () => {
 
     // A POST whose body comes in pieces 150 ms apart, inside requestTimeout.
     const body = '40';
-    const post = rawConn(srv().port);
+    const post = h.rawConn(srv().port);
     await post.connected;
     post.sock.write(`POST /socket.io/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\n`);
     await h.sleep(150);
@@ -131,14 +103,14 @@ test.describe('slow requests', () => {
 
   test('a kept-alive connection: an idle one is closed quietly, a trickled next head is cut', T, async () => {
     const head = 'GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
-    const idle = rawConn(srv().port);
+    const idle = h.rawConn(srv().port);
     await idle.connected;
     idle.sock.write(head);
     await idle.closed; // no next request within headersTimeout
     assert.equal(idle.data.match(/HTTP\/1\.1 /g).length, 1, idle.data);
     assert.match(idle.data, /^HTTP\/1\.1 200 /);
 
-    const next = rawConn(srv().port);
+    const next = h.rawConn(srv().port);
     await next.connected;
     next.sock.write(head);
     while (!/\r\n\r\n0\{/.test(next.data)) await h.sleep(20); // the first response is in
@@ -146,7 +118,7 @@ test.describe('slow requests', () => {
     // idle connection), the rest one byte per 200 ms.
     const begin = 'GET /socket.io/?EIO=4';
     next.sock.write(begin);
-    const written = await trickle(next, head.slice(begin.length));
+    const written = await h.trickle(next, head.slice(begin.length));
     await next.closed;
     assert.ok(written < head.length - begin.length);
     const answers = next.data.match(/HTTP\/1\.1 \d+/g);
