@@ -158,11 +158,6 @@ static pio_ctx **faulted;
 static size_t n_faulted, cap_faulted;
 static timer quarantine_timer;
 
-static const char *version_of(const pio_ctx *ctx)
-{
-    return ctx->image->desc->version ? ctx->image->desc->version : "?";
-}
-
 static bool roll_back(binding *old, pio_ctx *bad, plugin_image *prev)
 {
     diag_list diags = DIAG_LIST_INIT;
@@ -177,14 +172,14 @@ static bool roll_back(binding *old, pio_ctx *bad, plugin_image *prev)
     }
     if (!b) {
         log_msg(PIO_LOG_ERROR, bad->name, "cannot roll back to version %s: %s",
-                prev->desc->version ? prev->desc->version : "?", err);
+                plugin_image_version(prev), err);
         return false;
     }
     make_current(b);
     stats.rollbacks++;
     log_msg(PIO_LOG_WARN, bad->name, "rolled back from version %s to version %s (started afresh, "
-            "without the faulted version's state)", version_of(bad),
-            prev->desc->version ? prev->desc->version : "?");
+            "without the faulted version's state)", plugin_image_version(bad->image),
+            plugin_image_version(prev));
     binding_retire(old, b);
     return true;
 }
@@ -283,14 +278,13 @@ static void log_changes(const binding *old, const binding *b, double ms)
         if (q && q->ctx == p->ctx)
             continue;
         changes++;
-        const pio_plugin_desc *d = p->ctx->image->desc;
         if (q)
             log_info("reload: plugin '%s' %s -> %s (%s)", p->cfg->name,
-                     q->ctx->image->desc->version ? q->ctx->image->desc->version : "?",
-                     d->version ? d->version : "?", p->cfg->path);
+                     plugin_image_version(q->ctx->image),
+                     plugin_image_version(p->ctx->image), p->cfg->path);
         else
             log_info("reload: plugin '%s' %s added (%s)", p->cfg->name,
-                     d->version ? d->version : "?", p->cfg->path);
+                     plugin_image_version(p->ctx->image), p->cfg->path);
     }
     for (size_t j = 0; j < old->n_plugins; j++) {
         bool stays = false;

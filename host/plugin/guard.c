@@ -375,13 +375,8 @@ static void on_watchdog(int sig, siginfo_t *si, void *ucv)
     guard_frame *f = top;
     uintptr_t pc = reg_pc(ucv);
     if (f && f->deadline && now_ms() >= f->deadline) {
-        bool safe = owner_of(pc) == OWNER_PLUGIN;
-        if (!safe) {
-            capture(f, pc);
-            safe = waiting_for_plugin(f, pc);
-        }
-        if (safe) {
-            capture(f, pc);
+        capture(f, pc);
+        if (owner_of(pc) == OWNER_PLUGIN || waiting_for_plugin(f, pc)) {
             f->sig = 0;
             f->overran = true;
             f->pc = pc;
@@ -546,12 +541,6 @@ static void pop(guard_frame *f)
                               memory_order_relaxed);
 }
 
-static const char *version_of(const pio_ctx *ctx)
-{
-    const char *v = ctx->image->desc->version;
-    return v ? v : "?";
-}
-
 /* The fault, after the jump: what, where, and the way there. */
 static void report(const guard_frame *f)
 {
@@ -561,15 +550,15 @@ static void report(const guard_frame *f)
     if (f->overran)
         log_msg(PIO_LOG_ERROR, ctx->name,
                 "version %s: %s ran past timeoutMs (%u ms) and was interrupted at pc 0x%lx",
-                version_of(ctx), what, ctx->timeout_ms, (unsigned long)f->pc);
+                plugin_image_version(ctx->image), what, ctx->timeout_ms, (unsigned long)f->pc);
     else if (f->sig == SIGSEGV || f->sig == SIGBUS)
         log_msg(PIO_LOG_ERROR, ctx->name,
-                "version %s: %s raised %s (SIG%s) at address 0x%lx, pc 0x%lx", version_of(ctx),
+                "version %s: %s raised %s (SIG%s) at address 0x%lx, pc 0x%lx", plugin_image_version(ctx->image),
                 what, strsignal(f->sig), sigabbrev_np(f->sig), (unsigned long)f->addr,
                 (unsigned long)f->pc);
     else /* the address is the instruction's, or nothing (abort) */
         log_msg(PIO_LOG_ERROR, ctx->name, "version %s: %s raised %s (SIG%s) at pc 0x%lx",
-                version_of(ctx), what, strsignal(f->sig), sigabbrev_np(f->sig), (unsigned long)f->pc);
+                plugin_image_version(ctx->image), what, strsignal(f->sig), sigabbrev_np(f->sig), (unsigned long)f->pc);
     /* The frames down to the first of the host's: the host's own below
      * it are the same for every call of this kind. */
     int depth = f->depth;
@@ -616,7 +605,7 @@ void guard_fault_seen(pio_ctx *ctx)
     faults++;
     plugin_image_pin(ctx->image);
     log_msg(PIO_LOG_ERROR, ctx->name, "version %s is quarantined: it is not called again",
-            version_of(ctx));
+            plugin_image_version(ctx->image));
     if (fault_hook)
         fault_hook(ctx_ref(ctx));
 }

@@ -466,6 +466,11 @@ void plugin_image_ref(plugin_image *img) { img->refs++; }
 
 void plugin_image_pin(plugin_image *img) { img->pinned = true; }
 
+const char *plugin_image_version(const plugin_image *img)
+{
+    return img->desc->version ? img->desc->version : "?";
+}
+
 void plugin_image_unref(plugin_image *img)
 {
     if (!img || --img->refs > 0 || img->pinned)

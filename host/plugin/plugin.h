@@ -57,6 +57,8 @@ typedef enum plugin_symbol_kind {
  * defined in libc.so.6, not in the plugin"). */
 plugin_symbol_kind plugin_image_function(plugin_image *img, const char *symbol, void **fn,
                                          char *why, size_t whylen);
+/* The version its descriptor names, or "?" (for log lines). */
+const char *plugin_image_version(const plugin_image *img);
 void plugin_image_ref(plugin_image *img);
 /* Drop a reference; the last one unmaps the image and deletes its copy. */
 void plugin_image_unref(plugin_image *img);
