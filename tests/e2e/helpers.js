@@ -368,6 +368,29 @@ async function trickle(conn, text, gap = 200) {
   return i;
 }
 
+/* Echoes of `size` bytes from `raw` (a RawWs that stopped reading) until
+ * the server gives up on it (the disconnect reason of `sid` is
+ * 'transport error'), while `good` keeps being answered; resolves with how
+ * many echoes were sent. */
+async function floodUntilDropped(srv, raw, sid, good, size = 60000, ms = 20000) {
+  const assert = require('node:assert/strict');
+  const gone = srv.waitForReason(sid, ms);
+  let reason = null;
+  gone.then((r) => { reason = r; }, () => {});
+  const payload = 'q'.repeat(size);
+  let sent = 0;
+  for (let i = 0; i < 600 && reason === null; i++) {
+    raw.send(`42${i}["echo","${payload}"]`);
+    sent++;
+    if (i % 20 === 19) {
+      assert.deepEqual(await ackAll(good, 'echo', i), [i]);
+      await sleep(20);
+    }
+  }
+  assert.equal(await gone, 'transport error');
+  return sent;
+}
+
 /* ---- Raw Engine.IO / Socket.IO ------------------------------------- */
 
 /* Engine.IO v4 polling payload -> [{type, data}] (data: string, or Buffer
@@ -569,6 +592,7 @@ module.exports = {
   stopChecked,
   rawConn,
   trickle,
+  floodUntilDropped,
   installByRename,
   client,
   connect,
