@@ -596,6 +596,16 @@ static slot *free_slot(conn *c)
     return NULL;
 }
 
+/* Slot s of c waits for the ack of event `id`, sent at t. */
+static void slot_sent(conn *c, slot *s, uint64_t id, uint64_t t)
+{
+    s->busy = true;
+    s->id = id;
+    s->sent_ns = t;
+    c->inflight++;
+    st.sent++;
+}
+
 static void send_ack_event(conn *c, uint64_t t)
 {
     slot *s = free_slot(c);
@@ -621,11 +631,7 @@ static void send_ack_event(conn *c, uint64_t t)
     } else {
         n = snprintf(buf, sizeof buf, "42%" PRIu64 "[\"ack\",\"%s\"]", id, pad);
     }
-    s->busy = true;
-    s->id = id;
-    s->sent_ns = t;
-    c->inflight++;
-    st.sent++;
+    slot_sent(c, s, id, t);
     out_data(c, opt.msgpack, buf, (size_t)n);
 }
 
@@ -695,11 +701,7 @@ static void cycle_acked(conn *c, slot *s, enum cycle_kind kind, uint64_t t)
                      id), st.binaries++;
     else
         n = snprintf(buf, sizeof buf, "42%" PRIu64 "[\"ack\",\"%s\"]", id, pad);
-    s->busy = true;
-    s->id = id;
-    s->sent_ns = t;
-    c->inflight++;
-    st.sent++;
+    slot_sent(c, s, id, t);
     out_frame(c, buf, (size_t)n);
     if (kind == CK_BINARY)
         out_data(c, true, pad, (size_t)opt.payload);
