@@ -16,6 +16,7 @@
 #include "socketio/adapter.h"
 #include "socketio/sio_client.h"
 #include "socketio/sio_dispatch.h"
+#include "web/site.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ static void make_current(binding *b)
             b->plugins[i].ctx->timeout_ms = b->plugins[i].cfg->timeout_ms;
     eio_set_options(&b->cfg->opts);
     http_set_config(b->cfg);
+    site_set_config(b->cfg);
     limits_set_config(&b->cfg->security);
     sio_set_binding(b);
     adapter_binding_changed();
@@ -247,6 +249,7 @@ void reload_stop(void)
     current = NULL;
     sio_set_binding(NULL);
     http_set_config(NULL);
+    site_set_config(NULL);
     limits_set_config(NULL);
     binding_retire(b, NULL);
 }

@@ -47,6 +47,7 @@
 #include "socketio/rooms.h"
 #include "socketio/sio_client.h"
 #include "socketio/sio_recovery.h"
+#include "web/site.h"
 
 #include <errno.h>
 #include <ev.h>
@@ -332,6 +333,7 @@ static bool open_loop(const config *cfg)
     eio_set_options(&cfg->opts);
     eio_set_events(sio_client_events());
     eio_set_transport(http_transport());
+    http_set_site(site_serve);
 
     /* epoll: the loop's cost follows the ready descriptors. */
     loop = foreign_loops[0] = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);

@@ -455,21 +455,23 @@ static bool request_wants_close(struct lws *wsi)
     return strcasecmp(version, "HTTP/1.0") == 0 && !has_token(value, "keep-alive");
 }
 
-/* `close`: end the connection after it whatever the request said;
- * `encoding`: the body's Content-Encoding, or NULL. */
-static int respond_ex(struct lws *wsi, unsigned status, const char *type, const void *body,
-                      size_t len, bool preflight, bool close, const char *encoding)
+/* One response, head and body in one write; see http_reply in http.h. */
+int http_send(struct lws *wsi, const http_reply *r)
 {
     const config_server_options *opts = eio_options();
+    bool preflight = r->preflight;
     /* The request's Origin and Access-Control-Request-Headers may be
      * echoed, at whatever length server.maxHeaderSize let through. */
-    int olen = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
-    int hlen = preflight ? lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS) : 0;
+    int olen = r->cors ? lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) : 0;
+    int hlen = r->cors && preflight ? lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS) : 0;
     size_t olen_z = olen > 0 ? (size_t)olen : 0, hlen_z = hlen > 0 ? (size_t)hlen : 0;
     const config_cors *cors = &opts->cors;
     size_t head = 1024 + 2 * olen_z + hlen_z + (cors->methods ? strlen(cors->methods) : 0) +
                   (cors->allowed_headers ? strlen(cors->allowed_headers) : 0) +
                   (cors->exposed_headers ? strlen(cors->exposed_headers) : 0);
+    for (size_t i = 0; i < r->n_headers; i++)
+        head += strlen(r->headers[i].name) + strlen(r->headers[i].value) + 4;
+    size_t len = r->head_only ? 0 : r->len;
     unsigned char *block = malloc(LWS_PRE + head + len + olen_z + 1 + hlen_z + 1);
     if (!block)
         return -1;
@@ -477,32 +479,39 @@ static int respond_ex(struct lws *wsi, unsigned status, const char *type, const 
     char *origin = (char *)end + len, *req_headers = origin + olen_z + 1;
     origin[0] = req_headers[0] = '\0';
     int rc = -1;
-    close = close || request_wants_close(wsi);
-    if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)len, &p, end))
+    bool close = r->close || request_wants_close(wsi);
+    if (lws_add_http_common_headers(wsi, r->status, r->type, (lws_filepos_t)r->len, &p, end))
         goto out;
     if (close && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
                                               (const unsigned char *)"close", 5, &p, end))
         goto out;
-    if (encoding && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_ENCODING,
-                                                 (const unsigned char *)encoding,
-                                                 (int)strlen(encoding), &p, end))
+    if (r->encoding && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_ENCODING,
+                                                    (const unsigned char *)r->encoding,
+                                                    (int)strlen(r->encoding), &p, end))
         goto out;
-    cors_header ch[CORS_MAX_HEADERS];
-    if (hlen > 0)
-        lws_hdr_copy(wsi, req_headers, hlen + 1, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
-    if (olen > 0)
-        lws_hdr_copy(wsi, origin, olen + 1, WSI_TOKEN_ORIGIN);
-    size_t n = cors_headers(cors, origin[0] ? origin : NULL, preflight,
-                            req_headers[0] ? req_headers : NULL, ch);
-    for (size_t i = 0; i < n; i++)
-        if (lws_add_http_header_by_name(wsi, (const unsigned char *)ch[i].name,
-                                        (const unsigned char *)ch[i].value,
-                                        (int)strlen(ch[i].value), &p, end))
+    for (size_t i = 0; i < r->n_headers; i++)
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)r->headers[i].name,
+                                        (const unsigned char *)r->headers[i].value,
+                                        (int)strlen(r->headers[i].value), &p, end))
             goto out;
+    if (r->cors) {
+        cors_header ch[CORS_MAX_HEADERS];
+        if (hlen > 0)
+            lws_hdr_copy(wsi, req_headers, hlen + 1, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
+        if (olen > 0)
+            lws_hdr_copy(wsi, origin, olen + 1, WSI_TOKEN_ORIGIN);
+        size_t n = cors_headers(cors, origin[0] ? origin : NULL, preflight,
+                                req_headers[0] ? req_headers : NULL, ch);
+        for (size_t i = 0; i < n; i++)
+            if (lws_add_http_header_by_name(wsi, (const unsigned char *)ch[i].name,
+                                            (const unsigned char *)ch[i].value,
+                                            (int)strlen(ch[i].value), &p, end))
+                goto out;
+    }
     if (lws_finalize_http_header(wsi, &p, end))
         goto out;
     if (len)
-        memcpy(p, body, len);
+        memcpy(p, r->body, len);
     p += len;
     if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL) < 0)
         goto out;
@@ -513,6 +522,16 @@ static int respond_ex(struct lws *wsi, unsigned status, const char *type, const 
 out:
     free(block);
     return rc;
+}
+
+/* `close`: end the connection after it whatever the request said;
+ * `encoding`: the body's Content-Encoding, or NULL. */
+static int respond_ex(struct lws *wsi, unsigned status, const char *type, const void *body,
+                      size_t len, bool preflight, bool close, const char *encoding)
+{
+    http_reply r = {.status = status, .type = type, .body = body, .len = len,
+                    .encoding = encoding, .preflight = preflight, .close = close, .cors = true};
+    return http_send(wsi, &r);
 }
 
 static int respond(struct lws *wsi, unsigned status, const char *type, const void *body,
@@ -719,11 +738,20 @@ static int poll_post_complete(struct lws *wsi, conn *c)
     return respond(wsi, 200, "text/html", "ok", 2, false);
 }
 
+static http_site_fn site;
+
+void http_set_site(http_site_fn fn) { site = fn; }
+
 static int on_http(struct lws *wsi, conn *c, const char *path)
 {
     const config_server_options *opts = eio_options();
     if (head_too_large(wsi))
         return -1;
+    if (site) {
+        int rc = site(wsi, path);
+        if (rc != HTTP_SITE_DECLINED)
+            return rc;
+    }
     size_t plen = strlen(opts->path);
     if (strncmp(path, opts->path, plen) != 0 || (path[plen] != '/' && path[plen] != '\0'))
         return respond(wsi, 404, "text/plain", "Not Found", 9, false);

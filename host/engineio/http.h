@@ -31,6 +31,41 @@ void http_check_held_polls(void);
  * turn, after every callback (server.c). */
 void http_flush_deferred(void);
 
+/* ---- the site: requests that are not Engine.IO's ----------------------
+ * Every HTTP request (not a WebSocket upgrade) is offered to the site
+ * first (web/site.c: metrics, health, static files, the client script):
+ * it answers and returns what an lws HTTP callback returns (0 to keep the
+ * connection, -1 to close it), or HTTP_SITE_DECLINED to leave the request
+ * to Engine.IO under serverOptions.path (anything else there is 404).
+ * `path` is the URL path as libwebsockets decoded it, without the query. */
+#define HTTP_SITE_DECLINED 1
+typedef int (*http_site_fn)(struct lws *wsi, const char *path);
+void http_set_site(http_site_fn fn);
+
+/* One extra response header: `name` as lws writes it, with its colon
+ * ("etag:"). */
+typedef struct http_header {
+    const char *name;
+    const char *value;
+} http_header;
+/* A whole response, written at once with an exact Content-Length; the
+ * connection stays open for the next request unless `close` or the
+ * request asked for `Connection: close`. */
+typedef struct http_reply {
+    unsigned status;
+    const char *type;           /* Content-Type, or NULL */
+    const void *body;
+    size_t len;
+    const char *encoding;       /* Content-Encoding, or NULL */
+    const http_header *headers; /* n_headers extra headers */
+    size_t n_headers;
+    bool head_only;             /* a HEAD request: Content-Length of `len`, no body */
+    bool close;
+    bool cors;                  /* with serverOptions.cors' headers, as Engine.IO's answers */
+    bool preflight;             /* an OPTIONS preflight's (with cors) */
+} http_reply;
+int http_send(struct lws *wsi, const http_reply *r);
+
 /* The Engine.IO arguments of a request's query, as read_query (http.c)
  * gathers them: EIO, transport and sid, each cut to its buffer. */
 typedef struct http_request {

@@ -1,0 +1,55 @@
+/*
+ * site.c - the HTTP requests that are not Engine.IO's: each is offered,
+ * in order, to the routes below; the first that takes it answers.  A
+ * request no route takes and outside serverOptions.path is 404.
+ *
+ * Routes only answer GET and HEAD (405 otherwise, with Allow), read their
+ * configuration from the config in force, and write whole responses
+ * through http_send.
+ */
+#include "site.h"
+
+#include "config/config.h"
+#include "engineio/http.h"
+
+#include <string.h>
+
+static const config *cfg;
+
+void site_set_config(const config *c) { cfg = c; }
+
+int site_method(struct lws *wsi)
+{
+    char *uri;
+    int len;
+    return lws_http_get_uri_and_method(wsi, &uri, &len);
+}
+
+int site_plain(struct lws *wsi, unsigned status, const char *text)
+{
+    http_reply r = {.status = status,
+                    .type = "text/plain; charset=utf-8",
+                    .body = text,
+                    .len = strlen(text),
+                    .head_only = site_method(wsi) == LWSHUMETH_HEAD};
+    return http_send(wsi, &r);
+}
+
+/* A route: returns HTTP_SITE_DECLINED when the path is not its. */
+typedef int (*route_fn)(struct lws *wsi, const char *path, const config *c);
+
+static const route_fn routes[] = {
+    NULL,
+};
+
+int site_serve(struct lws *wsi, const char *path)
+{
+    if (!cfg)
+        return HTTP_SITE_DECLINED;
+    for (size_t i = 0; routes[i]; i++) {
+        int rc = routes[i](wsi, path, cfg);
+        if (rc != HTTP_SITE_DECLINED)
+            return rc;
+    }
+    return HTTP_SITE_DECLINED;
+}

@@ -1,0 +1,23 @@
+/*
+ * site.h - what plugio serves over HTTP besides Socket.IO (see site.c).
+ */
+#ifndef PIO_SITE_H
+#define PIO_SITE_H
+
+#include <libwebsockets.h>
+
+struct config;
+
+/* http.c's site (http_set_site): answers a request, or declines it
+ * (HTTP_SITE_DECLINED) to leave it to Engine.IO. */
+int site_serve(struct lws *wsi, const char *path);
+/* The configuration in force (reload.c, at start and at each reload). */
+void site_set_config(const struct config *c);
+
+/* The request's method as lws reports it (LWSHUMETH_*), -1 if unknown. */
+int site_method(struct lws *wsi);
+/* A short plain-text answer: "404 Not Found" and the like; HEAD gets the
+ * head only. */
+int site_plain(struct lws *wsi, unsigned status, const char *text);
+
+#endif
