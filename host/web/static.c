@@ -488,6 +488,11 @@ static int send_file(struct lws *wsi, const char *real, bool head, const config_
     int fd = open_regular(real, &st);
     if (fd < 0)
         return HTTP_SITE_DECLINED;
+    if ((uintmax_t)st.st_size > STATIC_MAX_FILE) { /* for HEAD too: it says what GET gets */
+        close(fd);
+        errno = EFBIG;
+        return refuse_file(wsi, real);
+    }
     const char *type = static_mime_type(real);
     bool varies;
     zip_format f = file_encoding(wsi, type, st.st_size, hc, &varies);

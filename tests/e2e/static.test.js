@@ -245,6 +245,37 @@ test.describe('server.static', () => {
     assert.equal((await request(url('/app.js'))).status, 200);
   });
 
+  test('a file over 64 MiB is refused with 500 and a log line, for GET and HEAD', T, async () => {
+    const huge = path.join(tree.site, 'huge.txt');
+    fs.writeFileSync(huge, '');
+    fs.truncateSync(huge, 64 * 1024 * 1024 + 1); // sparse: no disk is used
+    try {
+      for (const method of ['GET', 'HEAD']) {
+        assert.equal((await request(url('/huge.txt'), { method })).status, 500, method);
+      }
+      assert.match(srv().stderr(), /static: cannot serve .*huge\.txt: File too large \(over 64 MiB\)/);
+      fs.truncateSync(huge, 64 * 1024 * 1024);
+      const res = await request(url('/huge.txt'), { method: 'HEAD' });
+      assert.equal(res.status, 200, 'exactly 64 MiB is served');
+      assert.equal(res.headers['content-length'], String(64 * 1024 * 1024));
+    } finally {
+      fs.rmSync(huge);
+    }
+  });
+
+  test('a mount whose directory went away answers 404, and comes back with it', T, async () => {
+    const docs = path.join(tree.site, 'sub');
+    const aside = path.join(tree.root, 'sub-aside');
+    fs.renameSync(docs, aside);
+    try {
+      assert.equal((await request(url('/docs/page.txt'))).status, 404);
+      assert.equal((await request(url('/docs/'))).status, 404);
+    } finally {
+      fs.renameSync(aside, docs);
+    }
+    assert.equal((await request(url('/docs/page.txt'))).body.toString(), tree.files['sub/page.txt']);
+  });
+
   test('methods other than GET and HEAD get 405 with Allow', T, async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']) {
       const res = await request(url('/index.html'), { method });
