@@ -191,8 +191,15 @@ static void quarantine(pio_ctx *bad)
     sio_version_faulted(bad); /* what it left waiting gets its answer now */
     binding *old = current;
     const bound_plugin *p = old ? plugin_named(old, bad->name) : NULL;
-    if (!p || p->ctx != bad)
-        return; /* no longer serving (a retired version's late callback) */
+    if (!p || p->ctx != bad) {
+        /* No longer serving: a retired version's late callback (an ack, a
+         * work's completion).  If it is the one kept for a rollback, it is
+         * no candidate any more. */
+        kept_version *k = kept_find(bad->name);
+        if (k && k->img == bad->image)
+            plugin_image_unref(kept_take(bad->name));
+        return;
+    }
     plugin_image *prev = kept_take(bad->name);
     bool rolled = prev && roll_back(old, bad, prev);
     plugin_image_unref(prev);

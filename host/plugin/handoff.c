@@ -126,7 +126,16 @@ bool binding_activate(binding *b, const binding *prev, char *err, size_t errlen)
         if (!why)
             continue;
         snprintf(err, errlen, "plugin '%s': load hook refused: %s", b->plugins[i].cfg->name, why);
-        /* The new version did not take the state: the old one gets it back. */
+        /* The new version did not take the state: the old one gets it
+         * back - unless the new one faulted holding it (it may have freed
+         * or half-changed it): then the old one starts fresh, and the
+         * state is left as it is, never freed by code that cannot trust it. */
+        if (before && now->faulted && state) {
+            log_msg(PIO_LOG_ERROR, b->plugins[i].cfg->name,
+                    "its state is lost: the new version faulted in its load hook while "
+                    "holding it; the serving version starts again without it");
+            state = NULL;
+        }
         if (before)
             give_back(before, state);
         hand_back(b, prev, i);

@@ -40,6 +40,7 @@ async function startCrashServer(first, extra = {}, timeoutMs = TIMEOUT_MS) {
     extraEvents: [
       { name: 'build', handler: 'crash:build' },
       { name: 'build', namespace: '/gated', handler: 'crash:build' },
+      { name: 'loaded', handler: 'crash:loaded' },
       ...Object.entries(CRASH_EVENTS).map(([name, symbol]) => ({ name, handler: `crash:${symbol}` })),
     ],
     middleware: [{ handler: 'crash:gate', namespace: '/gated' }],
@@ -256,18 +257,55 @@ test('what a faulted version left waiting is answered: deferred acks with an err
   }
 });
 
+test('a retired version whose late callback faults is not rolled back to', T, async () => {
+  const srv = await startCrashServer('b');
+  try {
+    const watcher = await h.connect(srv.url);
+    const asked = await h.connect(srv.url);
+    const question = h.next(asked, 'question');
+    asked.emit('ack'); /* build b asks back, and its ack callback will fault */
+    const [answer] = await question;
+    /* A fresh copy of b replaces it: the first is kept for a rollback. */
+    install(srv, 'b');
+    const deadline = Date.now() + 10000;
+    while (!/reload: plugin 'crash' b -> b/.test(srv.stderr()) && Date.now() < deadline) await h.sleep(20);
+    assert.match(srv.stderr(), /reload: plugin 'crash' b -> b/);
+    answer('late'); /* the retired version's callback faults */
+    while (!/ack callback raised/.test(srv.stderr()) && Date.now() < deadline) await h.sleep(20);
+    assert.match(srv.stderr(), /ERROR crash: version b: ack callback raised .*\(SIGSEGV\)/);
+    /* The serving copy faults: there is nothing sound to roll back to. */
+    const culprit = await h.connect(srv.url);
+    const gone = h.next(culprit, 'disconnect');
+    culprit.emit('null');
+    assert.equal((await gone)[0], 'io server disconnect');
+    while (!/disabled until|rolled back/.test(srv.stderr()) && Date.now() < deadline) await h.sleep(20);
+    assert.doesNotMatch(srv.stderr(), /rolled back from version b to version b/);
+    assert.match(srv.stderr(), /ERROR crash: disabled until a new build of .*libcrash\.so is loaded/);
+    assert.ok(isRefusal(await call(watcher, 'build')));
+  } finally {
+    await h.stopChecked(srv);
+  }
+});
+
 test('a build whose load hook faults is refused, and the one serving stays', T, async () => {
   const srv = await startCrashServer('a');
   try {
     const watcher = await h.connect(srv.url);
+    install(srv, 'c');
+    await waitForAnswer(watcher, isBuild('c'), 'build c never served');
+    assert.deepEqual(await h.ackAll(watcher, 'loaded'), ['c', 'a state'], 'a handed its state to c');
+    /* The faulty load hook spoils and frees the state it is handed, then
+     * faults: c must not be given that state back. */
     install(srv, 'load');
     const deadline = Date.now() + 10000;
     while (!/reload failed/.test(srv.stderr()) && Date.now() < deadline) await h.sleep(20);
     assert.match(srv.stderr(), /ERROR crash: version load: load hook raised .*\(SIGSEGV\)/);
     assert.match(srv.stderr(), /reload failed .*plugin 'crash': load hook refused: it faulted/);
-    assert.equal(await call(watcher, 'build'), 'a');
-    install(srv, 'c');
-    await waitForAnswer(watcher, isBuild('c'), 'the next good build never served');
+    assert.match(srv.stderr(), /ERROR crash: its state is lost: the new version faulted in its load hook/);
+    assert.equal(await call(watcher, 'build'), 'c');
+    assert.deepEqual(await h.ackAll(watcher, 'loaded'), ['c', 'nothing'], 'c started again without the spoilt state');
+    install(srv, 'a');
+    await waitForAnswer(watcher, isBuild('a'), 'the next good build never served');
   } finally {
     await h.stopChecked(srv);
   }

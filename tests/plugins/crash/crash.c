@@ -22,16 +22,49 @@
 #define BUILD_ID "a"
 #endif
 
+/* The state a version hands its successor: checked by the load hook. */
+#define STATE_MAGIC 0x57a7e5u
+typedef struct crash_state {
+    unsigned magic;
+} crash_state;
+
+static const char *loaded_with = "nothing"; /* what this version's load hook was given */
+
 #ifdef FAULTY_LOAD
+/* Takes the state it is handed, spoils it and frees it, then faults. */
 static const char *on_load(pio_ctx *ctx, void *state)
 {
-    (void)ctx, (void)state;
+    (void)ctx;
+    if (state) {
+        ((crash_state *)state)->magic = 0;
+        free(state);
+    }
     volatile int *p = NULL;
     return *p ? "never" : NULL;
 }
 PIO_PLUGIN("crash", BUILD_ID, .load = on_load);
 #else
-PIO_PLUGIN("crash", BUILD_ID);
+static const char *on_load(pio_ctx *ctx, void *state)
+{
+    (void)ctx;
+    crash_state *st = state;
+    if (st && st->magic != STATE_MAGIC)
+        return "handed a spoilt state";
+    loaded_with = st ? "a state" : "nothing";
+    free(st);
+    return NULL;
+}
+
+static void *on_unload(pio_ctx *ctx, int final)
+{
+    (void)ctx;
+    crash_state *st = final ? NULL : malloc(sizeof *st);
+    if (st)
+        st->magic = STATE_MAGIC;
+    return st;
+}
+PIO_PLUGIN("crash", BUILD_ID, .load = on_load, .unload = on_unload);
+
 #endif
 
 static int answer(pio_ctx *ctx, pio_args *args, const char *what)
@@ -49,6 +82,13 @@ PIO_HANDLER(build)
 {
     (void)socket;
     return answer(ctx, args, NULL);
+}
+
+/* [BUILD_ID, "a state" | "nothing"]: what its load hook was given. */
+PIO_HANDLER(loaded)
+{
+    (void)socket;
+    return answer(ctx, args, loaded_with);
 }
 
 #ifdef FAULTY
