@@ -630,6 +630,12 @@ guard_result guard_call(pio_ctx *ctx, const char *what, const char *symbol, void
         pop(&f);
         if (!is_worker)
             ctx_leave(previous);
+        /* A nested call of the same version faulted (a socket or room
+         * callback, say) and the host handed the error back: this call
+         * ran on, but its version faulted while it ran, and counts as a
+         * fault too (reported once, by the nested call). */
+        if (__atomic_load_n(&ctx->faulted, __ATOMIC_RELAXED))
+            return GUARD_FAULTED;
         return GUARD_RETURNED;
     }
     pop(&f);
