@@ -24,6 +24,8 @@ typedef struct watched {
     bool changed;
 } watched;
 
+static void quiet_again(timer *t);
+
 static int ifd = -1;
 static watch_fn callback;
 static watched *files;
@@ -54,21 +56,46 @@ static void forget_all(void)
     n_files = 0;
 }
 
+/* Whether `path` is among the files changed and not yet reported. */
+static bool pending_change(const char *path)
+{
+    for (size_t i = 0; i < n_files; i++)
+        if (files[i].changed && strcmp(files[i].path, path) == 0)
+            return true;
+    return false;
+}
+
 bool watch_set(const char *const *paths, size_t n)
 {
+    /* A change already seen, or queued on the old watches (whose events
+     * are lost once they are removed), is still reported for a path that
+     * stays watched: a reload - or a rollback - that resets the list
+     * while a new build lands must not swallow it. */
+    watch_drain();
+    bool *carried = calloc(n ? n : 1, sizeof *carried);
+    bool any = false;
+    for (size_t i = 0; carried && i < n; i++)
+        any |= carried[i] = pending_change(paths[i]);
     forget_all();
-    if (ifd < 0)
+    if (ifd < 0 || !carried) {
+        free(carried);
         return false;
+    }
     files = calloc(n ? n : 1, sizeof *files);
-    if (!files)
+    if (!files) {
+        free(carried);
         return false;
+    }
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
         watched *w = &files[n_files];
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s", paths[i]);
-        if (!(w->path = strdup(paths[i])))
+        if (!(w->path = strdup(paths[i]))) {
+            free(carried);
             return false;
+        }
+        w->changed = carried[i];
         char *slash = strrchr(w->path, '/');
         w->name = slash ? slash + 1 : w->path;
         w->wd = inotify_add_watch(ifd, dirname(dir), DIR_EVENTS);
@@ -78,6 +105,9 @@ bool watch_set(const char *const *paths, size_t n)
         }
         n_files++;
     }
+    free(carried);
+    if (any)
+        timer_start(&debounce, WATCH_DEBOUNCE_MS, quiet_again);
     return ok;
 }
 

@@ -89,6 +89,11 @@ static const int fault_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
 static _Thread_local guard_frame *top;
 static _Thread_local bool is_worker;
+/* This thread's stack, [lo, hi): a return address is read from the
+ * interrupted sp only inside it (a wild sp would fault in the handler,
+ * where the fault signals are blocked, and the kernel would end the
+ * process). */
+static _Thread_local uintptr_t stack_lo, stack_hi;
 
 static bool installed;
 static struct sigaction saved[N_FAULT_SIGNALS], saved_watchdog;
@@ -246,7 +251,7 @@ static int attribute(const guard_frame *f, uintptr_t sp, int sig)
             return OWNER_HOST;
     }
     /* A call to where nothing is mapped: the return address on the stack. */
-    if (f->depth == 1 && sp) {
+    if (f->depth == 1 && sp >= stack_lo && sp < stack_hi && stack_hi - sp >= sizeof(uintptr_t)) {
         uintptr_t ret = *(const uintptr_t *)sp;
         int o = owner_of(ret);
         if (o != OWNER_NONE)
@@ -442,9 +447,24 @@ void guard_loop_busy(void) { atomic_store_explicit(&busy_since, now_ms(), memory
 
 /* ---- set-up -------------------------------------------------------------- */
 
+static void note_stack(void)
+{
+    pthread_attr_t attr;
+    void *lo;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return;
+    if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
+        stack_lo = (uintptr_t)lo;
+        stack_hi = stack_lo + size;
+    }
+    pthread_attr_destroy(&attr);
+}
+
 void guard_thread_init(void)
 {
     is_worker = !pthread_equal(pthread_self(), loop_thread);
+    note_stack();
     stack_t old;
     if (sigaltstack(NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE))
         return; /* one is set already (the sanitizers set their own) */
@@ -630,6 +650,12 @@ guard_result guard_call(pio_ctx *ctx, const char *what, const char *symbol, void
         pop(&f);
         if (!is_worker)
             ctx_leave(previous);
+        /* A nested call of the same version faulted (a socket or room
+         * callback, say) and the host handed the error back: this call
+         * ran on, but its version faulted while it ran, and counts as a
+         * fault too (reported once, by the nested call). */
+        if (__atomic_load_n(&ctx->faulted, __ATOMIC_RELAXED))
+            return GUARD_FAULTED;
         return GUARD_RETURNED;
     }
     pop(&f);

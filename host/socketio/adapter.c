@@ -107,9 +107,11 @@ static void run_entry(void *arg)
     }
 }
 
-static void call_entry(adapter_call c)
+/* False when the adapter did not run to its end: it faulted, or its
+ * version is refused (guard.h). */
+static bool call_entry(adapter_call c)
 {
-    guard_call(c.a->ctx, "adapter", entry_names[c.entry], run_entry, &c);
+    return guard_call(c.a->ctx, "adapter", entry_names[c.entry], run_entry, &c) == GUARD_RETURNED;
 }
 
 static void announce(const char *nsp)
@@ -506,7 +508,7 @@ void cluster_op_ask(cluster_op *op, const pio_select *sel, const char *event, co
     const char *nsp = sel && sel->nsp ? sel->nsp : "/";
     installed *a = sel && (sel->flags & PIO_SELECT_LOCAL) ? NULL : adapter_for(nsp);
     uint64_t request = op->l.handle;
-    bool asked = false;
+    bool asked = false, returned = true;
     if (a) {
         pio_select norm;
         const char **except = NULL;
@@ -520,19 +522,28 @@ void cluster_op_ask(cluster_op *op, const pio_select *sel, const char *event, co
         if (!ok)
             note_status(op, PIO_ENOMEM);
         else if (op->kind == CLUSTER_ACKS && (asked = a->ops.broadcast_with_ack))
-            call_entry((adapter_call){a, A_BROADCAST_WITH_ACK, .sel = &norm, .packet = value_wrap(packet),
+            returned = call_entry((adapter_call){a, A_BROADCAST_WITH_ACK, .sel = &norm, .packet = value_wrap(packet),
                                       .timeout_ms = op->timeout_ms, .request = request});
         else if (op->kind == CLUSTER_SOCKETS && (asked = a->ops.fetch_sockets))
-            call_entry((adapter_call){a, A_FETCH_SOCKETS, .sel = &norm, .timeout_ms = op->timeout_ms,
+            returned = call_entry((adapter_call){a, A_FETCH_SOCKETS, .sel = &norm, .timeout_ms = op->timeout_ms,
                                       .request = request});
         else if (op->kind == CLUSTER_ROOMS && (asked = a->ops.all_rooms))
-            call_entry((adapter_call){a, A_ALL_ROOMS, .nsp = nsp, .timeout_ms = op->timeout_ms,
+            returned = call_entry((adapter_call){a, A_ALL_ROOMS, .nsp = nsp, .timeout_ms = op->timeout_ms,
                                       .request = request});
         else if (op->kind == CLUSTER_REPLIES && (asked = a->ops.server_emit))
-            call_entry((adapter_call){a, A_SERVER_EMIT, .nsp = nsp, .packet = value_wrap(packet),
+            returned = call_entry((adapter_call){a, A_SERVER_EMIT, .nsp = nsp, .packet = value_wrap(packet),
                                       .timeout_ms = op->timeout_ms, .request = request});
         json_object_put(packet);
         free(except);
+        if (asked && !returned) {
+            /* The adapter faulted (or is refused): the other servers were
+             * never asked, and nothing of it will answer. */
+            note_status(op, PIO_EUNREACHABLE);
+            op->remote_over = true;
+            maybe_complete(op);
+            op_unref(op);
+            return;
+        }
         if (asked) {
             op_unref(op);
             return;

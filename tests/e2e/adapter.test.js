@@ -208,6 +208,32 @@ test('a request the adapter never answers completes at its time limit with this 
   }
 });
 
+test('a request whose adapter call faults completes at once as unreachable, with this server\'s part', T, async () => {
+  /* The request comes from another plugin (a second copy of the file):
+   * the adapter's own version is refused once it faulted. */
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plugio-adapter-'));
+  const live = path.join(dir, 'libadapter.so'), asker = path.join(dir, 'libasker.so');
+  fs.copyFileSync(ADAPTER, live);
+  fs.copyFileSync(ADAPTER, asker);
+  const faulty = await h.startServer({
+    plugins: { adapter: { path: live, config: { fault: true } }, asker: { path: asker } },
+    events: [{ name: 'fetch', handler: 'asker:adapter_fetch' }],
+    hooks: { init: 'adapter:adapter_init' },
+  });
+  try {
+    const a = await h.connect(faulty.url);
+    /* A minute's limit: were the fault taken for an asked request, the
+     * answer would come at the test's timeout, not now. */
+    const [status, sockets] = await call(a, 'fetch', { timeout: 60000 });
+    assert.equal(status, 'other servers unreachable');
+    assert.deepEqual(sockets.map((s) => s.id), [a.id]);
+    assert.match(faulty.stderr(), /adapter fetch_sockets raised .*\(SIGSEGV\)/);
+  } finally {
+    h.closeAll();
+    await h.stopChecked(faulty);
+  }
+});
+
 test('a new version of the adapter plugin takes the adapter over, and is told every namespace again', T, async () => {
   const own = await start({});
   try {

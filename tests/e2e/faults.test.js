@@ -28,6 +28,7 @@ const CRASH_EVENTS = {
   timer: 'timer_null',
   work: 'work_null',
   ack: 'ack_null',
+  visit: 'visit_null',
   defer: 'defer',
 };
 
@@ -252,6 +253,24 @@ test('what a faulted version left waiting is answered: deferred acks with an err
     assert.match((await refused).message, /plugin 'crash' is unavailable: it faulted/);
     await waitForAnswer(watcher, isBuild('a'), 'never rolled back to build a');
     assert.equal(await call(waiting, 'build'), 'a', 'the socket that waited stays');
+  } finally {
+    await h.stopChecked(srv);
+  }
+});
+
+test('a handler whose socket callback faults is disconnected like one that faulted itself', T, async () => {
+  const srv = await startCrashServer('a');
+  try {
+    const watcher = await h.connect(srv.url);
+    install(srv, 'b');
+    await waitForAnswer(watcher, isBuild('b'), 'the faulty build never served');
+    const culprit = await h.connect(srv.url);
+    const gone = h.next(culprit, 'disconnect');
+    culprit.emit('visit');
+    assert.equal((await gone)[0], 'io server disconnect');
+    await waitForAnswer(watcher, isBuild('a'), 'never rolled back to build a');
+    assert.match(srv.stderr(), /ERROR crash: version b: socket callback raised .*\(SIGSEGV\)/);
+    assert.equal(await call(watcher, 'echo', 'alive'), 'alive');
   } finally {
     await h.stopChecked(srv);
   }

@@ -6,6 +6,7 @@
  * the answers come later, as over a network), which lets the tests check
  * what the host does with them.  Its config block:
  *   answer: true (default) | false - whether requests get any answer
+ *   fault: true | false (default) - fetch_sockets faults (a NULL write)
  *
  * The adapter (installed by the init hook `adapter_init`, and again by the
  * load hook of a next version):
@@ -63,6 +64,7 @@ static char *lines[LOG_MAX];
 static size_t n_lines;
 static uint64_t last_request;
 static int answering = 1;
+static int faulting; /* config fault: fetch_sockets faults */
 
 static void note(const char *fmt, ...) PIO_PRINTF(1, 2);
 static void note(const char *fmt, ...)
@@ -187,10 +189,15 @@ static void schedule(pio_ctx *ctx, uint64_t request, const char *json, int done)
         free(j);
 }
 
-static void on_fetch(pio_ctx *ctx, void *state, const pio_select *sel, uint32_t timeout_ms,
+/* Not the sanitizers' to report: the fault is the point (config fault). */
+__attribute__((no_sanitize("undefined"))) static void on_fetch(pio_ctx *ctx, void *state, const pio_select *sel, uint32_t timeout_ms,
                      uint64_t request)
 {
     (void)state, (void)timeout_ms;
+    if (faulting) {
+        volatile int *p = NULL;
+        *p = 1;
+    }
     char rooms[256];
     note("fetch %s rooms=%s", sel->nsp, names(sel->rooms, sel->n_rooms, rooms, sizeof rooms));
     schedule(ctx, request,
@@ -251,6 +258,9 @@ PIO_INIT(adapter_init)
     int b;
     if (a && pio_value_bool(a, &b) == PIO_OK)
         answering = b;
+    const pio_value *f = pio_value_member(pio_ctx_config(ctx), "fault");
+    if (f && pio_value_bool(f, &b) == PIO_OK)
+        faulting = b;
     int rc = pio_adapter_install(ctx, NULL, &ops, NULL);
     return rc == PIO_OK ? NULL : pio_strerror(rc);
 }

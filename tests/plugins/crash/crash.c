@@ -131,6 +131,13 @@ static void null_answer(pio_ctx *ctx, pio_socket *socket, int status, pio_args *
     sink = *p;
 }
 
+static int null_visit(pio_ctx *ctx, pio_socket *socket, void *userdata)
+{
+    (void)ctx, (void)socket, (void)userdata;
+    volatile int *p = NULL;
+    return *p;
+}
+
 #define FAULT(name, body)                                                                          \
     PIO_HANDLER(name)                                                                              \
     {                                                                                              \
@@ -159,6 +166,7 @@ FAULT(work_null, pio_work_submit(ctx, null_work, work_done, NULL))
 FAULT(ack_null, pio_emit_with_ack(socket, "question", pio_out_new(ctx), 5000, null_answer, NULL))
 FAULT(defer, pio_ack_defer(args))
 FAULT(sleepy, sleep(60))
+FAULT(visit_null, pio_select_sockets(ctx, &(pio_select){.size = sizeof(pio_select)}, null_visit, NULL))
 FAULT(double_free, char *volatile block = malloc(32); free(block); free(block))
 
 PIO_MIDDLEWARE(gate)
