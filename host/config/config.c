@@ -1069,8 +1069,8 @@ static void admin_auth(cy_reader *r, const cy_field *f, yaml_node_t *val, void *
 {
     config_admin *a = obj;
     cy_scalar sc = cy_resolve(val);
+    a->has_auth = true; /* given, if wrong: said once, below */
     if (sc.kind == CY_BOOL && !sc.b) {
-        a->has_auth = true;
         a->auth = false;
         return;
     }
@@ -1079,7 +1079,6 @@ static void admin_auth(cy_reader *r, const cy_field *f, yaml_node_t *val, void *
         return;
     }
     cy_walk(r, val, &admin_auth_section, a);
-    a->has_auth = true;
     a->auth = true;
     if (!cy_has_key(r, val, "username") || !cy_has_key(r, val, "password"))
         cy_report(r, val, "admin.auth needs both username and password");
@@ -1118,7 +1117,8 @@ static const cy_section admin_section = {
 static void read_admin(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
 {
     config_admin *a = &((config *)obj)->admin;
-    if (!cy_want_mapping(r, f->key, val, true))
+    bool empty = val->type == YAML_SCALAR_NODE && cy_resolve(val).kind == CY_NULL;
+    if (!empty && !cy_want_mapping(r, f->key, val, false))
         return;
     a->enabled = true;
     a->at = cy_mark(val);
