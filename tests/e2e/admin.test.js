@@ -16,6 +16,7 @@
 // before has been handled.
 const { describe, it, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const h = require('./helpers');
@@ -415,5 +416,28 @@ describe('admin, against Node\'s instrument()', () => {
     assert.deepEqual(config(ours.log), config(theirs.log));
     const reasons = (log) => log.filter((m) => m.ev === 'socket_disconnected').map((m) => m.args[2]);
     assert.deepEqual(reasons(ours.log), reasons(theirs.log));
+  });
+});
+
+/* ---- a reload ------------------------------------------------------------ */
+
+describe('admin, across a reload', () => {
+  const srv = h.serverFor({ before, after }, adminServer({ auth: { username: 'admin', password: HASH } }));
+  afterEach(() => h.closeAll());
+
+  it('keeps the running admin namespace when the admin: section changes', async () => {
+    const s = srv();
+    const doc = JSON.parse(JSON.stringify(s.doc));
+    doc.admin = { namespace: '/ops', auth: false };
+    fs.writeFileSync(`${s.yamlFile}.tmp`, h.toYaml(doc));
+    fs.renameSync(`${s.yamlFile}.tmp`, s.yamlFile);
+    const deadline = Date.now() + 5000;
+    while (!/reload #1 done/.test(s.stderr()) && Date.now() < deadline) await h.sleep(20);
+    assert.match(s.stderr(), /the admin: section changed; a restart is needed/);
+    assert.match(s.stderr(), /reload #1 done/);
+    await login(s.url); // still /admin, still with credentials
+    assert.equal(await refused(s.url, {}), 'invalid credentials');
+    const ops = h.client(`${s.url}/ops`, WS);
+    assert.equal((await h.connectError(ops)).message, 'Invalid namespace');
   });
 });
