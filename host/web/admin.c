@@ -608,6 +608,18 @@ static void on_event_sent(pio_socket *s, const char *event, const pio_out *args)
     notify("event_sent", o);
 }
 
+/* In production only what server_stats and the login need: the Socket.IO
+ * layer does not even call the rest. */
+static const sio_observer quiet_observer = {
+    .client_opened = on_client_opened,
+    .client_closed = on_client_closed,
+    .message_in = on_message_in,
+    .message_out = on_message_out,
+    .admit = admit,
+    .socket_connected = on_socket_connected,
+    .event_received = on_event_received,
+};
+
 static const sio_observer observer = {
     .client_opened = on_client_opened,
     .client_closed = on_client_closed,
@@ -650,7 +662,7 @@ bool admin_start(const config *cfg)
     admin_sessions_init(&A.sessions, MAX_SESSIONS, (uint64_t)a->session_ttl * 1000);
     A.started = timer_now();
     A.on = true;
-    sio_observe(&observer);
+    sio_observe(A.production ? &quiet_observer : &observer);
     timer_start(&A.stats, 0, emit_stats);
     log_info("admin: the Admin UI's namespace is %s (%s mode%s%s)", A.nsp,
              A.production ? "production" : "development", A.readonly ? ", read-only" : "",

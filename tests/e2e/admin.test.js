@@ -441,3 +441,21 @@ describe('admin, across a reload', () => {
     assert.equal((await h.connectError(ops)).message, 'Invalid namespace');
   });
 });
+
+describe('admin, binary arguments', () => {
+  const srv = h.serverFor({ before, after }, adminServer({ auth: false }));
+  afterEach(() => h.closeAll());
+
+  it('event_received carries them as binary', async () => {
+    const s = h.client(`${srv().url}/admin`, WS);
+    const log = record(s);
+    await h.next(s, 'connect');
+    await until(log, (m) => m.ev === 'all_sockets', 'all_sockets');
+    const c = await h.connect(srv().url, WS);
+    c.emit('upload', 'name', Buffer.from([1, 2, 3]));
+    const got = await until(log, (m) => m.ev === 'event_received' && m.args[1] === c.id, 'event_received');
+    assert.equal(got.args[2][0], 'upload');
+    assert.equal(got.args[2][1], 'name');
+    assert.deepEqual([...Buffer.from(got.args[2][2])], [1, 2, 3]);
+  });
+});
