@@ -240,8 +240,10 @@ static json_object *serialize(pio_socket *s)
          put(o, "clientId", json_object_new_string(client_id)) &&
          put(o, "transport", json_object_new_string(sio_socket_transport(s))) &&
          put(o, "nsp", json_object_new_string(s->ns->name)) && put(o, "data", member(d, "data"));
-    if (ok && (ok = put(o, "handshake", h)))
-        h = NULL;
+    if (ok) {
+        ok = put(o, "handshake", h);
+        h = NULL; /* taken, even on failure */
+    }
     ok = ok && put(o, "rooms", member(d, "rooms"));
     json_object_put(h);
     json_object_put(d);
@@ -275,12 +277,11 @@ static void notify_updated(pio_socket *s, const char *key, json_object *v)
 {
     json_object *o = json_object_new_object();
     pio_out *out = NULL;
-    if (put(o, "id", json_object_new_string(s->id)) &&
-        put(o, "nsp", json_object_new_string(s->ns->name)) && put(o, key, v) &&
-        (out = out_new(NULL)))
-        out_tree_value(out, o);
-    else
+    if (!put(o, "id", json_object_new_string(s->id)) ||
+        !put(o, "nsp", json_object_new_string(s->ns->name)))
         json_object_put(v);
+    else if (put(o, key, v) && (out = out_new(NULL))) /* put takes v, even on failure */
+        out_tree_value(out, o);
     json_object_put(o);
     notify("socket_updated", out);
 }
