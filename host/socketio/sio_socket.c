@@ -27,6 +27,7 @@
 #include "sio_dispatch.h"
 #include "sio_encode.h"
 #include "sio_later.h"
+#include "sio_observe.h"
 #include "sio_recovery.h"
 
 #include <stdlib.h>
@@ -322,6 +323,8 @@ int sio_socket_data_set(pio_socket *s, const char *key, pio_out *value)
     }
     if (!value) {
         json_object_object_del(s->data, key);
+        if (s->client)
+            SIO_OBSERVE(socket_data, s);
         return PIO_OK;
     }
     json_object *v;
@@ -333,6 +336,8 @@ int sio_socket_data_set(pio_socket *s, const char *key, pio_out *value)
         json_object_put(v);
         return PIO_ENOMEM;
     }
+    if (s->client)
+        SIO_OBSERVE(socket_data, s);
     return PIO_OK;
 }
 
@@ -361,6 +366,7 @@ void sio_socket_closed(pio_socket *s, const char *reason)
     if (s->n_later) /* acks a handler was to send later */
         later_forget_group(s);
     sio_recovery_persist(s, reason);
+    SIO_OBSERVE(socket_disconnected, s, reason); /* still in its rooms: they are left next */
     nsp_remove_socket(s->ns, s);
     while (s->acks)
         settle(s->acks, NULL, PIO_ECLOSED, NULL);
@@ -494,18 +500,24 @@ json_object *sio_socket_describe(pio_socket *s)
     }
     json_object *query = eio_session_query(s->session);
     uint64_t issued = eio_session_issued(s->session);
-    if ((ok = ok && put(hs, "headers", headers)))
-        headers = NULL;
+    if (ok) {
+        ok = put(hs, "headers", headers);
+        headers = NULL; /* taken, even on failure */
+    }
     ok = ok && put(hs, "time", date_string(issued)) &&
          put(hs, "address", json_object_new_string(eio_session_address(s->session))) &&
          put(hs, "xdomain", json_object_new_boolean(eio_session_header(s->session, "origin") != NULL)) &&
          put(hs, "secure", json_object_new_boolean(0)) &&
          put(hs, "issued", json_object_new_int64((int64_t)issued)) && put(hs, "url", handshake_url(s)) &&
          put(hs, "query", copy_or_empty(query)) && put(hs, "auth", copy_or_empty(s->auth));
-    if ((ok = ok && put(d, "id", json_object_new_string(s->id)) && put(d, "handshake", hs)))
+    if ((ok = ok && put(d, "id", json_object_new_string(s->id)))) {
+        ok = put(d, "handshake", hs);
         hs = NULL;
-    if ((ok = ok && put(d, "rooms", rooms)))
+    }
+    if (ok) {
+        ok = put(d, "rooms", rooms);
         rooms = NULL;
+    }
     ok = ok && put(d, "data", copy_or_empty(s->data));
     json_object_put(headers);
     json_object_put(rooms);
