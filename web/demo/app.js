@@ -43,7 +43,7 @@ function append(room, item) {
   const log = logs.get(room);
   if (!log) return;
   log.append(item);
-  log.lastElementChild.scrollIntoView({ block: 'nearest' });
+  log.scrollTop = log.scrollHeight;
 }
 
 function notice(room, text) { append(room, el('li', { className: 'notice' }, text)); }
