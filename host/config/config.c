@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Socket.IO's option defaults (socket.io v4 / engine.io v6). */
 #define DEFAULT_HOST "0.0.0.0"
@@ -213,6 +214,7 @@ static void server_headers(cy_reader *r, const cy_field *f, yaml_node_t *val, vo
  * requests that start after it. */
 #define TIMEOUT_MIN 100
 #define TIMEOUT_MAX 3600000
+static void server_static(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj);
 static const cy_section server_section = {
     "server key",
     (const cy_field[]){
@@ -228,6 +230,7 @@ static const cy_section server_section = {
          .min = TIMEOUT_MIN, .max = TIMEOUT_MAX},
         {"requestTimeout", .set = cy_set_u32, .offset = offsetof(config, request_timeout),
          .min = TIMEOUT_MIN, .max = TIMEOUT_MAX},
+        {"static", .set = server_static},
         {0},
     },
 };
@@ -341,6 +344,188 @@ static void read_plugins(cy_reader *r, const cy_field *f, yaml_node_t *val, void
     (void)obj;
     if (cy_want_mapping(r, f->key, val, true))
         cy_each_pair(r, val, plugin_entry, NULL);
+}
+
+/* ---- server.static and serveClient (web/static.c) ---------------------- */
+
+/* A directory to serve, relative to the configuration file.  One that is
+ * missing or is not a directory is an error, as a missing plugin file is:
+ * it is a mistake in what the operator wrote (a typo would otherwise
+ * only show as 404s), and a reload that hits it keeps the previous
+ * configuration serving.  The default client bundle directory, which
+ * the operator did not write, is only warned about (web/static.c). */
+static char *read_dir(cy_reader *r, const char *what, yaml_node_t *val)
+{
+    const char *s = cy_string(r, what, val);
+    if (!s)
+        return NULL;
+    if (!*s) {
+        cy_report(r, val, "%s: the path is empty", what);
+        return NULL;
+    }
+    char *dir = resolve_path(r, s);
+    struct stat st;
+    if (dir && stat(dir, &st) != 0)
+        cy_report(r, val, "%s: cannot serve '%s': %s", what, dir, strerror(errno));
+    else if (dir && !S_ISDIR(st.st_mode))
+        cy_report(r, val, "%s: cannot serve '%s': not a directory", what, dir);
+    return dir;
+}
+
+/* A mount's URL prefix is a plain path the static route can compare
+ * with a request's: it starts with '/', has no empty, '.' or '..'
+ * segment, and nothing a URL would have encoded or cut. */
+static bool static_path_ok(const char *s)
+{
+    if (s[0] != '/')
+        return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f || strchr("%?#\\", *p))
+            return false;
+    for (const char *seg = s + 1; *seg;) {
+        size_t n = strcspn(seg, "/");
+        if (n == 0 || (n == 1 && seg[0] == '.') ||
+            (n == 2 && seg[0] == '.' && seg[1] == '.'))
+            return false;
+        seg += n + (seg[n] == '/');
+    }
+    return true;
+}
+
+static void mount_path(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    config_static_mount *m = obj;
+    const char *s = cy_string(r, f->key, val);
+    if (!s)
+        return;
+    if (!static_path_ok(s)) {
+        cy_report(r, val, "static path '%s' must start with '/' and be a plain URL path (no "
+                          "empty, '.' or '..' segment, no '%%', '?', '#', '\\', space or "
+                          "control character)", s);
+        return;
+    }
+    size_t len = strlen(s);
+    while (len > 1 && s[len - 1] == '/')
+        len--;
+    char *path = strndup(s, len);
+    if (!path) {
+        r->oom = true;
+        return;
+    }
+    free(m->path);
+    m->path = path;
+    m->path_at = cy_mark(val);
+}
+
+static void mount_dir(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    config_static_mount *m = obj;
+    char *dir = read_dir(r, "static dir", val);
+    (void)f;
+    if (dir) {
+        free(m->dir);
+        m->dir = dir;
+    }
+}
+
+static const cy_section static_mount_section = {
+    "static key",
+    (const cy_field[]){
+        {"path", .set = mount_path},
+        {"dir", .set = mount_dir},
+        {0},
+    },
+};
+
+static void static_mount(cy_reader *r, config_static *st, yaml_node_t *item)
+{
+    if (item->type != YAML_MAPPING_NODE) {
+        cy_expected(r, "static entry", item, "a mapping with path and dir");
+        return;
+    }
+    if (!ROOM_FOR_ONE(loader_of(r), st->mounts, st->n_mounts, st->cap))
+        return;
+    config_static_mount *m = &st->mounts[st->n_mounts++];
+    *m = (config_static_mount){.at = cy_mark(item)};
+    cy_walk(r, item, &static_mount_section, m);
+    for (const char *const *key = (const char *const[]){"path", "dir", NULL}; *key; key++)
+        if (!cy_has_key(r, item, *key))
+            cy_report(r, item, "static entry has no %s", *key);
+    for (const config_static_mount *o = st->mounts; m->path && o < m; o++)
+        if (o->path && strcmp(o->path, m->path) == 0)
+            cy_report_at(r, m->path_at, "duplicate static path '%s' (first at line %u)", m->path,
+                         o->path_at.line);
+}
+
+/* server.static: [{path: /docs, dir: ../site}] */
+static void server_static(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    config_static *st = &((config *)obj)->statics;
+    if (!cy_want_list(r, f->key, val, true))
+        return;
+    for (size_t i = 0; i < cy_len(val); i++)
+        static_mount(r, st, cy_item(r, val, i));
+}
+
+/* Engine.IO answers everything under serverOptions.path: a mount there
+ * could never be reached.  Checked once the whole file is read, since
+ * `socket:` may come after `server:`. */
+static void check_static(loader *ld)
+{
+    const char *eio = ld->c->opts.path;
+    size_t elen = eio ? strlen(eio) : 0;
+    for (size_t i = 0; eio && i < ld->c->statics.n_mounts; i++) {
+        const config_static_mount *m = &ld->c->statics.mounts[i];
+        if (m->path && strncmp(m->path, eio, elen) == 0 &&
+            (m->path[elen] == '\0' || m->path[elen] == '/' || elen == 0))
+            cy_report_at(&ld->yaml, m->path_at,
+                         "static path '%s' is inside socket.serverOptions.path '%s', which "
+                         "Socket.IO answers", m->path, elen ? eio : "/");
+    }
+}
+
+static void static_free(config_static *st)
+{
+    for (size_t i = 0; i < st->n_mounts; i++) {
+        free(st->mounts[i].path);
+        free(st->mounts[i].dir);
+    }
+    free(st->mounts);
+}
+
+static void serve_client_dir(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    config_serve_client *sc = obj;
+    char *dir = read_dir(r, "serveClient dir", val);
+    (void)f;
+    if (dir) {
+        free(sc->dir);
+        sc->dir = dir;
+        sc->dir_at = cy_mark(val);
+    }
+}
+
+static const cy_section serve_client_section = {
+    "serveClient key",
+    (const cy_field[]){
+        {"dir", .set = serve_client_dir},
+        {0},
+    },
+};
+
+/* serveClient: true | false | {dir: path}; the mapping serves the
+ * bundles of that directory (a socket.io-client package's dist/). */
+static void opt_serve_client(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    config_serve_client *sc = &((config_server_options *)obj)->serve_client;
+    if (cy_resolve(val).kind == CY_BOOL) {
+        cy_bool(r, f->key, val, &sc->enabled);
+    } else if (val->type == YAML_MAPPING_NODE) {
+        sc->enabled = true;
+        cy_walk(r, val, &serve_client_section, sc);
+    } else {
+        cy_expected(r, f->key, val, "true, false or {dir: path}");
+    }
 }
 
 /* ---- socket.serverOptions --------------------------------------------- */
@@ -622,7 +807,7 @@ static const cy_section server_option_section = {
         {"cors", .set = opt_cors},
         {"connectionStateRecovery", .set = opt_connection_state_recovery},
         {"parser", .set = opt_parser},
-        {"serveClient", .set = set_false_only, .arg = "plugio does not serve the client script"},
+        {"serveClient", .set = opt_serve_client},
         {"allowEIO3", .set = cy_set_bool, .offset = offsetof(config_server_options, allow_eio3)},
         {"perMessageDeflate", .set = set_compression,
          .offset = offsetof(config_server_options, per_message_deflate), .arg = &pmd_section},
@@ -1089,6 +1274,7 @@ static config *config_new(loader *ld, const char *file, const char *dir)
         .per_message_deflate = COMPRESSION_DEFAULTS(false),
         .http_compression = COMPRESSION_DEFAULTS(true),
         .max_queue_bytes = CONFIG_MAX_QUEUE_BYTES,
+        .serve_client = {.enabled = true},
     };
     return c;
 }
@@ -1105,6 +1291,7 @@ static config *load_text(const char *text, size_t len, const char *file, const c
         if (root && cy_want_mapping(&ld.yaml, "the configuration", root, true))
             cy_walk(&ld.yaml, root, &top_section, c);
         check_refs(&ld);
+        check_static(&ld);
     }
     bool oom = ld.yaml.oom;
     if (oom)
@@ -1223,6 +1410,8 @@ void config_free(config *c)
     free(c->patterns);
     ref_free(&c->init);
     cors_free(&c->opts.cors);
+    free(c->opts.serve_client.dir);
+    static_free(&c->statics);
     free(c->opts.path);
     free(c->host);
     free(c->custom_headers);

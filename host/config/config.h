@@ -9,7 +9,8 @@
  * config}}; socket.serverOptions (socket.io v4 names and defaults);
  * events [{name, handler: "plugin:symbol", namespace}];
  * middleware [{handler, namespace}]; hooks {init}; security {rateLimit,
- * maxConnectionsPerAddress, allow}.  A namespace is a name
+ * maxConnectionsPerAddress, allow}; server.static [{path, dir}] and
+ * serverOptions.serveClient (web/static.c).  A namespace is a name
  * ("/chat") or a pattern ({match: "^/tenant-[0-9]+$"}, a dynamic namespace).
  */
 #ifndef PIO_CONFIG_H
@@ -111,6 +112,15 @@ typedef struct config_compression {
     int window_bits;            /* 9-15, 15 */
 } config_compression;
 
+/* serveClient (socket.io's, true by default): the client bundles served
+ * under serverOptions.path (web/static.c), from `dir` - NULL for the
+ * socket.io-client package plugio was built with (PLUGIO_CLIENT_DIR). */
+typedef struct config_serve_client {
+    bool enabled;
+    char *dir;                  /* owned or NULL; resolved against the config file's directory */
+    pio_mark dir_at;            /* the dir scalar, when given */
+} config_serve_client;
+
 typedef struct config_server_options {
     char *path;                 /* "/socket.io" (no trailing slash; "" when given as "/") */
     uint32_t ping_interval;     /* ms, 25000 */
@@ -135,7 +145,22 @@ typedef struct config_server_options {
     config_compression http_compression;    /* on */
     uint32_t max_queue_bytes;   /* plugio's own: bytes queued for one session
                                    before it is closed, CONFIG_MAX_QUEUE_BYTES */
+    config_serve_client serve_client;
 } config_server_options;
+
+/* server.static: directories served under URL prefixes (web/static.c). */
+typedef struct config_static_mount {
+    char *path;                 /* owned; the URL prefix: "/" or "/docs", no trailing slash */
+    char *dir;                  /* owned; resolved against the config file's directory */
+    pio_mark at;                /* the list item */
+    pio_mark path_at;           /* the path scalar */
+} config_static_mount;
+
+typedef struct config_static {
+    config_static_mount *mounts;
+    size_t n_mounts;
+    size_t cap;                 /* the loader's */
+} config_static;
 
 /* security: abuse limits (engineio/limits.c), each off unless given.  Read
  * at each event and each handshake, so a reload applies them to the next. */
@@ -169,6 +194,7 @@ typedef struct config {
     size_t n_plugins;
     config_server_options opts;
     config_security security;
+    config_static statics;      /* server.static */
     config_event *events;
     size_t n_events;
     config_middleware *middleware;

@@ -11,12 +11,17 @@
 
 #include "config/config.h"
 #include "engineio/http.h"
+#include "static.h"
 
 #include <string.h>
 
 static const config *cfg;
 
-void site_set_config(const config *c) { cfg = c; }
+void site_set_config(const config *c)
+{
+    cfg = c;
+    static_configure(c);
+}
 
 int site_method(struct lws *wsi)
 {
@@ -39,6 +44,7 @@ int site_plain(struct lws *wsi, unsigned status, const char *text)
 typedef int (*route_fn)(struct lws *wsi, const char *path, const config *c);
 
 static const route_fn routes[] = {
+    static_route, /* last: it declines what it has no file for */
     NULL,
 };
 

@@ -445,7 +445,7 @@ Test(config, rejects_unknown_server_key)
 {
     expect_only_error("server:\n  host: localhost\n  prot: 80\n", "t.yaml:3:3: ",
                       "unknown server key 'prot' (expected one of: host, port, headers, maxHeaderSize, "
-                      "maxConnections, headersTimeout, requestTimeout)");
+                      "maxConnections, headersTimeout, requestTimeout, static)");
 }
 
 Test(config, keeps_named_custom_headers_lower_case)
@@ -821,12 +821,9 @@ Test(config, rejects_unsupported_values_of_socketio_options)
 {
     cr_assert_null(load("socket:\n"
                         "  serverOptions:\n"
-                        "    serveClient: true\n"
                         "    cookie: io\n"));
-    cr_assert_eq(diags.count, 2, "%s", all_diags());
-    expect_diag("t.yaml:3:18: ",
-                "serveClient: plugio does not serve the client script; only false");
-    expect_diag("t.yaml:4:13: ", "cookie: plugio does not set the io cookie; only false");
+    cr_assert_eq(diags.count, 1, "%s", all_diags());
+    expect_diag("t.yaml:3:13: ", "cookie: plugio does not set the io cookie; only false");
 }
 
 Test(config, reads_allow_eio3)
@@ -1349,4 +1346,155 @@ Test(config, rejects_an_empty_or_misshapen_allow_list)
     expect_only_error("security:\n  deny: [1.2.3.4]\n", "t.yaml:2:3: ",
                       "unknown security key 'deny' (expected one of: rateLimit, "
                       "maxConnectionsPerAddress, allow)");
+}
+
+/* ---- server.static and serveClient --------------------------------------- */
+
+/* Loads `yaml` as "t.yaml" in TEST_DATA_DIR, a directory that exists
+ * (static dirs are checked on disk). */
+static config *load_in_data(const char *yaml)
+{
+    teardown();
+    cfg = config_load_string(yaml, strlen(yaml), "t.yaml", TEST_DATA_DIR, &diags);
+    return cfg;
+}
+
+#define expect_only_error_in_data(yaml, where, text)                                   \
+    do {                                                                               \
+        cr_assert_null(load_in_data(yaml), "loaded although wrong");                   \
+        cr_assert_eq(diags.count, 1, "want 1 diagnostic, got %zu:%s", diags.count,     \
+                     all_diags());                                                     \
+        expect_diag(where, text);                                                      \
+    } while (0)
+
+Test(config, reads_static_mounts_against_the_config_directory)
+{
+    load_in_data("server:\n"
+                 "  static:\n"
+                 "    - {path: /, dir: .}\n"
+                 "    - path: /docs/\n"
+                 "      dir: " TEST_DATA_DIR "\n");
+    cr_assert_not_null(cfg, "%s", all_diags());
+    cr_assert_eq(cfg->statics.n_mounts, 2);
+    cr_assert_str_eq(cfg->statics.mounts[0].path, "/");
+    cr_assert_str_eq(cfg->statics.mounts[0].dir, TEST_DATA_DIR "/.");
+    cr_assert_str_eq(cfg->statics.mounts[1].path, "/docs", "the trailing slash is dropped");
+    cr_assert_str_eq(cfg->statics.mounts[1].dir, TEST_DATA_DIR);
+    cr_assert_eq(cfg->statics.mounts[1].path_at.line, 4);
+}
+
+Test(config, has_no_static_mounts_by_default)
+{
+    cr_assert_eq(load_ok("server: {}\n")->statics.n_mounts, 0);
+    cr_assert_eq(load_ok("server:\n  static: []\n")->statics.n_mounts, 0);
+}
+
+Test(config, rejects_a_static_dir_that_does_not_exist)
+{
+    expect_only_error_in_data("server:\n  static:\n    - {path: /, dir: nowhere}\n",
+                              "t.yaml:3:22: ", "static dir: cannot serve '" TEST_DATA_DIR
+                              "/nowhere': No such file or directory");
+}
+
+Test(config, rejects_a_static_dir_that_is_a_file)
+{
+    expect_only_error_in_data("server:\n  static:\n    - {path: /, dir: spec_example.yaml}\n",
+                              "t.yaml:3:22: ", "static dir: cannot serve '" TEST_DATA_DIR
+                              "/spec_example.yaml': not a directory");
+}
+
+Test(config, rejects_a_duplicate_static_path_naming_the_first)
+{
+    expect_only_error_in_data("server:\n"
+                              "  static:\n"
+                              "    - {path: /docs, dir: .}\n"
+                              "    - {path: /docs/, dir: .}\n",
+                              "t.yaml:4:14: ", "duplicate static path '/docs' (first at line 3)");
+}
+
+Test(config, rejects_static_paths_that_are_not_plain_url_paths)
+{
+    const char *bad[] = {"docs", "/a/../b", "/./a", "/a//b", "//", "/a%20b", "/a?x", "/a#b",
+                         "'/a b'", "/a\\\\b", "/..", "''"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char yaml[128];
+        snprintf(yaml, sizeof yaml, "server:\n  static:\n    - {path: %s, dir: .}\n", bad[i]);
+        cr_assert_null(load_in_data(yaml), "accepted %s", bad[i]);
+        cr_assert_eq(diags.count, 1, "%s:%s", bad[i], all_diags());
+        expect_diag("t.yaml:3:14: ", "must start with '/' and be a plain URL path");
+    }
+}
+
+Test(config, rejects_a_static_entry_without_path_or_dir_or_with_unknown_keys)
+{
+    load_in_data("server:\n"
+                 "  static:\n"
+                 "    - {dir: .}\n"
+                 "    - {path: /a}\n"
+                 "    - {path: /b, dir: ., index: no}\n"
+                 "    - /c\n"
+                 "  port: 1\n");
+    cr_assert_null(cfg);
+    cr_assert_eq(diags.count, 4, "%s", all_diags());
+    expect_diag("t.yaml:3:7: ", "static entry has no path");
+    expect_diag("t.yaml:4:7: ", "static entry has no dir");
+    expect_diag("t.yaml:5:26: ", "unknown static key 'index' (expected one of: path, dir)");
+    expect_diag("t.yaml:6:7: ", "static entry: expected a mapping with path and dir");
+    expect_only_error_in_data("server:\n  static: {path: /, dir: .}\n", "t.yaml:2:11: ",
+                              "static: expected a list");
+}
+
+Test(config, rejects_a_static_path_inside_the_socketio_path_in_either_order)
+{
+    expect_only_error_in_data("server:\n  static:\n    - {path: /socket.io/x, dir: .}\n",
+                              "t.yaml:3:14: ",
+                              "static path '/socket.io/x' is inside socket.serverOptions.path "
+                              "'/socket.io', which Socket.IO answers");
+    expect_only_error_in_data("socket:\n  serverOptions:\n    path: /io\n"
+                              "server:\n  static:\n    - {path: /io, dir: .}\n",
+                              "t.yaml:6:14: ", "static path '/io' is inside");
+    expect_only_error_in_data("server:\n  static:\n    - {path: /docs, dir: .}\n"
+                              "socket:\n  serverOptions:\n    path: /\n",
+                              "t.yaml:3:14: ", "static path '/docs' is inside "
+                              "socket.serverOptions.path '/'");
+}
+
+Test(config, allows_a_static_path_beside_or_above_the_socketio_path)
+{
+    load_in_data("server:\n  static:\n    - {path: /, dir: .}\n    - {path: /socket, dir: .}\n"
+                 "    - {path: /socket.io2, dir: .}\n");
+    cr_assert_not_null(cfg, "%s", all_diags());
+    cr_assert_eq(cfg->statics.n_mounts, 3);
+}
+
+Test(config, serve_client_is_on_by_default_with_the_built_in_directory)
+{
+    const config_server_options *o = opts_ok("server: {}\n");
+    cr_assert(o->serve_client.enabled);
+    cr_assert_null(o->serve_client.dir);
+}
+
+Test(config, reads_serve_client_as_a_boolean_or_a_directory)
+{
+    cr_assert_not(opts_ok("socket:\n  serverOptions:\n    serveClient: false\n")
+                      ->serve_client.enabled);
+    load_in_data("socket:\n  serverOptions:\n    serveClient: {dir: .}\n");
+    cr_assert_not_null(cfg, "%s", all_diags());
+    cr_assert(cfg->opts.serve_client.enabled);
+    cr_assert_str_eq(cfg->opts.serve_client.dir, TEST_DATA_DIR "/.");
+    load_in_data("socket:\n  serverOptions:\n    serveClient: {}\n");
+    cr_assert_not_null(cfg, "%s", all_diags());
+    cr_assert(cfg->opts.serve_client.enabled);
+    cr_assert_null(cfg->opts.serve_client.dir);
+}
+
+Test(config, rejects_wrong_serve_client_values)
+{
+    expect_only_error_in_data("socket:\n  serverOptions:\n    serveClient: {dir: gone}\n",
+                              "t.yaml:3:24: ", "serveClient dir: cannot serve '" TEST_DATA_DIR
+                              "/gone': No such file or directory");
+    expect_only_error_in_data("socket:\n  serverOptions:\n    serveClient: 1\n", "t.yaml:3:18: ",
+                              "serveClient: expected true, false or {dir: path}");
+    expect_only_error_in_data("socket:\n  serverOptions:\n    serveClient: {path: x}\n",
+                              "t.yaml:3:19: ", "unknown serveClient key 'path'");
 }

@@ -36,3 +36,16 @@ plugio_build() {
     cmake -S "$PLUGIO_ROOT" -B "$PLUGIO_ROOT/$dir" "$@" >/dev/null
     cmake --build "$PLUGIO_ROOT/$dir" -j"$(nproc)"
 }
+
+# plugio_web_install - the npm packages whose files plugio serves (web/:
+# the Socket.IO client bundles of serveClient, the Admin UI), installed
+# exactly as web/package-lock.json pins them when web/node_modules is
+# missing or older than the lockfile.
+plugio_web_install() {
+    local web="$PLUGIO_ROOT/web"
+    if [[ ! -d $web/node_modules || $web/package-lock.json -nt $web/node_modules ]]; then
+        echo "plugio: installing web/ packages (npm ci)" >&2
+        (cd "$web" && npm ci --no-audit --no-fund --silent)
+        touch "$web/node_modules"
+    fi
+}

@@ -1,0 +1,555 @@
+/*
+ * static.c - files over HTTP: the directories of server.static, and the
+ * Socket.IO client bundles under serverOptions.path (serveClient).
+ *
+ * Written by hand rather than with libwebsockets' mounts: lws 4.1.6
+ * opens whatever a mount's path names, following symlinks out of the
+ * directory, has no ETag of its own making nor If-None-Match for it, and
+ * could not share the connection handling of http.c (keep-alive,
+ * Connection: close, slow-request deadlines), which every response here
+ * goes through (http_send).  Content types come from a small table of
+ * web types, not libmagic: browsers need the type the extension promises
+ * (a .js is a script whatever its bytes look like), and guessing from
+ * content is how sniffing attacks work.
+ *
+ * Containment: a request path is refused (404) when, as libwebsockets
+ * decoded it, it has a "." or ".." segment, an empty one, a backslash or
+ * a control byte; the rest is resolved with realpath(3) and must stay
+ * inside the mount's own resolved directory, so a symlink inside that
+ * points out of it is refused too (one that stays inside is served).
+ * The file is then opened with O_NOFOLLOW and O_NONBLOCK (a FIFO must not
+ * block the loop) and served only when it is a regular file.
+ *
+ * A response is read whole into memory and written at once: lws keeps
+ * what the socket cannot take yet and sends it as it drains.  Files over
+ * STATIC_MAX_FILE are refused (500, logged): plugio serves a web page's
+ * assets, not downloads.  Each file has an ETag of its size and
+ * modification time, Last-Modified, and "Cache-Control: public,
+ * max-age=0" (revalidate each time, as Express's static files), so a
+ * browser's If-None-Match gets 304.  A directory's path serves its
+ * index.html; without its trailing slash it is redirected (301) to it,
+ * so that the page's relative links resolve.
+ *
+ * The client bundles are served as socket.io 4.8 serves them (its
+ * Server#serve and sendFile): any method but a CORS preflight, ETag
+ * "<version>" of the socket.io-client package (its package.json, next
+ * to dist/), 304 for that tag or its weak form, "Cache-Control: public,
+ * max-age=0", gzip or deflate as Accept-Encoding allows (brotli is not
+ * offered: plugio has no brotli), with serverOptions.cors' headers.
+ * With serveClient off, they are left to Engine.IO, as in socket.io.
+ */
+#include "static.h"
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "config/config.h"
+#include "engineio/http.h"
+#include "engineio/zip.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef PLUGIO_CLIENT_DIR
+#define PLUGIO_CLIENT_DIR "web/node_modules/socket.io-client/dist"
+#endif
+
+/* The largest file served: it is held in memory while it is sent. */
+#define STATIC_MAX_FILE (64u << 20)
+
+/* ---- pure helpers ------------------------------------------------------ */
+
+bool static_path_safe(const char *rel)
+{
+    for (const char *p = rel; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
+            return false;
+    const char *seg = rel[0] == '/' ? rel + 1 : rel;
+    while (*seg) {
+        size_t n = strcspn(seg, "/");
+        if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+            return false;
+        seg += n + (seg[n] == '/');
+    }
+    return true;
+}
+
+static const struct {
+    const char *ext;
+    const char *type;
+} mime_types[] = {
+    {"html", "text/html; charset=utf-8"},
+    {"htm", "text/html; charset=utf-8"},
+    {"css", "text/css; charset=utf-8"},
+    {"js", "text/javascript; charset=utf-8"},
+    {"mjs", "text/javascript; charset=utf-8"},
+    {"json", "application/json; charset=utf-8"},
+    {"map", "application/json; charset=utf-8"},
+    {"webmanifest", "application/manifest+json; charset=utf-8"},
+    {"txt", "text/plain; charset=utf-8"},
+    {"md", "text/markdown; charset=utf-8"},
+    {"csv", "text/csv; charset=utf-8"},
+    {"xml", "application/xml; charset=utf-8"},
+    {"svg", "image/svg+xml; charset=utf-8"},
+    {"png", "image/png"},
+    {"jpg", "image/jpeg"},
+    {"jpeg", "image/jpeg"},
+    {"gif", "image/gif"},
+    {"webp", "image/webp"},
+    {"avif", "image/avif"},
+    {"ico", "image/x-icon"},
+    {"woff", "font/woff"},
+    {"woff2", "font/woff2"},
+    {"ttf", "font/ttf"},
+    {"otf", "font/otf"},
+    {"wasm", "application/wasm"},
+    {"pdf", "application/pdf"},
+    {"mp3", "audio/mpeg"},
+    {"ogg", "audio/ogg"},
+    {"wav", "audio/wav"},
+    {"mp4", "video/mp4"},
+    {"webm", "video/webm"},
+};
+
+const char *static_mime_type(const char *name)
+{
+    const char *slash = strrchr(name, '/'), *base = slash ? slash + 1 : name;
+    const char *dot = strrchr(base, '.');
+    if (dot && dot != base && dot[1]) /* ".html" is a hidden file, not an extension */
+        for (size_t i = 0; i < sizeof mime_types / sizeof *mime_types; i++)
+            if (strcasecmp(dot + 1, mime_types[i].ext) == 0)
+                return mime_types[i].type;
+    return "application/octet-stream";
+}
+
+/* A tag without its weakness: `"x"` of `W/"x"`; *len its length. */
+static const char *opaque_tag(const char *tag, size_t len, size_t *out_len)
+{
+    if (len >= 2 && tag[0] == 'W' && tag[1] == '/') {
+        tag += 2;
+        len -= 2;
+    }
+    *out_len = len;
+    return tag;
+}
+
+bool static_etag_matches(const char *header, const char *etag)
+{
+    size_t elen;
+    const char *want = opaque_tag(etag, strlen(etag), &elen);
+    for (const char *p = header; *p;) {
+        p += strspn(p, " \t,");
+        size_t n = strcspn(p, ",");
+        size_t end = n;
+        while (end && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+            end--;
+        size_t tlen;
+        const char *tag = opaque_tag(p, end, &tlen);
+        if ((end == 1 && p[0] == '*') || (tlen == elen && tlen && memcmp(tag, want, elen) == 0))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+static const char *const client_files[] = {
+    "socket.io.js",         "socket.io.js.map",         "socket.io.min.js",
+    "socket.io.min.js.map", "socket.io.esm.min.js",     "socket.io.esm.min.js.map",
+    "socket.io.msgpack.min.js", "socket.io.msgpack.min.js.map",
+};
+
+bool static_client_file(const char *name)
+{
+    for (size_t i = 0; i < sizeof client_files / sizeof *client_files; i++)
+        if (strcmp(name, client_files[i]) == 0)
+            return true;
+    return false;
+}
+
+/* ---- answers ----------------------------------------------------------- */
+
+/* The request's method (LWSHUMETH_*): static.c is one of site.c's routes
+ * and does not include it back for its site_method. */
+static int method_of(struct lws *wsi)
+{
+    char *uri;
+    int len;
+    return lws_http_get_uri_and_method(wsi, &uri, &len);
+}
+
+static int answer_plain(struct lws *wsi, unsigned status, const char *text)
+{
+    http_reply r = {.status = status,
+                    .type = "text/plain; charset=utf-8",
+                    .body = text,
+                    .len = strlen(text),
+                    .head_only = method_of(wsi) == LWSHUMETH_HEAD};
+    return http_send(wsi, &r);
+}
+
+/* ---- reading a file ---------------------------------------------------- */
+
+/* A request header's value (NULL when absent); the caller frees it. */
+static char *header_dup(struct lws *wsi, enum lws_token_indexes token)
+{
+    int len = lws_hdr_total_length(wsi, token);
+    if (len <= 0)
+        return NULL;
+    char *s = malloc((size_t)len + 1);
+    if (s && lws_hdr_copy(wsi, s, len + 1, token) < 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* The whole of the regular file `fd` whose size st tells; the caller
+ * frees it.  NULL with errno set (EFBIG past STATIC_MAX_FILE). */
+static char *read_whole(int fd, const struct stat *st)
+{
+    if ((uintmax_t)st->st_size > STATIC_MAX_FILE) {
+        errno = EFBIG;
+        return NULL;
+    }
+    size_t size = (size_t)st->st_size, got = 0;
+    char *data = malloc(size + 1);
+    while (data && got < size) {
+        ssize_t n = read(fd, data + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) { /* an error, or the file shrank while read */
+            if (n == 0)
+                errno = EIO;
+            free(data);
+            return NULL;
+        }
+        got += (size_t)n;
+    }
+    return data;
+}
+
+/* Opens `path` read-only as a regular file (no symlink as its last
+ * component, no blocking on a FIFO): the descriptor, or -1. */
+static int open_regular(const char *path, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A file too large to hold, or unreadable: 500, logged. */
+static int refuse_file(struct lws *wsi, const char *path)
+{
+    log_warn("static: cannot serve %s: %s%s", path, strerror(errno),
+             errno == EFBIG ? " (over 64 MiB)" : "");
+    return answer_plain(wsi, 500, "Internal Server Error");
+}
+
+/* ---- the client bundles (serveClient) ---------------------------------- */
+
+/* The bundle directory in force and its package's version, for the
+ * ETag; version NULL when the bundles cannot be served. */
+static struct {
+    char *dir;
+    char *version;
+} client;
+
+/* A version as package.json writes it; only what is safe in a header. */
+static char *read_client_version(const char *dir)
+{
+    buf b = BUF_INIT;
+    buf_printf(&b, "%s/../package.json", dir);
+    json_object *pkg = b.failed ? NULL : json_object_from_file(b.data);
+    buf_free(&b);
+    json_object *v = NULL;
+    const char *s = pkg && json_object_object_get_ex(pkg, "version", &v) &&
+                            json_object_is_type(v, json_type_string)
+                        ? json_object_get_string(v)
+                        : NULL;
+    char *version = NULL;
+    if (s && *s && s[strspn(s, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+-")] == '\0')
+        version = strdup(s);
+    json_object_put(pkg);
+    return version;
+}
+
+void static_configure(const config *c)
+{
+    if (!c) {
+        free(client.dir);
+        free(client.version);
+        client.dir = client.version = NULL;
+        return;
+    }
+    const config_serve_client *sc = &c->opts.serve_client;
+    if (!sc->enabled)
+        return;
+    const char *dir = sc->dir ? sc->dir : PLUGIO_CLIENT_DIR;
+    bool same = client.dir && strcmp(client.dir, dir) == 0;
+    bool was_ok = client.version != NULL;
+    char *version = read_client_version(dir);
+    char *copy = same ? client.dir : strdup(dir);
+    if (!copy) {
+        free(version);
+        return;
+    }
+    if (!same)
+        free(client.dir);
+    free(client.version);
+    client.dir = copy;
+    client.version = version;
+    if (!version && (!same || was_ok))
+        log_warn("serveClient: no socket.io-client package at %s (its package.json and dist/ "
+                 "bundles): %s/socket.io.js and the other bundles answer 404; run tools/run, "
+                 "or npm ci in web/, or set serveClient: {dir: ...} or false",
+                 dir, c->opts.path[0] ? c->opts.path : "");
+}
+
+/* socket.io compares If-None-Match with the tag or its weak form, whole. */
+static bool client_not_modified(struct lws *wsi, const char *etag)
+{
+    char *inm = header_dup(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH);
+    bool match = inm && (strcmp(inm, etag) == 0 ||
+                         (strncmp(inm, "W/", 2) == 0 && strcmp(inm + 2, etag) == 0));
+    free(inm);
+    return match;
+}
+
+/* gzip or deflate at Node's zlib defaults (level 6, window 15, memory 8),
+ * as socket.io's sendFile does whatever httpCompression says. */
+static zip_format client_encoding(struct lws *wsi, const char *data, size_t len, buf *zipped)
+{
+    static const config_compression node_zlib = {true, 0, -1, 8, 15};
+    char *accept = header_dup(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING);
+    zip_format f = accept ? zip_accepted(accept) : ZIP_NONE;
+    free(accept);
+    if (f != ZIP_NONE && !zip_compress(f, &node_zlib, data, len, zipped))
+        f = ZIP_NONE;
+    return f;
+}
+
+static int serve_client(struct lws *wsi, const char *name, bool head)
+{
+    if (!client.version)
+        return answer_plain(wsi, 404, "Not Found");
+    char etag[96];
+    snprintf(etag, sizeof etag, "\"%s\"", client.version);
+    if (client_not_modified(wsi, etag)) {
+        http_reply r = {.status = 304, .cors = true, .head_only = head};
+        return http_send(wsi, &r);
+    }
+    buf path = BUF_INIT;
+    buf_printf(&path, "%s/%s", client.dir, name);
+    struct stat st;
+    int fd = path.failed ? -1 : open_regular(path.data, &st);
+    if (fd < 0) {
+        buf_free(&path);
+        return answer_plain(wsi, 404, "Not Found");
+    }
+    char *data = read_whole(fd, &st);
+    close(fd);
+    if (!data) {
+        int rc = refuse_file(wsi, path.data);
+        buf_free(&path);
+        return rc;
+    }
+    buf_free(&path);
+    buf zipped = BUF_INIT;
+    size_t len = (size_t)st.st_size;
+    zip_format f = client_encoding(wsi, data, len, &zipped);
+    bool map = strstr(name, ".map") != NULL;
+    const http_header headers[] = {{"cache-control:", "public, max-age=0"}, {"etag:", etag}};
+    http_reply r = {.status = 200,
+                    .type = map ? "application/json; charset=utf-8"
+                                : "application/javascript; charset=utf-8",
+                    .body = f == ZIP_NONE ? data : zipped.data,
+                    .len = f == ZIP_NONE ? len : zipped.len,
+                    .encoding = f == ZIP_NONE ? NULL : zip_name(f),
+                    .headers = headers,
+                    .n_headers = 2,
+                    .head_only = head,
+                    .cors = true};
+    int rc = http_send(wsi, &r);
+    free(data);
+    buf_free(&zipped);
+    return rc;
+}
+
+/* ---- server.static ----------------------------------------------------- */
+
+/* Whether `path` is `prefix` or below it ("" is the root: everything). */
+static bool is_under(const char *path, const char *prefix, size_t plen)
+{
+    return strncmp(path, prefix, plen) == 0 && (path[plen] == '/' || path[plen] == '\0');
+}
+
+/* The mount serving `path`: the one with the longest prefix. */
+static const config_static_mount *find_mount(const config *c, const char *path)
+{
+    const config_static_mount *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < c->statics.n_mounts; i++) {
+        const config_static_mount *m = &c->statics.mounts[i];
+        size_t len = strcmp(m->path, "/") == 0 ? 0 : strlen(m->path);
+        if (is_under(path, m->path, len) && (!best || len > best_len)) {
+            best = m;
+            best_len = len;
+        }
+    }
+    return best;
+}
+
+/* `rel` below `root` with every symlink resolved, when it exists and
+ * stays inside root; the caller frees it.  *outside tells a path that
+ * left root. */
+static char *resolve_inside(const char *root, const char *rel, bool *outside)
+{
+    buf b = BUF_INIT;
+    buf_printf(&b, "%s/%s", root, rel[0] == '/' ? rel + 1 : rel);
+    char *real = b.failed ? NULL : realpath(b.data, NULL);
+    buf_free(&b);
+    if (!real)
+        return NULL;
+    size_t n = strlen(root);
+    if (n == 1 || (strncmp(real, root, n) == 0 && (real[n] == '\0' || real[n] == '/')))
+        return real;
+    *outside = true;
+    free(real);
+    return NULL;
+}
+
+/* 301 to `path` with a trailing slash, percent-encoded for the header. */
+static int redirect_to_dir(struct lws *wsi, const char *path, bool head)
+{
+    buf loc = BUF_INIT;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (isalnum(*p) || strchr("/-._~!$&'()*+,;=:@", *p))
+            buf_append_char(&loc, (char)*p);
+        else
+            buf_printf(&loc, "%%%02X", *p);
+    }
+    buf_append_char(&loc, '/');
+    if (loc.failed) {
+        buf_free(&loc);
+        return -1;
+    }
+    const http_header h[] = {{"location:", loc.data}};
+    static const char body[] = "Moved Permanently";
+    http_reply r = {.status = 301, .type = "text/plain; charset=utf-8", .body = body,
+                    .len = sizeof body - 1, .headers = h, .n_headers = 1, .head_only = head};
+    int rc = http_send(wsi, &r);
+    buf_free(&loc);
+    return rc;
+}
+
+static int send_file(struct lws *wsi, const char *real, bool head)
+{
+    struct stat st;
+    int fd = open_regular(real, &st);
+    if (fd < 0)
+        return HTTP_SITE_DECLINED;
+    char etag[64], modified[64] = "";
+    struct tm tm;
+    snprintf(etag, sizeof etag, "\"%jx-%jx\"", (uintmax_t)st.st_size,
+             (uintmax_t)st.st_mtim.tv_sec * 1000 + (uintmax_t)st.st_mtim.tv_nsec / 1000000);
+    if (gmtime_r(&st.st_mtim.tv_sec, &tm))
+        strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    const http_header h[] = {{"etag:", etag},
+                             {"cache-control:", "public, max-age=0"},
+                             {"x-content-type-options:", "nosniff"},
+                             {"last-modified:", modified}};
+    size_t n_headers = modified[0] ? 4 : 3;
+    char *inm = header_dup(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH);
+    bool fresh = inm && static_etag_matches(inm, etag);
+    free(inm);
+    if (fresh) {
+        close(fd);
+        http_reply r = {.status = 304, .headers = h, .n_headers = n_headers, .head_only = head};
+        return http_send(wsi, &r);
+    }
+    char *data = head ? NULL : read_whole(fd, &st);
+    close(fd);
+    if (!head && !data)
+        return refuse_file(wsi, real);
+    http_reply r = {.status = 200, .type = static_mime_type(real), .body = data,
+                    .len = (size_t)st.st_size, .headers = h, .n_headers = n_headers,
+                    .head_only = head};
+    int rc = http_send(wsi, &r);
+    free(data);
+    return rc;
+}
+
+/* The file `rel` names below mount m: itself, or a directory's
+ * index.html; declined when there is none. */
+static int serve_mount(struct lws *wsi, const config_static_mount *m, const char *path,
+                       const char *rel, bool head)
+{
+    char *root = realpath(m->dir, NULL);
+    if (!root)
+        return HTTP_SITE_DECLINED;
+    bool outside = false;
+    char *real = resolve_inside(root, rel, &outside);
+    struct stat st;
+    int rc = HTTP_SITE_DECLINED;
+    if (real && stat(real, &st) == 0 && S_ISDIR(st.st_mode)) {
+        size_t n = strlen(rel);
+        free(real);
+        real = NULL;
+        if (n == 0 || rel[n - 1] != '/') {
+            rc = redirect_to_dir(wsi, path, head);
+        } else {
+            buf index = BUF_INIT;
+            buf_printf(&index, "%sindex.html", rel);
+            real = index.failed ? NULL : resolve_inside(root, index.data, &outside);
+            buf_free(&index);
+        }
+    }
+    if (real)
+        rc = send_file(wsi, real, head);
+    else if (outside)
+        rc = answer_plain(wsi, 404, "Not Found");
+    free(real);
+    free(root);
+    return rc;
+}
+
+int static_route(struct lws *wsi, const char *path, const config *c)
+{
+    int method = method_of(wsi);
+    const char *eio = c->opts.path;
+    size_t elen = strlen(eio);
+    if (is_under(path, eio, elen)) {
+        const char *name = path[elen] == '/' ? path + elen + 1 : "";
+        if (!c->opts.serve_client.enabled || !static_client_file(name) ||
+            (method == LWSHUMETH_OPTIONS && c->opts.cors.enabled))
+            return HTTP_SITE_DECLINED;
+        return serve_client(wsi, name, method == LWSHUMETH_HEAD);
+    }
+    const config_static_mount *m = find_mount(c, path);
+    if (!m)
+        return HTTP_SITE_DECLINED;
+    if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD) {
+        const http_header allow[] = {{"allow:", "GET, HEAD"}};
+        static const char body[] = "Method Not Allowed";
+        http_reply r = {.status = 405, .type = "text/plain; charset=utf-8", .body = body,
+                        .len = sizeof body - 1, .headers = allow, .n_headers = 1};
+        return http_send(wsi, &r);
+    }
+    const char *rel = path + (strcmp(m->path, "/") == 0 ? 0 : strlen(m->path));
+    if (!static_path_safe(rel))
+        return answer_plain(wsi, 404, "Not Found");
+    return serve_mount(wsi, m, path, rel, method == LWSHUMETH_HEAD);
+}
