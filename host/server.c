@@ -47,6 +47,7 @@
 #include "socketio/rooms.h"
 #include "socketio/sio_client.h"
 #include "socketio/sio_recovery.h"
+#include "web/admin.h"
 #include "web/site.h"
 
 #include <errno.h>
@@ -358,11 +359,12 @@ static bool open_loop(const config *cfg)
         log_error("cannot watch signals and files, or start workers");
         return false;
     }
-    return true;
+    return admin_start(cfg);
 }
 
 static void close_loop(void)
 {
+    admin_stop();
     if (context)
         lws_context_destroy(context);
     context = NULL;

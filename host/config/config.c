@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include "base/array.h"
+#include "base/bcrypt.h"
 #include "base/buf.h"
 #include "config_yaml.h"
 #include "nsp_pattern.h"
@@ -1190,6 +1191,152 @@ static const cy_section security_section = {
     },
 };
 
+/* ---- admin: the Socket.IO Admin UI (web/admin.c) -------------------------
+ * instrument()'s options: namespaceName, auth ({type: basic, username,
+ * password} or false, and required), readonly, mode, serverId; and
+ * sessionDuration, RedisStore's: how long a login's sessionId is valid. */
+
+#define DEFAULT_ADMIN_NSP "/admin"
+#define DEFAULT_ADMIN_SESSION_TTL 86400
+
+static void admin_namespace(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    config_admin *a = obj;
+    const char *s = cy_string(r, f->key, val);
+    if (s && s[0] != '/')
+        cy_report(r, val, "admin.namespace: '%s' must start with '/'", s);
+    else if (s && strcmp(s, "/") == 0)
+        cy_report(r, val, "admin.namespace: '/' is the main namespace; the Admin UI needs one "
+                          "of its own, such as /admin");
+    else if (s) {
+        cy_set_str(r, &a->nsp, s);
+        a->nsp_at = cy_mark(val);
+    }
+}
+
+static void admin_auth_type(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    (void)obj;
+    const char *s = cy_string(r, f->key, val);
+    if (s && strcmp(s, "basic") != 0)
+        cy_report(r, val, "admin.auth.type: '%s' is not known; the only type is basic", s);
+}
+
+static void admin_username(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    const char *s = cy_string(r, f->key, val);
+    if (s)
+        cy_set_str(r, &((config_admin *)obj)->username, s);
+}
+
+static void admin_password(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    const char *s = cy_string(r, f->key, val);
+    if (s && !bcrypt_hash_ok(s))
+        cy_report(r, val, "admin.auth.password: must be a valid bcrypt hash ($2b$10$ and 53 "
+                          "characters: for example the output of "
+                          "`node -e \"console.log(require('bcryptjs').hashSync('secret', 10))\"`)");
+    else if (s)
+        cy_set_str(r, &((config_admin *)obj)->password, s);
+}
+
+static const cy_section admin_auth_section = {
+    "admin.auth key",
+    (const cy_field[]){
+        {"type", .set = admin_auth_type},
+        {"username", .set = admin_username},
+        {"password", .set = admin_password},
+        {0},
+    },
+};
+
+static void admin_auth(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    config_admin *a = obj;
+    cy_scalar sc = cy_resolve(val);
+    a->has_auth = true; /* given, if wrong: said once, below */
+    if (sc.kind == CY_BOOL && !sc.b) {
+        a->auth = false;
+        return;
+    }
+    if (val->type != YAML_MAPPING_NODE) {
+        cy_expected(r, f->key, val, "{username, password} or false");
+        return;
+    }
+    cy_walk(r, val, &admin_auth_section, a);
+    a->auth = true;
+    if (!cy_has_key(r, val, "username") || !cy_has_key(r, val, "password"))
+        cy_report(r, val, "admin.auth needs both username and password");
+}
+
+static void admin_mode(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    const char *s = cy_string(r, f->key, val);
+    if (s && strcmp(s, "development") != 0 && strcmp(s, "production") != 0)
+        cy_report(r, val, "admin.mode: '%s' is neither development nor production", s);
+    else if (s)
+        ((config_admin *)obj)->production = strcmp(s, "production") == 0;
+}
+
+static void admin_server_id(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    const char *s = cy_string(r, f->key, val);
+    if (s)
+        cy_set_str(r, &((config_admin *)obj)->server_id, s);
+}
+
+static const cy_section admin_section = {
+    "admin key",
+    (const cy_field[]){
+        {"namespace", .set = admin_namespace},
+        {"auth", .set = admin_auth},
+        {"readonly", .set = cy_set_bool, .offset = offsetof(config_admin, readonly)},
+        {"mode", .set = admin_mode},
+        {"serverId", .set = admin_server_id},
+        {"sessionDuration", .set = cy_set_u32, .offset = offsetof(config_admin, session_ttl),
+         .min = 1, .max = 365 * 86400},
+        {0},
+    },
+};
+
+static void read_admin(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    config_admin *a = &((config *)obj)->admin;
+    bool empty = val->type == YAML_SCALAR_NODE && cy_resolve(val).kind == CY_NULL;
+    if (!empty && !cy_want_mapping(r, f->key, val, false))
+        return;
+    a->enabled = true;
+    a->at = cy_mark(val);
+    a->nsp = cy_strdup(r, DEFAULT_ADMIN_NSP);
+    a->nsp_at = a->at;
+    a->session_ttl = DEFAULT_ADMIN_SESSION_TTL;
+    if (val->type == YAML_MAPPING_NODE)
+        cy_walk(r, val, &admin_section, a);
+    if (!a->has_auth)
+        cy_report(r, val, "admin: auth must be given ({username, password: a bcrypt hash}) or "
+                          "set to false explicitly");
+}
+
+/* The Admin UI's namespace is the host's own: no event or middleware of
+ * the configuration may name it. */
+static void check_admin(loader *ld)
+{
+    const config *c = ld->c;
+    if (!c->admin.enabled || !c->admin.nsp)
+        return;
+    for (size_t i = 0; i < c->n_events + c->n_middleware; i++) {
+        bool ev = i < c->n_events;
+        const char *nsp = ev ? c->events[i].nsp : c->middleware[i - c->n_events].nsp;
+        bool match = ev ? c->events[i].nsp_match : c->middleware[i - c->n_events].nsp_match;
+        pio_mark at = ev ? c->events[i].at : c->middleware[i - c->n_events].at;
+        if (!match && nsp && strcmp(nsp, c->admin.nsp) == 0)
+            cy_report_at(&ld->yaml, c->admin.nsp_at,
+                         "admin.namespace: '%s' is the Admin UI's own, but the %s at line %u "
+                         "names it too",
+                         nsp, ev ? "event" : "middleware", at.line);
+    }
+}
+
 /* ---- top level ---------------------------------------------------------- */
 
 static void hook_init(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
@@ -1219,6 +1366,7 @@ static const cy_section top_section = {
         {"hooks", .set = cy_set_section, .arg = &hooks_section},
         {"security", .set = cy_set_section, .offset = offsetof(config, security),
          .arg = &security_section},
+        {"admin", .set = read_admin},
         {0},
     },
 };
@@ -1292,6 +1440,7 @@ static config *load_text(const char *text, size_t len, const char *file, const c
             cy_walk(&ld.yaml, root, &top_section, c);
         check_refs(&ld);
         check_static(&ld);
+        check_admin(&ld);
     }
     bool oom = ld.yaml.oom;
     if (oom)
@@ -1409,6 +1558,10 @@ void config_free(config *c)
     }
     free(c->patterns);
     ref_free(&c->init);
+    free(c->admin.nsp);
+    free(c->admin.username);
+    free(c->admin.password);
+    free(c->admin.server_id);
     cors_free(&c->opts.cors);
     free(c->opts.serve_client.dir);
     static_free(&c->statics);

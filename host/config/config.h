@@ -10,7 +10,8 @@
  * events [{name, handler: "plugin:symbol", namespace}];
  * middleware [{handler, namespace}]; hooks {init}; security {rateLimit,
  * maxConnectionsPerAddress, allow}; server.static [{path, dir}] and
- * serverOptions.serveClient (web/static.c).  A namespace is a name
+ * serverOptions.serveClient (web/static.c); admin {namespace, auth, readonly,
+ * mode, serverId, sessionDuration}.  A namespace is a name
  * ("/chat") or a pattern ({match: "^/tenant-[0-9]+$"}, a dynamic namespace).
  */
 #ifndef PIO_CONFIG_H
@@ -175,6 +176,23 @@ typedef struct config_security {
     bool has_allow;             /* false: every address may connect */
 } config_security;
 
+/* admin: the Socket.IO Admin UI's server side (web/admin.c), as
+ * @socket.io/admin-ui's instrument() takes its options. */
+typedef struct config_admin {
+    bool enabled;               /* the section is there */
+    char *nsp;                  /* owned; "/admin" (namespaceName) */
+    bool auth;                  /* false: anyone may log in (auth: false) */
+    bool has_auth;              /* auth was given, as instrument() requires */
+    char *username;             /* owned; auth.username */
+    char *password;             /* owned; auth.password, a bcrypt hash */
+    bool readonly;              /* false */
+    bool production;            /* mode: production (development by default) */
+    char *server_id;            /* owned or NULL: the host name */
+    uint32_t session_ttl;       /* s a login's sessionId stays valid, 86400 */
+    pio_mark at;                /* the section */
+    pio_mark nsp_at;            /* its namespace, for a clash */
+} config_admin;
+
 typedef struct config {
     unsigned refs;              /* config_retain / config_free */
     char *file;                 /* owned; the path as given, for messages */
@@ -203,6 +221,7 @@ typedef struct config {
     size_t n_patterns;
     bool has_init;
     config_ref init;            /* hooks.init */
+    config_admin admin;
 } config;
 
 /* Read and check a configuration file.  Returns a config (free it with

@@ -808,6 +808,8 @@ static void finish_upgrade(eio_session *s)
     /* The client has paused polling; a GET still held gets a noop. */
     wake_poll(s);
     flush(s);
+    if (events->upgraded && !s->closed)
+        events->upgraded(s->upper);
 }
 
 /* Where a protocol 3 decoder delivers a packet: a binary message, or any

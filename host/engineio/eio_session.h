@@ -77,6 +77,8 @@ typedef struct eio_events {
     void (*close)(void *upper, const char *reason);
     /* The session is freed: so is the layer's state. */
     void (*free)(void *upper);
+    /* The session moved to WebSocket (its upgrade completed); may be NULL. */
+    void (*upgraded)(void *upper);
 } eio_events;
 
 /* The transport below: what a session asks of the connections it holds

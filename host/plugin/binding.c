@@ -239,6 +239,8 @@ static binding *build(config *cfg, const build_plan *plan, diag_list *diags)
             goto oom;
     }
     b->n_middleware = cfg->n_middleware;
+    if (cfg->admin.enabled && cfg->admin.nsp && !add_namespace(b, cfg->admin.nsp))
+        goto oom; /* the Admin UI's, served by the host (web/admin.c) */
     if (cfg->has_init)
         b->init = (pio_init_fn)resolve(b, &cfg->init, &b->init_ctx, diags);
     if (diags->count == errors)

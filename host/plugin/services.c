@@ -12,7 +12,9 @@
  * libwebsockets loop (lws closes what it adopts; the plugin keeps its
  * own).  Work runs on WORKERS threads; finished items come back through
  * an eventfd adopted the same way, and their done callbacks run on the
- * loop in the order the work finished.
+ * loop in the order the work finished.  The host's own work (the Admin
+ * UI's password checks: services_host_work) shares the workers, with no
+ * version to hold and nothing to quarantine.
  */
 #include "services.h"
 
@@ -55,7 +57,7 @@ typedef struct fd_watch {
 
 typedef struct work_item {
     struct work_item *next;
-    pio_ctx *ctx;            /* a reference */
+    pio_ctx *ctx;            /* a reference; NULL for the host's own work */
     pio_work_fn work;
     pio_done_fn done;
     void *userdata;
@@ -264,7 +266,10 @@ static void *worker_main(void *arg)
         if (!todo)
             todo_tail = &todo;
         pthread_mutex_unlock(&lock);
-        w->faulted = guard_call(w->ctx, "work function", NULL, call_work, w) != GUARD_RETURNED;
+        if (w->ctx)
+            w->faulted = guard_call(w->ctx, "work function", NULL, call_work, w) != GUARD_RETURNED;
+        else
+            call_work(w); /* the host's: nothing to quarantine */
         pthread_mutex_lock(&lock);
         w->next = NULL;
         *done_tail = w;
@@ -277,22 +282,34 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int services_work_submit(pio_ctx *ctx, pio_work_fn work, pio_done_fn done, void *userdata)
+static int submit(pio_ctx *ctx, pio_work_fn work, pio_done_fn done, void *userdata)
 {
-    if (!ctx || !work || !done)
-        return PIO_EINVAL;
     if (!n_workers)
         return PIO_ESTATE;
     work_item *w = calloc(1, sizeof *w);
     if (!w)
         return PIO_ENOMEM;
-    *w = (work_item){NULL, ctx_ref(ctx), work, done, userdata, false};
+    *w = (work_item){NULL, ctx ? ctx_ref(ctx) : NULL, work, done, userdata, false};
     pthread_mutex_lock(&lock);
     *todo_tail = w;
     todo_tail = &w->next;
     pthread_cond_signal(&wake);
     pthread_mutex_unlock(&lock);
     return PIO_OK;
+}
+
+int services_work_submit(pio_ctx *ctx, pio_work_fn work, pio_done_fn done, void *userdata)
+{
+    if (!ctx || !work || !done)
+        return PIO_EINVAL;
+    return submit(ctx, work, done, userdata);
+}
+
+int services_host_work(pio_work_fn work, pio_done_fn done, void *userdata)
+{
+    if (!work || !done)
+        return PIO_EINVAL;
+    return submit(NULL, work, done, userdata);
 }
 
 static void deliver_done(void)
@@ -308,7 +325,9 @@ static void deliver_done(void)
     while (list) {
         work_item *w = list;
         list = w->next;
-        if (w->faulted) /* on a worker: quarantined here, on the loop */
+        if (!w->ctx)
+            w->done(NULL, w->userdata);
+        else if (w->faulted) /* on a worker: quarantined here, on the loop */
             guard_fault_seen(w->ctx);
         else
             guard_call(w->ctx, "work done callback", NULL, call_done, w);
@@ -419,6 +438,8 @@ void services_shutdown(void)
     while (dropped) {
         work_item *w = dropped;
         dropped = w->next;
+        if (!w->ctx) /* the host's: told, so that it frees what it gave */
+            w->done(NULL, w->userdata);
         ctx_unref(w->ctx);
         free(w);
     }

@@ -17,6 +17,10 @@ uint64_t services_fd_watch(pio_ctx *ctx, int fd, unsigned events, pio_fd_fn fn, 
 int services_fd_update(pio_ctx *ctx, uint64_t id, unsigned events);
 int services_fd_unwatch(pio_ctx *ctx, uint64_t id);
 int services_work_submit(pio_ctx *ctx, pio_work_fn work, pio_done_fn done, void *userdata);
+/* The host's own blocking work (a password check) on the same workers:
+ * done(NULL, userdata) runs on the loop once work has - or, for work not
+ * started when the workers stop, instead of it. */
+int services_host_work(pio_work_fn work, pio_done_fn done, void *userdata);
 
 /* Start the workers; adopt descriptors into vh under `protocol`, whose
  * callback is services_callback. */

@@ -4,6 +4,7 @@
 #include "rooms.h"
 
 #include "base/array.h"
+#include "sio_observe.h"
 #include "sio_types.h"
 
 #include <stdlib.h>
@@ -143,6 +144,7 @@ int room_join(pio_socket *s, const char *name)
         goto oom;
     s->memb[s->n_memb++] = (membership){r, r->n};
     r->members[r->n++] = s;
+    SIO_OBSERVE(room_joined, s, name);
     return PIO_OK;
 oom:
     if (r->n == 0)
@@ -155,6 +157,7 @@ static void drop_membership(pio_socket *s, membership *m)
 {
     sio_room *r = m->r;
     size_t idx = m->idx;
+    SIO_OBSERVE(room_left, s, r->name);
     /* Move the room's last member into the hole, and tell it. */
     pio_socket *last = r->members[--r->n];
     if (idx != r->n) {

@@ -39,6 +39,7 @@
 #include "sio_dispatch.h"
 #include "sio_encode.h"
 #include "sio_later.h"
+#include "sio_observe.h"
 #include "sio_recovery.h"
 #include "sio_socket.h"
 
@@ -67,6 +68,7 @@ static bool client_open(eio_session *s, void **upper)
     c->session = s;
     c->parser = (unsigned char)eio_options()->parser;
     timer_start(&c->connect_timer, eio_options()->connect_timeout, connect_overdue);
+    SIO_OBSERVE(client_opened, s);
     /* A Socket.IO v2 client (Engine.IO 3) is in the main namespace from
      * the start, without asking. */
     if (is_v2(c))
@@ -97,6 +99,7 @@ static void client_closed(void *upper, const char *reason)
     sio_client *c = upper;
     c->closed = true;
     timer_stop(&c->connect_timer);
+    SIO_OBSERVE(client_closed, reason);
     if (c->n_connecting) /* a middleware was to answer later */
         later_forget_group(c);
     while (c->n_sockets)
@@ -209,6 +212,7 @@ typedef struct connecting {
      * run_middleware to act on once the call returns. */
     bool early;
     bool early_refused;
+    bool admitted;              /* the observer's admit ran (sio_observe.h) */
     char early_why[512];
 } connecting;
 
@@ -244,6 +248,24 @@ static bool run_middleware(connecting *k, const char **refusal, char *why, size_
     if (sio_binding() && sio_binding()->gen != k->gen) {
         k->gen = sio_binding()->gen;
         k->next = 0;
+    }
+    if (!k->admitted && sio_observer_now && sio_observer_now->admit) {
+        k->admitted = true;
+        connecting *outer = deciding;
+        deciding = k;
+        const char *said = sio_observer_now->admit(s);
+        deciding = outer;
+        if (k->early) { /* deferred and answered at once */
+            k->early = false;
+            said = k->early_refused ? k->early_why : NULL;
+        } else if (k->deferred) {
+            return false;
+        }
+        if (said) {
+            snprintf(why, len, "%s", said);
+            *refusal = why;
+            return true;
+        }
     }
     for (; sio_binding() && k->next < sio_binding()->n_middleware; k->next++) {
         if (k->c->closed)
@@ -395,6 +417,8 @@ static void connect_finish(connecting *k, const char *refusal)
         send_payload(c, SIO_CONNECT, nsp, reply);
     else
         eio_session_end(c->session, "transport error"); /* out of memory */
+    if (s->client)
+        SIO_OBSERVE(socket_connected, s);
     pio_args none = {0};
     if (s->client && sio_dispatch(s, "connection", &none))
         fault_costs(s, "connection");
@@ -534,7 +558,8 @@ static void on_event(pio_socket *s, sio_packet *p)
         return;
     }
     s->refs++; /* the handler may close it */
-    if (sio_dispatch(s, event, &args))
+    SIO_OBSERVE(event_received, s, p->data);
+    if (s->client && sio_dispatch(s, event, &args))
         fault_costs(s, event);
     sio_socket_unref(s);
 }
@@ -690,6 +715,7 @@ static bool client_receive(void *upper, const void *data, size_t len, bool binar
     sio_client *c = upper;
     if (c->closed)
         return false;
+    SIO_OBSERVE(message_in, len);
     sio_packet p;
     int rc;
     if (c->parser == CONFIG_PARSER_MSGPACK) /* every packet is one binary message */
@@ -714,9 +740,18 @@ static bool client_receive(void *upper, const void *data, size_t len, bool binar
     return open;
 }
 
+/* eio_events: the session now runs on WebSocket. */
+static void client_upgraded(void *upper)
+{
+    sio_client *c = upper;
+    for (size_t i = 0; i < c->n_sockets; i++)
+        SIO_OBSERVE(socket_upgraded, c->sockets[i]);
+}
+
 const eio_events *sio_client_events(void)
 {
-    static const eio_events events = {client_open, client_receive, client_closed, client_free};
+    static const eio_events events = {client_open, client_receive, client_closed, client_free,
+                                      client_upgraded};
     return &events;
 }
 

@@ -9,6 +9,8 @@
 #include "base/log.h"
 #include "base/out.h"
 #include "config/config.h"
+#include "rooms.h"
+#include "sio_observe.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -136,18 +138,37 @@ static int form_for(sio_encoded *e, unsigned parser)
     return msgpack ? encode_msgpack(e) : encode_default(e);
 }
 
+/* The observer hears of each message queued, and of each event with the
+ * socket it is for (not of a replayed packet: its inputs are gone). */
+static void observe_sent(const sio_encoded *e, sio_client *c)
+{
+    if (e->type != SIO_EVENT || !e->event || !sio_observer_now->event_sent)
+        return;
+    for (size_t i = 0; i < c->n_sockets; i++)
+        if (strcmp(c->sockets[i]->ns->name, e->nsp) == 0)
+            sio_observer_now->event_sent(c->sockets[i], e->event, e->out);
+}
+
+static void send_msg(sio_client *c, eio_msg *m)
+{
+    eio_session_send_msg(c->session, m);
+    SIO_OBSERVE(message_out, m->len);
+}
+
 int sio_encoded_send(sio_encoded *e, sio_client *c)
 {
     int rc = form_for(e, c->parser);
     if (rc != PIO_OK)
         return rc;
+    if (sio_observer_now)
+        observe_sent(e, c);
     if (c->parser == CONFIG_PARSER_MSGPACK) {
-        eio_session_send_msg(c->session, e->msgpack);
+        send_msg(c, e->msgpack);
         return PIO_OK;
     }
-    eio_session_send_msg(c->session, e->text);
+    send_msg(c, e->text);
     for (size_t i = 0; i < e->n_bins; i++)
-        eio_session_send_msg(c->session, e->bins[i]);
+        send_msg(c, e->bins[i]);
     return PIO_OK;
 }
 
@@ -191,7 +212,7 @@ void sio_send_value(sio_client *c, sio_type type, const char *nsp, json_object *
         if (sio_encode_msgpack(&b, type, nsp, -1, data, data != NULL, NULL, 0) &&
             (m = eio_msg_new(true, b.len))) {
             memcpy(m->data, b.data, b.len);
-            eio_session_send_msg(c->session, m);
+            send_msg(c, m);
             eio_msg_unref(m);
         }
     } else {
@@ -200,8 +221,10 @@ void sio_send_value(sio_client *c, sio_type type, const char *nsp, json_object *
                                 : "";
         sio_encode_header(&b, type, nsp, -1, 0);
         buf_append_str(&b, text ? text : "");
-        if (text && !b.failed)
+        if (text && !b.failed) {
             eio_session_send(c->session, EIO_MESSAGE, b.data, b.len);
+            SIO_OBSERVE(message_out, b.len + 1);
+        }
     }
     buf_free(&b);
 }

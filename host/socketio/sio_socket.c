@@ -27,6 +27,7 @@
 #include "sio_dispatch.h"
 #include "sio_encode.h"
 #include "sio_later.h"
+#include "sio_observe.h"
 #include "sio_recovery.h"
 
 #include <stdlib.h>
@@ -322,6 +323,8 @@ int sio_socket_data_set(pio_socket *s, const char *key, pio_out *value)
     }
     if (!value) {
         json_object_object_del(s->data, key);
+        if (s->client)
+            SIO_OBSERVE(socket_data, s);
         return PIO_OK;
     }
     json_object *v;
@@ -333,6 +336,8 @@ int sio_socket_data_set(pio_socket *s, const char *key, pio_out *value)
         json_object_put(v);
         return PIO_ENOMEM;
     }
+    if (s->client)
+        SIO_OBSERVE(socket_data, s);
     return PIO_OK;
 }
 
@@ -361,6 +366,7 @@ void sio_socket_closed(pio_socket *s, const char *reason)
     if (s->n_later) /* acks a handler was to send later */
         later_forget_group(s);
     sio_recovery_persist(s, reason);
+    SIO_OBSERVE(socket_disconnected, s, reason); /* still in its rooms: they are left next */
     nsp_remove_socket(s->ns, s);
     while (s->acks)
         settle(s->acks, NULL, PIO_ECLOSED, NULL);

@@ -1498,3 +1498,100 @@ Test(config, rejects_wrong_serve_client_values)
     expect_only_error_in_data("socket:\n  serverOptions:\n    serveClient: {path: x}\n",
                               "t.yaml:3:19: ", "unknown serveClient key 'path'");
 }
+
+/* ---- admin: the Admin UI ---------------------------------------------- */
+
+#define HASH "$2a$04$jKZFrXIMXwLZ4rXEPBIpp.at2.OvMjK4kHwjB9HoG9lG6NJCH1bgC"
+
+Test(config, admin_is_off_unless_given)
+{
+    load_ok("server: {port: 1}\n");
+    cr_assert_not(cfg->admin.enabled);
+}
+
+Test(config, reads_admin_with_its_defaults)
+{
+    load_ok("admin:\n  auth: {username: admin, password: \"" HASH "\"}\n");
+    cr_assert(cfg->admin.enabled);
+    cr_assert_str_eq(cfg->admin.nsp, "/admin");
+    cr_assert(cfg->admin.auth);
+    cr_assert_str_eq(cfg->admin.username, "admin");
+    cr_assert_str_eq(cfg->admin.password, HASH);
+    cr_assert_not(cfg->admin.readonly);
+    cr_assert_not(cfg->admin.production);
+    cr_assert_null(cfg->admin.server_id);
+    cr_assert_eq(cfg->admin.session_ttl, 86400);
+}
+
+Test(config, reads_every_admin_key)
+{
+    load_ok("admin:\n  namespace: /ops\n  auth: false\n  readonly: true\n  mode: production\n"
+            "  serverId: node-1\n  sessionDuration: 60\n");
+    cr_assert_str_eq(cfg->admin.nsp, "/ops");
+    cr_assert_not(cfg->admin.auth);
+    cr_assert(cfg->admin.readonly);
+    cr_assert(cfg->admin.production);
+    cr_assert_str_eq(cfg->admin.server_id, "node-1");
+    cr_assert_eq(cfg->admin.session_ttl, 60);
+}
+
+Test(config, admin_auth_takes_type_basic)
+{
+    load_ok("admin:\n  auth: {type: basic, username: a, password: \"" HASH "\"}\n");
+    expect_only_error("admin:\n  auth: {type: oauth, username: a, password: \"" HASH "\"}\n",
+                      "t.yaml:2:16: ", "admin.auth.type: 'oauth' is not known");
+}
+
+Test(config, admin_requires_auth)
+{
+    expect_only_error("admin: {mode: development}\n", "t.yaml:1:8: ",
+                      "admin: auth must be given");
+    expect_only_error("admin:\n", "t.yaml:1:7: ", "admin: auth must be given");
+}
+
+Test(config, admin_auth_true_is_not_a_login)
+{
+    expect_only_error("admin: {auth: true}\n", "t.yaml:1:15: ",
+                      "auth: expected {username, password} or false");
+}
+
+Test(config, admin_password_must_be_a_bcrypt_hash)
+{
+    expect_only_error("admin:\n  auth:\n    username: admin\n    password: secret\n", "t.yaml:4:15: ",
+                      "admin.auth.password: must be a valid bcrypt hash");
+}
+
+Test(config, admin_auth_needs_username_and_password)
+{
+    expect_only_error("admin:\n  auth: {username: admin}\n", "t.yaml:2:9: ",
+                      "admin.auth needs both username and password");
+}
+
+Test(config, admin_mode_is_development_or_production)
+{
+    expect_only_error("admin: {auth: false, mode: staging}\n", "t.yaml:1:28: ",
+                      "admin.mode: 'staging' is neither development nor production");
+}
+
+Test(config, admin_namespace_is_a_namespace_of_its_own)
+{
+    expect_only_error("admin: {auth: false, namespace: admin}\n", "t.yaml:1:33: ",
+                      "must start with '/'");
+    expect_only_error("admin: {auth: false, namespace: /}\n", "t.yaml:1:33: ",
+                      "'/' is the main namespace");
+}
+
+Test(config, admin_namespace_must_not_be_an_events)
+{
+    expect_only_error(PLUGINS "events:\n  - name: message\n    namespace: /admin\n"
+                              "    handler: chat:on\nadmin:\n  auth: false\n",
+                      "t.yaml:8:3: ", "'/admin' is the Admin UI's own, but the event at line 4");
+    expect_only_error(PLUGINS "admin: {auth: false, namespace: /ops}\n"
+                              "middleware:\n  - namespace: /ops\n    handler: chat:gate\n",
+                      "t.yaml:3:33: ", "'/ops' is the Admin UI's own, but the middleware at line 5");
+}
+
+Test(config, rejects_unknown_admin_key)
+{
+    expect_only_error("admin: {auth: false, user: x}\n", "t.yaml:1:22: ", "unknown admin key 'user'");
+}

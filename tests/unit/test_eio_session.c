@@ -75,7 +75,7 @@ static void u_free(void *upper)
     cr_assert_eq(upper, &upper_state);
     freed++;
 }
-static const eio_events fake_upper = {u_open, u_message, u_close, u_free};
+static const eio_events fake_upper = {u_open, u_message, u_close, u_free, NULL};
 
 /* ---- set-up --------------------------------------------------------------- */
 

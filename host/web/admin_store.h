@@ -1,0 +1,63 @@
+/*
+ * admin_store.h - the Admin UI's bookkeeping that needs no server (and is
+ * tested alone): the logins' session ids, and the aggregated events that
+ * server_stats carries.
+ */
+#ifndef PIO_ADMIN_STORE_H
+#define PIO_ADMIN_STORE_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- sessions: @socket.io/admin-ui's InMemoryStore, bounded ----------- */
+
+#define ADMIN_SESSION_ID_LEN 16 /* 8 random bytes in hex, as randomId() */
+
+typedef struct admin_session {
+    char id[ADMIN_SESSION_ID_LEN + 1];
+    uint64_t expires;         /* ms, the caller's clock */
+} admin_session;
+
+typedef struct admin_sessions {
+    admin_session *list;      /* owned */
+    size_t n, max;
+    uint64_t ttl;             /* ms a session stays valid */
+} admin_sessions;
+
+/* At most `max` sessions, each valid `ttl` ms from its creation. */
+void admin_sessions_init(admin_sessions *s, size_t max, uint64_t ttl);
+void admin_sessions_free(admin_sessions *s);
+/* A new session at `now`: a fresh random id into out (17 bytes).  When
+ * full, expired sessions go first, else the oldest.  False when out of
+ * memory or the kernel gave no random bytes. */
+bool admin_sessions_new(admin_sessions *s, uint64_t now, char *out);
+/* The id names a session not expired at `now` (the expired are dropped). */
+bool admin_sessions_valid(admin_sessions *s, const char *id, uint64_t now);
+
+/* ---- aggregated events: admin-ui's EventBuffer ------------------------ */
+
+typedef struct admin_event {
+    uint64_t timestamp;       /* ms since the epoch, rounded down to the second */
+    const char *type;         /* static: "rawConnection", "packetsIn", ... */
+    char *sub_type;           /* owned, or NULL */
+    uint64_t count;
+} admin_event;
+
+typedef struct admin_events {
+    admin_event *list;        /* owned */
+    size_t n, cap;
+} admin_events;
+
+/* Add count to (the second of now_ms, type, sub_type).  Out of memory
+ * loses the count. */
+void admin_events_push(admin_events *b, uint64_t now_ms, const char *type, const char *sub_type,
+                       uint64_t count);
+/* The entries as server_stats' aggregatedEvents ([{timestamp, type,
+ * subType, count}], subType left out when NULL), and the buffer emptied.
+ * NULL when out of memory (the buffer is emptied all the same). */
+json_object *admin_events_take(admin_events *b);
+void admin_events_free(admin_events *b);
+
+#endif
