@@ -18,6 +18,7 @@ const T = { timeout: 20000 };
 function defaultConfig() {
   const text = fs.readFileSync(path.join(h.REPO, 'config', 'plugio.yaml'), 'utf8')
     .replaceAll('../build/', `${h.BUILD}/`)
+    .replaceAll('../web/', `${h.REPO}/web/`)
     .replace(/^( {2}host:) .*$/m, '$1 127.0.0.1')
     .replace(/^( {2}port:) .*$/m, '$1 0');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plugio-chat-'));
