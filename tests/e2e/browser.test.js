@@ -14,6 +14,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { spawn } = require('node:child_process');
 const h = require('./helpers');
 
 const CHROMIUM = process.env.PLUGIO_CHROMIUM || '/usr/bin/chromium';
@@ -52,7 +53,6 @@ function demoConfig(dir) {
 /* plugio started on the file, as helpers.startServer() starts one. */
 async function startDemo() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plugio-demo-'));
-  const { spawn } = require('node:child_process');
   const child = spawn(h.PLUGIO, [demoConfig(dir)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
