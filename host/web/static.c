@@ -28,7 +28,10 @@
  * max-age=0" (revalidate each time, as Express's static files), so a
  * browser's If-None-Match gets 304.  A directory's path serves its
  * index.html; without its trailing slash it is redirected (301) to it,
- * so that the page's relative links resolve.
+ * so that the page's relative links resolve.  Text files (the types
+ * with a charset) are gzipped or deflated as Accept-Encoding allows,
+ * under serverOptions.httpCompression (its switch, threshold and zlib
+ * settings), with an ETag of their own and "Vary: Accept-Encoding".
  *
  * The client bundles are served as socket.io 4.8 serves them (its
  * Server#serve and sendFile): any method but a CORS preflight, ETag
@@ -455,47 +458,90 @@ static int redirect_to_dir(struct lws *wsi, const char *path, bool head)
     return rc;
 }
 
-static int send_file(struct lws *wsi, const char *real, bool head)
+/* The encoding a text file of `size` bytes is sent in: gzip or deflate
+ * as Accept-Encoding allows, under serverOptions.httpCompression's switch
+ * and threshold; *varies tells whether the answer depends on the header. */
+static zip_format file_encoding(struct lws *wsi, const char *type, off_t size,
+                                const config_compression *hc, bool *varies)
+{
+    *varies = hc->enabled && strstr(type, "charset=utf-8") && (uintmax_t)size >= hc->threshold;
+    if (!*varies)
+        return ZIP_NONE;
+    char *accept = header_dup(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING);
+    zip_format f = accept ? zip_accepted(accept) : ZIP_NONE;
+    free(accept);
+    return f;
+}
+
+/* Size and modification time, and the encoding: each representation has
+ * its own tag. */
+static void file_etag(const struct stat *st, zip_format f, char *out, size_t size)
+{
+    snprintf(out, size, "\"%jx-%jx%s%s\"", (uintmax_t)st->st_size,
+             (uintmax_t)st->st_mtim.tv_sec * 1000 + (uintmax_t)st->st_mtim.tv_nsec / 1000000,
+             f == ZIP_NONE ? "" : "-", f == ZIP_NONE ? "" : zip_name(f));
+}
+
+static int send_file(struct lws *wsi, const char *real, bool head, const config_compression *hc)
 {
     struct stat st;
     int fd = open_regular(real, &st);
     if (fd < 0)
         return HTTP_SITE_DECLINED;
-    char etag[64], modified[64] = "";
+    if ((uintmax_t)st.st_size > STATIC_MAX_FILE) { /* for HEAD too: it says what GET gets */
+        close(fd);
+        errno = EFBIG;
+        return refuse_file(wsi, real);
+    }
+    const char *type = static_mime_type(real);
+    bool varies;
+    zip_format f = file_encoding(wsi, type, st.st_size, hc, &varies);
+    char etag[80], modified[64] = "";
+    file_etag(&st, f, etag, sizeof etag);
     struct tm tm;
-    snprintf(etag, sizeof etag, "\"%jx-%jx\"", (uintmax_t)st.st_size,
-             (uintmax_t)st.st_mtim.tv_sec * 1000 + (uintmax_t)st.st_mtim.tv_nsec / 1000000);
     if (gmtime_r(&st.st_mtim.tv_sec, &tm))
         strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    const http_header h[] = {{"etag:", etag},
-                             {"cache-control:", "public, max-age=0"},
-                             {"x-content-type-options:", "nosniff"},
-                             {"last-modified:", modified}};
-    size_t n_headers = modified[0] ? 4 : 3;
+    http_header h[5] = {{"etag:", etag},
+                        {"cache-control:", "public, max-age=0"},
+                        {"x-content-type-options:", "nosniff"}};
+    size_t n = 3;
+    if (modified[0])
+        h[n++] = (http_header){"last-modified:", modified};
+    if (varies)
+        h[n++] = (http_header){"vary:", "Accept-Encoding"};
     char *inm = header_dup(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH);
     bool fresh = inm && static_etag_matches(inm, etag);
     free(inm);
     if (fresh) {
         close(fd);
-        http_reply r = {.status = 304, .headers = h, .n_headers = n_headers, .head_only = head};
+        http_reply r = {.status = 304, .headers = h, .n_headers = n, .head_only = head};
         return http_send(wsi, &r);
     }
-    char *data = head ? NULL : read_whole(fd, &st);
+    /* A HEAD needs the body only to know its compressed length. */
+    char *data = head && f == ZIP_NONE ? NULL : read_whole(fd, &st);
     close(fd);
-    if (!head && !data)
+    if (!data && !(head && f == ZIP_NONE))
         return refuse_file(wsi, real);
-    http_reply r = {.status = 200, .type = static_mime_type(real), .body = data,
-                    .len = (size_t)st.st_size, .headers = h, .n_headers = n_headers,
-                    .head_only = head};
+    buf zipped = BUF_INIT;
+    if (f != ZIP_NONE && !zip_compress(f, hc, data, (size_t)st.st_size, &zipped)) {
+        f = ZIP_NONE; /* sent as it is, under its own tag */
+        file_etag(&st, f, etag, sizeof etag);
+    }
+    http_reply r = {.status = 200, .type = type,
+                    .body = f == ZIP_NONE ? data : zipped.data,
+                    .len = f == ZIP_NONE ? (size_t)st.st_size : zipped.len,
+                    .encoding = f == ZIP_NONE ? NULL : zip_name(f),
+                    .headers = h, .n_headers = n, .head_only = head};
     int rc = http_send(wsi, &r);
     free(data);
+    buf_free(&zipped);
     return rc;
 }
 
 /* The file `rel` names below mount m: itself, or a directory's
  * index.html; declined when there is none. */
-static int serve_mount(struct lws *wsi, const config_static_mount *m, const char *path,
-                       const char *rel, bool head)
+static int serve_mount(struct lws *wsi, const config *c, const config_static_mount *m,
+                       const char *path, const char *rel, bool head)
 {
     char *root = realpath(m->dir, NULL);
     if (!root)
@@ -518,7 +564,7 @@ static int serve_mount(struct lws *wsi, const config_static_mount *m, const char
         }
     }
     if (real)
-        rc = send_file(wsi, real, head);
+        rc = send_file(wsi, real, head, &c->opts.http_compression);
     else if (outside)
         rc = answer_plain(wsi, 404, "Not Found");
     free(real);
@@ -551,5 +597,5 @@ int static_route(struct lws *wsi, const char *path, const config *c)
     const char *rel = path + (strcmp(m->path, "/") == 0 ? 0 : strlen(m->path));
     if (!static_path_safe(rel))
         return answer_plain(wsi, 404, "Not Found");
-    return serve_mount(wsi, m, path, rel, method == LWSHUMETH_HEAD);
+    return serve_mount(wsi, c, m, path, rel, method == LWSHUMETH_HEAD);
 }

@@ -77,6 +77,13 @@ function request(url, { method = 'GET', headers = {}, agent } = {}) {
 
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 
+function decode(res) {
+  const enc = res.headers['content-encoding'];
+  if (enc === 'gzip') return zlib.gunzipSync(res.body);
+  if (enc === 'deflate') return zlib.inflateSync(res.body);
+  return res.body;
+}
+
 /* The tree served: site/ (mounted at / and, its sub/, at /docs) and,
  * beside it, out/ with a secret that must never be served. */
 function makeTree() {
@@ -96,6 +103,7 @@ function makeTree() {
     'sub/index.html': '<p>sub</p>',
     'sub/page.txt': 'page\n',
     'a b/index.html': 'spaced',
+    'long.js': `${'// plugio serves this script compressed when asked\n'.repeat(400)}`,
   };
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(site, name), text);
   const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
@@ -237,6 +245,37 @@ test.describe('server.static', () => {
     assert.equal((await request(url('/app.js'))).status, 200);
   });
 
+  test('a file over 64 MiB is refused with 500 and a log line, for GET and HEAD', T, async () => {
+    const huge = path.join(tree.site, 'huge.txt');
+    fs.writeFileSync(huge, '');
+    fs.truncateSync(huge, 64 * 1024 * 1024 + 1); // sparse: no disk is used
+    try {
+      for (const method of ['GET', 'HEAD']) {
+        assert.equal((await request(url('/huge.txt'), { method })).status, 500, method);
+      }
+      assert.match(srv().stderr(), /static: cannot serve .*huge\.txt: File too large \(over 64 MiB\)/);
+      fs.truncateSync(huge, 64 * 1024 * 1024);
+      const res = await request(url('/huge.txt'), { method: 'HEAD' });
+      assert.equal(res.status, 200, 'exactly 64 MiB is served');
+      assert.equal(res.headers['content-length'], String(64 * 1024 * 1024));
+    } finally {
+      fs.rmSync(huge);
+    }
+  });
+
+  test('a mount whose directory went away answers 404, and comes back with it', T, async () => {
+    const docs = path.join(tree.site, 'sub');
+    const aside = path.join(tree.root, 'sub-aside');
+    fs.renameSync(docs, aside);
+    try {
+      assert.equal((await request(url('/docs/page.txt'))).status, 404);
+      assert.equal((await request(url('/docs/'))).status, 404);
+    } finally {
+      fs.renameSync(aside, docs);
+    }
+    assert.equal((await request(url('/docs/page.txt'))).body.toString(), tree.files['sub/page.txt']);
+  });
+
   test('methods other than GET and HEAD get 405 with Allow', T, async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']) {
       const res = await request(url('/index.html'), { method });
@@ -262,6 +301,36 @@ test.describe('server.static', () => {
     const nonsense = await raw(srv().port, 'GET\r\n\r\n');
     assert.notEqual(nonsense.status, 200);
     assert.equal((await request(url('/app.js'))).status, 200, 'still serving');
+  });
+
+  test('text files over httpCompression\'s threshold are gzipped or deflated, each with its own ETag', T, async () => {
+    const want = Buffer.from(tree.files['long.js']);
+    const plain = await request(url('/long.js'));
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.headers.vary, 'Accept-Encoding');
+    assert.deepEqual(plain.body, want);
+    const tags = new Set([plain.headers.etag]);
+    for (const [accept, enc] of [['gzip', 'gzip'], ['deflate', 'deflate'], ['br, deflate;q=0.5', 'deflate']]) {
+      const res = await request(url('/long.js'), { headers: { 'accept-encoding': accept } });
+      assert.equal(res.headers['content-encoding'], enc, accept);
+      assert.equal(res.headers.vary, 'Accept-Encoding');
+      assert.ok(res.body.length < want.length / 10, `${accept}: ${res.body.length} bytes`);
+      assert.deepEqual(decode(res), want, accept);
+      tags.add(res.headers.etag);
+      const again = await request(url('/long.js'), { headers: { 'accept-encoding': accept, 'if-none-match': res.headers.etag } });
+      assert.equal(again.status, 304, accept);
+      const head = await request(url('/long.js'), { method: 'HEAD', headers: { 'accept-encoding': accept } });
+      assert.equal(head.headers['content-length'], String(res.body.length), `HEAD ${accept}`);
+    }
+    assert.equal(tags.size, 3, 'identity, gzip and deflate are three representations');
+    const fetched = await undici.fetch(url('/long.js'));
+    assert.equal(await fetched.text(), tree.files['long.js']);
+    // Small text files and binary ones are sent as they are.
+    for (const p of ['/app.js', '/big.bin', '/img.png']) {
+      const res = await request(url(p), { method: 'HEAD', headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(res.headers['content-encoding'], undefined, p);
+      assert.equal(res.headers.vary, undefined, p);
+    }
   });
 
   test('a keep-alive agent sends several requests on one socket', T, async () => {
@@ -323,13 +392,6 @@ test.describe('server.static', () => {
 /* ---- serveClient ----------------------------------------------------- */
 
 const clientVersion = () => JSON.parse(fs.readFileSync(path.join(CLIENT_PKG, 'package.json'), 'utf8')).version;
-
-function decode(res) {
-  const enc = res.headers['content-encoding'];
-  if (enc === 'gzip') return zlib.gunzipSync(res.body);
-  if (enc === 'deflate') return zlib.inflateSync(res.body);
-  return res.body;
-}
 
 test.describe('serveClient (on by default)', () => {
   const srv = h.serverFor(test);
@@ -394,9 +456,13 @@ test.describe('serveClient (on by default)', () => {
   });
 });
 
-test.describe('serveClient: false and a bundle directory without the package', () => {
+test.describe('serveClient: false, httpCompression: false, and a bundle directory without the package', () => {
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'plugio-noclient-'));
-  const off = h.serverFor(test, { serverOptions: { serveClient: false } });
+  fs.writeFileSync(path.join(empty, 'long.txt'), 'x'.repeat(5000));
+  const off = h.serverFor(test, {
+    server: { static: [{ path: '/files', dir: empty }] },
+    serverOptions: { serveClient: false, httpCompression: false },
+  });
   const missing = h.serverFor(test, { serverOptions: { serveClient: { dir: empty } } });
   test.after(() => fs.rmSync(empty, { recursive: true, force: true }));
 
@@ -404,6 +470,13 @@ test.describe('serveClient: false and a bundle directory without the package', (
     const res = await request(`${off().url}/socket.io/socket.io.js`);
     assert.equal(res.status, 400);
     assert.deepEqual(JSON.parse(res.body), { code: 0, message: 'Transport unknown' });
+  });
+
+  test('httpCompression: false sends static text files as they are', T, async () => {
+    const res = await request(`${off().url}/files/long.txt`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['content-encoding'], undefined);
+    assert.equal(res.body.toString(), 'x'.repeat(5000));
   });
 
   test('a directory with no socket.io-client package: one warning at start, 404s, Socket.IO works', T, async () => {
