@@ -353,6 +353,34 @@ static void keep_listener(config *cfg, const config *old)
     }
 }
 
+static bool same_str(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+/* The Admin UI is set up once (web/admin.c): a changed admin: section
+ * keeps the running one, so the binding lists the namespace it serves. */
+static void keep_admin(config *cfg, const config *old)
+{
+    config_admin *a = &cfg->admin;
+    const config_admin *o = &old->admin;
+    if (a->enabled == o->enabled && same_str(a->nsp, o->nsp) && a->auth == o->auth &&
+        same_str(a->username, o->username) && same_str(a->password, o->password) &&
+        a->readonly == o->readonly && a->production == o->production &&
+        same_str(a->server_id, o->server_id) && a->session_ttl == o->session_ttl)
+        return;
+    config_admin prev = *o;
+    prev.nsp = o->nsp ? strdup(o->nsp) : NULL;
+    prev.username = o->username ? strdup(o->username) : NULL;
+    prev.password = o->password ? strdup(o->password) : NULL;
+    prev.server_id = o->server_id ? strdup(o->server_id) : NULL;
+    if ((o->nsp && !prev.nsp) || (o->username && !prev.username) ||
+        (o->password && !prev.password) || (o->server_id && !prev.server_id)) {
+        free(prev.nsp), free(prev.username), free(prev.password), free(prev.server_id);
+        return; /* out of memory: the new section's namespace is listed */
+    }
+    log_warn("reload: the admin: section changed; a restart is needed, keeping the running one");
+    free(a->nsp), free(a->username), free(a->password), free(a->server_id);
+    *a = prev;
+}
+
 static void reload(bool read_config, const char *const *changed, size_t n, bool all)
 {
     double t0 = now_ms();
@@ -371,6 +399,7 @@ static void reload(bool read_config, const char *const *changed, size_t n, bool 
             return;
         }
         keep_listener(cfg, old->cfg);
+        keep_admin(cfg, old->cfg);
     } else {
         cfg = config_retain(old->cfg);
     }

@@ -125,6 +125,7 @@ async function startServer(opts = {}) {
     serverEvents: opts.serverEvents, /* [{name, handler, namespace}], likewise */
     hooks: opts.hooks, /* {init: 'plugin:symbol'}, likewise */
     security: opts.security, /* {rateLimit, maxConnectionsPerAddress, allow}, likewise */
+    admin: opts.admin, /* {namespace, auth, readonly, mode, serverId}, likewise */
   };
   const yamlFile = path.join(dir, 'plugio.yaml');
   fs.writeFileSync(yamlFile, toYaml(doc));
