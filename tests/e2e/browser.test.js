@@ -150,7 +150,7 @@ test('the demo page: two browsers chat in a room, see each other, get acks, shar
     document.getElementById('text').dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
   });
   await bob.locator('li[data-state="delivered"] img.shared').waitFor();
-  const img = alice.locator('.log:not([hidden]) img.shared').first();
+  const img = alice.getByRole('img', { name: /^an image from user \w+$/ }).first();
   await img.waitFor();
   await alice.waitForFunction(() => document.querySelector('img.shared')?.complete);
   assert.deepEqual(await img.evaluate((i) => [i.naturalWidth, i.naturalHeight]), [40, 30]);
@@ -208,12 +208,27 @@ test('the demo page: two browsers chat in a room, see each other, get acks, shar
   await say(bob, 'still here after the reload');
   await line(alice, 'still here after the reload').waitFor();
   await bob.locator('li[data-state="delivered"]', { hasText: 'still here after the reload' }).waitFor();
+  await say(alice, 'and so am I');
+  await line(bob, 'and so am I').waitFor();
   assert.equal(await socketId(alice), aliceId);
   assert.equal(await socketId(bob), bobId);
   await bob.screenshot({ path: path.join(SHOTS, 'demo-bob.png') });
   assert.deepEqual([...alice.errors, ...bob.errors], []);
   await alice.context().close();
   await bob.context().close();
+});
+
+test('the demo page: an unknown token is refused with the reason, and the page stays at its login', T, async () => {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(5000);
+  const page = await context.newPage();
+  await page.goto(`${srv.url}/`);
+  await page.getByLabel('Token').fill('mallory-token');
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Cannot connect: unknown token' }).waitFor();
+  assert.equal(await page.locator('#chat').isHidden(), true);
+  assert.equal(await page.getByRole('button', { name: 'Connect' }).isVisible(), true);
+  await context.close();
 });
 
 /* The row of socket `id` in the Admin UI's list of sockets. */

@@ -56,9 +56,9 @@ function message(room, from, role, body) {
   return { item, state };
 }
 
-function imageOf(type, data) {
+function imageOf(type, data, from, role) {
   const url = URL.createObjectURL(new Blob([data], { type }));
-  return el('img', { src: url, alt: 'an image', className: 'shared' });
+  return el('img', { src: url, alt: `an image from ${who(from, role)}`, className: 'shared' });
 }
 
 /* Send something with an ack and show it as delivered (or failed). */
@@ -147,7 +147,7 @@ async function sendImage(file) {
   try {
     const blob = await fitImage(file);
     const data = await blob.arrayBuffer();
-    sent(message(current, me.id, me.role, imageOf(blob.type, data)), call('image', current, blob.type, data));
+    sent(message(current, me.id, me.role, imageOf(blob.type, data, me.id, me.role)), call('image', current, blob.type, data));
   } catch (err) {
     $('send-error').textContent = `Image not sent: ${err.message}`;
   }
@@ -177,7 +177,7 @@ function connect(token) {
   });
   socket.on('disconnect', (reason) => setStatus(`Disconnected (${reason})${socket.active ? ', reconnecting…' : ''}`));
   socket.on('message', ({ room, from, role, text }) => message(room, from, role, text));
-  socket.on('image', ({ room, from, role, type, data }) => message(room, from, role, imageOf(type, data)));
+  socket.on('image', ({ room, from, role, type, data }) => message(room, from, role, imageOf(type, data, from, role)));
   socket.on('joined', ({ room, from, role }) => { notice(room, `${who(from, role)} joined`); if (room === current) refreshUsers(); });
   socket.on('left', ({ room, from, role }) => { notice(room, `${who(from, role)} left`); if (room === current) refreshUsers(); });
 }
