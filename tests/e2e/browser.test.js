@@ -134,7 +134,7 @@ test('the demo page: two browsers chat in a room, see each other, get acks, shar
   // A message, shown as delivered to one on the sender's side.
   await say(alice, 'hello from alice');
   await line(bob, 'hello from alice').waitFor();
-  assert.match(await line(bob, 'hello from alice').textContent(), /^admin \w+: hello from alice/);
+  assert.match(await line(bob, 'hello from alice').textContent(), /^admin \S+: hello from alice/);
   await alice.locator('li[data-state="delivered"]', { hasText: 'hello from alice' }).waitFor();
   assert.match(await line(alice, 'hello from alice').textContent(), /you: hello from alice ✓ delivered to 1/);
 
@@ -150,7 +150,7 @@ test('the demo page: two browsers chat in a room, see each other, get acks, shar
     document.getElementById('text').dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
   });
   await bob.locator('li[data-state="delivered"] img.shared').waitFor();
-  const img = alice.getByRole('img', { name: /^an image from user \w+$/ }).first();
+  const img = alice.getByRole('img', { name: /^an image from user \S+$/ }).first();
   await img.waitFor();
   await alice.waitForFunction(() => document.querySelector('img.shared')?.complete);
   assert.deepEqual(await img.evaluate((i) => [i.naturalWidth, i.naturalHeight]), [40, 30]);
@@ -188,12 +188,12 @@ test('the demo page: two browsers chat in a room, see each other, get acks, shar
 
   // Presence: bob leaves the lobby and comes back; alice sees both.
   await bob.getByRole('button', { name: 'Leave lobby' }).click();
-  await line(alice, /^user \w+ left$/).waitFor();
+  await line(alice, /^user \S+ left$/).waitFor();
   await alice.getByRole('heading', { name: 'Online in lobby (1)' }).waitFor();
   await bob.getByRole('textbox', { name: 'Room', exact: true }).fill('lobby');
   await bob.getByRole('button', { name: 'Join', exact: true }).click();
   await alice.getByRole('heading', { name: 'Online in lobby (2)' }).waitFor();
-  assert.equal(await line(alice, /^user \w+ joined$/).count(), 2);
+  assert.equal(await line(alice, /^user \S+ joined$/).count(), 2);
   await alice.screenshot({ path: path.join(SHOTS, 'demo-alice.png') });
 
   // A plugin reload: both pages keep their sockets (over WebSocket) and keep talking.
