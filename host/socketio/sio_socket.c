@@ -500,18 +500,24 @@ json_object *sio_socket_describe(pio_socket *s)
     }
     json_object *query = eio_session_query(s->session);
     uint64_t issued = eio_session_issued(s->session);
-    if ((ok = ok && put(hs, "headers", headers)))
-        headers = NULL;
+    if (ok) {
+        ok = put(hs, "headers", headers);
+        headers = NULL; /* taken, even on failure */
+    }
     ok = ok && put(hs, "time", date_string(issued)) &&
          put(hs, "address", json_object_new_string(eio_session_address(s->session))) &&
          put(hs, "xdomain", json_object_new_boolean(eio_session_header(s->session, "origin") != NULL)) &&
          put(hs, "secure", json_object_new_boolean(0)) &&
          put(hs, "issued", json_object_new_int64((int64_t)issued)) && put(hs, "url", handshake_url(s)) &&
          put(hs, "query", copy_or_empty(query)) && put(hs, "auth", copy_or_empty(s->auth));
-    if ((ok = ok && put(d, "id", json_object_new_string(s->id)) && put(d, "handshake", hs)))
+    if ((ok = ok && put(d, "id", json_object_new_string(s->id)))) {
+        ok = put(d, "handshake", hs);
         hs = NULL;
-    if ((ok = ok && put(d, "rooms", rooms)))
+    }
+    if (ok) {
+        ok = put(d, "rooms", rooms);
         rooms = NULL;
+    }
     ok = ok && put(d, "data", copy_or_empty(s->data));
     json_object_put(headers);
     json_object_put(rooms);

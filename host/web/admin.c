@@ -240,8 +240,10 @@ static json_object *serialize(pio_socket *s)
          put(o, "clientId", json_object_new_string(client_id)) &&
          put(o, "transport", json_object_new_string(sio_socket_transport(s))) &&
          put(o, "nsp", json_object_new_string(s->ns->name)) && put(o, "data", member(d, "data"));
-    if (ok && (ok = put(o, "handshake", h)))
-        h = NULL;
+    if (ok) {
+        ok = put(o, "handshake", h);
+        h = NULL; /* taken, even on failure */
+    }
     ok = ok && put(o, "rooms", member(d, "rooms"));
     json_object_put(h);
     json_object_put(d);
@@ -275,12 +277,11 @@ static void notify_updated(pio_socket *s, const char *key, json_object *v)
 {
     json_object *o = json_object_new_object();
     pio_out *out = NULL;
-    if (put(o, "id", json_object_new_string(s->id)) &&
-        put(o, "nsp", json_object_new_string(s->ns->name)) && put(o, key, v) &&
-        (out = out_new(NULL)))
-        out_tree_value(out, o);
-    else
+    if (!put(o, "id", json_object_new_string(s->id)) ||
+        !put(o, "nsp", json_object_new_string(s->ns->name)))
         json_object_put(v);
+    else if (put(o, key, v) && (out = out_new(NULL))) /* put takes v, even on failure */
+        out_tree_value(out, o);
     json_object_put(o);
     notify("socket_updated", out);
 }
@@ -608,6 +609,18 @@ static void on_event_sent(pio_socket *s, const char *event, const pio_out *args)
     notify("event_sent", o);
 }
 
+/* In production only what server_stats and the login need: the Socket.IO
+ * layer does not even call the rest. */
+static const sio_observer quiet_observer = {
+    .client_opened = on_client_opened,
+    .client_closed = on_client_closed,
+    .message_in = on_message_in,
+    .message_out = on_message_out,
+    .admit = admit,
+    .socket_connected = on_socket_connected,
+    .event_received = on_event_received,
+};
+
 static const sio_observer observer = {
     .client_opened = on_client_opened,
     .client_closed = on_client_closed,
@@ -650,7 +663,7 @@ bool admin_start(const config *cfg)
     admin_sessions_init(&A.sessions, MAX_SESSIONS, (uint64_t)a->session_ttl * 1000);
     A.started = timer_now();
     A.on = true;
-    sio_observe(&observer);
+    sio_observe(A.production ? &quiet_observer : &observer);
     timer_start(&A.stats, 0, emit_stats);
     log_info("admin: the Admin UI's namespace is %s (%s mode%s%s)", A.nsp,
              A.production ? "production" : "development", A.readonly ? ", read-only" : "",

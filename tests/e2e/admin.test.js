@@ -441,3 +441,43 @@ describe('admin, across a reload', () => {
     assert.equal((await h.connectError(ops)).message, 'Invalid namespace');
   });
 });
+
+describe('admin, binary arguments', () => {
+  const srv = h.serverFor({ before, after }, adminServer({ auth: false }));
+  afterEach(() => h.closeAll());
+
+  it('event_received carries them as binary', async () => {
+    const s = h.client(`${srv().url}/admin`, WS);
+    const log = record(s);
+    await h.next(s, 'connect');
+    await until(log, (m) => m.ev === 'all_sockets', 'all_sockets');
+    const c = await h.connect(srv().url, WS);
+    c.emit('upload', 'name', Buffer.from([1, 2, 3]));
+    const got = await until(log, (m) => m.ev === 'event_received' && m.args[1] === c.id, 'event_received');
+    assert.equal(got.args[2][0], 'upload');
+    assert.equal(got.args[2][1], 'name');
+    assert.deepEqual([...Buffer.from(got.args[2][2])], [1, 2, 3]);
+  });
+});
+
+describe('admin, a slow password check', () => {
+  // bcryptjs.hashSync('slow', 13): some 400 ms of bcrypt.
+  const SLOW = '$2a$13$pOZ0RA.MjsUbpvGYTK1n1OJi3J4lzD0gi3dp5UV1q5pBu9bzXLhAC';
+  const srv = h.serverFor({ before, after }, adminServer({ auth: { username: 'admin', password: SLOW } }));
+  afterEach(() => h.closeAll());
+
+  it('runs off the event loop: other clients are served meanwhile', async () => {
+    const c = await h.connect(srv().url, WS);
+    const order = [];
+    const admin = h.client(`${srv().url}/admin`, { auth: { username: 'admin', password: 'slow' }, ...WS });
+    const loggedIn = h.next(admin, 'connect', 10000).then(() => order.push('login'));
+    // Once the check has begun (the CONNECT is on its way), a round trip.
+    await h.sleep(50);
+    for (let i = 0; i < 3; i++) {
+      await call(c, 'in_room', 'x');
+      order.push('answer');
+    }
+    await loggedIn;
+    assert.deepEqual(order, ['answer', 'answer', 'answer', 'login']);
+  });
+});
