@@ -9,6 +9,10 @@
  *   socket.emit("users", "lobby", ack)         ack(["<socket id>", ...])
  *   socket.emit("whisper", "<id>", "psst", ack) ack({delivered: 1})
  *       socket <id> gets "whisper" {from, role, text}
+ *   socket.emit("image", "lobby", "image/png", <bytes>, ack)   ack({delivered: 2})
+ *       the others in "lobby" get "image" {room, from, role, type, data: <bytes>}
+ *       (a png, jpeg, gif or webp of at most 512 KiB, as binary: the demo
+ *       page in web/demo pastes one)
  *
  * A failure is answered as ack({error: "..."}).
  *
@@ -29,9 +33,11 @@ PIO_HANDLER(on_leave);
 PIO_HANDLER(on_say);
 PIO_HANDLER(on_users);
 PIO_HANDLER(on_whisper);
+PIO_HANDLER(on_image);
 
 #define MAX_ROOM_LEN 128
 #define MAX_TEXT_LEN 4096
+#define MAX_IMAGE_LEN (512 * 1024)
 
 /* The i-th argument as a string of 1..max bytes, or NULL. */
 static const char *string_arg(pio_args *args, size_t i, size_t max, size_t *len)
@@ -231,6 +237,50 @@ PIO_HANDLER(on_whisper)
         return answer_error(ctx, args, "whisper: no such user");
     /* Every socket is in the room named by its id: that is its inbox. */
     return deliver(ctx, socket, args, "whisper", id, 0, text, text_len);
+}
+
+/* The image types a browser shows in an <img> without running anything
+ * (no SVG: it may hold scripts). */
+static int image_type_ok(const char *type)
+{
+    static const char *const ok[] = {"image/png", "image/jpeg", "image/gif", "image/webp"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (strcmp(type, ok[i]) == 0)
+            return 1;
+    return 0;
+}
+
+PIO_HANDLER(on_image)
+{
+    size_t room_len, type_len, len;
+    const char *room = string_arg(args, 0, MAX_ROOM_LEN, &room_len);
+    const char *type = string_arg(args, 1, 32, &type_len);
+    const void *data;
+    if (!room || !type || !image_type_ok(type))
+        return answer_error(ctx, args, "image: expected a room, an image type (png, jpeg, gif, webp) and bytes");
+    if (pio_value_binary(pio_args_at(args, 2), &data, &len) != PIO_OK || len == 0 ||
+        len > MAX_IMAGE_LEN)
+        return answer_error(ctx, args, "image: expected binary data of 1 byte to 512 KiB");
+    if (!pio_socket_in_room(socket, room))
+        return answer_error(ctx, args, "image: join the room first");
+    pio_out *out = pio_out_new(ctx);
+    if (!out)
+        return PIO_ENOMEM;
+    pio_out_object_begin(out);
+    pio_out_key(out, "room", 4);
+    pio_out_cstr(out, room);
+    out_sender(out, socket);
+    pio_out_key(out, "type", 4);
+    pio_out_string(out, type, type_len);
+    pio_out_key(out, "data", 4);
+    pio_out_binary(out, data, len);
+    pio_out_object_end(out);
+    pio_select sel = in_room(socket, &room);
+    sel.except_socket = socket;
+    int sent = pio_broadcast(ctx, &sel, "image", out);
+    if (sent < 0)
+        return sent;
+    return answer_count(ctx, args, NULL, "delivered", sent);
 }
 
 static int add_id(pio_ctx *ctx, pio_socket *s, void *userdata)

@@ -18,6 +18,7 @@ const T = { timeout: 20000 };
 function defaultConfig() {
   const text = fs.readFileSync(path.join(h.REPO, 'config', 'plugio.yaml'), 'utf8')
     .replaceAll('../build/', `${h.BUILD}/`)
+    .replaceAll('../web/', `${h.REPO}/web/`)
     .replace(/^( {2}host:) .*$/m, '$1 127.0.0.1')
     .replace(/^( {2}port:) .*$/m, '$1 0');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plugio-chat-'));
@@ -141,4 +142,45 @@ test('chat: a whisper reaches exactly the socket it names', T, async () => {
   assert.deepEqual(await call(carol, 'join', bob.id), { error: 'join: that room is another user\'s private room' });
   await call(carol, 'whoami');
   assert.deepEqual(toCarol, []);
+});
+
+test('chat: an image reaches the others in the room as binary, byte for byte, on both transports', T, async () => {
+  for (const transports of [['websocket'], ['polling']]) {
+    const alice = await chat('alice-token', { transports });
+    const bob = await chat('bob-token', { transports });
+    const carol = await chat('bob-token', { transports });
+    await call(alice, 'join', 'pics');
+    await call(bob, 'join', 'pics');
+    const png = Buffer.alloc(512 * 1024);
+    for (let i = 0; i < png.length; i++) png[i] = (i * 7) & 0xff;
+    const toAlice = h.collect(alice, 'image');
+    const toCarol = h.collect(carol, 'image');
+    const got = h.next(bob, 'image');
+    assert.deepEqual(await call(alice, 'image', 'pics', 'image/png', png), { delivered: 1 });
+    const [msg] = await got;
+    assert.deepEqual({ ...msg, data: undefined }, { room: 'pics', from: alice.id, role: 'admin', type: 'image/png', data: undefined });
+    assert.ok(h.toBuffer(msg.data).equals(png), 'the bytes differ');
+    await call(alice, 'whoami');
+    await call(carol, 'whoami');
+    assert.deepEqual(toAlice, [], 'the sender got its own image back');
+    assert.deepEqual(toCarol, [], 'a non-member got a room image');
+    h.closeAll();
+  }
+});
+
+test('chat: an image is refused when not binary, too large, of another type, or outside a joined room', T, async () => {
+  const alice = await chat('alice-token');
+  await call(alice, 'join', 'pics');
+  const bad = { error: 'image: expected a room, an image type (png, jpeg, gif, webp) and bytes' };
+  const badData = { error: 'image: expected binary data of 1 byte to 512 KiB' };
+  const one = Buffer.from([1]);
+  assert.deepEqual(await call(alice, 'image', 'pics', 'image/svg+xml', one), bad);
+  assert.deepEqual(await call(alice, 'image', 'pics', 'text/html', one), bad);
+  assert.deepEqual(await call(alice, 'image', 'pics', 42, one), bad);
+  assert.deepEqual(await call(alice, 'image', '', 'image/png', one), bad);
+  assert.deepEqual(await call(alice, 'image', 'pics', 'image/png', 'not bytes'), badData);
+  assert.deepEqual(await call(alice, 'image', 'pics', 'image/png', Buffer.alloc(0)), badData);
+  assert.deepEqual(await call(alice, 'image', 'pics', 'image/png', Buffer.alloc(512 * 1024 + 1)), badData);
+  assert.deepEqual(await call(alice, 'image', 'elsewhere', 'image/gif', one), { error: 'image: join the room first' });
+  assert.deepEqual(await call(alice, 'image', 'pics', 'image/gif', one), { delivered: 0 });
 });
