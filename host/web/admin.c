@@ -156,6 +156,17 @@ static bool seen(pio_socket *s) { return room_id_socket(s->ns, s->id) == s; }
 
 /* ---- notifications to the admin namespace -------------------------------- */
 
+/* Development mode's notifications are for admin sockets connected now:
+ * with none, they are not even built (a busy server with the Admin UI
+ * enabled and closed pays one lookup per event). */
+static bool watched(void)
+{
+    if (A.production)
+        return false;
+    sio_nsp *n = nsp_get(A.nsp, false);
+    return n && n->n_all > 0;
+}
+
 static void flush_now(void)
 {
     note *q = A.queue; /* taken first: an emit can notify more */
@@ -522,7 +533,7 @@ static void on_message_out(size_t bytes)
 
 static void on_socket_connected(pio_socket *s)
 {
-    if (!A.production) {
+    if (watched()) {
         notify_about("room_joined", s, s->id, s->id); /* its own room, joined first */
         json_object *j = serialize(s);
         pio_out *o = j ? out_new(NULL) : NULL;
@@ -539,7 +550,7 @@ static void on_socket_connected(pio_socket *s)
 
 static void on_socket_disconnected(pio_socket *s, const char *reason)
 {
-    if (A.production)
+    if (!watched())
         return;
     notify_about("socket_disconnected", s, s->id, reason);
     notify_about("room_left", s, s->id, s->id);
@@ -547,14 +558,14 @@ static void on_socket_disconnected(pio_socket *s, const char *reason)
 
 static void on_socket_upgraded(pio_socket *s)
 {
-    if (!A.production)
+    if (watched())
         notify_updated(s, "transport", json_object_new_string(sio_socket_transport(s)));
 }
 
 static void on_socket_data(pio_socket *s)
 {
     json_object *copy = NULL;
-    if (A.production)
+    if (!watched())
         return;
     if (!s->data)
         copy = json_object_new_object();
@@ -565,13 +576,13 @@ static void on_socket_data(pio_socket *s)
 
 static void on_room_joined(pio_socket *s, const char *room)
 {
-    if (!A.production && s->client)
+    if (s->client && watched())
         notify_about("room_joined", s, room, s->id);
 }
 
 static void on_room_left(pio_socket *s, const char *room)
 {
-    if (!A.production && seen(s))
+    if (seen(s) && watched())
         notify_about("room_left", s, room, s->id);
 }
 
@@ -581,7 +592,7 @@ static void on_event_received(pio_socket *s, json_object *packet)
         act(packet);
         return;
     }
-    if (A.production)
+    if (!watched())
         return;
     pio_out *o = out_new(NULL);
     if (!o)
@@ -595,7 +606,7 @@ static void on_event_received(pio_socket *s, json_object *packet)
 
 static void on_event_sent(pio_socket *s, const char *event, const pio_out *args)
 {
-    if (A.production || is_admin(s))
+    if (is_admin(s) || !watched())
         return;
     json_object *list = out_tree(args, event);
     pio_out *o = list ? out_new(NULL) : NULL;
