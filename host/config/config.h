@@ -150,6 +150,15 @@ typedef struct config_security {
     bool has_allow;             /* false: every address may connect */
 } config_security;
 
+/* server.metrics: Prometheus metrics over HTTP (web/metrics.c), off
+ * unless asked for.  `metrics: true` serves them at CONFIG_METRICS_PATH. */
+#define CONFIG_METRICS_PATH "/metrics"
+typedef struct config_metrics {
+    bool enabled;
+    char *path;                 /* owned; CONFIG_METRICS_PATH unless given */
+    pio_mark at;                /* where path (or the key) is written */
+} config_metrics;
+
 typedef struct config {
     unsigned refs;              /* config_retain / config_free */
     char *file;                 /* owned; the path as given, for messages */
@@ -169,6 +178,7 @@ typedef struct config {
     size_t n_plugins;
     config_server_options opts;
     config_security security;
+    config_metrics metrics;
     config_event *events;
     size_t n_events;
     config_middleware *middleware;
