@@ -39,6 +39,8 @@ int site_plain(struct lws *wsi, unsigned status, const char *text)
 typedef int (*route_fn)(struct lws *wsi, const char *path, const config *c);
 
 static const route_fn routes[] = {
+    health_route,
+    metrics_route,
     NULL,
 };
 
