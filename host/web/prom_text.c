@@ -1,8 +1,9 @@
 /*
  * prom_text.c - the Prometheus text exposition format (see prom_text.h).
  *
- * Written by hand: Debian has no C library for it (prometheus-client-c
- * is not packaged), and the format is a few lines of text whose only
+ * Written by hand: Debian packages no C library for it (prometheus-cpp
+ * is C++ and brings its own registry, locking and HTTP server), and the
+ * format is a few lines of text whose only
  * subtleties - escaping, cumulative buckets, `le` as a float - are tested
  * in tests/unit/test_prom_text.c and checked by promtool in
  * tests/e2e/metrics.test.js.
