@@ -8,7 +8,7 @@
 // exactly those numbers.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -25,10 +25,25 @@ async function get(srv, p, init = {}) {
   return { status: res.status, headers: res.headers, body: await res.text() };
 }
 
+/* Run `cmd` with `input` on its stdin: {status, stdout, stderr, error}.
+ * Asynchronous, so the clients of a test go on meanwhile. */
+function run(cmd, args, input) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const r = { status: null, stdout: '', stderr: '', error: undefined };
+    child.stdout.setEncoding('utf8').on('data', (d) => { r.stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d) => { r.stderr += d; });
+    child.on('error', (err) => { r.error = err; });
+    child.on('close', (code) => { r.status = code; resolve(r); });
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
+  });
+}
+
 /* promtool's verdict on a scrape: it must exit 0 and say nothing (a lint
  * problem is printed and exits non-zero). */
-function promtool(text) {
-  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+async function promtool(text) {
+  const r = await run('promtool', ['check', 'metrics'], text);
   assert.equal(r.error, undefined, `promtool: ${r.error} (is Debian's prometheus installed?)`);
   assert.equal(r.status, 0, `promtool check metrics: exit ${r.status}\n${r.stdout}${r.stderr}\n--- scrape:\n${text}`);
   assert.equal(`${r.stdout}${r.stderr}`.trim(), '', 'promtool reports no problem');
@@ -47,8 +62,8 @@ for f in text_string_to_metric_families(sys.stdin.read()):
 print(json.dumps(out))
 `;
 
-function parse(text) {
-  const r = spawnSync('/usr/bin/python3', ['-c', PARSER], { input: text, encoding: 'utf8' });
+async function parse(text) {
+  const r = await run('/usr/bin/python3', ['-c', PARSER], text);
   assert.equal(r.status, 0, `the Prometheus parser refused the scrape: ${r.stderr}\n--- scrape:\n${text}`);
   const samples = new Map();
   for (const s of JSON.parse(r.stdout)) {
@@ -63,7 +78,7 @@ async function scrape(srv) {
   const r = await get(srv, '/metrics');
   assert.equal(r.status, 200, r.body);
   assert.equal(r.headers.get('content-type'), PROM_TYPE);
-  promtool(r.body);
+  await promtool(r.body);
   return parse(r.body);
 }
 
@@ -378,7 +393,7 @@ test('metrics are off unless enabled (404), at their own path when given; GET an
     assert.equal((await get(on, '/metrics')).status, 404, 'only at its path');
     const full = await get(on, '/internal/prom');
     assert.equal(full.status, 200);
-    promtool(full.body);
+    await promtool(full.body);
     const head = await get(on, '/internal/prom', { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.headers.get('content-type'), PROM_TYPE);
