@@ -78,8 +78,14 @@ static uint32_t slot_of(const char *name)
     if (!add_event(name))
         return SIO_STATS_OTHER;
     uint32_t slot = (uint32_t)(st->n_events - 1);
-    if (!strmap_put(&st->by_name, st->events[slot]->name, (void *)(uintptr_t)(slot + 1)))
-        return SIO_STATS_OTHER; /* counted, but as _other until the next bind */
+    if (!strmap_put(&st->by_name, st->events[slot]->name, (void *)(uintptr_t)(slot + 1))) {
+        /* Taken back: a label the map does not know would be added again
+         * at the next bind, and a scrape must not name it twice. */
+        free(st->events[slot]->name);
+        free(st->events[slot]);
+        st->n_events--;
+        return SIO_STATS_OTHER;
+    }
     return slot;
 }
 
