@@ -375,6 +375,19 @@ test('each kind of refusal is counted under its own reason', T, async () => {
     h.closeAll();
     await h.stopChecked(srv);
   }
+  // Past server.maxConnections a new session is refused with 503 (a
+  // scrape starts none, so it is still served).
+  const full = await h.startServer({ server: { metrics: true, maxConnections: 1 } });
+  try {
+    await h.connect(full.url, { transports: ['websocket'] });
+    assert.equal(await handshakeFrom(full, '127.0.0.1'), 503);
+    const f = await scrape(full);
+    assert.equal(value(f, 'plugio_connections_refused_total', { reason: 'over_capacity' }), 1);
+    assert.equal(value(f, 'plugio_engineio_sessions', { transport: 'websocket' }), 1);
+  } finally {
+    h.closeAll();
+    await h.stopChecked(full);
+  }
 });
 
 test('metrics are off unless enabled (404), at their own path when given; GET and HEAD only', T, async () => {
