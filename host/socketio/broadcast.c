@@ -181,10 +181,10 @@ int broadcast_emit(pio_ctx *ctx, const pio_select *sel, const char *event, pio_o
     else
         rc = emit_to(list, n, norm.flags & PIO_SELECT_VOLATILE, norm.nsp ? norm.nsp : "/", -1,
                      event, out, &sent);
-    /* Before the release: the recipients' references keep their namespace
-     * (and the name sel may point at) alive while the adapter reads it. */
     if (rc == PIO_OK)
         sio_counters.broadcast_deliveries += sent;
+    /* Before the release: the recipients' references keep their namespace
+     * (and the name sel may point at) alive while the adapter reads it. */
     if (rc == PIO_OK && adapter_installed())
         adapter_broadcast(&norm, event, out);
     broadcast_release(list, n);
