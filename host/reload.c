@@ -4,6 +4,7 @@
 #include "reload.h"
 
 #include "base/array.h"
+#include "base/histogram.h"
 #include "base/log.h"
 #include "base/timer.h"
 #include "base/watch.h"
@@ -263,6 +264,12 @@ void reload_stop(void)
 
 reload_stats reload_get_stats(void) { return stats; }
 
+/* How long the reloads that switched took, from the change seen to the
+ * new binding serving. */
+static histogram reload_time = HISTOGRAM_INIT(&histogram_reload_bounds);
+
+const histogram *reload_duration(void) { return &reload_time; }
+
 static const bound_event *event_in(const binding *b, const config_event *e)
 {
     return binding_find_like(b, e);
@@ -391,6 +398,7 @@ static void keep_admin(config *cfg, const config *old)
 static void reload(bool read_config, const char *const *changed, size_t n, bool all)
 {
     double t0 = now_ms();
+    uint64_t t0_ns = clock_ns();
     binding *old = current;
     if (!old)
         return;
@@ -427,6 +435,7 @@ static void reload(bool read_config, const char *const *changed, size_t n, bool 
     }
     make_current(b);
     stats.done++;
+    histogram_observe(&reload_time, clock_ns() - t0_ns);
     log_changes(old, b, now_ms() - t0);
     keep_previous(old, b);
     binding_retire(old, b);

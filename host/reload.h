@@ -36,6 +36,8 @@ void reload_everything(void);
 void reload_stop(void);
 
 reload_stats reload_get_stats(void);
+/* The durations of the reloads that switched (web/metrics.c). */
+const struct histogram *reload_duration(void);
 
 /* A plugin version faulted (guard_on_fault; takes the reference): it is
  * rolled back to the version it replaced, or disabled, on the next turn

@@ -31,6 +31,7 @@
  */
 #include "server.h"
 
+#include "base/histogram.h"
 #include "base/log.h"
 #include "base/timer.h"
 #include "base/watch.h"
@@ -47,6 +48,7 @@
 #include "socketio/rooms.h"
 #include "socketio/sio_client.h"
 #include "socketio/sio_recovery.h"
+#include "socketio/sio_stats.h"
 #include "web/admin.h"
 #include "web/site.h"
 
@@ -69,6 +71,10 @@ static ev_check turn_start;
 static bool stopping;
 static int signal_fd = -1;
 static timer peer_check;
+/* A turn's busy time, from the loop's waking (ev_check) to its next wait
+ * (ev_prepare): two clock reads a turn. */
+static histogram turn_time = HISTOGRAM_INIT(&histogram_call_bounds);
+static uint64_t turn_began;
 
 static void lws_logger(int level, const char *line)
 {
@@ -109,6 +115,8 @@ static void on_turn_end(struct ev_loop *l, ev_prepare *w, int revents)
     (void)l, (void)w, (void)revents;
     http_flush_deferred();
     guard_loop_idle();
+    if (turn_began)
+        histogram_observe(&turn_time, clock_ns() - turn_began);
 }
 
 /* The loop woke: the watchdog times the turn from here. */
@@ -116,7 +124,12 @@ static void on_turn_start(struct ev_loop *l, ev_check *w, int revents)
 {
     (void)l, (void)w, (void)revents;
     guard_loop_busy();
+    turn_began = clock_ns();
 }
+
+const histogram *server_turn_time(void) { return &turn_time; }
+
+bool server_stopping(void) { return stopping; }
 
 /* lws arms its own timer (its suls: lws_set_timeout, async kills) only
  * from its callbacks on the loop.  plugio's timers run outside them, so
@@ -408,6 +421,7 @@ static void close_plugins(bool started)
     services_shutdown();
     if (started)
         reload_stop();
+    sio_stats_free();
     adapter_shutdown();
     guard_on_fault(NULL);
     guard_shutdown();

@@ -8,8 +8,15 @@
 
 #include "plugin/binding.h"
 
+#include <stdbool.h>
+
 /* Serve until SIGINT or SIGTERM. Takes the binding over. Returns the
  * process exit code: 0 after a clean shutdown, 1 when start-up failed. */
 int server_run(binding *b);
+
+/* For web/metrics.c: the busy time of the loop's turns, and whether a
+ * signal asked the server to stop (it is then flushing its sessions). */
+const struct histogram *server_turn_time(void);
+bool server_stopping(void);
 
 #endif

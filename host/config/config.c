@@ -200,6 +200,54 @@ static void server_headers(cy_reader *r, const cy_field *f, yaml_node_t *val, vo
             *p = (char)tolower((unsigned char)*p);
 }
 
+/* ---- server.metrics ------------------------------------------------------
+ * `metrics: true|false`, or `{enabled, path}` (a block enables them unless
+ * it says `enabled: false`).  Off by default: a scrape names the
+ * configuration's plugins and events and counts the clients, which is not
+ * for every visitor of a public port - an operator turns it on, and keeps
+ * the path to the network Prometheus scrapes from (a proxy rule).  The
+ * path must be outside serverOptions.path (Engine.IO's requests are
+ * there), checked once the whole file is read (check_metrics). */
+
+static void metrics_path(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    config_metrics *m = obj;
+    const char *s = cy_string(r, f->key, val);
+    if (!s)
+        return;
+    if (s[0] != '/' || strcspn(s, "?#") != strlen(s)) {
+        cy_report(r, val, "metrics.path: '%s' must start with '/' and have no '?' or '#'", s);
+        return;
+    }
+    if (strcmp(s, "/healthz") == 0) {
+        cy_report(r, val, "metrics.path: '/healthz' is the health check's");
+        return;
+    }
+    cy_set_str(r, &m->path, s);
+    m->at = cy_mark(val);
+}
+
+static const cy_section metrics_section = {
+    "metrics key",
+    (const cy_field[]){
+        {"enabled", .set = cy_set_bool, .offset = offsetof(config_metrics, enabled)},
+        {"path", .set = metrics_path},
+        {0},
+    },
+};
+
+static void server_metrics(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    config_metrics *m = &((config *)obj)->metrics;
+    m->at = cy_mark(val);
+    if (cy_resolve(val).kind == CY_BOOL) {
+        cy_bool(r, f->key, val, &m->enabled);
+    } else if (cy_want_mapping(r, f->key, val, false)) {
+        m->enabled = true;
+        cy_walk(r, val, &metrics_section, m);
+    }
+}
+
 /* maxHeaderSize is Node's: libwebsockets keeps a request head in a buffer
  * sized from it (server.c), so it takes effect at start only.  Beyond
  * maxConnections, new sessions are refused with 503 (http.c); the host
@@ -232,6 +280,7 @@ static const cy_section server_section = {
         {"requestTimeout", .set = cy_set_u32, .offset = offsetof(config, request_timeout),
          .min = TIMEOUT_MIN, .max = TIMEOUT_MAX},
         {"static", .set = server_static},
+        {"metrics", .set = server_metrics},
         {0},
     },
 };
@@ -1380,6 +1429,21 @@ static void check_ref(loader *ld, const config_ref *ref)
                  ref->plugin, ref->symbol);
 }
 
+/* The metrics path, once serverOptions.path is known: a path Engine.IO
+ * answers under (the root "" takes them all) is refused where it is. */
+static void check_metrics(loader *ld)
+{
+    const config *c = ld->c;
+    const char *sp = c->opts.path, *mp = c->metrics.path;
+    if (!c->metrics.enabled || !sp || !mp)
+        return;
+    size_t n = strlen(sp);
+    if (strncmp(mp, sp, n) == 0 && (mp[n] == '/' || mp[n] == '\0'))
+        cy_report_at(&ld->yaml, c->metrics.at,
+                     "metrics.path '%s' is inside socket.serverOptions.path '%s'", mp,
+                     n ? sp : "/");
+}
+
 static void check_refs(loader *ld)
 {
     for (size_t i = 0; i < ld->c->n_events; i++)
@@ -1408,6 +1472,7 @@ static config *config_new(loader *ld, const char *file, const char *dir)
     c->max_header_size = CONFIG_MAX_HEADER_SIZE;
     c->headers_timeout = CONFIG_HEADERS_TIMEOUT;
     c->request_timeout = CONFIG_REQUEST_TIMEOUT;
+    c->metrics.path = cy_strdup(&ld->yaml, CONFIG_METRICS_PATH);
     c->opts = (config_server_options){
         .path = cy_strdup(&ld->yaml, DEFAULT_PATH),
         .ping_interval = DEFAULT_PING_INTERVAL,
@@ -1441,6 +1506,7 @@ static config *load_text(const char *text, size_t len, const char *file, const c
         check_refs(&ld);
         check_static(&ld);
         check_admin(&ld);
+        check_metrics(&ld);
     }
     bool oom = ld.yaml.oom;
     if (oom)
@@ -1566,6 +1632,7 @@ void config_free(config *c)
     free(c->opts.serve_client.dir);
     static_free(&c->statics);
     free(c->opts.path);
+    free(c->metrics.path);
     free(c->host);
     free(c->custom_headers);
     free(c->dir);

@@ -193,6 +193,15 @@ typedef struct config_admin {
     pio_mark nsp_at;            /* its namespace, for a clash */
 } config_admin;
 
+/* server.metrics: Prometheus metrics over HTTP (web/metrics.c), off
+ * unless asked for.  `metrics: true` serves them at CONFIG_METRICS_PATH. */
+#define CONFIG_METRICS_PATH "/metrics"
+typedef struct config_metrics {
+    bool enabled;
+    char *path;                 /* owned; CONFIG_METRICS_PATH unless given */
+    pio_mark at;                /* where path (or the key) is written */
+} config_metrics;
+
 typedef struct config {
     unsigned refs;              /* config_retain / config_free */
     char *file;                 /* owned; the path as given, for messages */
@@ -213,6 +222,7 @@ typedef struct config {
     config_server_options opts;
     config_security security;
     config_static statics;      /* server.static */
+    config_metrics metrics;
     config_event *events;
     size_t n_events;
     config_middleware *middleware;

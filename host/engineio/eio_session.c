@@ -26,6 +26,7 @@
 #include "base/random.h"
 #include "base/timer.h"
 #include "config/config.h"
+#include "eio_stats.h"
 #include "limits.h"
 #include "protocol/eio3_packet.h"
 
@@ -278,6 +279,8 @@ int eio_session_protocol(const eio_session *s) { return s->protocol; }
 eio_transport eio_session_transport(const eio_session *s) { return (eio_transport)s->transport; }
 bool eio_session_is_closed(const eio_session *s) { return s->closed; }
 
+size_t eio_session_queued_bytes(const eio_session *s) { return s->q_bytes; }
+
 const char *eio_session_header(const eio_session *s, const char *name)
 {
     const char *value;
@@ -330,6 +333,8 @@ void eio_sessions_each(eio_session_fn fn, void *ud)
 }
 
 size_t eio_sessions_alive(void) { return n_alive; }
+
+bool eio_sessions_refusing(void) { return refusing; }
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
@@ -454,6 +459,7 @@ eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_quer
     memcpy(blob + sizeof issued, address ? address : "", alen);
     blob[head - 1] = '\0';
     s->handshake = blob;
+    eio_counters.sessions_opened++;
     limits_session_began(eio_session_address(s)); /* ended when it closes */
     s->n_query = n_query;
     s->n_headers = n_headers;

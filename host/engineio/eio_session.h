@@ -118,6 +118,8 @@ int eio_session_protocol(const eio_session *s);
 eio_transport eio_session_transport(const eio_session *s);
 /* Closed: no longer in the table, output only drains. */
 bool eio_session_is_closed(const eio_session *s);
+/* Bytes queued for its client and not yet sent (bounded by maxQueueBytes). */
+size_t eio_session_queued_bytes(const eio_session *s);
 /* The peer's address ("" when unknown). */
 const char *eio_session_address(const eio_session *s);
 /* When the session began, in ms since the epoch (handshake.issued). */
@@ -229,5 +231,7 @@ void eio_sessions_each(eio_session_fn fn, void *ud);
 /* Session objects not yet freed: open ones, and closed ones whose
  * transports are still going away. */
 size_t eio_sessions_alive(void);
+/* Whether eio_sessions_refuse was called: the server is shutting down. */
+bool eio_sessions_refusing(void);
 
 #endif

@@ -49,6 +49,7 @@
 #include "config/config.h"
 #include "cors.h"
 #include "eio_session.h"
+#include "eio_stats.h"
 #include "limits.h"
 #include "ws_deflate.h"
 #include "zip.h"
@@ -211,6 +212,7 @@ static void deadline_due(timer *t)
         /* The head's deadline is the shorter of the two. */
         bool by_request = phase == PHASE_BODY || request_timeout() < headers_timeout();
         cut++;
+        eio_counters.cut_slow++;
         time_t now = time(NULL);
         if (now != last_log) {
             log_warn("cut a slow request from %s: its %s had not arrived within "
@@ -571,6 +573,7 @@ static bool head_too_large(struct lws *wsi)
     if (size <= limit)
         return false;
     refused++;
+    eio_counters.refused_head++;
     time_t now = time(NULL);
     if (now != last_log) {
         char address[46];
@@ -615,6 +618,7 @@ static int respond_payload(struct lws *wsi, conn *c)
             f = ZIP_NONE;
     }
     const buf *body = f == ZIP_NONE ? &payload : &zipped;
+    eio_counters.bytes_out += body->len;
     int rc = respond_ex(wsi, 200, binary ? "application/octet-stream" : "text/plain; charset=UTF-8",
                         body->data, body->len, false, false, f == ZIP_NONE ? NULL : zip_name(f));
     buf_free(&payload);
@@ -634,6 +638,7 @@ static bool over_capacity(struct lws *wsi)
     if (!max || open_connections <= max)
         return false;
     refused++;
+    eio_counters.refused_capacity++;
     time_t now = time(NULL);
     if (now != last_log) {
         log_warn("refused a new session: %zu connections open, server.maxConnections is %zu: "
@@ -733,6 +738,7 @@ static int poll_post(struct lws *wsi, conn *c, eio_session *s)
 
 static int poll_post_complete(struct lws *wsi, conn *c)
 {
+    eio_counters.bytes_in += c->body.len;
     eio_session_post_end(c->session, wsi, c->body.data, c->body.len, c->body_binary);
     conn_release(c);
     return respond(wsi, 200, "text/html", "ok", 2, false);
@@ -886,6 +892,7 @@ static int ws_receive(struct lws *wsi, conn *c, const void *in, size_t len)
     eio_session *s = c->session;
     if (!s || eio_session_is_closed(s))
         return -1;
+    eio_counters.bytes_in += len;
     bool first = lws_is_first_fragment(wsi), last = lws_is_final_fragment(wsi);
     if (first) {
         buf_clear(&c->body);
@@ -1034,6 +1041,7 @@ static int ws_write_queue(struct lws *wsi, conn *c, eio_session *s)
         memcpy(start, h, hl);
         int n = lws_write(wsi, start, hl + w.len, LWS_WRITE_RAW);
         memcpy(start, saved, hl);
+        eio_counters.bytes_out += w.len;
         eio_msg_unref(m);
         return n < 0 ? -1 : 0;
     }
@@ -1043,6 +1051,7 @@ static int ws_write_queue(struct lws *wsi, conn *c, eio_session *s)
         used += frame_header(batch + LWS_PRE + used, w.first, w.len);
         memcpy(batch + LWS_PRE + used, w.data, w.len);
         used += w.len;
+        eio_counters.bytes_out += w.len;
         eio_msg_unref(m);
         if (!(m = (eio_msg *)eio_session_peek_frame(s)))
             break;

@@ -29,6 +29,7 @@
 #include "sio_encode.h"
 #include "sio_recovery.h"
 #include "sio_socket.h"
+#include "sio_stats.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -146,8 +147,12 @@ static int emit_to(pio_socket **list, size_t n, bool volatile_, const char *nsp,
         return rc;
     *sent = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!list[i]->client || (volatile_ && !can_take_now(list[i])))
+        if (!list[i]->client)
             continue;
+        if (volatile_ && !can_take_now(list[i])) {
+            sio_counters.volatile_dropped++;
+            continue;
+        }
         if (sio_encoded_send(&e, list[i]->client) == PIO_OK)
             (*sent)++;
     }
@@ -168,6 +173,7 @@ int broadcast_emit(pio_ctx *ctx, const pio_select *sel, const char *event, pio_o
         out_free(out);
         return rc;
     }
+    sio_stats_emitted(event);
     if (!(norm.flags & PIO_SELECT_VOLATILE) && sio_recovery_on())
         rc = sio_recovery_emit(list, n, norm.nsp ? norm.nsp : "/", norm.rooms, norm.n_rooms,
                                norm.except, norm.n_except, sio_socket_id(norm.except_socket),
@@ -175,6 +181,8 @@ int broadcast_emit(pio_ctx *ctx, const pio_select *sel, const char *event, pio_o
     else
         rc = emit_to(list, n, norm.flags & PIO_SELECT_VOLATILE, norm.nsp ? norm.nsp : "/", -1,
                      event, out, &sent);
+    if (rc == PIO_OK)
+        sio_counters.broadcast_deliveries += sent;
     /* Before the release: the recipients' references keep their namespace
      * (and the name sel may point at) alive while the adapter reads it. */
     if (rc == PIO_OK && adapter_installed())
@@ -273,6 +281,8 @@ static int ack_local(cluster_op *op, const pio_select *sel, const char *event, c
     }
     sio_encoded_free(&e);
     broadcast_release(list, n);
+    sio_stats_emitted(event);
+    sio_counters.broadcast_deliveries += sent;
     if (--m->waiting == 0)
         finish(m, m->someone_left ? PIO_ECLOSED : PIO_OK);
     else

@@ -42,6 +42,7 @@
 #include "sio_observe.h"
 #include "sio_recovery.h"
 #include "sio_socket.h"
+#include "sio_stats.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -277,8 +278,12 @@ static bool run_middleware(connecting *k, const char **refusal, char *why, size_
         connecting *outer = deciding;
         deciding = k;
         middleware_call call = {m, s, NULL};
+        sio_stats_plugin *timed = sio_stats_middleware_plugin(m);
+        uint64_t t0 = timed ? clock_ns() : 0;
         guard_result g = guard_call(m->ctx, "middleware", m->cfg->handler.symbol, call_middleware,
                                     &call);
+        if (timed && g != GUARD_REFUSED)
+            histogram_observe(&timed->middleware, clock_ns() - t0);
         const char *said = call.said;
         if (g != GUARD_RETURNED) {
             /* Faulted now or before: refused.  An answer it deferred will

@@ -10,10 +10,15 @@
 #include "plugin/ctx.h"
 #include "plugin/guard.h"
 #include "rooms.h"
+#include "sio_stats.h"
 
 static binding *current;
 
-void sio_set_binding(binding *b) { current = b; }
+void sio_set_binding(binding *b)
+{
+    current = b;
+    sio_stats_bind(b);
+}
 binding *sio_binding(void) { return current; }
 
 /* The pattern whose events and middleware ns has: NULL for a namespace
@@ -47,7 +52,11 @@ static void call_handler(void *arg)
 static guard_result call_guarded(const bound_event *ev, pio_socket *s, pio_args *args, int *rc)
 {
     handler_call c = {ev, s, args, PIO_OK};
+    sio_stats_plugin *timed = sio_stats_event_plugin(ev);
+    uint64_t t0 = timed ? clock_ns() : 0;
     guard_result g = guard_call(ev->ctx, "handler", ev->cfg->handler.symbol, call_handler, &c);
+    if (timed && g != GUARD_REFUSED)
+        histogram_observe(&timed->handler, clock_ns() - t0);
     *rc = c.rc;
     return g;
 }
@@ -72,6 +81,7 @@ bool sio_dispatch(pio_socket *s, const char *event, pio_args *args)
     const bound_event *ev = current ? binding_find(current, s->ns->name, event) : NULL;
     if (!ev && current)
         ev = binding_find_child(sio_parent_of(s->ns), event);
+    sio_stats_received(ev, event);
     if (!ev)
         return false;
     int rc;

@@ -29,6 +29,7 @@
 #include "sio_later.h"
 #include "sio_observe.h"
 #include "sio_recovery.h"
+#include "sio_stats.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,7 @@ int sio_socket_emit(pio_socket *s, const char *event, pio_out *out)
         out_free(out);
         return PIO_ECLOSED;
     }
+    sio_stats_emitted(event);
     if (sio_recovery_on() && !s->client->closed) { /* logged for its id room, as socket.io does */
         const char *room = s->id;
         size_t sent;
@@ -254,6 +256,7 @@ int sio_socket_emit_with_ack(pio_socket *s, const char *event, pio_out *out, uin
         return PIO_ENOMEM;
     }
     a->id = sio_next_ack_id();
+    sio_stats_emitted(event);
     int rc = sio_send(s->client, SIO_EVENT, s->ns->name, a->id, event, out);
     /* A send that overflows the session's queue closes it, and its acks
      * were settled then: this one would never be. */

@@ -44,6 +44,8 @@ int site_plain(struct lws *wsi, unsigned status, const char *text)
 typedef int (*route_fn)(struct lws *wsi, const char *path, const config *c);
 
 static const route_fn routes[] = {
+    health_route,
+    metrics_route,
     static_route, /* last: it declines what it has no file for */
     NULL,
 };

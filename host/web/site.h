@@ -20,4 +20,13 @@ int site_method(struct lws *wsi);
  * head only. */
 int site_plain(struct lws *wsi, unsigned status, const char *text);
 
+/* ---- the routes (site.c's routes[]), each defined in its own module -----
+ * Declared here, not in their modules' headers, so that a route may read
+ * any layer (reload.h, server.h) without site.c depending on it: reload.c
+ * and server.c include this header. */
+
+/* metrics.c: GET /healthz, always; GET server.metrics.path when enabled. */
+int health_route(struct lws *wsi, const char *path, const struct config *c);
+int metrics_route(struct lws *wsi, const char *path, const struct config *c);
+
 #endif

@@ -445,7 +445,7 @@ Test(config, rejects_unknown_server_key)
 {
     expect_only_error("server:\n  host: localhost\n  prot: 80\n", "t.yaml:3:3: ",
                       "unknown server key 'prot' (expected one of: host, port, headers, maxHeaderSize, "
-                      "maxConnections, headersTimeout, requestTimeout, static)");
+                      "maxConnections, headersTimeout, requestTimeout, static, metrics)");
 }
 
 Test(config, keeps_named_custom_headers_lower_case)
