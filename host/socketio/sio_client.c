@@ -255,8 +255,10 @@ static bool run_middleware(connecting *k, const char **refusal, char *why, size_
         connecting *outer = deciding;
         deciding = k;
         middleware_call call = {m, s, NULL};
+        log_scope scope = log_scope_enter(s->ns->name, s->id, NULL);
         guard_result g = guard_call(m->ctx, "middleware", m->cfg->handler.symbol, call_middleware,
                                     &call);
+        log_scope_leave(scope);
         const char *said = call.said;
         if (g != GUARD_RETURNED) {
             /* Faulted now or before: refused.  An answer it deferred will

@@ -47,7 +47,9 @@ static void call_handler(void *arg)
 static guard_result call_guarded(const bound_event *ev, pio_socket *s, pio_args *args, int *rc)
 {
     handler_call c = {ev, s, args, PIO_OK};
+    log_scope outer = log_scope_enter(s ? s->ns->name : NULL, s ? s->id : NULL, ev->cfg->name);
     guard_result g = guard_call(ev->ctx, "handler", ev->cfg->handler.symbol, call_handler, &c);
+    log_scope_leave(outer);
     *rc = c.rc;
     return g;
 }
