@@ -7,7 +7,7 @@
 // file:line:column, at start and on reload.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -188,4 +188,30 @@ test('a wrong format or level stops the start with file:line:column', T, () => {
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, new RegExp(`^${file.replace(/[.]/g, '\\.')}:4:13: unknown log format 'yaml' \\(plugio has text and json\\)$`, 'm'));
   assert.match(r.stderr, new RegExp(`^${file.replace(/[.]/g, '\\.')}:5:12: unknown log level 'chatty' \\(debug, info, warn or error\\)$`, 'm'));
+});
+
+test('--log-level wins over server.log.level, at start and on reload; the format still follows the file', T, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plugio-logs-'));
+  const file = path.join(dir, 'plugio.yaml');
+  const yaml = (level, more = '') =>
+    `server:\n  host: 127.0.0.1\n  port: 0\n${more}  log: {format: json, level: ${level}}\n`;
+  fs.writeFileSync(file, yaml('error'));
+  const child = spawn(h.PLUGIO, ['--log-level', 'info', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const srv = { stderr: () => stderr };
+    /* Info lines, which level: error would drop. */
+    await waitFor(srv, (t) => /"msg":"listening on 127\.0\.0\.1:\d+"/.test(t), 'the listening line');
+    fs.writeFileSync(`${file}.tmp`, yaml('warn', '  maxConnections: 100\n'));
+    fs.renameSync(`${file}.tmp`, file);
+    await waitFor(srv, (t) => /"msg":"reload #1 done/.test(t), 'reload #1, an info line');
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, stderr);
+  assert.equal(h.sanitizerReport(stderr), null, stderr);
+  assert.ok(records(stderr).some((r) => r.level === 'info'));
 });
