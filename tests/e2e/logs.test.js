@@ -128,6 +128,36 @@ test('format json: a fault report and its backtrace are records with the faultin
   }
 });
 
+test('format json: a middleware\'s lines carry the socket and namespace, and no event', T, async () => {
+  const srv = await h.startServer({
+    server: { log: { format: 'json', level: 'debug' } },
+    plugins: { auth: { path: path.join(h.BUILD, 'plugins', 'auth', 'libauth.so'), config: { tokens: { good: 'user' } } } },
+    extraEvents: [{ name: 'connection', namespace: '/gated', handler: 'e2e:on_connection' }],
+    middleware: [{ handler: 'auth:authenticate', namespace: '/gated' }],
+  });
+  const ok = await h.connect(`${srv.url}/gated`, { auth: { token: 'good' } });
+  const id = ok.id;
+  await waitFor(srv, (t) => t.includes(`"msg":"${id} is user"`), 'the middleware\'s debug line');
+  await h.stopChecked(srv);
+  const all = records(srv.stderr());
+  const r = all.find((x) => x.msg === `${id} is user`);
+  assert.deepEqual([r.plugin, r.level, r.nsp, r.socket, r.event], ['auth', 'debug', '/gated', id, undefined]);
+});
+
+test('format json: an ack callback\'s lines carry the socket that answered', T, async () => {
+  const srv = await start({ format: 'json', level: 'debug' });
+  const socket = await h.connect(srv.url);
+  const id = socket.id;
+  socket.on('question', (cb) => cb('yes'));
+  const answer = h.next(socket, 'answer');
+  socket.emit('ask', { event: 'question', tag: 'T1', timeout: 5000 });
+  assert.equal((await answer)[0].status, 'ok');
+  await waitFor(srv, (t) => t.includes('"msg":"ack callback for T1: answered"'), 'the callback\'s line');
+  await h.stopChecked(srv);
+  const r = records(srv.stderr()).find((x) => x.msg === 'ack callback for T1: answered');
+  assert.deepEqual([r.plugin, r.nsp, r.socket, r.event], ['e2e', '/', id, undefined]);
+});
+
 test('level info drops a plugin\'s debug line; the text format stays as it was', T, async () => {
   const srv = await start({ level: 'info' });
   const socket = await h.connect(`${srv.url}/logged`);

@@ -313,6 +313,8 @@ static void on_ask_answer(pio_ctx *ctx, pio_socket *socket, int status, pio_args
                           void *userdata)
 {
     char *tag = userdata;
+    pio_log(ctx, PIO_LOG_DEBUG, "ack callback for %s: %s", tag,
+            status == PIO_OK ? "answered" : pio_strerror(status));
     if (!socket || status == PIO_ECLOSED) {
         /* Nobody left to tell: leave a trace for the test instead. */
         char code[16];
