@@ -27,7 +27,8 @@ static void usage(FILE *out)
             "\n"
             "  -c, --check            check FILE (load every plugin, resolve every handler),\n"
             "                         report each problem as file:line:column, and exit\n"
-            "  -l, --log-level LEVEL  debug, info (default), warn or error\n"
+            "  -l, --log-level LEVEL  debug, info (default), warn or error; wins over\n"
+            "                         the configuration's server.log.level\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
@@ -57,7 +58,7 @@ int main(int argc, char **argv)
                         optarg);
                 return EXIT_CONFIG;
             }
-            log_set_level(level);
+            log_pin_level(level);
             break;
         }
         case 'h':
@@ -91,6 +92,8 @@ int main(int argc, char **argv)
      * reports every problem at once. */
     diag_list diags = DIAG_LIST_INIT;
     config *cfg = config_load_ex(file, &diags, check);
+    if (cfg) /* before the plugins load: they log */
+        log_configure(cfg->log.format, cfg->log.has_level, cfg->log.level);
     binding *b = cfg ? binding_create(cfg, &diags) : NULL;
     if (b && diags.count) {
         binding_destroy(b);

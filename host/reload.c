@@ -60,6 +60,7 @@ static void make_current(binding *b)
     for (size_t i = 0; i < b->n_plugins; i++)
         if (b->plugins[i].ctx)
             b->plugins[i].ctx->timeout_ms = b->plugins[i].cfg->timeout_ms;
+    log_configure(b->cfg->log.format, b->cfg->log.has_level, b->cfg->log.level);
     eio_set_options(&b->cfg->opts);
     http_set_config(b->cfg);
     site_set_config(b->cfg);

@@ -82,7 +82,7 @@ static void lws_logger(int level, const char *line)
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         n--;
     log_msg(level == LLL_ERR ? PIO_LOG_ERROR : level == LLL_WARN ? PIO_LOG_WARN : PIO_LOG_DEBUG,
-            "lws", "%.*s", (int)n, line);
+            LOG_LWS, "%.*s", (int)n, line);
 }
 
 static int sys_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

@@ -15,5 +15,10 @@
  * U+10FFFF, no sequence cut short by the end.  U+0000 is valid: a caller
  * that keeps the text as a C string refuses NUL itself. */
 bool utf8_valid(const char *s, size_t len);
+/* The length of the one character at the start of the len bytes at s
+ * when it is valid UTF-8 by the same rules; 0 when it is not (or len is
+ * 0).  For a writer that replaces what is invalid rather than refusing
+ * it (log.c). */
+size_t utf8_sequence(const char *s, size_t len);
 
 #endif

@@ -236,6 +236,33 @@ static const cy_section metrics_section = {
     },
 };
 
+/* server.log: {format: text|json, level: debug|info|warn|error}. */
+static void log_format_key(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    const char *s = cy_string(r, f->key, val);
+    if (s && !log_parse_format(s, &((config_log *)obj)->format))
+        cy_report(r, val, "unknown log format '%s' (plugio has text and json)", s);
+}
+
+static void log_level_key(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
+{
+    config_log *l = obj;
+    const char *s = cy_string(r, f->key, val);
+    if (s && !log_parse_level(s, &l->level))
+        cy_report(r, val, "unknown log level '%s' (debug, info, warn or error)", s);
+    else if (s)
+        l->has_level = true;
+}
+
+static const cy_section log_section = {
+    "log key",
+    (const cy_field[]){
+        {"format", .set = log_format_key},
+        {"level", .set = log_level_key},
+        {0},
+    },
+};
+
 static void server_metrics(cy_reader *r, const cy_field *f, yaml_node_t *val, void *obj)
 {
     config_metrics *m = &((config *)obj)->metrics;
@@ -281,6 +308,7 @@ static const cy_section server_section = {
          .min = TIMEOUT_MIN, .max = TIMEOUT_MAX},
         {"static", .set = server_static},
         {"metrics", .set = server_metrics},
+        {"log", .set = cy_set_section, .offset = offsetof(config, log), .arg = &log_section},
         {0},
     },
 };

@@ -5,7 +5,7 @@
  * not load plugins - the binder (binding.c) does that and reports symbol
  * and file errors at the marks recorded here.
  *
- * Schema (see SPEC.md): server {host, port}; plugins {name: path | {path,
+ * Schema (see SPEC.md): server {host, port, log}; plugins {name: path | {path,
  * config}}; socket.serverOptions (socket.io v4 names and defaults);
  * events [{name, handler: "plugin:symbol", namespace}];
  * middleware [{handler, namespace}]; hooks {init}; security {rateLimit,
@@ -19,6 +19,7 @@
 
 #include "base/cidr.h"
 #include "base/diag.h"
+#include "base/log.h"
 
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -202,6 +203,14 @@ typedef struct config_metrics {
     pio_mark at;                /* where path (or the key) is written */
 } config_metrics;
 
+/* server.log: how the host writes its log (base/log.h).  A reload applies
+ * it at once; the command line's --log-level wins over `level`. */
+typedef struct config_log {
+    log_format format;          /* text (the default) or json */
+    bool has_level;             /* level was given; else info */
+    pio_log_level level;
+} config_log;
+
 typedef struct config {
     unsigned refs;              /* config_retain / config_free */
     char *file;                 /* owned; the path as given, for messages */
@@ -217,6 +226,7 @@ typedef struct config {
     uint32_t request_timeout;   /* server.requestTimeout: ms for a whole request */
     uint32_t max_connections;   /* server.maxConnections; 0 (the default): what the
                                    descriptor limit allows, less a reserve */
+    config_log log;             /* server.log */
     config_plugin *plugins;
     size_t n_plugins;
     config_server_options opts;

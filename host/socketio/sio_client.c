@@ -280,8 +280,10 @@ static bool run_middleware(connecting *k, const char **refusal, char *why, size_
         middleware_call call = {m, s, NULL};
         sio_stats_plugin *timed = sio_stats_middleware_plugin(m);
         uint64_t t0 = timed ? clock_ns() : 0;
+        log_scope scope = log_scope_enter(s->ns->name, s->id, NULL);
         guard_result g = guard_call(m->ctx, "middleware", m->cfg->handler.symbol, call_middleware,
                                     &call);
+        log_scope_leave(scope);
         if (timed && g != GUARD_REFUSED)
             histogram_observe(&timed->middleware, clock_ns() - t0);
         const char *said = call.said;

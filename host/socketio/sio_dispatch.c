@@ -54,7 +54,9 @@ static guard_result call_guarded(const bound_event *ev, pio_socket *s, pio_args 
     handler_call c = {ev, s, args, PIO_OK};
     sio_stats_plugin *timed = sio_stats_event_plugin(ev);
     uint64_t t0 = timed ? clock_ns() : 0;
+    log_scope outer = log_scope_enter(s ? s->ns->name : NULL, s ? s->id : NULL, ev->cfg->name);
     guard_result g = guard_call(ev->ctx, "handler", ev->cfg->handler.symbol, call_handler, &c);
+    log_scope_leave(outer);
     if (timed && g != GUARD_REFUSED)
         histogram_observe(&timed->handler, clock_ns() - t0);
     *rc = c.rc;

@@ -210,7 +210,9 @@ static void complete_ack(pending_ack *a, pio_socket *s, int status, json_object 
     timer_stop(&a->timeout);
     pio_args args = {.list = reply, .first = 0};
     ack_call c = {a, s, status, &args};
+    log_scope outer = log_scope_enter(a->socket->ns->name, a->socket->id, NULL);
     guard_call(a->ctx, "ack callback", NULL, call_ack, &c);
+    log_scope_leave(outer);
     ctx_unref(a->ctx);
     free(a);
 }

@@ -445,7 +445,37 @@ Test(config, rejects_unknown_server_key)
 {
     expect_only_error("server:\n  host: localhost\n  prot: 80\n", "t.yaml:3:3: ",
                       "unknown server key 'prot' (expected one of: host, port, headers, maxHeaderSize, "
-                      "maxConnections, headersTimeout, requestTimeout, static, metrics)");
+                      "maxConnections, headersTimeout, requestTimeout, static, metrics, log)");
+}
+
+Test(config, log_defaults_to_text_at_no_level_of_its_own)
+{
+    config *c = load_ok("server: {}\n");
+    cr_assert_eq(c->log.format, LOG_TEXT);
+    cr_assert_not(c->log.has_level, "info unless --log-level says otherwise");
+}
+
+Test(config, reads_the_log_format_and_level)
+{
+    config *c = load_ok("server:\n  log: {format: json, level: debug}\n");
+    cr_assert_eq(c->log.format, LOG_JSON);
+    cr_assert(c->log.has_level);
+    cr_assert_eq(c->log.level, PIO_LOG_DEBUG);
+    c = load_ok("server:\n  log:\n    format: text\n    level: error\n");
+    cr_assert_eq(c->log.format, LOG_TEXT);
+    cr_assert_eq(c->log.level, PIO_LOG_ERROR);
+}
+
+Test(config, rejects_an_unknown_log_format_or_level_where_written)
+{
+    cr_assert_null(load("server:\n  log:\n    format: xml\n    level: loud\n"));
+    cr_assert_eq(diags.count, 2, "%s", all_diags());
+    expect_diag("t.yaml:3:13: ", "unknown log format 'xml' (plugio has text and json)");
+    expect_diag("t.yaml:4:12: ", "unknown log level 'loud' (debug, info, warn or error)");
+    expect_only_error("server:\n  log: {format: json, colour: true}\n", "t.yaml:2:23: ",
+                      "unknown log key 'colour' (expected one of: format, level)");
+    expect_only_error("server:\n  log: json\n", "t.yaml:2:8: ", "log: expected a mapping");
+    expect_only_error("server:\n  log: {level: 3}\n", "t.yaml:2:16: ", "level");
 }
 
 Test(config, keeps_named_custom_headers_lower_case)

@@ -160,3 +160,19 @@ Test(utf8, finds_a_bad_byte_at_any_offset_of_ascii_text)
         cr_assert_not(utf8_valid(text, at + 3), "cut U+1F600 at %zu", at);
     }
 }
+
+/* utf8_sequence: the one character at the start, by the same rules. */
+Test(utf8, sequence_measures_the_first_character_or_gives_0)
+{
+    cr_assert_eq(utf8_sequence("a", 1), 1);
+    cr_assert_eq(utf8_sequence("\xc3\xa9x", 3), 2);
+    cr_assert_eq(utf8_sequence("\xe2\x82\xac", 3), 3);
+    cr_assert_eq(utf8_sequence("\xf0\x9f\x98\x80", 4), 4);
+    cr_assert_eq(utf8_sequence("", 0), 0);
+    cr_assert_eq(utf8_sequence("\x80", 1), 0, "a continuation byte");
+    cr_assert_eq(utf8_sequence("\xc0\xaf", 2), 0, "overlong");
+    cr_assert_eq(utf8_sequence("\xed\xa0\x80", 3), 0, "a surrogate");
+    cr_assert_eq(utf8_sequence("\xf4\x90\x80\x80", 4), 0, "past U+10FFFF");
+    cr_assert_eq(utf8_sequence("\xe2\x82\xac", 2), 0, "cut short by len");
+    cr_assert_eq(utf8_sequence("\xe2\x28\xa1", 3), 0, "a broken continuation");
+}

@@ -354,7 +354,11 @@ typedef struct pio_api {
 
     /* A static description of a PIO_* code. */
     const char *(*strerror)(int code);
-    /* Log a printf-style message under the plugin's name. */
+    /* Log a printf-style message under the plugin's name: one record, cut
+     * at 2047 bytes.  In the host's JSON format (server.log.format) it is
+     * escaped, bytes that are not UTF-8 become U+FFFD, and a call made
+     * while a handler, middleware or ack callback runs for a socket also
+     * names that socket, its namespace and the event. */
     void (*log)(pio_ctx *ctx, pio_log_level level, const char *fmt, ...) PIO_PRINTF(3, 4);
     void (*logv)(pio_ctx *ctx, pio_log_level level, const char *fmt, va_list ap);
     /* Non-zero when a message at `level` would be written. */

@@ -22,6 +22,8 @@
  *   seq         ack with [argument, running count of seq calls]
  *   record      remember the first argument under the socket's id
  *   replay      ack with the socket's recorded values, in arrival order
+ *   say         log the first argument (a string) at the level the second
+ *               names (0 debug .. 3 error; info without one), then ack
  *
  * Every SDK call's return code is checked; a failure is logged and returned
  * to the host, which logs it too.
@@ -48,6 +50,7 @@ PIO_HANDLER(kick);
 PIO_HANDLER(seq);
 PIO_HANDLER(record);
 PIO_HANDLER(replay);
+PIO_HANDLER(say);
 
 /* ---- Helpers ---------------------------------------------------------- */
 
@@ -310,6 +313,8 @@ static void on_ask_answer(pio_ctx *ctx, pio_socket *socket, int status, pio_args
                           void *userdata)
 {
     char *tag = userdata;
+    pio_log(ctx, PIO_LOG_DEBUG, "ack callback for %s: %s", tag,
+            status == PIO_OK ? "answered" : pio_strerror(status));
     if (!socket || status == PIO_ECLOSED) {
         /* Nobody left to tell: leave a trace for the test instead. */
         char code[16];
@@ -510,4 +515,21 @@ static void *e2e_unload(pio_ctx *ctx, int final)
     records = NULL;
     n_records = cap_records = 0;
     return NULL;
+}
+
+/* ---- say: a line in the host's log -------------------------------------- */
+
+PIO_HANDLER(say)
+{
+    (void)socket;
+    const char *text = NULL;
+    size_t len = 0;
+    int rc = pio_value_string(pio_args_at(args, 0), &text, &len);
+    if (rc != PIO_OK)
+        return fail(ctx, "say: argument", rc);
+    int64_t level = PIO_LOG_INFO;
+    if (pio_args_count(args) > 1 && pio_value_int64(pio_args_at(args, 1), &level) != PIO_OK)
+        return fail(ctx, "say: level", PIO_EINVAL);
+    pio_log(ctx, (pio_log_level)level, "%s", text);
+    return pio_args_wants_ack(args) ? pio_ack(args, NULL) : PIO_OK;
 }
