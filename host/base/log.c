@@ -109,11 +109,43 @@ static void put(line *l, const char *s, size_t n)
 
 static void put_str(line *l, const char *s) { put(l, s, strlen(s)); }
 
+/* gmtime_r takes glibc's time-zone lock, which a plugin that faulted
+ * inside localtime_r or gmtime_r leaves held (guard.c cannot release
+ * it); the log must go on, and UTC needs no time zone: the civil date of
+ * a day count is plain arithmetic (the days-from-civil algorithm's
+ * inverse, eras of 400 years). */
+void log_utc_time(int64_t secs, struct tm *tm)
+{
+    int64_t days = secs / 86400, rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    memset(tm, 0, sizeof *tm);
+    tm->tm_hour = (int)(rem / 3600);
+    tm->tm_min = (int)(rem % 3600 / 60);
+    tm->tm_sec = (int)(rem % 60);
+    tm->tm_wday = (int)((days % 7 + 11) % 7); /* 1970-01-01 was a Thursday */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;                                     /* [0, 146096] */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);              /* from March 1 */
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t year = yoe + era * 400 + (mp >= 10);
+    tm->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+    tm->tm_mon = (int)(mp < 10 ? mp + 2 : mp - 10);
+    tm->tm_year = (int)(year - 1900);
+    bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    static const int before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    tm->tm_yday = before[tm->tm_mon] + tm->tm_mday - 1 + (leap && tm->tm_mon > 1);
+}
+
 /* "2026-11-25T17:50:01.123Z": ISO 8601, UTC, milliseconds. */
 static void put_time(line *l, struct timeval tv)
 {
     struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
+    log_utc_time(tv.tv_sec, &tm);
     char t[40];
     int n = snprintf(t, sizeof t, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,

@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/time.h>
 
 typedef enum { LOG_TEXT, LOG_JSON } log_format;
@@ -89,5 +90,10 @@ size_t log_format_line(log_format format, const log_record *rec, char *buf);
 #define log_info(...) log_msg(PIO_LOG_INFO, LOG_HOST, __VA_ARGS__)
 #define log_warn(...) log_msg(PIO_LOG_WARN, LOG_HOST, __VA_ARGS__)
 #define log_error(...) log_msg(PIO_LOG_ERROR, LOG_HOST, __VA_ARGS__)
+
+/* gmtime_r's broken-down UTC time of `secs`, without the C library's
+ * time-zone lock (see log.c). */
+struct tm;
+void log_utc_time(int64_t secs, struct tm *tm);
 
 #endif

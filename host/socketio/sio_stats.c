@@ -128,6 +128,7 @@ static void unbind(void)
     st->event_plugin = NULL;
     st->middleware_plugin = NULL;
     st->bound = NULL;
+    st->timed = false;
 }
 
 void sio_stats_bind(const binding *b)
@@ -153,6 +154,7 @@ void sio_stats_bind(const binding *b)
     for (size_t i = 0; i < b->n_middleware; i++)
         st->middleware_plugin[i] = plugin_of(b->middleware[i].cfg->handler.plugin);
     st->bound = b;
+    st->timed = b->cfg && b->cfg->metrics.enabled;
 }
 
 void sio_stats_free(void)
@@ -202,14 +204,14 @@ void sio_stats_emitted(const char *name)
 
 sio_stats_plugin *sio_stats_event_plugin(const bound_event *ev)
 {
-    ptrdiff_t i = index_of(ev);
+    ptrdiff_t i = sio_counters.timed ? index_of(ev) : -1;
     return i >= 0 ? sio_counters.event_plugin[i] : NULL;
 }
 
 sio_stats_plugin *sio_stats_middleware_plugin(const bound_middleware *m)
 {
     const binding *b = sio_counters.bound;
-    if (!b || !m || m < b->middleware || m >= b->middleware + b->n_middleware)
+    if (!b || !sio_counters.timed || !m || m < b->middleware || m >= b->middleware + b->n_middleware)
         return NULL;
     return sio_counters.middleware_plugin[m - b->middleware];
 }

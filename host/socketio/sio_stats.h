@@ -54,6 +54,8 @@ typedef struct sio_stats {
      * its plugin; per middleware, its plugin.  NULL when it could not be
      * built (out of memory): everything then counts as _other, untimed. */
     const binding *bound;
+    bool timed;                    /* server.metrics is on: handlers and middleware are
+                                      timed (two clock reads a call); else they are not */
     uint32_t *event_slot;
     sio_stats_plugin **event_plugin;
     sio_stats_plugin **middleware_plugin;
@@ -72,7 +74,8 @@ void sio_stats_free(void);
 void sio_stats_received(const bound_event *ev, const char *name);
 /* A plugin emitted or broadcast `name`. */
 void sio_stats_emitted(const char *name);
-/* The histograms of ev's or m's plugin in the current binding, or NULL. */
+/* The histograms of ev's or m's plugin in the current binding, or NULL
+ * (also while server.metrics is off: nothing is timed then). */
 sio_stats_plugin *sio_stats_event_plugin(const bound_event *ev);
 sio_stats_plugin *sio_stats_middleware_plugin(const bound_middleware *m);
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -293,4 +294,34 @@ Test(log, lines_from_threads_stay_whole_with_each_threads_scope)
     }
     cr_assert_eq(n, THREADS * LINES);
     free(text);
+}
+
+/* The log's own UTC conversion (no time-zone lock) agrees with gmtime_r,
+ * field by field, from before 1970 to past 2100, leap days included. */
+Test(log, utc_time_agrees_with_gmtime)
+{
+    const int64_t fixed[] = {0, -1, 86399, 86400, 951782400 /* 2000-02-29 */, 4107542399 /* 2100-02-28T23:59:59 */,
+                             4107542400, -2208988800 /* 1900-01-01 */, 253402300799 /* 9999-12-31T23:59:59 */};
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < 200000; i++) {
+        int64_t t;
+        if (i < sizeof fixed / sizeof *fixed) {
+            t = fixed[i];
+        } else {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift: reproducible */
+            t = (int64_t)(x % 16000000000ull) - 4000000000;
+        }
+        time_t tt = (time_t)t;
+        struct tm want, got;
+        cr_assert_not_null(gmtime_r(&tt, &want));
+        log_utc_time(t, &got);
+        cr_assert(want.tm_year == got.tm_year && want.tm_mon == got.tm_mon &&
+                      want.tm_mday == got.tm_mday && want.tm_hour == got.tm_hour &&
+                      want.tm_min == got.tm_min && want.tm_sec == got.tm_sec &&
+                      want.tm_wday == got.tm_wday && want.tm_yday == got.tm_yday,
+                  "t=%lld: want %d-%d-%d %d:%d:%d wday %d yday %d, got %d-%d-%d %d:%d:%d wday %d yday %d",
+                  (long long)t, want.tm_year, want.tm_mon, want.tm_mday, want.tm_hour, want.tm_min,
+                  want.tm_sec, want.tm_wday, want.tm_yday, got.tm_year, got.tm_mon, got.tm_mday,
+                  got.tm_hour, got.tm_min, got.tm_sec, got.tm_wday, got.tm_yday);
+    }
 }

@@ -22,6 +22,7 @@ typedef struct fake {
     config_event cfg[MAX_EVENTS];
     bound_middleware mw;
     config_middleware mw_cfg;
+    config conf;
 } fake;
 
 static void make(fake *f, const char *const (*events)[2], size_t n, const char *mw_plugin)
@@ -39,6 +40,8 @@ static void make(fake *f, const char *const (*events)[2], size_t n, const char *
     f->mw.cfg = &f->mw_cfg;
     f->b.middleware = &f->mw;
     f->b.n_middleware = mw_plugin ? 1 : 0;
+    f->conf.metrics.enabled = true;
+    f->b.cfg = &f->conf;
 }
 
 /* The counter of label `name`, or -1 when there is no such label; fails
@@ -162,4 +165,21 @@ Test(sio_stats, counts_nothing_before_a_binding_and_after_unbinding_counts_other
     sio_stats_received(&f.events[0], "chat"); /* looked up by name */
     cr_assert_eq(received("chat"), 1);
     cr_assert_null(sio_stats_event_plugin(&f.events[0]));
+}
+
+Test(sio_stats, nothing_is_timed_while_metrics_are_off)
+{
+    static const char *const ev[][2] = {{"chat", "a"}};
+    fake f;
+    make(&f, ev, 1, "a");
+    f.conf.metrics.enabled = false;
+    sio_stats_bind(&f.b);
+    cr_assert_null(sio_stats_event_plugin(&f.events[0]));
+    cr_assert_null(sio_stats_middleware_plugin(&f.mw));
+    sio_stats_received(&f.events[0], "chat"); /* still counted */
+    cr_assert_eq(received("chat"), 1);
+    f.conf.metrics.enabled = true;
+    sio_stats_bind(&f.b);
+    cr_assert_not_null(sio_stats_event_plugin(&f.events[0]));
+    cr_assert_not_null(sio_stats_middleware_plugin(&f.mw));
 }
