@@ -228,6 +228,7 @@ static void write_connections(buf *b)
         {"too_many_per_address", ls.too_many},             /* maxConnectionsPerAddress: 403 */
         {"head_too_large", eio_counters.refused_head},     /* 431 */
         {"timeout", eio_counters.cut_slow},                /* 408 */
+        {"send_stalled", eio_counters.cut_send},           /* a response not read on */
     };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         prom_label l[] = {{"reason", refused[i].reason}};
