@@ -13,8 +13,9 @@
  * content is how sniffing attacks work.
  *
  * Containment: a request path is refused (404) when, as libwebsockets
- * decoded it, it has a "." or ".." segment, an empty one, a backslash or
- * a control byte; the rest is resolved with realpath(3) and must stay
+ * decoded it, it has a segment that starts with '.' (".", "..", and the
+ * dotfiles ".git", ".env": serve-static's default dotfiles: 'ignore'), an
+ * empty one, a backslash or a control byte; the rest is resolved with realpath(3) and must stay
  * inside the mount's own resolved directory, so a symlink inside that
  * points out of it is refused too (one that stays inside is served).
  * The file is then opened with O_NOFOLLOW and O_NONBLOCK (a FIFO must not
@@ -78,7 +79,7 @@ bool static_path_safe(const char *rel)
     const char *seg = rel[0] == '/' ? rel + 1 : rel;
     while (*seg) {
         size_t n = strcspn(seg, "/");
-        if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+        if (n == 0 || seg[0] == '.') /* ".", ".." and dotfiles */
             return false;
         seg += n + (seg[n] == '/');
     }

@@ -23,8 +23,9 @@ void static_configure(const struct config *c);
 /* ---- pure helpers, tested on their own ------------------------------- */
 
 /* Whether `rel`, a request path below a mount (as libwebsockets decoded
- * it: "", "/", "/a/b.html"), may be looked up: no empty, "." or ".."
- * segment (a trailing '/' is fine), no backslash, no control byte. */
+ * it: "", "/", "/a/b.html"), may be looked up: no empty segment (a
+ * trailing '/' is fine), none that starts with '.' (".", "..", dotfiles
+ * such as ".git" or ".env"), no backslash, no control byte. */
 bool static_path_safe(const char *rel);
 /* The Content-Type for a file name, by its extension (case-insensitive);
  * "application/octet-stream" when unknown.  Text types carry

@@ -90,7 +90,8 @@ function makeTree() {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'plugio-static-'));
   const site = path.join(root, 'site');
   const out = path.join(root, 'out');
-  for (const d of [site, out, path.join(site, 'sub'), path.join(site, 'nodir'), path.join(site, 'a b')]) {
+  for (const d of [site, out, path.join(site, 'sub'), path.join(site, 'nodir'), path.join(site, 'a b'),
+    path.join(site, '.git'), path.join(site, '.well-known')]) {
     fs.mkdirSync(d, { recursive: true });
   }
   const files = {
@@ -104,6 +105,11 @@ function makeTree() {
     'sub/page.txt': 'page\n',
     'a b/index.html': 'spaced',
     'long.js': `${'// plugio serves this script compressed when asked\n'.repeat(400)}`,
+    '.env': 'DOT-SECRET=env\n',
+    '.git/config': '[core] DOT-SECRET\n',
+    '.git/index.html': 'DOT-SECRET index',
+    'sub/.hidden': 'DOT-SECRET hidden\n',
+    '.well-known/x.txt': 'DOT-SECRET well-known\n',
   };
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(site, name), text);
   const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
@@ -222,6 +228,22 @@ test.describe('server.static', () => {
     }
     // A symlink that stays inside is served.
     assert.equal((await rawGet(srv().port, '/link-in.html')).body, tree.files['index.html']);
+  });
+
+  test('a path with a segment that starts with a dot is 404, as serve-static\'s default (dotfiles: ignore)', T, async () => {
+    const attempts = [
+      '/.env', '/%2eenv', '/.git/config', '/.git/', '/.git', '/%2egit/config', '/sub/.hidden',
+      '/docs/.hidden', '/sub/%2ehidden', '/.well-known/x.txt',
+    ];
+    for (const target of attempts) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await raw(srv().port, `${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        assert.equal(res.status, 404, `${method} ${target}: ${res.data.slice(0, 200)}`);
+        assert.doesNotMatch(res.body, /DOT-SECRET/, target);
+      }
+    }
+    // A dot inside a name is no dotfile.
+    assert.equal((await rawGet(srv().port, '/app.js')).status, 200);
   });
 
   test('a NUL in the path never serves what follows it: libwebsockets closes, or cuts the path there', T, async () => {

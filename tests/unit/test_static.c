@@ -7,8 +7,8 @@
 
 Test(static, accepts_plain_paths_below_a_mount)
 {
-    const char *ok[] = {"", "/", "/index.html", "/a/b/c.js", "/dir/", "a.css", "/.well-known/x",
-                        "/a..b", "/..a", "/a b%20c", "/caf\xc3\xa9.txt"};
+    const char *ok[] = {"", "/", "/index.html", "/a/b/c.js", "/dir/", "a.css", "/a..b", "/a.",
+                        "/a b%20c", "/caf\xc3\xa9.txt"};
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
         cr_assert(static_path_safe(ok[i]), "refused '%s'", ok[i]);
 }
@@ -19,6 +19,14 @@ Test(static, refuses_dot_segments_empty_segments_backslashes_and_control_bytes)
                          "/.",         "/./a",           "/a/./b",       "//a",  "/a//b",
                          "/a\\..\\b",  "/..\\x",         "/a\\b",        "/a\nb", "/a\rb",
                          "/\x01",      "/a\x7f",         "/a/\t"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_not(static_path_safe(bad[i]), "accepted '%s'", bad[i]);
+}
+
+Test(static, refuses_dotfiles_and_dot_directories_at_any_depth)
+{
+    const char *bad[] = {"/.env", "/.git/config", "/.git/", "/sub/.hidden", "/a/.b/c",
+                         "/.well-known/x", "/..a", ".htaccess", "/a/..."};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         cr_assert_not(static_path_safe(bad[i]), "accepted '%s'", bad[i]);
 }
