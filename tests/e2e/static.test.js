@@ -246,6 +246,52 @@ test.describe('server.static', () => {
     assert.equal((await rawGet(srv().port, '/app.js')).status, 200);
   });
 
+  test('a directory swapped for a symlink out of the mount while requests run never serves what is outside', T, async (t) => {
+    // renameat2(RENAME_EXCHANGE) swaps site/swap, a directory, with a
+    // symlink to ../out, as fast as it can, in another process; a check
+    // made on the path before the file is opened (realpath, then open)
+    // can be raced, the kernel's own walk (openat2 RESOLVE_BENEATH) not.
+    const swap = path.join(tree.site, 'swap');
+    const other = path.join(tree.site, 'swap-other');
+    fs.mkdirSync(swap);
+    fs.writeFileSync(path.join(swap, 'secret.txt'), 'INSIDE\n');
+    fs.symlinkSync('../out', other);
+    const exchanger = require('node:child_process').spawn('/usr/bin/python3', ['-c', `
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1].encode(), sys.argv[2].encode()
+for _ in range(2000000):
+    if libc.syscall(316, -100, a, -100, b, 2) != 0:
+        sys.exit('renameat2: %s' % os.strerror(ctypes.get_errno()))
+`, swap, other], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let exchangerError = '';
+    exchanger.stderr.setEncoding('utf8').on('data', (d) => { exchangerError += d; });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const seen = { inside: 0, notFound: 0 };
+    try {
+      for (let i = 0; i < 1500; i++) {
+        const res = await request(url('/swap/secret.txt'), { agent });
+        assert.doesNotMatch(res.body.toString(), /SECRET/, `request ${i}: the file outside was served`);
+        if (res.status === 200) {
+          assert.equal(res.body.toString(), 'INSIDE\n');
+          seen.inside++;
+        } else {
+          assert.equal(res.status, 404, `request ${i}`);
+          seen.notFound++;
+        }
+      }
+    } finally {
+      agent.destroy();
+      exchanger.kill();
+      await new Promise((resolve) => exchanger.on('close', resolve));
+      fs.rmSync(swap, { recursive: true, force: true });
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+    t.diagnostic(`${JSON.stringify(seen)}`);
+    assert.equal(exchangerError, '', 'the exchanger ran');
+    assert.ok(seen.inside > 0 && seen.notFound > 0, `both sides were seen: ${JSON.stringify(seen)}`);
+  });
+
   test('a NUL in the path never serves what follows it: libwebsockets closes, or cuts the path there', T, async () => {
     // libwebsockets 4.1.6 drops a connection whose path has a NUL inside a
     // segment, and ends the path at one that starts a segment ("/%00/x" is "/").

@@ -1,9 +1,16 @@
-/* Unit tests for the pure helpers of the static file route
- * (host/web/static.c): which request paths may be looked up, content
- * types, If-None-Match, and the client bundle names. */
+/* Unit tests for the static file route (host/web/static.c): which
+ * request paths may be looked up, content types, If-None-Match, the
+ * client bundle names, opening a file without leaving its mount (openat2,
+ * and the realpath way). */
 #include "web/static.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 Test(static, accepts_plain_paths_below_a_mount)
 {
@@ -89,3 +96,69 @@ Test(static, knows_the_client_files_socketio_serves)
     for (size_t i = 0; i < sizeof no / sizeof *no; i++)
         cr_assert_not(static_client_file(no[i]), "%s", no[i]);
 }
+
+/* ---- static_open_beneath: openat2, and the realpath way -------------- */
+
+/* root/site with a file, a subdirectory, a symlink that stays inside and
+ * three that leave (relative, absolute, through a directory); root/out
+ * beside it.  Returns root; the caller removes it (tree_remove). */
+static char *make_tree(void)
+{
+    char tmpl[] = "/tmp/plugio-beneath-XXXXXX";
+    char *root = mkdtemp(tmpl);
+    cr_assert_not_null(root);
+    char *copy = strdup(root);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && mkdir -p site/sub out && echo in > site/a.txt && echo sub > site/sub/b.txt"
+             " && echo out > out/secret.txt && ln -s a.txt site/link-in && ln -s sub site/dir-in"
+             " && ln -s ../out/secret.txt site/link-out && ln -s /etc/passwd site/abs"
+             " && ln -s ../out site/dir-out && ln -s /proc/self/root site/magic",
+             copy);
+    cr_assert_eq(system(cmd), 0);
+    return copy;
+}
+
+static void tree_remove(char *root)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    cr_assert_eq(system(cmd), 0);
+    free(root);
+}
+
+static void read_is(int fd, const char *want)
+{
+    cr_assert_geq(fd, 0, "open: %s", strerror(-fd));
+    char got[64] = "";
+    ssize_t n = read(fd, got, sizeof got - 1);
+    close(fd);
+    cr_assert_gt(n, 0);
+    cr_assert_str_eq(got, want);
+}
+
+static void check_beneath(bool resolved)
+{
+    char *root = make_tree();
+    char site[512];
+    snprintf(site, sizeof site, "%s/site", root);
+    read_is(static_open_beneath(site, "/a.txt", resolved), "in\n");
+    read_is(static_open_beneath(site, "sub/b.txt", resolved), "sub\n");
+    read_is(static_open_beneath(site, "/link-in", resolved), "in\n");
+    read_is(static_open_beneath(site, "/dir-in/b.txt", resolved), "sub\n");
+    int dir = static_open_beneath(site, "", resolved);
+    struct stat st;
+    cr_assert(dir >= 0 && fstat(dir, &st) == 0 && S_ISDIR(st.st_mode));
+    close(dir);
+    const char *out[] = {"/link-out", "/abs", "/dir-out/secret.txt", "/dir-out/", "/magic/etc/passwd"};
+    for (size_t i = 0; i < sizeof out / sizeof *out; i++)
+        cr_assert_eq(static_open_beneath(site, out[i], resolved), -EXDEV, "%s", out[i]);
+    cr_assert_eq(static_open_beneath(site, "/missing", resolved), -ENOENT);
+    cr_assert_eq(static_open_beneath(site, "/sub/missing", resolved), -ENOENT);
+    snprintf(site, sizeof site, "%s/gone", root);
+    cr_assert_eq(static_open_beneath(site, "/a.txt", resolved), -ENOENT, "a mount that is gone");
+    tree_remove(root);
+}
+
+Test(static, opens_beneath_the_mount_with_openat2) { check_beneath(false); }
+Test(static, opens_beneath_the_mount_the_realpath_way_on_old_kernels) { check_beneath(true); }
