@@ -38,7 +38,9 @@
  * so that the page's relative links resolve.  Text files (the types
  * with a charset) are gzipped or deflated as Accept-Encoding allows,
  * under serverOptions.httpCompression (its switch, threshold and zlib
- * settings), with an ETag of their own and "Vary: Accept-Encoding".
+ * settings), with an ETag of their own and "Vary: Accept-Encoding"; a
+ * compressed body is kept for the next request (static_cache.c), and a
+ * file over 4 MiB is always sent as it is.
  *
  * The client bundles are served as socket.io 4.8 serves them (its
  * Server#serve and sendFile): any method but a CORS preflight, ETag
@@ -55,6 +57,7 @@
 #include "config/config.h"
 #include "engineio/http.h"
 #include "engineio/zip.h"
+#include "static_cache.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -263,19 +266,21 @@ static int open_regular(const char *path, struct stat *st)
     return fd;
 }
 
-/* What a 200 sends: the file read whole, or compressed (owned); data
- * NULL for a HEAD sent as it is (only the length counts). */
+/* What a 200 sends: bytes the cache holds, or the file read whole
+ * (owned); data NULL for a HEAD sent as it is (only the length counts). */
 typedef struct file_bytes {
     const char *data;
     size_t len;
     char *owned;
 } file_bytes;
 
-/* The body of file fd (st its fstat) compressed as f with z, in *out
- * (the caller frees it).  False when that fails. */
+/* The body of file fd (st its fstat) compressed as f with z: from the
+ * cache, or read, compressed and kept.  False when that fails. */
 static bool zipped_body(int fd, const struct stat *st, zip_format f, const config_compression *z,
-                        char **out, size_t *len)
+                        static_blob *out)
 {
+    if (static_cache_get(st, f, z, out))
+        return true;
     char *data = read_whole(fd, st);
     if (!data)
         return false;
@@ -286,8 +291,9 @@ static bool zipped_body(int fd, const struct stat *st, zip_format f, const confi
         buf_free(&zipped);
         return false;
     }
-    *out = buf_steal(&zipped, len);
-    return *out != NULL;
+    size_t len;
+    char *bytes = buf_steal(&zipped, &len);
+    return bytes && static_cache_put(st, f, z, bytes, len, out);
 }
 
 /* The body of file fd as *f asks (a HEAD needs the compressed length, so
@@ -297,11 +303,10 @@ static bool zipped_body(int fd, const struct stat *st, zip_format f, const confi
 static bool file_body(int fd, const struct stat *st, zip_format *f, const config_compression *z,
                       bool head, file_bytes *b)
 {
-    char *zipped;
-    size_t len;
+    static_blob blob;
     *b = (file_bytes){NULL, (size_t)st->st_size, NULL};
-    if (*f != ZIP_NONE && zipped_body(fd, st, *f, z, &zipped, &len)) {
-        *b = (file_bytes){zipped, len, zipped};
+    if (*f != ZIP_NONE && zipped_body(fd, st, *f, z, &blob)) {
+        *b = (file_bytes){blob.data, blob.len, NULL};
         return true;
     }
     *f = ZIP_NONE;
@@ -353,6 +358,7 @@ void static_configure(const config *c)
         free(client.dir);
         free(client.version);
         client.dir = client.version = NULL;
+        static_cache_clear();
         return;
     }
     const config_serve_client *sc = &c->opts.serve_client;
@@ -390,11 +396,14 @@ static bool client_not_modified(struct lws *wsi, const char *etag)
 }
 
 /* gzip or deflate at Node's zlib defaults (level 6, window 15, memory 8),
- * as socket.io's sendFile does whatever httpCompression says. */
+ * as socket.io's sendFile does whatever httpCompression says; a bundle
+ * over STATIC_ZIP_MAX_FILE goes as it is. */
 static const config_compression node_zlib = {true, 0, -1, 8, 15};
 
-static zip_format client_encoding(struct lws *wsi)
+static zip_format client_encoding(struct lws *wsi, const struct stat *st)
 {
+    if ((uintmax_t)st->st_size > STATIC_ZIP_MAX_FILE)
+        return ZIP_NONE;
     char *accept = header_dup(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING);
     zip_format f = accept ? zip_accepted(accept) : ZIP_NONE;
     free(accept);
@@ -419,7 +428,7 @@ static int serve_client(struct lws *wsi, const char *name, bool head)
         buf_free(&path);
         return answer_plain(wsi, 404, "Not Found");
     }
-    zip_format f = client_encoding(wsi);
+    zip_format f = client_encoding(wsi, &st);
     file_bytes b = {0};
     bool ok = (uintmax_t)st.st_size <= STATIC_MAX_FILE;
     if (!ok)
@@ -571,11 +580,13 @@ static int redirect_to_dir(struct lws *wsi, const char *path, bool head)
 
 /* The encoding a text file of `size` bytes is sent in: gzip or deflate
  * as Accept-Encoding allows, under serverOptions.httpCompression's switch
- * and threshold; *varies tells whether the answer depends on the header. */
+ * and threshold, when it is no larger than STATIC_ZIP_MAX_FILE; *varies
+ * tells whether the answer depends on the header. */
 static zip_format file_encoding(struct lws *wsi, const char *type, off_t size,
                                 const config_compression *hc, bool *varies)
 {
-    *varies = hc->enabled && strstr(type, "charset=utf-8") && (uintmax_t)size >= hc->threshold;
+    *varies = hc->enabled && strstr(type, "charset=utf-8") && (uintmax_t)size >= hc->threshold &&
+              (uintmax_t)size <= STATIC_ZIP_MAX_FILE;
     if (!*varies)
         return ZIP_NONE;
     char *accept = header_dup(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING);

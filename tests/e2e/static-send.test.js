@@ -1,8 +1,9 @@
 'use strict';
 // How static files are sent, with a real plugio: a large response to a
 // slow reader (server.headersTimeout/requestTimeout bound the time
-// between two steps of the send, not the whole of it), and to one that
-// stops reading (cut, logged, counted apart).
+// between two steps of the send, not the whole of it), to one that stops
+// reading (cut, logged, counted apart), and the cache of compressed
+// bodies (plugio_static_cache_hits_total), its limit per file.
 //
 // The readers are Python sockets: Node cannot set SO_RCVBUF on a TCP
 // socket, and with the default (auto-tuned to megabytes on loopback) the
@@ -16,11 +17,13 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
+const zlib = require('node:zlib');
 const h = require('./helpers');
 
 const T = { timeout: 60000 };
 const LIMIT_MS = 1000;
 const BIG = 5 * 1024 * 1024;
+const CLIENT_DIST = path.join(h.REPO, 'web', 'node_modules', 'socket.io-client', 'dist');
 
 /* A reader with a 4 KB receive buffer: sends `request`, waits `stall`
  * seconds, then reads the response at `rate` bytes a second (0: as fast
@@ -127,6 +130,13 @@ function request(url, { method = 'GET', headers = {} } = {}) {
   });
 }
 
+function decode(res) {
+  const enc = res.headers['content-encoding'];
+  if (enc === 'gzip') return zlib.gunzipSync(res.body);
+  if (enc === 'deflate') return zlib.inflateSync(res.body);
+  return res.body;
+}
+
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 
 test.describe('a large response, headersTimeout and requestTimeout at 1000 ms', () => {
@@ -193,5 +203,96 @@ test.describe('a large response, headersTimeout and requestTimeout at 1000 ms', 
     assert.equal(await refused(srv(), 'timeout'), 0, 'not a slow request');
     // The server goes on.
     assert.equal((await request(`${srv().url}/small.txt`)).body.toString(), 'small\n');
+  });
+});
+
+test.describe('the cache of compressed bodies', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plugio-zipcache-'));
+  const text = (n, word) => Buffer.from(`// ${word}: plugio compresses this file once\n`.repeat(n));
+  const app = text(5000, 'app'); // ~230 KB
+  const huge = text(Math.ceil((4 * 1024 * 1024 + 1) / 40), 'huge').subarray(0, 4 * 1024 * 1024 + 1);
+  const edge = text(Math.ceil((4 * 1024 * 1024) / 40), 'edge').subarray(0, 4 * 1024 * 1024);
+  fs.writeFileSync(path.join(dir, 'app.js'), app);
+  fs.writeFileSync(path.join(dir, 'huge.js'), huge);
+  fs.writeFileSync(path.join(dir, 'edge.js'), edge);
+  const srv = h.serverFor(test, { server: { metrics: true, static: [{ path: '/', dir }] } });
+  test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const hits = () => metric(srv(), 'plugio_static_cache_hits_total');
+  const misses = () => metric(srv(), 'plugio_static_cache_misses_total');
+  const get = (p, accept, method) => request(`${srv().url}${p}`, { method, headers: accept ? { 'accept-encoding': accept } : {} });
+
+  test('the second request for a compressed file, GET or HEAD, is served from the cache', T, async () => {
+    assert.equal(await hits(), 0);
+    const first = await get('/app.js', 'gzip');
+    assert.equal(first.headers['content-encoding'], 'gzip');
+    assert.deepEqual(decode(first), app);
+    assert.equal(await hits(), 0);
+    assert.equal(await misses(), 1);
+    const second = await get('/app.js', 'gzip');
+    assert.deepEqual(second.body, first.body, 'the same compressed bytes');
+    assert.equal(second.headers.etag, first.headers.etag);
+    assert.equal(await hits(), 1);
+    const head = await get('/app.js', 'gzip', 'HEAD');
+    assert.equal(head.headers['content-length'], String(first.body.length));
+    assert.equal(await hits(), 2);
+    // deflate is another body: compressed once, then kept too.
+    const deflated = await get('/app.js', 'deflate', 'HEAD');
+    assert.equal(deflated.headers['content-encoding'], 'deflate');
+    assert.equal(await misses(), 2);
+    assert.deepEqual(decode(await get('/app.js', 'deflate')), app);
+    assert.equal(await hits(), 3);
+    assert.ok(await metric(srv(), 'plugio_static_cache_bytes') >= first.body.length);
+    // Identity is read from the file: no cache involved.
+    assert.deepEqual((await get('/app.js')).body, app);
+    assert.equal(await hits(), 3);
+    assert.equal(await misses(), 2);
+  });
+
+  test('a changed file is compressed again: a new modification time, or the same size and time put back', T, async () => {
+    const file = path.join(dir, 'app.js');
+    const changed = Buffer.from(app.toString().replace(/app/g, 'new'));
+    assert.equal(changed.length, app.length);
+    const { atime, mtime } = fs.statSync(file);
+    fs.writeFileSync(file, changed);
+    fs.utimesSync(file, atime, new Date(mtime.getTime() + 5000));
+    const h0 = await hits();
+    const res = await get('/app.js', 'gzip');
+    assert.deepEqual(decode(res), changed, 'a new modification time');
+    assert.equal(await hits(), h0);
+    // Back to the old size and modification time, other bytes: the
+    // change time tells.
+    const again = Buffer.from(app.toString().replace(/app/g, 'old'));
+    fs.writeFileSync(file, again);
+    fs.utimesSync(file, atime, new Date(mtime.getTime() + 5000));
+    assert.deepEqual(decode(await get('/app.js', 'gzip')), again, 'the same size and modification time');
+    assert.equal(await hits(), h0);
+    assert.deepEqual(decode(await get('/app.js', 'gzip')), again);
+    assert.equal(await hits(), h0 + 1);
+  });
+
+  test('a file over 4 MiB is sent as it is even to a client that asks for gzip; one of exactly 4 MiB is compressed', T, async () => {
+    for (const method of ['GET', 'HEAD']) {
+      const res = await get('/huge.js', 'gzip', method);
+      assert.equal(res.status, 200, method);
+      assert.equal(res.headers['content-encoding'], undefined, method);
+      assert.equal(res.headers.vary, undefined, `${method}: the answer does not depend on Accept-Encoding`);
+      assert.equal(res.headers['content-length'], String(huge.length), method);
+      if (method === 'GET') assert.equal(sha(res.body), sha(huge));
+    }
+    const res = await get('/edge.js', 'gzip');
+    assert.equal(res.headers['content-encoding'], 'gzip');
+    assert.equal(sha(decode(res)), sha(edge));
+  });
+
+  test('the client bundles go through the same cache', T, async () => {
+    const want = fs.readFileSync(path.join(CLIENT_DIST, 'socket.io.js'));
+    const h0 = await hits();
+    const first = await get('/socket.io/socket.io.js', 'gzip');
+    assert.equal(first.headers['content-encoding'], 'gzip');
+    assert.deepEqual(decode(first), want);
+    assert.equal(await hits(), h0);
+    const second = await get('/socket.io/socket.io.js', 'gzip');
+    assert.deepEqual(second.body, first.body);
+    assert.equal(await hits(), h0 + 1);
   });
 });
