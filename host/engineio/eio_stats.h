@@ -20,6 +20,8 @@ typedef struct eio_stats {
     uint64_t refused_capacity;  /* new sessions refused with 503: server.maxConnections */
     uint64_t refused_head;      /* requests refused with 431: server.maxHeaderSize */
     uint64_t cut_slow;          /* requests cut with 408: headersTimeout/requestTimeout */
+    uint64_t cut_send;          /* responses cut: the peer read none of it for the
+                                   shorter of headersTimeout and requestTimeout */
 } eio_stats;
 
 /* The one instance, zero at start (eio_stats.c). */

@@ -33,6 +33,19 @@
  * is).  A cut request is answered 408 when nothing else is being written,
  * then closed, and logged with the peer's address.
  *
+ * A response is written whole (http_send); what the socket does not take
+ * libwebsockets keeps and sends as the peer reads.  While it holds some,
+ * the shorter of the two timeouts bounds the time between two steps of
+ * the send, not the whole of it (nginx's send_timeout): a 3 MB source map
+ * on a slow link arrives whole however long it takes, as long as the peer
+ * keeps reading, measured by the bytes it acknowledged (tcp_acked.c).  A
+ * peer that reads nothing for that long is cut, so that it cannot keep
+ * the response in memory forever, logged and counted apart from slow
+ * requests.  A response that ends the connection (Connection: close) is
+ * sent under the same rule and the connection closed after it.  Once the
+ * rest is out the connection is idle, the next request due as after any
+ * response.
+ *
  * Connections are counted from accept to close.  Past server.maxConnections
  * (capped to what the descriptor limit leaves room for) a request that
  * would start a new session is answered 503 and closed; requests of
@@ -45,6 +58,7 @@
 
 #include "base/log.h"
 #include "base/out.h"
+#include "base/tcp_acked.h"
 #include "base/timer.h"
 #include "config/config.h"
 #include "cors.h"
@@ -57,6 +71,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -120,6 +135,7 @@ typedef enum deadline_phase {
     PHASE_IDLE,     /* kept alive after a response: idle, or the next head on its way */
     PHASE_HANDLING, /* the head is in; LWS_CALLBACK_HTTP runs */
     PHASE_BODY,     /* a POST's body is on its way */
+    PHASE_SENDING,  /* lws still holds part of a response: the peer must read on */
     PHASE_NONE,     /* not bounded: a held poll, or the request is served */
 } deadline_phase;
 
@@ -129,9 +145,12 @@ typedef enum deadline_phase {
 typedef struct deadline {
     timer t; /* first: the timer's callback finds its deadline */
     struct lws *wsi;
-    uint64_t start; /* ms: the accept, or the end of the previous response */
+    uint64_t start; /* ms: the accept, the end of the previous response, or
+                       (sending) the last time the peer read more */
+    uint64_t acked; /* sending: the bytes the peer had acknowledged then */
     deadline_phase phase;
-    bool cut; /* closing: a request that completes meanwhile is not served */
+    bool cut;         /* closing: a request that completes meanwhile is not served */
+    bool close_after; /* sending: the response ends the connection */
 } deadline;
 
 static void peer_address(struct lws *wsi, char *out, size_t len);
@@ -187,6 +206,102 @@ static void deadline_free(struct lws *wsi)
     }
 }
 
+/* How often a response being sent is looked at: its progress, and
+ * whether lws has sent the rest (lws 4.1.6 completes a deferred
+ * transaction without a callback: no HTTP_WRITEABLE follows). */
+#define SENDING_TICK_MS 1000
+
+static uint32_t sending_limit(void)
+{
+    uint32_t h = headers_timeout(), r = request_timeout();
+    return h < r ? h : r;
+}
+
+static void sending_arm(deadline *d)
+{
+    uint32_t limit = sending_limit();
+    timer_start(&d->t, limit < SENDING_TICK_MS ? limit : SENDING_TICK_MS, deadline_due);
+}
+
+/* http_send wrote a response of which lws keeps a part: from now on the
+ * peer must read on; `close`: the connection ends after it. */
+static void deadline_sending(struct lws *wsi, bool close)
+{
+    deadline *d = lws_get_opaque_user_data(wsi);
+    if (!d) {
+        if (close)
+            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    /* plugio's deadline bounds the send, not lws's own timeouts. */
+    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    d->phase = PHASE_SENDING;
+    d->start = timer_now();
+    d->close_after = close;
+    d->cut = d->cut || close; /* a request pipelined behind it is not served */
+    d->acked = 0;
+    tcp_bytes_acked(lws_get_socket_fd(wsi), &d->acked);
+    sending_arm(d);
+}
+
+/* The rest of the response is out: the connection is idle, or ends. */
+static void sending_done(deadline *d)
+{
+    if (d->close_after) {
+        d->phase = PHASE_NONE;
+        lws_set_timeout(d->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    } else {
+        deadline_begin(d->wsi, PHASE_IDLE);
+    }
+}
+
+/* The peer read nothing for the limit: dropped with a reset (SO_LINGER
+ * 0), so that neither lws nor the kernel keeps the unsent rest for it. */
+static void sending_cut(deadline *d)
+{
+    static time_t last_log;
+    static unsigned long cut;
+    struct lws *wsi = d->wsi;
+    int fd = lws_get_socket_fd(wsi);
+    char address[46];
+    peer_address(wsi, address, sizeof address);
+    cut++;
+    eio_counters.cut_send++;
+    time_t now = time(NULL);
+    if (now != last_log) {
+        log_warn("cut a response to %s: the peer read nothing of it for %u ms (the shorter of "
+                 "server.headersTimeout and server.requestTimeout): closed (%lu cut so far)",
+                 address, sending_limit(), cut);
+        last_log = now;
+    }
+    d->phase = PHASE_NONE;
+    d->cut = true;
+    struct linger reset = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    /* lws would otherwise wait up to 5 s for the socket to take the rest;
+     * shut, its next send fails and it closes at once. */
+    shutdown(fd, SHUT_RDWR);
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+static void sending_check(deadline *d)
+{
+    struct lws *wsi = d->wsi;
+    if (!lws_partial_buffered(wsi)) {
+        sending_done(d);
+        return;
+    }
+    uint64_t acked, now = timer_now();
+    if (tcp_bytes_acked(lws_get_socket_fd(wsi), &acked) && acked != d->acked) {
+        d->acked = acked;
+        d->start = now;
+    } else if (now - d->start >= sending_limit()) {
+        sending_cut(d);
+        return;
+    }
+    sending_arm(d);
+}
+
 /* A kept-alive connection whose next request has not begun is closed
  * quietly, as an idle one; one whose request line has arrived, or a first
  * request, or a body, is cut: 408 when nothing else is being written
@@ -197,6 +312,10 @@ static void deadline_due(timer *t)
     static unsigned long cut;
     deadline *d = (deadline *)t;
     struct lws *wsi = d->wsi;
+    if (d->phase == PHASE_SENDING) {
+        sending_check(d);
+        return;
+    }
     deadline_phase phase = d->phase;
     d->phase = PHASE_NONE;
     d->cut = true;
@@ -517,10 +636,19 @@ int http_send(struct lws *wsi, const http_reply *r)
     p += len;
     if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL) < 0)
         goto out;
-    /* lws flushes what it buffered before it closes. */
-    rc = lws_http_transaction_completed(wsi) || close ? -1 : 0;
-    if (rc == 0)
-        deadline_begin(wsi, PHASE_IDLE);
+    /* When lws keeps part of the response, it completes the transaction
+     * once the rest is out (and closes then when the request asked for
+     * it); meanwhile the peer must read on (deadline_sending). */
+    if (lws_http_transaction_completed(wsi)) {
+        rc = -1;
+    } else if (lws_partial_buffered(wsi)) {
+        rc = 0;
+        deadline_sending(wsi, close);
+    } else {
+        rc = close ? -1 : 0;
+        if (rc == 0)
+            deadline_begin(wsi, PHASE_IDLE);
+    }
 out:
     free(block);
     return rc;

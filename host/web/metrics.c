@@ -38,6 +38,7 @@
 #include "socketio/sio_dispatch.h"
 #include "socketio/sio_stats.h"
 #include "socketio/sio_types.h"
+#include "static_cache.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -228,11 +229,19 @@ static void write_connections(buf *b)
         {"too_many_per_address", ls.too_many},             /* maxConnectionsPerAddress: 403 */
         {"head_too_large", eio_counters.refused_head},     /* 431 */
         {"timeout", eio_counters.cut_slow},                /* 408 */
+        {"send_stalled", eio_counters.cut_send},           /* a response not read on */
     };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         prom_label l[] = {{"reason", refused[i].reason}};
         prom_sample(b, "plugio_connections_refused_total", l, 1, refused[i].n);
     }
+    static_cache_stats sc = static_cache_read_stats();
+    counter(b, "plugio_static_cache_hits_total",
+            "Compressed static files and client bundles served from the cache.", sc.hits);
+    counter(b, "plugio_static_cache_misses_total",
+            "Compressed static files and client bundles compressed for a request.", sc.misses);
+    gauge(b, "plugio_static_cache_bytes", "Compressed bytes the static file cache holds.",
+          sc.bytes);
     counter(b, "plugio_events_rate_limited_total",
             "Client events refused by security.rateLimit.", ls.events_refused);
     counter(b, "plugio_rate_limit_disconnects_total",

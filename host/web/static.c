@@ -13,12 +13,19 @@
  * content is how sniffing attacks work.
  *
  * Containment: a request path is refused (404) when, as libwebsockets
- * decoded it, it has a "." or ".." segment, an empty one, a backslash or
- * a control byte; the rest is resolved with realpath(3) and must stay
- * inside the mount's own resolved directory, so a symlink inside that
- * points out of it is refused too (one that stays inside is served).
- * The file is then opened with O_NOFOLLOW and O_NONBLOCK (a FIFO must not
- * block the loop) and served only when it is a regular file.
+ * decoded it, it has a segment that starts with '.' (".", "..", and the
+ * dotfiles ".git", ".env": serve-static's default dotfiles: 'ignore'), an
+ * empty one, a backslash or a control byte.  The rest is opened with
+ * openat2(2) below a descriptor of the mount's directory, RESOLVE_BENEATH
+ * and RESOLVE_NO_MAGICLINKS: the kernel resolves every component, so a
+ * symlink inside that points out of the directory (or a directory renamed
+ * or swapped for a symlink while the request runs) is refused, EXDEV, and
+ * answered 404; one that stays inside is served.  What was opened is what
+ * is checked (fstat: a regular file, its size) and read.  On kernels
+ * before 5.6 (ENOSYS) the path is resolved with realpath(3), checked to
+ * stay inside, and opened with O_NOFOLLOW: the same answers, but a rename
+ * between the check and the open could win.  Files are opened with
+ * O_NONBLOCK: a FIFO must not block the loop (it is no regular file: 404).
  *
  * A response is read whole into memory and written at once: lws keeps
  * what the socket cannot take yet and sends it as it drains.  Files over
@@ -31,7 +38,9 @@
  * so that the page's relative links resolve.  Text files (the types
  * with a charset) are gzipped or deflated as Accept-Encoding allows,
  * under serverOptions.httpCompression (its switch, threshold and zlib
- * settings), with an ETag of their own and "Vary: Accept-Encoding".
+ * settings), with an ETag of their own and "Vary: Accept-Encoding"; a
+ * compressed body is kept for the next request (static_cache.c), and a
+ * file over 4 MiB is always sent as it is.
  *
  * The client bundles are served as socket.io 4.8 serves them (its
  * Server#serve and sendFile): any method but a CORS preflight, ETag
@@ -48,16 +57,19 @@
 #include "config/config.h"
 #include "engineio/http.h"
 #include "engineio/zip.h"
+#include "static_cache.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <linux/openat2.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,7 +90,7 @@ bool static_path_safe(const char *rel)
     const char *seg = rel[0] == '/' ? rel + 1 : rel;
     while (*seg) {
         size_t n = strcspn(seg, "/");
-        if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+        if (n == 0 || seg[0] == '.') /* ".", ".." and dotfiles */
             return false;
         seg += n + (seg[n] == '/');
     }
@@ -214,8 +226,9 @@ static char *header_dup(struct lws *wsi, enum lws_token_indexes token)
     return s;
 }
 
-/* The whole of the regular file `fd` whose size st tells; the caller
- * frees it.  NULL with errno set (EFBIG past STATIC_MAX_FILE). */
+/* The whole of the regular file `fd` whose size st tells, read from its
+ * start whatever its offset; the caller frees it.  NULL with errno set
+ * (EFBIG past STATIC_MAX_FILE). */
 static char *read_whole(int fd, const struct stat *st)
 {
     if ((uintmax_t)st->st_size > STATIC_MAX_FILE) {
@@ -225,7 +238,7 @@ static char *read_whole(int fd, const struct stat *st)
     size_t size = (size_t)st->st_size, got = 0;
     char *data = malloc(size + 1);
     while (data && got < size) {
-        ssize_t n = read(fd, data + got, size - got);
+        ssize_t n = pread(fd, data + got, size - got, (off_t)got);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) { /* an error, or the file shrank while read */
@@ -243,7 +256,7 @@ static char *read_whole(int fd, const struct stat *st)
  * component, no blocking on a FIFO): the descriptor, or -1. */
 static int open_regular(const char *path, struct stat *st)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return -1;
     if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
@@ -251,6 +264,56 @@ static int open_regular(const char *path, struct stat *st)
         return -1;
     }
     return fd;
+}
+
+/* What a 200 sends: bytes the cache holds, or the file read whole
+ * (owned); data NULL for a HEAD sent as it is (only the length counts). */
+typedef struct file_bytes {
+    const char *data;
+    size_t len;
+    char *owned;
+} file_bytes;
+
+/* The body of file fd (st its fstat) compressed as f with z: from the
+ * cache, or read, compressed and kept.  False when that fails. */
+static bool zipped_body(int fd, const struct stat *st, zip_format f, const config_compression *z,
+                        static_blob *out)
+{
+    if (static_cache_get(st, f, z, out))
+        return true;
+    char *data = read_whole(fd, st);
+    if (!data)
+        return false;
+    buf zipped = BUF_INIT;
+    bool ok = zip_compress(f, z, data, (size_t)st->st_size, &zipped);
+    free(data);
+    if (!ok) {
+        buf_free(&zipped);
+        return false;
+    }
+    size_t len;
+    char *bytes = buf_steal(&zipped, &len);
+    return bytes && static_cache_put(st, f, z, bytes, len, out);
+}
+
+/* The body of file fd as *f asks (a HEAD needs the compressed length, so
+ * the compressed bytes too); *f becomes ZIP_NONE when compression fails:
+ * the file is then sent as it is.  False, errno set, when the file cannot
+ * be read. */
+static bool file_body(int fd, const struct stat *st, zip_format *f, const config_compression *z,
+                      bool head, file_bytes *b)
+{
+    static_blob blob;
+    *b = (file_bytes){NULL, (size_t)st->st_size, NULL};
+    if (*f != ZIP_NONE && zipped_body(fd, st, *f, z, &blob)) {
+        *b = (file_bytes){blob.data, blob.len, NULL};
+        return true;
+    }
+    *f = ZIP_NONE;
+    if (head)
+        return true;
+    b->data = b->owned = read_whole(fd, st);
+    return b->owned != NULL;
 }
 
 /* A file too large to hold, or unreadable: 500, logged. */
@@ -295,6 +358,7 @@ void static_configure(const config *c)
         free(client.dir);
         free(client.version);
         client.dir = client.version = NULL;
+        static_cache_clear();
         return;
     }
     const config_serve_client *sc = &c->opts.serve_client;
@@ -332,15 +396,17 @@ static bool client_not_modified(struct lws *wsi, const char *etag)
 }
 
 /* gzip or deflate at Node's zlib defaults (level 6, window 15, memory 8),
- * as socket.io's sendFile does whatever httpCompression says. */
-static zip_format client_encoding(struct lws *wsi, const char *data, size_t len, buf *zipped)
+ * as socket.io's sendFile does whatever httpCompression says; a bundle
+ * over STATIC_ZIP_MAX_FILE goes as it is. */
+static const config_compression node_zlib = {true, 0, -1, 8, 15};
+
+static zip_format client_encoding(struct lws *wsi, const struct stat *st)
 {
-    static const config_compression node_zlib = {true, 0, -1, 8, 15};
+    if ((uintmax_t)st->st_size > STATIC_ZIP_MAX_FILE)
+        return ZIP_NONE;
     char *accept = header_dup(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING);
     zip_format f = accept ? zip_accepted(accept) : ZIP_NONE;
     free(accept);
-    if (f != ZIP_NONE && !zip_compress(f, &node_zlib, data, len, zipped))
-        f = ZIP_NONE;
     return f;
 }
 
@@ -362,32 +428,34 @@ static int serve_client(struct lws *wsi, const char *name, bool head)
         buf_free(&path);
         return answer_plain(wsi, 404, "Not Found");
     }
-    char *data = read_whole(fd, &st);
+    zip_format f = client_encoding(wsi, &st);
+    file_bytes b = {0};
+    bool ok = (uintmax_t)st.st_size <= STATIC_MAX_FILE;
+    if (!ok)
+        errno = EFBIG;
+    else
+        ok = file_body(fd, &st, &f, &node_zlib, head, &b);
     close(fd);
-    if (!data) {
+    if (!ok) {
         int rc = refuse_file(wsi, path.data);
         buf_free(&path);
         return rc;
     }
     buf_free(&path);
-    buf zipped = BUF_INIT;
-    size_t len = (size_t)st.st_size;
-    zip_format f = client_encoding(wsi, data, len, &zipped);
     bool map = strstr(name, ".map") != NULL;
     const http_header headers[] = {{"cache-control:", "public, max-age=0"}, {"etag:", etag}};
     http_reply r = {.status = 200,
                     .type = map ? "application/json; charset=utf-8"
                                 : "application/javascript; charset=utf-8",
-                    .body = f == ZIP_NONE ? data : zipped.data,
-                    .len = f == ZIP_NONE ? len : zipped.len,
+                    .body = b.data,
+                    .len = b.len,
                     .encoding = f == ZIP_NONE ? NULL : zip_name(f),
                     .headers = headers,
                     .n_headers = 2,
                     .head_only = head,
                     .cors = true};
     int rc = http_send(wsi, &r);
-    free(data);
-    buf_free(&zipped);
+    free(b.owned);
     return rc;
 }
 
@@ -434,6 +502,58 @@ static char *resolve_inside(const char *root, const char *rel, bool *outside)
     return NULL;
 }
 
+/* Set once openat2 answered ENOSYS (a kernel before 5.6, or a sandbox
+ * that filters it): every later open takes the realpath way. */
+static bool no_openat2;
+
+/* The realpath way (see the top of the file): racy, for old kernels. */
+static int open_resolved(const char *dir, const char *rel)
+{
+    char *root = realpath(dir, NULL);
+    if (!root)
+        return -ENOENT;
+    bool outside = false;
+    char *real = resolve_inside(root, rel, &outside);
+    free(root);
+    if (!real)
+        return outside ? -EXDEV : -ENOENT;
+    int fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    int err = errno;
+    free(real);
+    return fd >= 0 ? fd : -err;
+}
+
+int static_open_beneath(const char *dir, const char *rel, bool resolved)
+{
+    const char *p = rel[0] == '/' ? rel + 1 : rel;
+    if (!*p)
+        p = ".";
+    if (resolved || no_openat2)
+        return open_resolved(dir, p);
+    int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -ENOENT;
+    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+    long fd;
+    int tries = 0, err;
+    /* EAGAIN: a rename raced the walk; the kernel lets the caller retry. */
+    do {
+        fd = syscall(SYS_openat2, dfd, p, &how, sizeof how);
+        err = errno;
+    } while (fd < 0 && (err == EAGAIN || err == EINTR) && ++tries < 4);
+    close(dfd);
+    if (fd >= 0)
+        return (int)fd;
+    if (err == ENOSYS) {
+        no_openat2 = true;
+        log_info("static: the kernel has no openat2 (5.6+): files are resolved with realpath");
+        return open_resolved(dir, p);
+    }
+    /* EXDEV: out of the directory; ELOOP: a magic link, or a loop. */
+    return err == EXDEV || err == ELOOP || err == EAGAIN ? -EXDEV : -err;
+}
+
 /* 301 to `path` with a trailing slash, percent-encoded for the header. */
 static int redirect_to_dir(struct lws *wsi, const char *path, bool head)
 {
@@ -460,11 +580,13 @@ static int redirect_to_dir(struct lws *wsi, const char *path, bool head)
 
 /* The encoding a text file of `size` bytes is sent in: gzip or deflate
  * as Accept-Encoding allows, under serverOptions.httpCompression's switch
- * and threshold; *varies tells whether the answer depends on the header. */
+ * and threshold, when it is no larger than STATIC_ZIP_MAX_FILE; *varies
+ * tells whether the answer depends on the header. */
 static zip_format file_encoding(struct lws *wsi, const char *type, off_t size,
                                 const config_compression *hc, bool *varies)
 {
-    *varies = hc->enabled && strstr(type, "charset=utf-8") && (uintmax_t)size >= hc->threshold;
+    *varies = hc->enabled && strstr(type, "charset=utf-8") && (uintmax_t)size >= hc->threshold &&
+              (uintmax_t)size <= STATIC_ZIP_MAX_FILE;
     if (!*varies)
         return ZIP_NONE;
     char *accept = header_dup(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING);
@@ -482,24 +604,22 @@ static void file_etag(const struct stat *st, zip_format f, char *out, size_t siz
              f == ZIP_NONE ? "" : "-", f == ZIP_NONE ? "" : zip_name(f));
 }
 
-static int send_file(struct lws *wsi, const char *real, bool head, const config_compression *hc)
+/* A 200 (or 304) for the regular file fd, whose fstat is st: `name` as
+ * requested gives the type, `shown` names it in a log line. */
+static int send_file(struct lws *wsi, int fd, const struct stat *st, const char *name,
+                     const char *shown, bool head, const config_compression *hc)
 {
-    struct stat st;
-    int fd = open_regular(real, &st);
-    if (fd < 0)
-        return HTTP_SITE_DECLINED;
-    if ((uintmax_t)st.st_size > STATIC_MAX_FILE) { /* for HEAD too: it says what GET gets */
-        close(fd);
+    if ((uintmax_t)st->st_size > STATIC_MAX_FILE) { /* for HEAD too: it says what GET gets */
         errno = EFBIG;
-        return refuse_file(wsi, real);
+        return refuse_file(wsi, shown);
     }
-    const char *type = static_mime_type(real);
+    const char *type = static_mime_type(name);
     bool varies;
-    zip_format f = file_encoding(wsi, type, st.st_size, hc, &varies);
+    zip_format f = file_encoding(wsi, type, st->st_size, hc, &varies);
     char etag[80], modified[64] = "";
-    file_etag(&st, f, etag, sizeof etag);
+    file_etag(st, f, etag, sizeof etag);
     struct tm tm;
-    if (gmtime_r(&st.st_mtim.tv_sec, &tm))
+    if (gmtime_r(&st->st_mtim.tv_sec, &tm))
         strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     http_header h[5] = {{"etag:", etag},
                         {"cache-control:", "public, max-age=0"},
@@ -513,62 +633,53 @@ static int send_file(struct lws *wsi, const char *real, bool head, const config_
     bool fresh = inm && static_etag_matches(inm, etag);
     free(inm);
     if (fresh) {
-        close(fd);
         http_reply r = {.status = 304, .headers = h, .n_headers = n, .head_only = head};
         return http_send(wsi, &r);
     }
-    /* A HEAD needs the body only to know its compressed length. */
-    char *data = head && f == ZIP_NONE ? NULL : read_whole(fd, &st);
-    close(fd);
-    if (!data && !(head && f == ZIP_NONE))
-        return refuse_file(wsi, real);
-    buf zipped = BUF_INIT;
-    if (f != ZIP_NONE && !zip_compress(f, hc, data, (size_t)st.st_size, &zipped)) {
-        f = ZIP_NONE; /* sent as it is, under its own tag */
-        file_etag(&st, f, etag, sizeof etag);
-    }
-    http_reply r = {.status = 200, .type = type,
-                    .body = f == ZIP_NONE ? data : zipped.data,
-                    .len = f == ZIP_NONE ? (size_t)st.st_size : zipped.len,
+    file_bytes b;
+    if (!file_body(fd, st, &f, hc, head, &b))
+        return refuse_file(wsi, shown);
+    file_etag(st, f, etag, sizeof etag); /* sent as it is when compression failed */
+    http_reply r = {.status = 200, .type = type, .body = b.data, .len = b.len,
                     .encoding = f == ZIP_NONE ? NULL : zip_name(f),
                     .headers = h, .n_headers = n, .head_only = head};
     int rc = http_send(wsi, &r);
-    free(data);
-    buf_free(&zipped);
+    free(b.owned);
     return rc;
 }
 
 /* The file `rel` names below mount m: itself, or a directory's
- * index.html; declined when there is none. */
+ * index.html; 404 when the way to it leaves the directory, declined when
+ * there is none (or it is no regular file). */
 static int serve_mount(struct lws *wsi, const config *c, const config_static_mount *m,
                        const char *path, const char *rel, bool head)
 {
-    char *root = realpath(m->dir, NULL);
-    if (!root)
-        return HTTP_SITE_DECLINED;
-    bool outside = false;
-    char *real = resolve_inside(root, rel, &outside);
+    int fd = static_open_beneath(m->dir, rel, false);
     struct stat st;
-    int rc = HTTP_SITE_DECLINED;
-    if (real && stat(real, &st) == 0 && S_ISDIR(st.st_mode)) {
+    buf index = BUF_INIT;
+    const char *name = rel;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
         size_t n = strlen(rel);
-        free(real);
-        real = NULL;
-        if (n == 0 || rel[n - 1] != '/') {
-            rc = redirect_to_dir(wsi, path, head);
-        } else {
-            buf index = BUF_INIT;
-            buf_printf(&index, "%sindex.html", rel);
-            real = index.failed ? NULL : resolve_inside(root, index.data, &outside);
-            buf_free(&index);
-        }
+        if (n == 0 || rel[n - 1] != '/')
+            return redirect_to_dir(wsi, path, head);
+        buf_printf(&index, "%sindex.html", rel);
+        fd = index.failed ? -ENOMEM : static_open_beneath(m->dir, index.data, false);
+        name = index.data;
     }
-    if (real)
-        rc = send_file(wsi, real, head, &c->opts.http_compression);
-    else if (outside)
+    int rc = HTTP_SITE_DECLINED;
+    if (fd == -EXDEV) {
         rc = answer_plain(wsi, 404, "Not Found");
-    free(real);
-    free(root);
+    } else if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        buf shown = BUF_INIT;
+        buf_printf(&shown, "%s/%s", m->dir, name[0] == '/' ? name + 1 : name);
+        rc = send_file(wsi, fd, &st, name, shown.failed ? m->dir : shown.data, head,
+                       &c->opts.http_compression);
+        buf_free(&shown);
+    }
+    if (fd >= 0)
+        close(fd);
+    buf_free(&index);
     return rc;
 }
 

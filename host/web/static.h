@@ -23,8 +23,9 @@ void static_configure(const struct config *c);
 /* ---- pure helpers, tested on their own ------------------------------- */
 
 /* Whether `rel`, a request path below a mount (as libwebsockets decoded
- * it: "", "/", "/a/b.html"), may be looked up: no empty, "." or ".."
- * segment (a trailing '/' is fine), no backslash, no control byte. */
+ * it: "", "/", "/a/b.html"), may be looked up: no empty segment (a
+ * trailing '/' is fine), none that starts with '.' (".", "..", dotfiles
+ * such as ".git" or ".env"), no backslash, no control byte. */
 bool static_path_safe(const char *rel);
 /* The Content-Type for a file name, by its extension (case-insensitive);
  * "application/octet-stream" when unknown.  Text types carry
@@ -34,6 +35,13 @@ const char *static_mime_type(const char *name);
  * "*", or any element of the list, compared weakly (W/ ignored), as
  * RFC 9110 13.1.2 says. */
 bool static_etag_matches(const char *if_none_match, const char *etag);
+/* `rel` (a path static_path_safe accepted) below the directory `dir`,
+ * opened read-only and non-blocking without leaving it: openat2 with
+ * RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, or (`resolved`, or when the
+ * kernel has no openat2) realpath, a containment check and open.  The
+ * descriptor, which the caller closes; -EXDEV when the way leaves dir (a
+ * symlink out of it), another -errno (-ENOENT...) when there is nothing. */
+int static_open_beneath(const char *dir, const char *rel, bool resolved);
 /* Whether `name` is one of the files socket.io serves as its client:
  * socket.io(.min|.esm.min|.msgpack.min).js and their .map. */
 bool static_client_file(const char *name);

@@ -90,7 +90,8 @@ function makeTree() {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'plugio-static-'));
   const site = path.join(root, 'site');
   const out = path.join(root, 'out');
-  for (const d of [site, out, path.join(site, 'sub'), path.join(site, 'nodir'), path.join(site, 'a b')]) {
+  for (const d of [site, out, path.join(site, 'sub'), path.join(site, 'nodir'), path.join(site, 'a b'),
+    path.join(site, '.git'), path.join(site, '.well-known')]) {
     fs.mkdirSync(d, { recursive: true });
   }
   const files = {
@@ -104,6 +105,11 @@ function makeTree() {
     'sub/page.txt': 'page\n',
     'a b/index.html': 'spaced',
     'long.js': `${'// plugio serves this script compressed when asked\n'.repeat(400)}`,
+    '.env': 'DOT-SECRET=env\n',
+    '.git/config': '[core] DOT-SECRET\n',
+    '.git/index.html': 'DOT-SECRET index',
+    'sub/.hidden': 'DOT-SECRET hidden\n',
+    '.well-known/x.txt': 'DOT-SECRET well-known\n',
   };
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(site, name), text);
   const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
@@ -222,6 +228,68 @@ test.describe('server.static', () => {
     }
     // A symlink that stays inside is served.
     assert.equal((await rawGet(srv().port, '/link-in.html')).body, tree.files['index.html']);
+  });
+
+  test('a path with a segment that starts with a dot is 404, as serve-static\'s default (dotfiles: ignore)', T, async () => {
+    const attempts = [
+      '/.env', '/%2eenv', '/.git/config', '/.git/', '/.git', '/%2egit/config', '/sub/.hidden',
+      '/docs/.hidden', '/sub/%2ehidden', '/.well-known/x.txt',
+    ];
+    for (const target of attempts) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await raw(srv().port, `${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        assert.equal(res.status, 404, `${method} ${target}: ${res.data.slice(0, 200)}`);
+        assert.doesNotMatch(res.body, /DOT-SECRET/, target);
+      }
+    }
+    // A dot inside a name is no dotfile.
+    assert.equal((await rawGet(srv().port, '/app.js')).status, 200);
+  });
+
+  test('a directory swapped for a symlink out of the mount while requests run never serves what is outside', T, async (t) => {
+    // renameat2(RENAME_EXCHANGE) swaps site/swap, a directory, with a
+    // symlink to ../out, as fast as it can, in another process; a check
+    // made on the path before the file is opened (realpath, then open)
+    // can be raced, the kernel's own walk (openat2 RESOLVE_BENEATH) not.
+    const swap = path.join(tree.site, 'swap');
+    const other = path.join(tree.site, 'swap-other');
+    fs.mkdirSync(swap);
+    fs.writeFileSync(path.join(swap, 'secret.txt'), 'INSIDE\n');
+    fs.symlinkSync('../out', other);
+    const exchanger = require('node:child_process').spawn('/usr/bin/python3', ['-c', `
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1].encode(), sys.argv[2].encode()
+for _ in range(2000000):
+    if libc.syscall(316, -100, a, -100, b, 2) != 0:
+        sys.exit('renameat2: %s' % os.strerror(ctypes.get_errno()))
+`, swap, other], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let exchangerError = '';
+    exchanger.stderr.setEncoding('utf8').on('data', (d) => { exchangerError += d; });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const seen = { inside: 0, notFound: 0 };
+    try {
+      for (let i = 0; i < 1500; i++) {
+        const res = await request(url('/swap/secret.txt'), { agent });
+        assert.doesNotMatch(res.body.toString(), /SECRET/, `request ${i}: the file outside was served`);
+        if (res.status === 200) {
+          assert.equal(res.body.toString(), 'INSIDE\n');
+          seen.inside++;
+        } else {
+          assert.equal(res.status, 404, `request ${i}`);
+          seen.notFound++;
+        }
+      }
+    } finally {
+      agent.destroy();
+      exchanger.kill();
+      await new Promise((resolve) => exchanger.on('close', resolve));
+      fs.rmSync(swap, { recursive: true, force: true });
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+    t.diagnostic(`${JSON.stringify(seen)}`);
+    assert.equal(exchangerError, '', 'the exchanger ran');
+    assert.ok(seen.inside > 0 && seen.notFound > 0, `both sides were seen: ${JSON.stringify(seen)}`);
   });
 
   test('a NUL in the path never serves what follows it: libwebsockets closes, or cuts the path there', T, async () => {
