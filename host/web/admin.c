@@ -176,7 +176,7 @@ static void flush_now(void)
     timer_stop(&A.flush);
     pio_select sel = {.size = sizeof sel, .nsp = A.nsp};
     for (size_t i = 0; i < n; i++)
-        broadcast_emit(NULL, &sel, q[i].event, q[i].out);
+        broadcast_emit_host(&sel, q[i].event, q[i].out);
     free(q);
     if (A.dropped) {
         log_warn("admin: %zu notifications dropped (more than %d in one turn)", A.dropped,
@@ -452,7 +452,7 @@ static void emit_tree(pio_socket *s, const char *event, json_object *j)
     pio_out *o = j ? out_new(NULL) : NULL;
     if (o) {
         out_tree_value(o, j);
-        sio_socket_emit(s, event, o);
+        sio_socket_emit_host(s, event, o);
     }
     json_object_put(j);
 }
@@ -496,7 +496,7 @@ static void act(json_object *packet)
         for (size_t i = 4; o && i < json_object_array_length(packet); i++)
             out_tree_value(o, json_object_array_get_idx(packet, i));
         if (o)
-            broadcast_emit(NULL, &sel, ev, o);
+            broadcast_emit_host(&sel, ev, o);
     } else if (strcmp(name, "join") == 0 && string_at(packet, 2)) {
         broadcast_join(NULL, &sel, string_at(packet, 2));
     } else if (strcmp(name, "leave") == 0 && string_at(packet, 2)) {
