@@ -21,7 +21,8 @@
  *   unless readonly, AGGREGATED_EVENTS, ALL_EVENTS in development) and, in
  *   development, "all_sockets".
  * - "server_stats" every 2 s, with the traffic aggregated per second
- *   (admin_store.c's EventBuffer).
+ *   (admin_store.c's EventBuffer); not even built while no admin socket
+ *   is connected.
  * - in development mode, every socket's life: socket_connected/updated/
  *   disconnected, room_joined/left, event_received/sent (not for the
  *   admin namespace's own events), each with the time as socket.io sends
@@ -156,16 +157,17 @@ static bool seen(pio_socket *s) { return room_id_socket(s->ns, s->id) == s; }
 
 /* ---- notifications to the admin namespace -------------------------------- */
 
-/* Development mode's notifications are for admin sockets connected now:
- * with none, they are not even built (a busy server with the Admin UI
- * enabled and closed pays one lookup per event). */
-static bool watched(void)
+/* Some admin socket is connected now. */
+static bool connected(void)
 {
-    if (A.production)
-        return false;
     sio_nsp *n = nsp_get(A.nsp, false);
     return n && n->n_all > 0;
 }
+
+/* Development mode's notifications are for admin sockets connected now:
+ * with none, they are not even built (a busy server with the Admin UI
+ * enabled and closed pays one lookup per event). */
+static bool watched(void) { return !A.production && connected(); }
 
 static void flush_now(void)
 {
@@ -338,9 +340,17 @@ static json_object *namespaces(void)
     return list;
 }
 
+/* Every STATS_MS: built only for someone (it walks every session); with
+ * no admin socket the traffic counted since the last one is forgotten,
+ * so an admin socket that connects hears of the last 2 s only, as it
+ * would have from a server_stats sent meanwhile. */
 static void emit_stats(timer *t)
 {
     timer_start(t, STATS_MS, emit_stats);
+    if (!connected()) {
+        admin_events_clear(&A.events);
+        return;
+    }
     size_t n[2] = {0, 0};
     eio_sessions_each(count_session, n);
     json_object *st = json_object_new_object();

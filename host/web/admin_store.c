@@ -117,16 +117,20 @@ json_object *admin_events_take(admin_events *b)
             list = NULL;
         }
     }
+    admin_events_clear(b);
+    return list;
+}
+
+void admin_events_clear(admin_events *b)
+{
     for (size_t i = 0; i < b->n; i++)
         free(b->list[i].sub_type);
     b->n = 0;
-    return list;
 }
 
 void admin_events_free(admin_events *b)
 {
-    for (size_t i = 0; i < b->n; i++)
-        free(b->list[i].sub_type);
+    admin_events_clear(b);
     free(b->list);
     *b = (admin_events){0};
 }

@@ -58,6 +58,8 @@ void admin_events_push(admin_events *b, uint64_t now_ms, const char *type, const
  * subType, count}], subType left out when NULL), and the buffer emptied.
  * NULL when out of memory (the buffer is emptied all the same). */
 json_object *admin_events_take(admin_events *b);
+/* The buffer emptied, nothing built (no admin socket to tell). */
+void admin_events_clear(admin_events *b);
 void admin_events_free(admin_events *b);
 
 #endif

@@ -481,3 +481,25 @@ describe('admin, a slow password check', () => {
     assert.deepEqual(order, ['answer', 'answer', 'answer', 'login']);
   });
 });
+
+describe('admin, server_stats for an admin socket that connects late', () => {
+  const srv = h.serverFor({ before, after }, adminServer({ auth: false, mode: 'production' }));
+  afterEach(() => h.closeAll());
+
+  it('counts the clients and sockets there are, though none was built before', async () => {
+    // Several server_stats ticks with no admin socket: nothing built.
+    const clients = await Promise.all([WS, WS, { transports: ['polling'] }].map((o) => h.connect(srv().url, o)));
+    await h.sleep(2500);
+    const s = h.client(`${srv().url}/admin`, WS);
+    const log = record(s);
+    await h.next(s, 'connect');
+    const stats = (await until(log, (m) => m.ev === 'server_stats', 'server_stats', 5000)).args[0];
+    assert.equal(stats.clientsCount, 4, JSON.stringify(stats));
+    assert.equal(stats.pollingClientsCount, 1);
+    const nsps = Object.fromEntries(stats.namespaces.map((n) => [n.name, n.socketsCount]));
+    assert.equal(nsps['/'], 3);
+    assert.equal(nsps['/admin'], 1);
+    assert.ok(stats.aggregatedEvents.some((e) => e.type === 'rawConnection'), 'its own connection');
+    for (const c of clients) assert.ok(c.connected);
+  });
+});

@@ -196,3 +196,15 @@ Test(admin_events, taking_empties_the_buffer)
     admin_events_push(&events, 1796094581123, "rawConnection", NULL, 1);
     cr_assert_str_eq(take_text(), "[{\"timestamp\":1796094581000,\"type\":\"rawConnection\",\"count\":1}]");
 }
+
+/* What server_stats does with nobody to tell: forget, build nothing. */
+Test(admin_events, clearing_forgets_without_building)
+{
+    admin_events_push(&events, 1000, "packetsIn", NULL, 1);
+    admin_events_push(&events, 1000, "rawDisconnection", "transport close", 1);
+    admin_events_clear(&events);
+    cr_assert_eq(events.n, 0);
+    cr_assert_str_eq(take_text(), "[]");
+    admin_events_push(&events, 3000, "packetsIn", NULL, 1);
+    cr_assert_str_eq(take_text(), "[{\"timestamp\":3000,\"type\":\"packetsIn\",\"count\":1}]");
+}
