@@ -34,7 +34,11 @@
  * socket half-way through leaving its rooms, say), so notifications are
  * queued and broadcast to the admin namespace at the next turn of the
  * loop; an admin socket that connects gets the queue first, as Node's
- * order has it (it hears of itself before all_sockets).
+ * order has it (it hears of itself before all_sockets).  A turn's queue
+ * is bounded in notifications and in bytes (MAX_QUEUED_BYTES): a 1 MB
+ * broadcast to 500 sockets is 500 event_sent, each with its own copy of
+ * the args (the UI's protocol names one socket per message), so past the
+ * budget they are not even built, only counted and logged once a turn.
  */
 #include "admin.h"
 
@@ -66,6 +70,8 @@
 #define MAX_SESSIONS 1024
 #define MAX_CHECKS 4        /* password checks in flight: the workers are shared */
 #define MAX_QUEUED 10000    /* notifications in one turn; more are dropped */
+#define MAX_QUEUED_BYTES (8u << 20) /* and their bytes: a large broadcast is one
+                                       event_sent per recipient, each with a copy */
 
 #define INVALID "invalid credentials"
 
@@ -82,7 +88,7 @@ static struct {
     admin_sessions sessions;
     admin_events events;
     note *queue;
-    size_t n_queue, cap_queue, dropped;
+    size_t n_queue, cap_queue, queued_bytes, dropped;
     timer stats, flush;
     unsigned checks;        /* password checks on the workers */
     bool login_ok;          /* the CONNECT now accepted logged in */
@@ -174,15 +180,15 @@ static void flush_now(void)
     note *q = A.queue; /* taken first: an emit can notify more */
     size_t n = A.n_queue;
     A.queue = NULL;
-    A.n_queue = A.cap_queue = 0;
+    A.n_queue = A.cap_queue = A.queued_bytes = 0;
     timer_stop(&A.flush);
     pio_select sel = {.size = sizeof sel, .nsp = A.nsp};
     for (size_t i = 0; i < n; i++)
         broadcast_emit_host(&sel, q[i].event, q[i].out);
     free(q);
     if (A.dropped) {
-        log_warn("admin: %zu notifications dropped (more than %d in one turn)", A.dropped,
-                 MAX_QUEUED);
+        log_warn("admin: %zu notifications dropped (more than %d or %u MiB in one turn)",
+                 A.dropped, MAX_QUEUED, MAX_QUEUED_BYTES >> 20);
         A.dropped = 0;
     }
 }
@@ -193,17 +199,43 @@ static void flush_due(timer *t)
     flush_now();
 }
 
+static size_t out_bytes(const pio_out *o)
+{
+    size_t n = o ? o->text.len : 0;
+    for (size_t i = 0; o && i < o->n_bins; i++)
+        n += o->bins[i]->len;
+    return n;
+}
+
+/* A notification of about `bytes` fits in this turn's queue; if not, it
+ * is counted as dropped (and logged at the flush). */
+static bool room_for(size_t bytes)
+{
+    if (A.n_queue < MAX_QUEUED && bytes <= MAX_QUEUED_BYTES - A.queued_bytes)
+        return true;
+    A.dropped++;
+    if (!timer_active(&A.flush))
+        timer_start(&A.flush, 0, flush_due);
+    return false;
+}
+
 /* Queue `out` (taken over) as `event` for every admin socket. */
 static void notify(const char *event, pio_out *out)
 {
     if (!out)
         return;
-    if (A.n_queue >= MAX_QUEUED || !ARRAY_RESERVE(A.queue, A.n_queue + 1, A.cap_queue, 16)) {
+    size_t bytes = out_bytes(out);
+    if (!room_for(bytes)) {
+        out_free(out);
+        return;
+    }
+    if (!ARRAY_RESERVE(A.queue, A.n_queue + 1, A.cap_queue, 16)) {
         A.dropped++;
         out_free(out);
         return;
     }
     A.queue[A.n_queue++] = (note){event, out};
+    A.queued_bytes += bytes;
     if (!timer_active(&A.flush))
         timer_start(&A.flush, 0, flush_due);
 }
@@ -609,14 +641,16 @@ static void on_event_received(pio_socket *s, json_object *packet)
         return;
     out_str(o, s->ns->name);
     out_str(o, s->id);
-    out_tree_value(o, packet);
+    out_tree_value(o, packet); /* its size is known only now: counted by notify */
     out_date(o);
     notify("event_received", o);
 }
 
 static void on_event_sent(pio_socket *s, const char *event, const pio_out *args)
 {
-    if (is_admin(s) || !watched())
+    /* Not even built once over the turn's budget: a broadcast is one
+     * notification per recipient, each with its own copy of the args. */
+    if (is_admin(s) || !watched() || !room_for(out_bytes(args)))
         return;
     json_object *list = out_tree(args, event);
     pio_out *o = list ? out_new(NULL) : NULL;

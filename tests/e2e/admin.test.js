@@ -503,3 +503,39 @@ describe('admin, server_stats for an admin socket that connects late', () => {
     for (const c of clients) assert.ok(c.connected);
   });
 });
+
+/* The largest memory the process has had, in kB. */
+function vmHWM(pid) {
+  return Number(/^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+}
+
+describe('admin, a large broadcast in development mode', () => {
+  const srv = h.serverFor({ before, after },
+    { ...adminServer({ auth: false }), serverOptions: { maxHttpBufferSize: 2e6 } });
+  afterEach(() => h.closeAll());
+
+  it('queues event_sent within a byte budget, drops the rest and says so', async () => {
+    const MB = 1 << 20;
+    const clients = await h.connectMany(srv().url, 50, WS);
+    const s = h.client(`${srv().url}/admin`, WS);
+    const log = record(s);
+    await h.next(s, 'connect');
+    await until(log, (m) => m.ev === 'all_sockets', 'all_sockets');
+    const before = vmHWM(srv().child.pid);
+    const got = clients.map((c) => h.next(c, 'big', 20000));
+    const counts = await call(clients[0], 'bcast', { event: 'big', args: [Buffer.alloc(MB, 7)] });
+    assert.deepEqual(counts, [50]);
+    for (const [buf] of await Promise.all(got)) assert.equal(buf.length, MB);
+    // The notifications of that turn, fenced by a later server_stats.
+    const mark = log.length;
+    await until(log, (m, i) => i >= mark && m.ev === 'server_stats', 'a server_stats after');
+    const sent = log.filter((m) => m.ev === 'event_sent' && m.args[2][0] === 'big');
+    assert.ok(sent.length >= 1 && sent.length <= 8, `${sent.length} event_sent of 1 MiB within 8 MiB`);
+    assert.equal(Buffer.from(sent[0].args[2][1]).length, MB);
+    assert.match(srv().stderr(), /admin: \d+ notifications dropped \(more than 10000 or 8 MiB in one turn\)/);
+    // Under AddressSanitizer, 92 MiB with the budget (the broadcast's own
+    // copies among them), 289 MiB without: a generous bound between.
+    const grown = (vmHWM(srv().child.pid) - before) / 1024;
+    assert.ok(grown < 160, `the server's peak memory grew by ${grown.toFixed(0)} MiB`);
+  });
+});
