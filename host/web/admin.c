@@ -14,7 +14,8 @@
  *   username and password are checked against the bcrypt hash on the
  *   host's worker threads (services_host_work: a check costs ~50-100 ms
  *   at cost 10, which would stall every connection if run on the loop),
- *   the CONNECT waiting meanwhile (sio_middleware_defer).  A login is
+ *   the CONNECT waiting meanwhile (sio_middleware_defer); one check at a
+ *   time, and an address whose logins failed waits (admit).  A login is
  *   given a new sessionId ("session"), kept in a bounded store that
  *   forgets it after admin.sessionDuration.
  * - on connection of an admin socket: "config" (the features: the actions
@@ -68,12 +69,16 @@
 
 #define STATS_MS 2000
 #define MAX_SESSIONS 1024
-#define MAX_CHECKS 4        /* password checks in flight: the workers are shared */
+#define MAX_BACKOFFS 1024   /* addresses whose logins failed lately */
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS 60000
 #define MAX_QUEUED 10000    /* notifications in one turn; more are dropped */
 #define MAX_QUEUED_BYTES (8u << 20) /* and their bytes: a large broadcast is one
                                        event_sent per recipient, each with a copy */
 
 #define INVALID "invalid credentials"
+#define BUSY "another login is being checked, try again"
+#define BACKING_OFF "too many attempts, try again later"
 
 /* A notification for every admin socket: a static event name, its args. */
 typedef struct note {
@@ -86,11 +91,12 @@ static struct {
     char *nsp, *username, *password, *server_id; /* owned copies */
     bool auth, readonly, production;
     admin_sessions sessions;
+    admin_throttle throttle;
     admin_events events;
     note *queue;
     size_t n_queue, cap_queue, queued_bytes, dropped;
     timer stats, flush;
-    unsigned checks;        /* password checks on the workers */
+    bool checking;          /* a password check is on the workers */
     bool login_ok;          /* the CONNECT now accepted logged in */
     uint64_t started;       /* timer_now() at start, for uptime */
     char hostname[256];
@@ -412,13 +418,15 @@ static void count(const char *type, const char *sub_type, uint64_t n)
 typedef struct check {
     uint64_t pending;       /* the CONNECT waiting (sio_middleware_defer) */
     char *password, *hash;  /* owned copies: the worker reads them */
-    bool ok;
+    char address[ADMIN_ADDRESS_LEN]; /* the peer's, for its back-off */
+    bool ran, ok;
 } check;
 
 static void check_work(void *ud)
 {
     check *c = ud;
     c->ok = bcrypt_check(c->password, c->hash);
+    c->ran = true;
 }
 
 static void check_free(check *c)
@@ -436,28 +444,54 @@ static void check_done(pio_ctx *ctx, void *ud)
 {
     (void)ctx;
     check *c = ud;
-    A.checks--;
+    A.checking = false;
+    if (c->ok)
+        admin_throttle_passed(&A.throttle, c->address);
+    else if (c->ran && A.on) /* not one dropped at shutdown */
+        admin_throttle_failed(&A.throttle, c->address, timer_now());
     A.login_ok = c->ok;
     sio_middleware_resolve(c->pending, c->ok ? NULL : INVALID);
     A.login_ok = false;
     check_free(c);
 }
 
-/* The admin namespace's middleware: admin-ui's basic authentication. */
+/* The admin namespace's middleware: admin-ui's basic authentication.
+ *
+ * A check costs a worker 50-600 ms (cost 10 to 13), and the two workers
+ * are the plugins' too (pio_work_submit): one check at a time, so one
+ * worker is always theirs, and a login that comes meanwhile is refused
+ * at once (BUSY) rather than queued - a queue would only make the same
+ * wait longer, and hold CONNECTs that the UI retries anyway.  A failed
+ * login (wrong username or password) puts its address - the peer's, not
+ * a header a client can write - in a back-off, 1 s doubling to 60 s,
+ * during which its logins are refused unchecked (BACKING_OFF): guessing
+ * is slow, and one address cannot keep the one check busy. */
 static const char *admit(pio_socket *s)
 {
     if (!is_admin(s) || !A.auth)
         return NULL;
     json_object *auth = s->auth;
     const char *sid = string_member(auth, "sessionId");
-    if (sid && admin_sessions_valid(&A.sessions, sid, timer_now()))
+    uint64_t now = timer_now();
+    if (sid && admin_sessions_valid(&A.sessions, sid, now))
         return NULL;
     const char *user = string_member(auth, "username");
     const char *password = string_member(auth, "password");
-    if (!user || !password || strcmp(user, A.username) != 0)
+    const char *address = sio_socket_address(s);
+    if (!user || !password)
         return INVALID;
-    if (A.checks >= MAX_CHECKS)
-        return "too many logins at once, try again";
+    uint64_t wait = admin_throttle_wait(&A.throttle, address, now);
+    if (wait) {
+        log_debug("admin: a login from %s refused: %llu ms of back-off left", address,
+                 (unsigned long long)wait);
+        return BACKING_OFF;
+    }
+    if (strcmp(user, A.username) != 0) {
+        admin_throttle_failed(&A.throttle, address, now);
+        return INVALID;
+    }
+    if (A.checking)
+        return BUSY;
     check *c = calloc(1, sizeof *c);
     if (!c || !(c->password = strdup(password)) || !(c->hash = strdup(A.password)) ||
         !(c->pending = sio_middleware_defer(s))) {
@@ -465,7 +499,8 @@ static const char *admit(pio_socket *s)
             check_free(c);
         return INVALID;
     }
-    A.checks++;
+    snprintf(c->address, sizeof c->address, "%s", address ? address : "");
+    A.checking = true;
     if (services_host_work(check_work, check_done, c) != PIO_OK) {
         c->ok = false;
         check_done(NULL, c); /* refused at once */
@@ -716,6 +751,7 @@ bool admin_start(const config *cfg)
     if (gethostname(A.hostname, sizeof A.hostname - 1) != 0)
         snprintf(A.hostname, sizeof A.hostname, "localhost");
     admin_sessions_init(&A.sessions, MAX_SESSIONS, (uint64_t)a->session_ttl * 1000);
+    admin_throttle_init(&A.throttle, MAX_BACKOFFS, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
     A.started = timer_now();
     A.on = true;
     sio_observe(A.production ? &quiet_observer : &observer);
@@ -735,6 +771,7 @@ void admin_stop(void)
         out_free(A.queue[i].out);
     free(A.queue);
     admin_sessions_free(&A.sessions);
+    admin_throttle_free(&A.throttle);
     admin_events_free(&A.events);
     free(A.nsp);
     free(A.username);

@@ -29,7 +29,7 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const ACTIONS = ['EMIT', 'JOIN', 'LEAVE', 'DISCONNECT', 'MJOIN', 'MLEAVE', 'MDISCONNECT'];
 
 const IO = path.join(h.BUILD, 'tests', 'plugins', 'io', 'libio_a.so');
-const EVENTS = ['connection', 'join', 'leave', 'in_room', 'data_set', 'bcast'].map((name) => ({
+const EVENTS = ['connection', 'join', 'leave', 'in_room', 'data_set', 'bcast', 'work'].map((name) => ({
   name, handler: `io:io_${name}`,
 }));
 
@@ -147,13 +147,6 @@ describe('admin, development mode', () => {
       ['session', 'room_joined', 'socket_connected', 'config', 'all_sockets']);
   });
 
-  it('refuses a wrong password, a wrong user and no credentials', async () => {
-    assert.equal(await refused(srv().url, { username: 'admin', password: 'nope' }), 'invalid credentials');
-    assert.equal(await refused(srv().url, { username: 'root', password: 's3cret' }), 'invalid credentials');
-    assert.equal(await refused(srv().url, {}), 'invalid credentials');
-    assert.equal(await refused(srv().url, { sessionId: '0123456789abcdef' }), 'invalid credentials');
-  });
-
   it('accepts the session id of a login, without a new session', async () => {
     const first = await login(srv().url);
     const sessionId = first.log.find((m) => m.ev === 'session').args[0];
@@ -266,6 +259,37 @@ describe('admin, development mode', () => {
     assert.equal((await gone)[0], 'io server disconnect');
     assert.ok(other.connected);
     assert.deepEqual(await call(other, 'in_room', 'r1'), 0);
+  });
+});
+
+/* ---- failed logins ------------------------------------------------------ */
+
+const BACKING_OFF = 'too many attempts, try again later';
+const BUSY = 'another login is being checked, try again';
+
+describe('admin, failed logins', () => {
+  const srv = h.serverFor({ before, after }, adminServer({ auth: { username: 'admin', password: HASH } }));
+  afterEach(() => h.closeAll());
+
+  it('refuses a wrong password, a wrong user and no credentials; then backs off', async () => {
+    const url = srv().url;
+    assert.equal(await refused(url, {}), 'invalid credentials');
+    assert.equal(await refused(url, { sessionId: '0123456789abcdef' }), 'invalid credentials');
+    assert.equal(await refused(url, { username: 'admin', password: 'nope' }), 'invalid credentials');
+    // 127.0.0.1 now waits 1 s: refused unchecked, even with the right pair.
+    assert.equal(await refused(url, { username: 'root', password: 's3cret' }), BACKING_OFF);
+    assert.equal(await refused(url, CREDS), BACKING_OFF);
+    await h.sleep(1100);
+    assert.equal(await refused(url, { username: 'root', password: 's3cret' }), 'invalid credentials');
+    assert.equal(await refused(url, CREDS), BACKING_OFF, 'a second failure: 2 s');
+    await h.sleep(2100);
+    const a = await login(url);
+    assert.ok(a.log.some((m) => m.ev === 'session'));
+    // The login forgot the failures: the next one waits 1 s again.
+    assert.equal(await refused(url, { username: 'admin', password: 'nope' }), 'invalid credentials');
+    await h.sleep(1100);
+    await login(url);
+    assert.match(srv().stderr(), /admin: the Admin UI's namespace is \/admin/);
   });
 });
 
@@ -479,6 +503,32 @@ describe('admin, a slow password check', () => {
     }
     await loggedIn;
     assert.deepEqual(order, ['answer', 'answer', 'answer', 'login']);
+  });
+
+  it('checks one login at a time, leaves a worker to the plugins, backs off unchecked', async () => {
+    const url = srv().url;
+    const c = await h.connect(url, WS);
+    const order = [];
+    const wrong = { username: 'admin', password: 'wrong' };
+    const logins = [0, 1, 2].map(() => h.client(`${url}/admin`, { auth: wrong, ...WS }));
+    const refusals = logins.map((s) => h.connectError(s, 10000).then((err) => {
+      order.push(err.message);
+      return err.message;
+    }));
+    // One login is being checked once another is refused as BUSY; the
+    // plugins' work runs meanwhile on the other worker.
+    await Promise.race(refusals);
+    const worked = h.next(c, 'worked', 10000).then(() => order.push('worked'));
+    assert.equal(await call(c, 'work', { ms: 0, n: 10 }), 0);
+    await worked;
+    assert.deepEqual((await Promise.all(refusals)).sort(), [BUSY, BUSY, 'invalid credentials']);
+    assert.deepEqual(order.filter((x) => x !== BUSY), ['worked', 'invalid credentials']);
+    // The failure's back-off: refused at once, bcrypt not run (no BUSY).
+    assert.equal(await refused(url, wrong), BACKING_OFF);
+    assert.equal(await refused(url, { username: 'admin', password: 'slow' }), BACKING_OFF);
+    await h.sleep(1100);
+    const a = await login(url, { username: 'admin', password: 'slow' });
+    assert.ok(a.log.some((m) => m.ev === 'session'));
   });
 });
 
