@@ -39,7 +39,9 @@
  * is bounded in notifications and in bytes (MAX_QUEUED_BYTES): a 1 MB
  * broadcast to 500 sockets is 500 event_sent, each with its own copy of
  * the args (the UI's protocol names one socket per message), so past the
- * budget they are not even built, only counted and logged once a turn.
+ * budget they are not even built, only counted and logged once a turn;
+ * within it, the args are turned into a tree once per packet, not once
+ * per recipient (the observer gives each packet a serial).
  */
 #include "admin.h"
 
@@ -96,6 +98,8 @@ static struct {
     note *queue;
     size_t n_queue, cap_queue, queued_bytes, dropped;
     timer stats, flush;
+    uint64_t sent_serial;   /* the packet sent_args was made from, this turn */
+    json_object *sent_args; /* [event, ...args] of event_sent, made once per packet */
     bool checking;          /* a password check is on the workers */
     bool login_ok;          /* the CONNECT now accepted logged in */
     uint64_t started;       /* timer_now() at start, for uptime */
@@ -181,6 +185,13 @@ static bool connected(void)
  * enabled and closed pays one lookup per event). */
 static bool watched(void) { return !A.production && connected(); }
 
+static void forget_sent_args(void)
+{
+    json_object_put(A.sent_args);
+    A.sent_args = NULL;
+    A.sent_serial = 0;
+}
+
 static void flush_now(void)
 {
     note *q = A.queue; /* taken first: an emit can notify more */
@@ -188,6 +199,7 @@ static void flush_now(void)
     A.queue = NULL;
     A.n_queue = A.cap_queue = A.queued_bytes = 0;
     timer_stop(&A.flush);
+    forget_sent_args();
     pio_select sel = {.size = sizeof sel, .nsp = A.nsp};
     for (size_t i = 0; i < n; i++)
         broadcast_emit_host(&sel, q[i].event, q[i].out);
@@ -681,13 +693,25 @@ static void on_event_received(pio_socket *s, json_object *packet)
     notify("event_received", o);
 }
 
-static void on_event_sent(pio_socket *s, const char *event, const pio_out *args)
+/* The args of packet `serial` as a tree: made once for all the
+ * recipients of a broadcast (kept until the turn's flush). */
+static json_object *sent_args(uint64_t serial, const char *event, const pio_out *args)
+{
+    if (A.sent_args && A.sent_serial == serial)
+        return A.sent_args;
+    forget_sent_args();
+    if ((A.sent_args = out_tree(args, event)))
+        A.sent_serial = serial;
+    return A.sent_args;
+}
+
+static void on_event_sent(pio_socket *s, const char *event, const pio_out *args, uint64_t serial)
 {
     /* Not even built once over the turn's budget: a broadcast is one
      * notification per recipient, each with its own copy of the args. */
     if (is_admin(s) || !watched() || !room_for(out_bytes(args)))
         return;
-    json_object *list = out_tree(args, event);
+    json_object *list = sent_args(serial, event, args);
     pio_out *o = list ? out_new(NULL) : NULL;
     if (o) {
         out_str(o, s->ns->name);
@@ -695,7 +719,6 @@ static void on_event_sent(pio_socket *s, const char *event, const pio_out *args)
         out_tree_value(o, list);
         out_date(o);
     }
-    json_object_put(list);
     notify("event_sent", o);
 }
 
@@ -767,6 +790,7 @@ void admin_stop(void)
     sio_observe(NULL);
     timer_stop(&A.stats);
     timer_stop(&A.flush);
+    forget_sent_args();
     for (size_t i = 0; i < A.n_queue; i++)
         out_free(A.queue[i].out);
     free(A.queue);

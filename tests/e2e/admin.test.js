@@ -588,4 +588,21 @@ describe('admin, a large broadcast in development mode', () => {
     const grown = (vmHWM(srv().child.pid) - before) / 1024;
     assert.ok(grown < 160, `the server's peak memory grew by ${grown.toFixed(0)} MiB`);
   });
+
+  it('builds event_sent once per broadcast, each broadcast with its own args', async () => {
+    const clients = await h.connectMany(srv().url, 3, WS);
+    const s = h.client(`${srv().url}/admin`, WS);
+    const log = record(s);
+    await h.next(s, 'connect');
+    await until(log, (m) => m.ev === 'all_sockets', 'all_sockets');
+    // Three broadcasts in one handler (one turn), each of a new pio_out
+    // that may well sit where the one before was freed.
+    assert.deepEqual(await call(clients[0], 'bcast', { event: 'rep', repeat: 3, size: 2 }), [3, 3, 3]);
+    const mark = log.length;
+    await until(log, (m, i) => i >= mark && m.ev === 'server_stats', 'a server_stats after');
+    for (const c of clients) {
+      const mine = log.filter((m) => m.ev === 'event_sent' && m.args[1] === c.id && m.args[2][0] === 'rep');
+      assert.deepEqual(mine.map((m) => m.args[2]), [['rep', 0, 'xx'], ['rep', 1, 'xx'], ['rep', 2, 'xx']]);
+    }
+  });
 });
