@@ -160,9 +160,9 @@ static int emit_to(pio_socket **list, size_t n, bool volatile_, const char *nsp,
     return PIO_OK;
 }
 
-int broadcast_emit(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out)
+/* An emit to sel's sockets, counted in sio_stats when a plugin made it. */
+static int emit_selected(const pio_select *sel, const char *event, pio_out *out, bool counted)
 {
-    (void)ctx;
     pio_socket **list;
     size_t n, sent = 0;
     pio_select norm;
@@ -173,7 +173,8 @@ int broadcast_emit(pio_ctx *ctx, const pio_select *sel, const char *event, pio_o
         out_free(out);
         return rc;
     }
-    sio_stats_emitted(event);
+    if (counted)
+        sio_stats_emitted(event);
     if (!(norm.flags & PIO_SELECT_VOLATILE) && sio_recovery_on())
         rc = sio_recovery_emit(list, n, norm.nsp ? norm.nsp : "/", norm.rooms, norm.n_rooms,
                                norm.except, norm.n_except, sio_socket_id(norm.except_socket),
@@ -181,7 +182,7 @@ int broadcast_emit(pio_ctx *ctx, const pio_select *sel, const char *event, pio_o
     else
         rc = emit_to(list, n, norm.flags & PIO_SELECT_VOLATILE, norm.nsp ? norm.nsp : "/", -1,
                      event, out, &sent);
-    if (rc == PIO_OK)
+    if (rc == PIO_OK && counted)
         sio_counters.broadcast_deliveries += sent;
     /* Before the release: the recipients' references keep their namespace
      * (and the name sel may point at) alive while the adapter reads it. */
@@ -190,6 +191,17 @@ int broadcast_emit(pio_ctx *ctx, const pio_select *sel, const char *event, pio_o
     broadcast_release(list, n);
     out_free(out);
     return rc == PIO_OK ? (int)sent : rc;
+}
+
+int broadcast_emit(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out)
+{
+    (void)ctx;
+    return emit_selected(sel, event, out, true);
+}
+
+int broadcast_emit_host(const pio_select *sel, const char *event, pio_out *out)
+{
+    return emit_selected(sel, event, out, false);
 }
 
 /* ---- acks from many clients ------------------------------------------- */

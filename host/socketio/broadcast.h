@@ -16,6 +16,9 @@ int broadcast_select(const pio_select *sel, pio_socket ***out, size_t *count);
 void broadcast_release(pio_socket **list, size_t n);
 
 int broadcast_emit(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out);
+/* The same for the host's own messages (the Admin UI's notifications and
+ * actions): not counted among the events plugins emit (sio_stats.h). */
+int broadcast_emit_host(const pio_select *sel, const char *event, pio_out *out);
 int broadcast_emit_with_ack(pio_ctx *ctx, const pio_select *sel, const char *event, pio_out *out,
                             uint32_t timeout_ms, pio_broadcast_ack_fn cb, void *userdata);
 int broadcast_raw(pio_ctx *ctx, const char *event, const char *const *rooms, size_t n_rooms,

@@ -17,6 +17,7 @@
 
 
 static int64_t last_ack_id = -1;
+static uint64_t last_serial;
 
 int64_t sio_next_ack_id(void) { return ++last_ack_id; }
 
@@ -30,7 +31,8 @@ bool sio_event_name_ok(const char *event)
 int sio_encode(sio_encoded *e, sio_type type, const char *nsp, int64_t id, const char *event,
                const pio_out *out)
 {
-    *e = (sio_encoded){.type = type, .nsp = nsp, .id = id, .event = event, .out = out};
+    *e = (sio_encoded){.type = type, .nsp = nsp, .id = id, .event = event, .out = out,
+                       .serial = ++last_serial};
     if ((out && !out_is_complete(out)) || (event && !utf8_valid(event, strlen(event))))
         return PIO_EINVAL;
     return PIO_OK;
@@ -139,14 +141,15 @@ static int form_for(sio_encoded *e, unsigned parser)
 }
 
 /* The observer hears of each message queued, and of each event with the
- * socket it is for (not of a replayed packet: its inputs are gone). */
+ * socket it is for (not of a replayed packet: its inputs are gone), and
+ * the packet's serial, the same for every recipient of a broadcast. */
 static void observe_sent(const sio_encoded *e, sio_client *c)
 {
     if (e->type != SIO_EVENT || !e->event || !sio_observer_now->event_sent)
         return;
     for (size_t i = 0; i < c->n_sockets; i++)
         if (strcmp(c->sockets[i]->ns->name, e->nsp) == 0)
-            sio_observer_now->event_sent(c->sockets[i], e->event, e->out);
+            sio_observer_now->event_sent(c->sockets[i], e->event, e->out, e->serial);
 }
 
 static void send_msg(sio_client *c, eio_msg *m)

@@ -17,6 +17,8 @@ typedef struct sio_encoded {
     int64_t id;                 /* sio_encoded_seal or sio_encoded_free */
     const char *event;
     const pio_out *out;
+    uint64_t serial;            /* this packet's, unique in the process: what
+                                   the observer hears per recipient is one */
     char offset[21];            /* recovery's offset, appended as the last
                                    argument; "" for none */
     bool sealed;                /* the inputs are gone: no new form */

@@ -17,6 +17,7 @@
 #include "sio_types.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct sio_observer {
     /* Engine.IO sessions as the Socket.IO layer sees them: one opened,
@@ -45,8 +46,11 @@ typedef struct sio_observer {
     /* An event from its client, [name, args...] (binary arguments as
      * value.h's binary values), before its handler runs. */
     void (*event_received)(pio_socket *s, json_object *packet);
-    /* An event queued for it: name and arguments (out may be NULL). */
-    void (*event_sent)(pio_socket *s, const char *event, const pio_out *out);
+    /* An event queued for it: name and arguments (out may be NULL), and
+     * the serial of the packet, the same for every recipient of one
+     * broadcast and never reused, so that what the observer makes of the
+     * arguments can be made once per packet rather than per recipient. */
+    void (*event_sent)(pio_socket *s, const char *event, const pio_out *out, uint64_t serial);
 } sio_observer;
 
 /* The observer, or NULL (the default). */

@@ -150,7 +150,8 @@ const char *sio_socket_transport(const pio_socket *s)
     return eio_session_transport(s->session) == EIO_WEBSOCKET ? "websocket" : "polling";
 }
 
-int sio_socket_emit(pio_socket *s, const char *event, pio_out *out)
+/* An emit to s, counted in sio_stats when a plugin made it. */
+static int emit_one(pio_socket *s, const char *event, pio_out *out, bool counted)
 {
     if (!s || !sio_event_name_ok(event)) {
         out_free(out);
@@ -160,7 +161,8 @@ int sio_socket_emit(pio_socket *s, const char *event, pio_out *out)
         out_free(out);
         return PIO_ECLOSED;
     }
-    sio_stats_emitted(event);
+    if (counted)
+        sio_stats_emitted(event);
     if (sio_recovery_on() && !s->client->closed) { /* logged for its id room, as socket.io does */
         const char *room = s->id;
         size_t sent;
@@ -169,6 +171,16 @@ int sio_socket_emit(pio_socket *s, const char *event, pio_out *out)
         return rc;
     }
     return sio_send(s->client, SIO_EVENT, s->ns->name, -1, event, out);
+}
+
+int sio_socket_emit(pio_socket *s, const char *event, pio_out *out)
+{
+    return emit_one(s, event, out, true);
+}
+
+int sio_socket_emit_host(pio_socket *s, const char *event, pio_out *out)
+{
+    return emit_one(s, event, out, false);
 }
 
 /* ---- acks the server awaits -------------------------------------------- */

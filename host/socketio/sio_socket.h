@@ -20,6 +20,9 @@ const char *sio_socket_header(const pio_socket *s, const char *name);
 const char *sio_socket_address(const pio_socket *s);
 const char *sio_socket_transport(const pio_socket *s);
 int sio_socket_emit(pio_socket *s, const char *event, pio_out *out);
+/* The same for the host's own messages (the Admin UI's): not counted
+ * among the events plugins emit (sio_stats.h). */
+int sio_socket_emit_host(pio_socket *s, const char *event, pio_out *out);
 int sio_socket_emit_with_ack(pio_socket *s, const char *event, pio_out *out, uint32_t timeout_ms,
                              pio_ack_fn cb, void *userdata);
 int sio_socket_disconnect(pio_socket *s, int close);

@@ -197,8 +197,8 @@ void sio_stats_received(const bound_event *ev, const char *name)
 void sio_stats_emitted(const char *name)
 {
     sio_stats *st = &sio_counters;
-    if (st->n_events < SIO_STATS_FIXED)
-        return;
+    if (!st->timed || st->n_events < SIO_STATS_FIXED)
+        return; /* a name lookup per emit, spent only while someone scrapes */
     st->events[find_slot(name)]->emitted++;
 }
 

@@ -12,7 +12,8 @@
  * (sio_stats_bind) each of its events is given its slot and its plugin's
  * histograms, so counting a dispatched event is an array index, not a
  * string lookup; only an event without a handler, and an emit (whose
- * name is the plugin's string), look the name up.  What can be computed
+ * name is the plugin's string), look the name up - an emit only while
+ * server.metrics is on.  What can be computed
  * at scrape (sockets per namespace, acks pending) is computed there.
  */
 #ifndef PIO_SIO_STATS_H
@@ -55,7 +56,8 @@ typedef struct sio_stats {
      * built (out of memory): everything then counts as _other, untimed. */
     const binding *bound;
     bool timed;                    /* server.metrics is on: handlers and middleware are
-                                      timed (two clock reads a call); else they are not */
+                                      timed (two clock reads a call) and emits counted (a
+                                      name lookup each); else neither */
     uint32_t *event_slot;
     sio_stats_plugin **event_plugin;
     sio_stats_plugin **middleware_plugin;
@@ -72,7 +74,9 @@ void sio_stats_free(void);
 /* An event reached dispatch: ev its handler in the current binding, or
  * NULL, when `name` is looked up. */
 void sio_stats_received(const bound_event *ev, const char *name);
-/* A plugin emitted or broadcast `name`. */
+/* A plugin emitted or broadcast `name`: counted only while server.metrics
+ * is on (the name is looked up), so the emit counters start at the
+ * reload that turns metrics on. */
 void sio_stats_emitted(const char *name);
 /* The histograms of ev's or m's plugin in the current binding, or NULL
  * (also while server.metrics is off: nothing is timed then). */

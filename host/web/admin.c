@@ -14,14 +14,16 @@
  *   username and password are checked against the bcrypt hash on the
  *   host's worker threads (services_host_work: a check costs ~50-100 ms
  *   at cost 10, which would stall every connection if run on the loop),
- *   the CONNECT waiting meanwhile (sio_middleware_defer).  A login is
+ *   the CONNECT waiting meanwhile (sio_middleware_defer); one check at a
+ *   time, and an address whose logins failed waits (admit).  A login is
  *   given a new sessionId ("session"), kept in a bounded store that
  *   forgets it after admin.sessionDuration.
  * - on connection of an admin socket: "config" (the features: the actions
  *   unless readonly, AGGREGATED_EVENTS, ALL_EVENTS in development) and, in
  *   development, "all_sockets".
  * - "server_stats" every 2 s, with the traffic aggregated per second
- *   (admin_store.c's EventBuffer).
+ *   (admin_store.c's EventBuffer); not even built while no admin socket
+ *   is connected.
  * - in development mode, every socket's life: socket_connected/updated/
  *   disconnected, room_joined/left, event_received/sent (not for the
  *   admin namespace's own events), each with the time as socket.io sends
@@ -33,7 +35,13 @@
  * socket half-way through leaving its rooms, say), so notifications are
  * queued and broadcast to the admin namespace at the next turn of the
  * loop; an admin socket that connects gets the queue first, as Node's
- * order has it (it hears of itself before all_sockets).
+ * order has it (it hears of itself before all_sockets).  A turn's queue
+ * is bounded in notifications and in bytes (MAX_QUEUED_BYTES): a 1 MB
+ * broadcast to 500 sockets is 500 event_sent, each with its own copy of
+ * the args (the UI's protocol names one socket per message), so past the
+ * budget they are not even built, only counted and logged once a turn;
+ * within it, the args are turned into a tree once per packet, not once
+ * per recipient (the observer gives each packet a serial).
  */
 #include "admin.h"
 
@@ -63,10 +71,16 @@
 
 #define STATS_MS 2000
 #define MAX_SESSIONS 1024
-#define MAX_CHECKS 4        /* password checks in flight: the workers are shared */
+#define MAX_BACKOFFS 1024   /* addresses whose logins failed lately */
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS 60000
 #define MAX_QUEUED 10000    /* notifications in one turn; more are dropped */
+#define MAX_QUEUED_BYTES (8u << 20) /* and their bytes: a large broadcast is one
+                                       event_sent per recipient, each with a copy */
 
 #define INVALID "invalid credentials"
+#define BUSY "another login is being checked, try again"
+#define BACKING_OFF "too many attempts, try again later"
 
 /* A notification for every admin socket: a static event name, its args. */
 typedef struct note {
@@ -79,11 +93,14 @@ static struct {
     char *nsp, *username, *password, *server_id; /* owned copies */
     bool auth, readonly, production;
     admin_sessions sessions;
+    admin_throttle throttle;
     admin_events events;
     note *queue;
-    size_t n_queue, cap_queue, dropped;
+    size_t n_queue, cap_queue, queued_bytes, dropped;
     timer stats, flush;
-    unsigned checks;        /* password checks on the workers */
+    uint64_t sent_serial;   /* the packet sent_args was made from, this turn */
+    json_object *sent_args; /* [event, ...args] of event_sent, made once per packet */
+    bool checking;          /* a password check is on the workers */
     bool login_ok;          /* the CONNECT now accepted logged in */
     uint64_t started;       /* timer_now() at start, for uptime */
     char hostname[256];
@@ -156,15 +173,23 @@ static bool seen(pio_socket *s) { return room_id_socket(s->ns, s->id) == s; }
 
 /* ---- notifications to the admin namespace -------------------------------- */
 
+/* Some admin socket is connected now. */
+static bool connected(void)
+{
+    sio_nsp *n = nsp_get(A.nsp, false);
+    return n && n->n_all > 0;
+}
+
 /* Development mode's notifications are for admin sockets connected now:
  * with none, they are not even built (a busy server with the Admin UI
  * enabled and closed pays one lookup per event). */
-static bool watched(void)
+static bool watched(void) { return !A.production && connected(); }
+
+static void forget_sent_args(void)
 {
-    if (A.production)
-        return false;
-    sio_nsp *n = nsp_get(A.nsp, false);
-    return n && n->n_all > 0;
+    json_object_put(A.sent_args);
+    A.sent_args = NULL;
+    A.sent_serial = 0;
 }
 
 static void flush_now(void)
@@ -172,15 +197,16 @@ static void flush_now(void)
     note *q = A.queue; /* taken first: an emit can notify more */
     size_t n = A.n_queue;
     A.queue = NULL;
-    A.n_queue = A.cap_queue = 0;
+    A.n_queue = A.cap_queue = A.queued_bytes = 0;
     timer_stop(&A.flush);
+    forget_sent_args();
     pio_select sel = {.size = sizeof sel, .nsp = A.nsp};
     for (size_t i = 0; i < n; i++)
-        broadcast_emit(NULL, &sel, q[i].event, q[i].out);
+        broadcast_emit_host(&sel, q[i].event, q[i].out);
     free(q);
     if (A.dropped) {
-        log_warn("admin: %zu notifications dropped (more than %d in one turn)", A.dropped,
-                 MAX_QUEUED);
+        log_warn("admin: %zu notifications dropped (more than %d or %u MiB in one turn)",
+                 A.dropped, MAX_QUEUED, MAX_QUEUED_BYTES >> 20);
         A.dropped = 0;
     }
 }
@@ -191,17 +217,43 @@ static void flush_due(timer *t)
     flush_now();
 }
 
+static size_t out_bytes(const pio_out *o)
+{
+    size_t n = o ? o->text.len : 0;
+    for (size_t i = 0; o && i < o->n_bins; i++)
+        n += o->bins[i]->len;
+    return n;
+}
+
+/* A notification of about `bytes` fits in this turn's queue; if not, it
+ * is counted as dropped (and logged at the flush). */
+static bool room_for(size_t bytes)
+{
+    if (A.n_queue < MAX_QUEUED && bytes <= MAX_QUEUED_BYTES - A.queued_bytes)
+        return true;
+    A.dropped++;
+    if (!timer_active(&A.flush))
+        timer_start(&A.flush, 0, flush_due);
+    return false;
+}
+
 /* Queue `out` (taken over) as `event` for every admin socket. */
 static void notify(const char *event, pio_out *out)
 {
     if (!out)
         return;
-    if (A.n_queue >= MAX_QUEUED || !ARRAY_RESERVE(A.queue, A.n_queue + 1, A.cap_queue, 16)) {
+    size_t bytes = out_bytes(out);
+    if (!room_for(bytes)) {
+        out_free(out);
+        return;
+    }
+    if (!ARRAY_RESERVE(A.queue, A.n_queue + 1, A.cap_queue, 16)) {
         A.dropped++;
         out_free(out);
         return;
     }
     A.queue[A.n_queue++] = (note){event, out};
+    A.queued_bytes += bytes;
     if (!timer_active(&A.flush))
         timer_start(&A.flush, 0, flush_due);
 }
@@ -338,9 +390,17 @@ static json_object *namespaces(void)
     return list;
 }
 
+/* Every STATS_MS: built only for someone (it walks every session); with
+ * no admin socket the traffic counted since the last one is forgotten,
+ * so an admin socket that connects hears of the last 2 s only, as it
+ * would have from a server_stats sent meanwhile. */
 static void emit_stats(timer *t)
 {
     timer_start(t, STATS_MS, emit_stats);
+    if (!connected()) {
+        admin_events_clear(&A.events);
+        return;
+    }
     size_t n[2] = {0, 0};
     eio_sessions_each(count_session, n);
     json_object *st = json_object_new_object();
@@ -370,13 +430,15 @@ static void count(const char *type, const char *sub_type, uint64_t n)
 typedef struct check {
     uint64_t pending;       /* the CONNECT waiting (sio_middleware_defer) */
     char *password, *hash;  /* owned copies: the worker reads them */
-    bool ok;
+    char address[ADMIN_ADDRESS_LEN]; /* the peer's, for its back-off */
+    bool ran, ok;
 } check;
 
 static void check_work(void *ud)
 {
     check *c = ud;
     c->ok = bcrypt_check(c->password, c->hash);
+    c->ran = true;
 }
 
 static void check_free(check *c)
@@ -394,28 +456,54 @@ static void check_done(pio_ctx *ctx, void *ud)
 {
     (void)ctx;
     check *c = ud;
-    A.checks--;
+    A.checking = false;
+    if (c->ok)
+        admin_throttle_passed(&A.throttle, c->address);
+    else if (c->ran && A.on) /* not one dropped at shutdown */
+        admin_throttle_failed(&A.throttle, c->address, timer_now());
     A.login_ok = c->ok;
     sio_middleware_resolve(c->pending, c->ok ? NULL : INVALID);
     A.login_ok = false;
     check_free(c);
 }
 
-/* The admin namespace's middleware: admin-ui's basic authentication. */
+/* The admin namespace's middleware: admin-ui's basic authentication.
+ *
+ * A check costs a worker 50-600 ms (cost 10 to 13), and the two workers
+ * are the plugins' too (pio_work_submit): one check at a time, so one
+ * worker is always theirs, and a login that comes meanwhile is refused
+ * at once (BUSY) rather than queued - a queue would only make the same
+ * wait longer, and hold CONNECTs that the UI retries anyway.  A failed
+ * login (wrong username or password) puts its address - the peer's, not
+ * a header a client can write - in a back-off, 1 s doubling to 60 s,
+ * during which its logins are refused unchecked (BACKING_OFF): guessing
+ * is slow, and one address cannot keep the one check busy. */
 static const char *admit(pio_socket *s)
 {
     if (!is_admin(s) || !A.auth)
         return NULL;
     json_object *auth = s->auth;
     const char *sid = string_member(auth, "sessionId");
-    if (sid && admin_sessions_valid(&A.sessions, sid, timer_now()))
+    uint64_t now = timer_now();
+    if (sid && admin_sessions_valid(&A.sessions, sid, now))
         return NULL;
     const char *user = string_member(auth, "username");
     const char *password = string_member(auth, "password");
-    if (!user || !password || strcmp(user, A.username) != 0)
+    const char *address = sio_socket_address(s);
+    if (!user || !password)
         return INVALID;
-    if (A.checks >= MAX_CHECKS)
-        return "too many logins at once, try again";
+    uint64_t wait = admin_throttle_wait(&A.throttle, address, now);
+    if (wait) {
+        log_debug("admin: a login from %s refused: %llu ms of back-off left", address,
+                 (unsigned long long)wait);
+        return BACKING_OFF;
+    }
+    if (strcmp(user, A.username) != 0) {
+        admin_throttle_failed(&A.throttle, address, now);
+        return INVALID;
+    }
+    if (A.checking)
+        return BUSY;
     check *c = calloc(1, sizeof *c);
     if (!c || !(c->password = strdup(password)) || !(c->hash = strdup(A.password)) ||
         !(c->pending = sio_middleware_defer(s))) {
@@ -423,7 +511,8 @@ static const char *admit(pio_socket *s)
             check_free(c);
         return INVALID;
     }
-    A.checks++;
+    snprintf(c->address, sizeof c->address, "%s", address ? address : "");
+    A.checking = true;
     if (services_host_work(check_work, check_done, c) != PIO_OK) {
         c->ok = false;
         check_done(NULL, c); /* refused at once */
@@ -452,7 +541,7 @@ static void emit_tree(pio_socket *s, const char *event, json_object *j)
     pio_out *o = j ? out_new(NULL) : NULL;
     if (o) {
         out_tree_value(o, j);
-        sio_socket_emit(s, event, o);
+        sio_socket_emit_host(s, event, o);
     }
     json_object_put(j);
 }
@@ -496,7 +585,7 @@ static void act(json_object *packet)
         for (size_t i = 4; o && i < json_object_array_length(packet); i++)
             out_tree_value(o, json_object_array_get_idx(packet, i));
         if (o)
-            broadcast_emit(NULL, &sel, ev, o);
+            broadcast_emit_host(&sel, ev, o);
     } else if (strcmp(name, "join") == 0 && string_at(packet, 2)) {
         broadcast_join(NULL, &sel, string_at(packet, 2));
     } else if (strcmp(name, "leave") == 0 && string_at(packet, 2)) {
@@ -599,16 +688,30 @@ static void on_event_received(pio_socket *s, json_object *packet)
         return;
     out_str(o, s->ns->name);
     out_str(o, s->id);
-    out_tree_value(o, packet);
+    out_tree_value(o, packet); /* its size is known only now: counted by notify */
     out_date(o);
     notify("event_received", o);
 }
 
-static void on_event_sent(pio_socket *s, const char *event, const pio_out *args)
+/* The args of packet `serial` as a tree: made once for all the
+ * recipients of a broadcast (kept until the turn's flush). */
+static json_object *sent_args(uint64_t serial, const char *event, const pio_out *args)
 {
-    if (is_admin(s) || !watched())
+    if (A.sent_args && A.sent_serial == serial)
+        return A.sent_args;
+    forget_sent_args();
+    if ((A.sent_args = out_tree(args, event)))
+        A.sent_serial = serial;
+    return A.sent_args;
+}
+
+static void on_event_sent(pio_socket *s, const char *event, const pio_out *args, uint64_t serial)
+{
+    /* Not even built once over the turn's budget: a broadcast is one
+     * notification per recipient, each with its own copy of the args. */
+    if (is_admin(s) || !watched() || !room_for(out_bytes(args)))
         return;
-    json_object *list = out_tree(args, event);
+    json_object *list = sent_args(serial, event, args);
     pio_out *o = list ? out_new(NULL) : NULL;
     if (o) {
         out_str(o, s->ns->name);
@@ -616,7 +719,6 @@ static void on_event_sent(pio_socket *s, const char *event, const pio_out *args)
         out_tree_value(o, list);
         out_date(o);
     }
-    json_object_put(list);
     notify("event_sent", o);
 }
 
@@ -672,6 +774,7 @@ bool admin_start(const config *cfg)
     if (gethostname(A.hostname, sizeof A.hostname - 1) != 0)
         snprintf(A.hostname, sizeof A.hostname, "localhost");
     admin_sessions_init(&A.sessions, MAX_SESSIONS, (uint64_t)a->session_ttl * 1000);
+    admin_throttle_init(&A.throttle, MAX_BACKOFFS, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
     A.started = timer_now();
     A.on = true;
     sio_observe(A.production ? &quiet_observer : &observer);
@@ -687,10 +790,12 @@ void admin_stop(void)
     sio_observe(NULL);
     timer_stop(&A.stats);
     timer_stop(&A.flush);
+    forget_sent_args();
     for (size_t i = 0; i < A.n_queue; i++)
         out_free(A.queue[i].out);
     free(A.queue);
     admin_sessions_free(&A.sessions);
+    admin_throttle_free(&A.throttle);
     admin_events_free(&A.events);
     free(A.nsp);
     free(A.username);

@@ -5,7 +5,9 @@
  * Both are small and linear on purpose.  Sessions: a login makes one, a
  * reconnecting UI presents it; a few hundred at most are alive, and the
  * store is bounded so that logins cannot grow it without end (Node's
- * InMemoryStore keeps every id forever).  Events: per flush (2 s) there
+ * InMemoryStore keeps every id forever).  Back-offs: one entry per
+ * address whose logins failed lately, bounded the same way (a scan of a
+ * thousand entries per login attempt costs microseconds).  Events: per flush (2 s) there
  * are a handful of (second, type, subType) keys - six types, and the
  * disconnection reasons Engine.IO has.
  */
@@ -15,6 +17,7 @@
 #include "base/random.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +71,82 @@ bool admin_sessions_valid(admin_sessions *s, const char *id, uint64_t now)
     return found;
 }
 
+void admin_throttle_init(admin_throttle *t, size_t max, uint64_t first, uint64_t longest)
+{
+    *t = (admin_throttle){.max = max ? max : 1, .first = first, .longest = longest};
+}
+
+void admin_throttle_free(admin_throttle *t)
+{
+    free(t->list);
+    *t = (admin_throttle){0};
+}
+
+/* Entries quiet for `longest` past their back-off go. */
+static void forget_quiet(admin_throttle *t, uint64_t now)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (now < t->list[i].until + t->longest)
+            t->list[kept++] = t->list[i];
+    t->n = kept;
+}
+
+static admin_backoff *find_address(admin_throttle *t, const char *address)
+{
+    for (size_t i = 0; address && i < t->n; i++)
+        if (strcmp(t->list[i].address, address) == 0)
+            return &t->list[i];
+    return NULL;
+}
+
+uint64_t admin_throttle_wait(admin_throttle *t, const char *address, uint64_t now)
+{
+    forget_quiet(t, now);
+    admin_backoff *b = find_address(t, address);
+    return b && b->until > now ? b->until - now : 0;
+}
+
+/* A new entry for address (which has none), room made when full. */
+static admin_backoff *add_address(admin_throttle *t, const char *address)
+{
+    if (!t->list && !(t->list = calloc(t->max, sizeof *t->list)))
+        return NULL;
+    if (t->n == t->max) {
+        size_t soonest = 0;
+        for (size_t i = 1; i < t->n; i++)
+            if (t->list[i].until < t->list[soonest].until)
+                soonest = i;
+        t->list[soonest] = t->list[--t->n];
+    }
+    admin_backoff *b = &t->list[t->n++];
+    *b = (admin_backoff){0};
+    snprintf(b->address, sizeof b->address, "%s", address);
+    return b;
+}
+
+void admin_throttle_failed(admin_throttle *t, const char *address, uint64_t now)
+{
+    if (!address)
+        return;
+    forget_quiet(t, now);
+    admin_backoff *b = find_address(t, address);
+    if (!b && !(b = add_address(t, address)))
+        return;
+    uint64_t wait = t->first;
+    for (unsigned i = 0; i < b->failures && wait < t->longest; i++)
+        wait *= 2;
+    b->failures++;
+    b->until = now + (wait < t->longest ? wait : t->longest);
+}
+
+void admin_throttle_passed(admin_throttle *t, const char *address)
+{
+    admin_backoff *b = find_address(t, address);
+    if (b)
+        *b = t->list[--t->n];
+}
+
 static bool same_sub(const char *a, const char *b)
 {
     return a == b || (a && b && strcmp(a, b) == 0);
@@ -117,16 +196,20 @@ json_object *admin_events_take(admin_events *b)
             list = NULL;
         }
     }
+    admin_events_clear(b);
+    return list;
+}
+
+void admin_events_clear(admin_events *b)
+{
     for (size_t i = 0; i < b->n; i++)
         free(b->list[i].sub_type);
     b->n = 0;
-    return list;
 }
 
 void admin_events_free(admin_events *b)
 {
-    for (size_t i = 0; i < b->n; i++)
-        free(b->list[i].sub_type);
+    admin_events_clear(b);
     free(b->list);
     *b = (admin_events){0};
 }

@@ -1,7 +1,7 @@
 /*
  * admin_store.h - the Admin UI's bookkeeping that needs no server (and is
- * tested alone): the logins' session ids, and the aggregated events that
- * server_stats carries.
+ * tested alone): the logins' session ids, the back-off of addresses whose
+ * logins failed, and the aggregated events that server_stats carries.
  */
 #ifndef PIO_ADMIN_STORE_H
 #define PIO_ADMIN_STORE_H
@@ -36,6 +36,37 @@ bool admin_sessions_new(admin_sessions *s, uint64_t now, char *out);
 /* The id names a session not expired at `now` (the expired are dropped). */
 bool admin_sessions_valid(admin_sessions *s, const char *id, uint64_t now);
 
+/* ---- failed logins: a back-off per address ----------------------------- */
+
+#define ADMIN_ADDRESS_LEN 46  /* an IPv6 address as text, with its NUL */
+
+typedef struct admin_backoff {
+    char address[ADMIN_ADDRESS_LEN];
+    unsigned failures;        /* in a row */
+    uint64_t until;           /* ms: its logins are refused before this */
+} admin_backoff;
+
+typedef struct admin_throttle {
+    admin_backoff *list;      /* owned */
+    size_t n, max;
+    uint64_t first, longest;  /* ms: the first back-off, and its cap */
+} admin_throttle;
+
+/* At most `max` addresses; after a failure an address waits `first` ms,
+ * twice as long after each further one, at most `longest`.  An address
+ * is forgotten once it has kept quiet for `longest` past its back-off. */
+void admin_throttle_init(admin_throttle *t, size_t max, uint64_t first, uint64_t longest);
+void admin_throttle_free(admin_throttle *t);
+/* The ms `address` must still wait at `now` before its next login is
+ * checked (0: it may try). */
+uint64_t admin_throttle_wait(admin_throttle *t, const char *address, uint64_t now);
+/* A login from `address` failed at `now`: its back-off starts or doubles.
+ * When full, the forgotten go first, else the entry whose back-off ends
+ * soonest; out of memory records nothing. */
+void admin_throttle_failed(admin_throttle *t, const char *address, uint64_t now);
+/* A login from `address` succeeded: it is forgotten. */
+void admin_throttle_passed(admin_throttle *t, const char *address);
+
 /* ---- aggregated events: admin-ui's EventBuffer ------------------------ */
 
 typedef struct admin_event {
@@ -58,6 +89,8 @@ void admin_events_push(admin_events *b, uint64_t now_ms, const char *type, const
  * subType, count}], subType left out when NULL), and the buffer emptied.
  * NULL when out of memory (the buffer is emptied all the same). */
 json_object *admin_events_take(admin_events *b);
+/* The buffer emptied, nothing built (no admin socket to tell). */
+void admin_events_clear(admin_events *b);
 void admin_events_free(admin_events *b);
 
 #endif

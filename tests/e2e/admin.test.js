@@ -29,7 +29,7 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const ACTIONS = ['EMIT', 'JOIN', 'LEAVE', 'DISCONNECT', 'MJOIN', 'MLEAVE', 'MDISCONNECT'];
 
 const IO = path.join(h.BUILD, 'tests', 'plugins', 'io', 'libio_a.so');
-const EVENTS = ['connection', 'join', 'leave', 'in_room', 'data_set', 'bcast'].map((name) => ({
+const EVENTS = ['connection', 'join', 'leave', 'in_room', 'data_set', 'bcast', 'work'].map((name) => ({
   name, handler: `io:io_${name}`,
 }));
 
@@ -147,13 +147,6 @@ describe('admin, development mode', () => {
       ['session', 'room_joined', 'socket_connected', 'config', 'all_sockets']);
   });
 
-  it('refuses a wrong password, a wrong user and no credentials', async () => {
-    assert.equal(await refused(srv().url, { username: 'admin', password: 'nope' }), 'invalid credentials');
-    assert.equal(await refused(srv().url, { username: 'root', password: 's3cret' }), 'invalid credentials');
-    assert.equal(await refused(srv().url, {}), 'invalid credentials');
-    assert.equal(await refused(srv().url, { sessionId: '0123456789abcdef' }), 'invalid credentials');
-  });
-
   it('accepts the session id of a login, without a new session', async () => {
     const first = await login(srv().url);
     const sessionId = first.log.find((m) => m.ev === 'session').args[0];
@@ -266,6 +259,37 @@ describe('admin, development mode', () => {
     assert.equal((await gone)[0], 'io server disconnect');
     assert.ok(other.connected);
     assert.deepEqual(await call(other, 'in_room', 'r1'), 0);
+  });
+});
+
+/* ---- failed logins ------------------------------------------------------ */
+
+const BACKING_OFF = 'too many attempts, try again later';
+const BUSY = 'another login is being checked, try again';
+
+describe('admin, failed logins', () => {
+  const srv = h.serverFor({ before, after }, adminServer({ auth: { username: 'admin', password: HASH } }));
+  afterEach(() => h.closeAll());
+
+  it('refuses a wrong password, a wrong user and no credentials; then backs off', async () => {
+    const url = srv().url;
+    assert.equal(await refused(url, {}), 'invalid credentials');
+    assert.equal(await refused(url, { sessionId: '0123456789abcdef' }), 'invalid credentials');
+    assert.equal(await refused(url, { username: 'admin', password: 'nope' }), 'invalid credentials');
+    // 127.0.0.1 now waits 1 s: refused unchecked, even with the right pair.
+    assert.equal(await refused(url, { username: 'root', password: 's3cret' }), BACKING_OFF);
+    assert.equal(await refused(url, CREDS), BACKING_OFF);
+    await h.sleep(1100);
+    assert.equal(await refused(url, { username: 'root', password: 's3cret' }), 'invalid credentials');
+    assert.equal(await refused(url, CREDS), BACKING_OFF, 'a second failure: 2 s');
+    await h.sleep(2100);
+    const a = await login(url);
+    assert.ok(a.log.some((m) => m.ev === 'session'));
+    // The login forgot the failures: the next one waits 1 s again.
+    assert.equal(await refused(url, { username: 'admin', password: 'nope' }), 'invalid credentials');
+    await h.sleep(1100);
+    await login(url);
+    assert.match(srv().stderr(), /admin: the Admin UI's namespace is \/admin/);
   });
 });
 
@@ -479,5 +503,106 @@ describe('admin, a slow password check', () => {
     }
     await loggedIn;
     assert.deepEqual(order, ['answer', 'answer', 'answer', 'login']);
+  });
+
+  it('checks one login at a time, leaves a worker to the plugins, backs off unchecked', async () => {
+    const url = srv().url;
+    const c = await h.connect(url, WS);
+    const order = [];
+    const wrong = { username: 'admin', password: 'wrong' };
+    const logins = [0, 1, 2].map(() => h.client(`${url}/admin`, { auth: wrong, ...WS }));
+    const refusals = logins.map((s) => h.connectError(s, 10000).then((err) => {
+      order.push(err.message);
+      return err.message;
+    }));
+    // One login is being checked once another is refused as BUSY; the
+    // plugins' work runs meanwhile on the other worker.
+    await Promise.race(refusals);
+    const worked = h.next(c, 'worked', 10000).then(() => order.push('worked'));
+    assert.equal(await call(c, 'work', { ms: 0, n: 10 }), 0);
+    await worked;
+    assert.deepEqual((await Promise.all(refusals)).sort(), [BUSY, BUSY, 'invalid credentials']);
+    assert.deepEqual(order.filter((x) => x !== BUSY), ['worked', 'invalid credentials']);
+    // The failure's back-off: refused at once, bcrypt not run (no BUSY).
+    assert.equal(await refused(url, wrong), BACKING_OFF);
+    assert.equal(await refused(url, { username: 'admin', password: 'slow' }), BACKING_OFF);
+    await h.sleep(1100);
+    const a = await login(url, { username: 'admin', password: 'slow' });
+    assert.ok(a.log.some((m) => m.ev === 'session'));
+  });
+});
+
+describe('admin, server_stats for an admin socket that connects late', () => {
+  const srv = h.serverFor({ before, after }, adminServer({ auth: false, mode: 'production' }));
+  afterEach(() => h.closeAll());
+
+  it('counts the clients and sockets there are, though none was built before', async () => {
+    // Several server_stats ticks with no admin socket: nothing built.
+    const clients = await Promise.all([WS, WS, { transports: ['polling'] }].map((o) => h.connect(srv().url, o)));
+    await h.sleep(2500);
+    const s = h.client(`${srv().url}/admin`, WS);
+    const log = record(s);
+    await h.next(s, 'connect');
+    const stats = (await until(log, (m) => m.ev === 'server_stats', 'server_stats', 5000)).args[0];
+    assert.equal(stats.clientsCount, 4, JSON.stringify(stats));
+    assert.equal(stats.pollingClientsCount, 1);
+    const nsps = Object.fromEntries(stats.namespaces.map((n) => [n.name, n.socketsCount]));
+    assert.equal(nsps['/'], 3);
+    assert.equal(nsps['/admin'], 1);
+    assert.ok(stats.aggregatedEvents.some((e) => e.type === 'rawConnection'), 'its own connection');
+    for (const c of clients) assert.ok(c.connected);
+  });
+});
+
+/* The largest memory the process has had, in kB. */
+function vmHWM(pid) {
+  return Number(/^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+}
+
+describe('admin, a large broadcast in development mode', () => {
+  const srv = h.serverFor({ before, after },
+    { ...adminServer({ auth: false }), serverOptions: { maxHttpBufferSize: 2e6 } });
+  afterEach(() => h.closeAll());
+
+  it('queues event_sent within a byte budget, drops the rest and says so', async () => {
+    const MB = 1 << 20;
+    const clients = await h.connectMany(srv().url, 50, WS);
+    const s = h.client(`${srv().url}/admin`, WS);
+    const log = record(s);
+    await h.next(s, 'connect');
+    await until(log, (m) => m.ev === 'all_sockets', 'all_sockets');
+    const before = vmHWM(srv().child.pid);
+    const got = clients.map((c) => h.next(c, 'big', 20000));
+    const counts = await call(clients[0], 'bcast', { event: 'big', args: [Buffer.alloc(MB, 7)] });
+    assert.deepEqual(counts, [50]);
+    for (const [buf] of await Promise.all(got)) assert.equal(buf.length, MB);
+    // The notifications of that turn, fenced by a later server_stats.
+    const mark = log.length;
+    await until(log, (m, i) => i >= mark && m.ev === 'server_stats', 'a server_stats after');
+    const sent = log.filter((m) => m.ev === 'event_sent' && m.args[2][0] === 'big');
+    assert.ok(sent.length >= 1 && sent.length <= 8, `${sent.length} event_sent of 1 MiB within 8 MiB`);
+    assert.equal(Buffer.from(sent[0].args[2][1]).length, MB);
+    assert.match(srv().stderr(), /admin: \d+ notifications dropped \(more than 10000 or 8 MiB in one turn\)/);
+    // Under AddressSanitizer, 92 MiB with the budget (the broadcast's own
+    // copies among them), 289 MiB without: a generous bound between.
+    const grown = (vmHWM(srv().child.pid) - before) / 1024;
+    assert.ok(grown < 160, `the server's peak memory grew by ${grown.toFixed(0)} MiB`);
+  });
+
+  it('builds event_sent once per broadcast, each broadcast with its own args', async () => {
+    const clients = await h.connectMany(srv().url, 3, WS);
+    const s = h.client(`${srv().url}/admin`, WS);
+    const log = record(s);
+    await h.next(s, 'connect');
+    await until(log, (m) => m.ev === 'all_sockets', 'all_sockets');
+    // Three broadcasts in one handler (one turn), each of a new pio_out
+    // that may well sit where the one before was freed.
+    assert.deepEqual(await call(clients[0], 'bcast', { event: 'rep', repeat: 3, size: 2 }), [3, 3, 3]);
+    const mark = log.length;
+    await until(log, (m, i) => i >= mark && m.ev === 'server_stats', 'a server_stats after');
+    for (const c of clients) {
+      const mine = log.filter((m) => m.ev === 'event_sent' && m.args[1] === c.id && m.args[2][0] === 'rep');
+      assert.deepEqual(mine.map((m) => m.args[2]), [['rep', 0, 'xx'], ['rep', 1, 'xx'], ['rep', 2, 'xx']]);
+    }
   });
 });

@@ -506,3 +506,39 @@ test('concurrent scrapes while clients come and go stay well-formed', T, async (
     await h.stopChecked(srv);
   }
 });
+
+test('the Admin UI\'s own messages are not counted as events plugins emitted', T, async () => {
+  const srv = await h.startServer({
+    server: { metrics: true },
+    admin: { auth: false }, // development: config, all_sockets, server_stats every 2 s
+  });
+  try {
+    const c = await h.connect(srv.url, { transports: ['websocket'] });
+    const before = await scrape(srv);
+    const emitted = (f) => labelSets(f, 'plugio_socketio_events_emitted_total')
+      .reduce((sum, l) => sum + value(f, 'plugio_socketio_events_emitted_total', l), 0);
+    const emitted0 = emitted(before);
+    const deliveries0 = value(before, 'plugio_socketio_broadcast_deliveries_total');
+    // An admin socket for more than 2 s: two server_stats at least, and an
+    // emit the UI asks for.
+    const admin = h.client(`${srv.url}/admin`, { transports: ['websocket'] });
+    const stats = h.collect(admin, 'server_stats', { all: true });
+    await h.next(admin, 'config');
+    const hello = h.next(c, 'hello');
+    admin.emit('emit', '/', '', 'hello', 1);
+    await hello;
+    const deadline = Date.now() + 10000;
+    while (stats.length < 2 && Date.now() < deadline) await h.sleep(50);
+    assert.ok(stats.length >= 2, `${stats.length} server_stats`);
+    const after = await scrape(srv);
+    assert.equal(emitted(after), emitted0, 'events_emitted_total: the host\'s messages left out');
+    assert.equal(value(after, 'plugio_socketio_broadcast_deliveries_total'), deliveries0);
+    // A plugin's emit still counts: ask emits "question".
+    c.on('question', () => {});
+    assert.deepEqual(await h.ackAll(c, 'ask', { timeout: 60000 }), ['sent']);
+    assert.equal(emitted(await scrape(srv)), emitted0 + 1);
+  } finally {
+    h.closeAll();
+    await h.stopChecked(srv);
+  }
+});

@@ -196,3 +196,82 @@ Test(admin_events, taking_empties_the_buffer)
     admin_events_push(&events, 1796094581123, "rawConnection", NULL, 1);
     cr_assert_str_eq(take_text(), "[{\"timestamp\":1796094581000,\"type\":\"rawConnection\",\"count\":1}]");
 }
+
+/* What server_stats does with nobody to tell: forget, build nothing. */
+Test(admin_events, clearing_forgets_without_building)
+{
+    admin_events_push(&events, 1000, "packetsIn", NULL, 1);
+    admin_events_push(&events, 1000, "rawDisconnection", "transport close", 1);
+    admin_events_clear(&events);
+    cr_assert_eq(events.n, 0);
+    cr_assert_str_eq(take_text(), "[]");
+    admin_events_push(&events, 3000, "packetsIn", NULL, 1);
+    cr_assert_str_eq(take_text(), "[{\"timestamp\":3000,\"type\":\"packetsIn\",\"count\":1}]");
+}
+
+/* ---- the back-off of failed logins ------------------------------------ */
+
+static admin_throttle throttle;
+
+static void free_throttle(void) { admin_throttle_free(&throttle); }
+
+TestSuite(admin_throttle, .fini = free_throttle);
+
+Test(admin_throttle, an_address_waits_after_a_failure_doubling_up_to_the_cap)
+{
+    admin_throttle_init(&throttle, 8, 1000, 60000);
+    cr_assert_eq(admin_throttle_wait(&throttle, "10.0.0.1", 0), 0);
+    admin_throttle_failed(&throttle, "10.0.0.1", 0);
+    cr_assert_eq(admin_throttle_wait(&throttle, "10.0.0.1", 0), 1000);
+    cr_assert_eq(admin_throttle_wait(&throttle, "10.0.0.1", 999), 1);
+    cr_assert_eq(admin_throttle_wait(&throttle, "10.0.0.1", 1000), 0);
+    cr_assert_eq(admin_throttle_wait(&throttle, "10.0.0.2", 0), 0, "only that address");
+    uint64_t now = 1000, expect[] = {2000, 4000, 8000, 16000, 32000, 60000, 60000};
+    for (size_t i = 0; i < sizeof expect / sizeof *expect; i++) {
+        admin_throttle_failed(&throttle, "10.0.0.1", now);
+        cr_assert_eq(admin_throttle_wait(&throttle, "10.0.0.1", now), expect[i], "failure %zu", i + 2);
+        now += expect[i];
+    }
+}
+
+Test(admin_throttle, a_success_forgets_the_address)
+{
+    admin_throttle_init(&throttle, 8, 1000, 60000);
+    admin_throttle_failed(&throttle, "::1", 0);
+    admin_throttle_failed(&throttle, "::1", 1000);
+    admin_throttle_passed(&throttle, "::1");
+    cr_assert_eq(admin_throttle_wait(&throttle, "::1", 3000), 0);
+    admin_throttle_failed(&throttle, "::1", 3000);
+    cr_assert_eq(admin_throttle_wait(&throttle, "::1", 3000), 1000, "starts over at the first back-off");
+}
+
+Test(admin_throttle, a_quiet_address_is_forgotten)
+{
+    admin_throttle_init(&throttle, 8, 1000, 60000);
+    admin_throttle_failed(&throttle, "10.0.0.1", 0);
+    admin_throttle_failed(&throttle, "10.0.0.1", 1000); /* waits until 3000 */
+    cr_assert_eq(throttle.n, 1);
+    cr_assert_eq(admin_throttle_wait(&throttle, "10.0.0.2", 62999), 0);
+    cr_assert_eq(throttle.n, 1, "kept until quiet for the longest back-off");
+    cr_assert_eq(admin_throttle_wait(&throttle, "10.0.0.2", 63000), 0);
+    cr_assert_eq(throttle.n, 0);
+    admin_throttle_failed(&throttle, "10.0.0.1", 63000);
+    cr_assert_eq(admin_throttle_wait(&throttle, "10.0.0.1", 63000), 1000);
+}
+
+Test(admin_throttle, a_full_table_stays_bounded_and_drops_the_soonest_ending)
+{
+    admin_throttle_init(&throttle, 3, 1000, 60000);
+    admin_throttle_failed(&throttle, "a", 0);     /* until 1000 */
+    admin_throttle_failed(&throttle, "b", 0);
+    admin_throttle_failed(&throttle, "b", 0);     /* until 2000 */
+    admin_throttle_failed(&throttle, "c", 500);   /* until 1500 */
+    admin_throttle_failed(&throttle, "d", 600);   /* a goes */
+    cr_assert_eq(throttle.n, 3);
+    cr_assert_eq(admin_throttle_wait(&throttle, "a", 600), 0);
+    cr_assert_eq(admin_throttle_wait(&throttle, "b", 600), 1400);
+    cr_assert_eq(admin_throttle_wait(&throttle, "c", 600), 900);
+    cr_assert_eq(admin_throttle_wait(&throttle, "d", 600), 1000);
+    admin_throttle_failed(&throttle, NULL, 600);  /* no address: nothing */
+    cr_assert_eq(throttle.n, 3);
+}

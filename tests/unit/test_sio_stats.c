@@ -183,3 +183,22 @@ Test(sio_stats, nothing_is_timed_while_metrics_are_off)
     cr_assert_not_null(sio_stats_event_plugin(&f.events[0]));
     cr_assert_not_null(sio_stats_middleware_plugin(&f.mw));
 }
+
+Test(sio_stats, emits_are_counted_only_while_metrics_are_on)
+{
+    static const char *const ev[][2] = {{"chat", "a"}};
+    fake f;
+    make(&f, ev, 1, NULL);
+    f.conf.metrics.enabled = false;
+    sio_stats_bind(&f.b);
+    sio_stats_emitted("chat");
+    sio_stats_emitted("welcome");
+    cr_assert_eq(sio_counters.events[SIO_STATS_FIXED]->emitted, 0, "no lookup, no count");
+    cr_assert_eq(sio_counters.events[SIO_STATS_OTHER]->emitted, 0);
+    f.conf.metrics.enabled = true;
+    sio_stats_bind(&f.b); /* the reload that turns them on */
+    sio_stats_emitted("chat");
+    sio_stats_emitted("welcome");
+    cr_assert_eq(sio_counters.events[SIO_STATS_FIXED]->emitted, 1);
+    cr_assert_eq(sio_counters.events[SIO_STATS_OTHER]->emitted, 1);
+}
