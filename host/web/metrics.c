@@ -33,6 +33,7 @@
 #include "plugin/guard.h"
 #include "prom_text.h"
 #include "reload.h"
+#include "reply.h"
 #include "server.h"
 #include "socketio/rooms.h"
 #include "socketio/sio_dispatch.h"
@@ -49,21 +50,9 @@
 
 /* ---- answering ----------------------------------------------------------- */
 
-static bool is_head(struct lws *wsi) { return site_method(wsi) == LWSHUMETH_HEAD; }
-
-/* Routes answer GET and HEAD only. */
-static int refuse_method(struct lws *wsi)
-{
-    static const http_header allow[] = {{"allow:", "GET, HEAD"}};
-    static const char msg[] = "Method Not Allowed";
-    http_reply r = {.status = 405, .type = "text/plain; charset=utf-8", .body = msg,
-                    .len = sizeof msg - 1, .headers = allow, .n_headers = 1};
-    return http_send(wsi, &r);
-}
-
 static bool method_ok(struct lws *wsi)
 {
-    int m = site_method(wsi);
+    int m = reply_method(wsi);
     return m == LWSHUMETH_GET || m == LWSHUMETH_HEAD;
 }
 
@@ -72,7 +61,7 @@ static int send_text(struct lws *wsi, unsigned status, const char *type, const c
 {
     static const http_header no_store[] = {{"cache-control:", "no-store"}};
     http_reply r = {.status = status, .type = type, .body = body, .len = len,
-                    .headers = no_store, .n_headers = 1, .head_only = is_head(wsi)};
+                    .headers = no_store, .n_headers = 1, .head_only = reply_is_head(wsi)};
     return http_send(wsi, &r);
 }
 
@@ -84,7 +73,7 @@ int health_route(struct lws *wsi, const char *path, const config *c)
     if (strcmp(path, "/healthz") != 0)
         return HTTP_SITE_DECLINED;
     if (!method_ok(wsi))
-        return refuse_method(wsi);
+        return reply_not_allowed(wsi);
     const char *why = server_stopping() || eio_sessions_refusing() ? "stopping"
                       : !sio_binding()                           ? "no configuration in force"
                                                                  : NULL;
@@ -392,7 +381,7 @@ int metrics_route(struct lws *wsi, const char *path, const config *c)
     if (!c->metrics.enabled || !c->metrics.path || strcmp(path, c->metrics.path) != 0)
         return HTTP_SITE_DECLINED;
     if (!method_ok(wsi))
-        return refuse_method(wsi);
+        return reply_not_allowed(wsi);
     buf b = BUF_INIT;
     int rc;
     if (metrics_render(&b)) {

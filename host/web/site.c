@@ -3,9 +3,9 @@
  * in order, to the routes below; the first that takes it answers.  A
  * request no route takes and outside serverOptions.path is 404.
  *
- * Routes only answer GET and HEAD (405 otherwise, with Allow), read their
- * configuration from the config in force, and write whole responses
- * through http_send.
+ * Routes only answer GET and HEAD (405 otherwise, with Allow: reply.c),
+ * read their configuration from the config in force, and write whole
+ * responses through http_send.
  */
 #include "site.h"
 
@@ -13,31 +13,12 @@
 #include "engineio/http.h"
 #include "static.h"
 
-#include <string.h>
-
 static const config *cfg;
 
 void site_set_config(const config *c)
 {
     cfg = c;
     static_configure(c);
-}
-
-int site_method(struct lws *wsi)
-{
-    char *uri;
-    int len;
-    return lws_http_get_uri_and_method(wsi, &uri, &len);
-}
-
-int site_plain(struct lws *wsi, unsigned status, const char *text)
-{
-    http_reply r = {.status = status,
-                    .type = "text/plain; charset=utf-8",
-                    .body = text,
-                    .len = strlen(text),
-                    .head_only = site_method(wsi) == LWSHUMETH_HEAD};
-    return http_send(wsi, &r);
 }
 
 /* A route: returns HTTP_SITE_DECLINED when the path is not its. */

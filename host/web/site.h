@@ -14,12 +14,6 @@ int site_serve(struct lws *wsi, const char *path);
 /* The configuration in force (reload.c, at start and at each reload). */
 void site_set_config(const struct config *c);
 
-/* The request's method as lws reports it (LWSHUMETH_*), -1 if unknown. */
-int site_method(struct lws *wsi);
-/* A short plain-text answer: "404 Not Found" and the like; HEAD gets the
- * head only. */
-int site_plain(struct lws *wsi, unsigned status, const char *text);
-
 /* ---- the routes (site.c's routes[]), each defined in its own module -----
  * Declared here, not in their modules' headers, so that a route may read
  * any layer (reload.h, server.h) without site.c depending on it: reload.c

@@ -57,6 +57,7 @@
 #include "config/config.h"
 #include "engineio/http.h"
 #include "engineio/zip.h"
+#include "reply.h"
 #include "static_cache.h"
 
 #include <ctype.h>
@@ -191,25 +192,6 @@ bool static_client_file(const char *name)
 
 /* ---- answers ----------------------------------------------------------- */
 
-/* The request's method (LWSHUMETH_*): static.c is one of site.c's routes
- * and does not include it back for its site_method. */
-static int method_of(struct lws *wsi)
-{
-    char *uri;
-    int len;
-    return lws_http_get_uri_and_method(wsi, &uri, &len);
-}
-
-static int answer_plain(struct lws *wsi, unsigned status, const char *text)
-{
-    http_reply r = {.status = status,
-                    .type = "text/plain; charset=utf-8",
-                    .body = text,
-                    .len = strlen(text),
-                    .head_only = method_of(wsi) == LWSHUMETH_HEAD};
-    return http_send(wsi, &r);
-}
-
 /* ---- reading a file ---------------------------------------------------- */
 
 /* A request header's value (NULL when absent); the caller frees it. */
@@ -321,7 +303,7 @@ static int refuse_file(struct lws *wsi, const char *path)
 {
     log_warn("static: cannot serve %s: %s%s", path, strerror(errno),
              errno == EFBIG ? " (over 64 MiB)" : "");
-    return answer_plain(wsi, 500, "Internal Server Error");
+    return reply_plain(wsi, 500, "Internal Server Error");
 }
 
 /* ---- the client bundles (serveClient) ---------------------------------- */
@@ -413,7 +395,7 @@ static zip_format client_encoding(struct lws *wsi, const struct stat *st)
 static int serve_client(struct lws *wsi, const char *name, bool head)
 {
     if (!client.version)
-        return answer_plain(wsi, 404, "Not Found");
+        return reply_plain(wsi, 404, "Not Found");
     char etag[96];
     snprintf(etag, sizeof etag, "\"%s\"", client.version);
     if (client_not_modified(wsi, etag)) {
@@ -426,7 +408,7 @@ static int serve_client(struct lws *wsi, const char *name, bool head)
     int fd = path.failed ? -1 : open_regular(path.data, &st);
     if (fd < 0) {
         buf_free(&path);
-        return answer_plain(wsi, 404, "Not Found");
+        return reply_plain(wsi, 404, "Not Found");
     }
     zip_format f = client_encoding(wsi, &st);
     file_bytes b = {0};
@@ -669,7 +651,7 @@ static int serve_mount(struct lws *wsi, const config *c, const config_static_mou
     }
     int rc = HTTP_SITE_DECLINED;
     if (fd == -EXDEV) {
-        rc = answer_plain(wsi, 404, "Not Found");
+        rc = reply_plain(wsi, 404, "Not Found");
     } else if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
         buf shown = BUF_INIT;
         buf_printf(&shown, "%s/%s", m->dir, name[0] == '/' ? name + 1 : name);
@@ -685,7 +667,7 @@ static int serve_mount(struct lws *wsi, const config *c, const config_static_mou
 
 int static_route(struct lws *wsi, const char *path, const config *c)
 {
-    int method = method_of(wsi);
+    int method = reply_method(wsi);
     const char *eio = c->opts.path;
     size_t elen = strlen(eio);
     if (is_under(path, eio, elen)) {
@@ -698,15 +680,10 @@ int static_route(struct lws *wsi, const char *path, const config *c)
     const config_static_mount *m = find_mount(c, path);
     if (!m)
         return HTTP_SITE_DECLINED;
-    if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD) {
-        const http_header allow[] = {{"allow:", "GET, HEAD"}};
-        static const char body[] = "Method Not Allowed";
-        http_reply r = {.status = 405, .type = "text/plain; charset=utf-8", .body = body,
-                        .len = sizeof body - 1, .headers = allow, .n_headers = 1};
-        return http_send(wsi, &r);
-    }
+    if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD)
+        return reply_not_allowed(wsi);
     const char *rel = path + (strcmp(m->path, "/") == 0 ? 0 : strlen(m->path));
     if (!static_path_safe(rel))
-        return answer_plain(wsi, 404, "Not Found");
+        return reply_plain(wsi, 404, "Not Found");
     return serve_mount(wsi, c, m, path, rel, method == LWSHUMETH_HEAD);
 }
