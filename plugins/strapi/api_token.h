@@ -34,7 +34,7 @@ int strapi_api_token_hash(const char *salt, const char *token,
  * in constant time. */
 bool strapi_api_token_matches(const char *salt, const char *token, const char *stored);
 
-/* The entry of `tokens` whose hash `token` has, or NULL (also for an empty
+/* The first entry of `tokens` whose hash `token` has, or NULL (also for an empty
  * or too long token).  Every entry is compared, so the time taken does
  * not say how far down the list the match was. */
 const struct strapi_api_token *strapi_api_token_find(const char *salt, const char *token,

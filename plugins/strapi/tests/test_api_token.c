@@ -74,6 +74,9 @@ Test(strapi_api_token, reads_the_stored_hash_strictly)
     strcpy(bad, HASH1);
     bad[0] = 'g';
     cr_assert_not(strapi_api_token_matches(SALT1, TOKEN1, bad));
+    strcpy(bad, HASH1);
+    bad[127] = '3'; /* ...e72 -> ...e73: the last byte counts too */
+    cr_assert_not(strapi_api_token_matches(SALT1, TOKEN1, bad));
 }
 
 Test(strapi_api_token, refuses_tokens_too_long)
@@ -95,10 +98,11 @@ Test(strapi_api_token, finds_the_token_by_its_hash)
         {"reader", HASH2},
         {"broken", "not a hash"},
         {"writer", HASH1},
+        {"writer-again", HASH1},
     };
-    const struct strapi_api_token *t = strapi_api_token_find(SALT1, TOKEN1, tokens, 3);
+    const struct strapi_api_token *t = strapi_api_token_find(SALT1, TOKEN1, tokens, 4);
     cr_assert_not_null(t);
-    cr_assert_str_eq(t->name, "writer");
+    cr_assert_str_eq(t->name, "writer"); /* the first listed */
     t = strapi_api_token_find(SALT2, TOKEN2, tokens, 3);
     cr_assert_not_null(t);
     cr_assert_str_eq(t->name, "reader");

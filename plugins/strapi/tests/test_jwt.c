@@ -191,6 +191,8 @@ Test(strapi_jwt, refuses_a_changed_payload)
     char *sig = strrchr(t, '.') + 1;
     static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     size_t v = (size_t)(strchr(a, sig[42]) - a);
+    sig[42] = a[v ^ 4]; /* one bit of the last byte: the whole MAC is compared */
+    expect(t, NOW, STRAPI_JWT_BAD_SIGNATURE, "");
     sig[42] = a[v | 1]; /* same 4 data bits, a spare bit set: another spelling */
     expect(t, NOW, STRAPI_JWT_BAD_SIGNATURE, "");
     sig[20] = '\0';
@@ -299,6 +301,42 @@ Test(strapi_jwt, refuses_huge_tokens)
     char *t = sign(HS256, payload); /* validly signed, but too long */
     expect(t, NOW, STRAPI_JWT_MALFORMED, "");
     free(t), free(payload);
+}
+
+/* A validly signed token of exactly `len` characters, or NULL. */
+static char *token_of_length(size_t len)
+{
+    static const char *headers[] = {HS256, "{\"alg\":\"HS256\"}",
+                                    "{\"alg\":\"HS256\",\"kid\":\"k\"}"};
+    char *payload = malloc(len + 32);
+    cr_assert(payload);
+    for (size_t h = 0; h < 3; h++)
+        for (size_t pad = len / 2; pad < len; pad++) {
+            sprintf(payload, "{\"id\":3,\"pad\":\"%0*d\"}", (int)pad, 0);
+            char *t = sign(headers[h], payload);
+            size_t n = strlen(t);
+            if (n == len) {
+                free(payload);
+                return t;
+            }
+            free(t);
+            if (n > len)
+                break;
+        }
+    free(payload);
+    return NULL;
+}
+
+Test(strapi_jwt, takes_tokens_up_to_the_limit)
+{
+    char *t = token_of_length(STRAPI_JWT_MAX_LEN);
+    cr_assert_not_null(t);
+    expect(t, NOW, STRAPI_JWT_OK, "3");
+    free(t);
+    t = token_of_length(STRAPI_JWT_MAX_LEN + 1);
+    cr_assert_not_null(t);
+    expect(t, NOW, STRAPI_JWT_MALFORMED, "");
+    free(t);
 }
 
 Test(strapi_jwt, names_its_errors)
