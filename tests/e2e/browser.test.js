@@ -118,6 +118,20 @@ async function say(page, text) {
   await page.getByRole('button', { name: 'Send' }).click();
 }
 
+/* A small red png (40x30) pasted into the page's message box. */
+async function pasteRed(page) {
+  await page.evaluate(async () => {
+    const canvas = Object.assign(document.createElement('canvas'), { width: 40, height: 30 });
+    const g = canvas.getContext('2d');
+    g.fillStyle = '#d33';
+    g.fillRect(0, 0, 40, 30);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+    const data = new DataTransfer();
+    data.items.add(new File([blob], 'red.png', { type: 'image/png' }));
+    document.getElementById('text').dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
+  });
+}
+
 /* The `li` of the message `text` in the shown room's log. */
 const line = (page, text) => page.locator('.log:not([hidden]) li', { hasText: text });
 
@@ -139,16 +153,7 @@ test('the demo page: two browsers chat in a room, see each other, get acks, shar
   assert.match(await line(alice, 'hello from alice').textContent(), /you: hello from alice ✓ delivered to 1/);
 
   // A pasted image (a small png drawn in the page) arrives as an image.
-  await bob.evaluate(async () => {
-    const canvas = Object.assign(document.createElement('canvas'), { width: 40, height: 30 });
-    const g = canvas.getContext('2d');
-    g.fillStyle = '#d33';
-    g.fillRect(0, 0, 40, 30);
-    const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
-    const data = new DataTransfer();
-    data.items.add(new File([blob], 'red.png', { type: 'image/png' }));
-    document.getElementById('text').dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
-  });
+  await pasteRed(bob);
   await bob.locator('li[data-state="delivered"] img.shared').waitFor();
   const img = alice.getByRole('img', { name: /^an image from user \S+$/ }).first();
   await img.waitFor();
@@ -241,7 +246,38 @@ async function selectNamespace(page, nsp) {
   await page.getByRole('option', { name: nsp, exact: true }).click();
 }
 
-test('the Admin UI at /admin/: logs in, lists the sockets and their rooms, disconnects a socket', T, async () => {
+/* The row of the Events page for socket `id`'s event `name` of `type`
+ * ("Event received", "Event sent"). */
+const eventRow = (page, id, type, name) => page.getByRole('row')
+  .filter({ has: page.getByRole('link', { name: id, exact: true }) })
+  .filter({ has: page.locator('.v-chip', { hasText: type }) })
+  .filter({ has: page.locator('code').getByText(name, { exact: true }) });
+
+/* What the Dashboard's cards show: the clients (the sum over transports),
+ * the healthy servers and each namespace's sockets.  server_stats comes
+ * every 2 s: waited for, some 8 s at most. */
+async function dashboardShows(page, want) {
+  const read = () => page.evaluate(() => {
+    const card = (title) => [...document.querySelectorAll('.v-card')]
+      .find((c) => c.querySelector('.v-card__title')?.textContent.trim() === title);
+    const numbers = (c) => [...(c?.querySelectorAll('h2') ?? [])].map((e) => Number(e.textContent));
+    const namespaces = {};
+    for (const tr of card('Namespaces')?.querySelectorAll('tbody tr') ?? [])
+      namespaces[tr.cells[0].textContent.trim()] = Number(tr.cells[1].textContent);
+    const [clients, servers] = [numbers(card('Clients')), numbers(card('Servers'))];
+    return { clients: clients.length ? clients[0] + clients[1] : null, servers: servers[0] ?? null, namespaces };
+  });
+  let got = null;
+  for (let i = 0; i < 80; i++) {
+    got = await read();
+    if (got.clients === want.clients && got.servers === want.servers &&
+        Object.entries(want.namespaces).every(([n, c]) => got.namespaces[n] === c)) return;
+    await page.waitForTimeout(100);
+  }
+  assert.fail(`the Dashboard shows ${JSON.stringify(got)}, not ${JSON.stringify(want)}`);
+}
+
+test('the Admin UI at /admin/: logs in, lists the sockets and their rooms, shows their events and the server\'s stats, disconnects a socket', T, async () => {
   const alice = await chatPage('alice-token');
   const bob = await chatPage('bob-token');
   const [aliceId, bobId] = [await socketId(alice), await socketId(bob)];
@@ -282,6 +318,38 @@ test('the Admin UI at /admin/: logs in, lists the sockets and their rooms, disco
   }
   await admin.screenshot({ path: path.join(SHOTS, 'admin-rooms.png') });
 
+  // Events (development mode): what plugio told the UI as it happened -
+  // event_received for what a socket emitted, event_sent for what plugio
+  // sent it - so the chat must happen while the UI is connected.
+  await admin.goto(`${srv.url}/admin/#/events/`);
+  await admin.locator('.v-breadcrumbs', { hasText: 'Events' }).waitFor();
+  await say(alice, 'hello admin');
+  await line(bob, 'hello admin').waitFor();
+  await pasteRed(bob);
+  await alice.getByRole('img', { name: /^an image from user \S+$/ }).waitFor();
+  for (const [id, type, name] of [[aliceId, 'Event received', 'say'], [bobId, 'Event sent', 'message'],
+    [bobId, 'Event received', 'image'], [aliceId, 'Event sent', 'image']])
+    await eventRow(admin, id, type, name).waitFor();
+  // Their arguments, unfolded: the room and the text as alice sent them,
+  // and the message as plugio sent it on to bob.
+  const args = async (row) => {
+    await row.getByRole('button').click();
+    return JSON.parse(await admin.locator('tr.v-data-table__expanded__content pre').textContent());
+  };
+  assert.deepEqual(await args(eventRow(admin, bobId, 'Event sent', 'message')),
+    [{ room: 'lobby', from: aliceId, role: 'admin', text: 'hello admin' }]);
+  assert.deepEqual(await args(eventRow(admin, aliceId, 'Event received', 'say')), ['lobby', 'hello admin']);
+  // Only the two chat sockets' events are listed in /chat.
+  const ids = (await admin.locator('tbody a.link').allTextContents()).map((t) => t.trim());
+  assert.deepEqual([...new Set(ids)].sort(), [aliceId, bobId].sort());
+  await admin.screenshot({ path: path.join(SHOTS, 'admin-events.png'), fullPage: true });
+
+  // The Dashboard: server_stats' numbers - alice, bob and the UI itself
+  // connected; /chat with two sockets, /admin with the UI's; one server.
+  await admin.goto(`${srv.url}/admin/#/`);
+  await dashboardShows(admin, { clients: 3, servers: 1, namespaces: { '/chat': 2, '/admin': 1 } });
+  await admin.screenshot({ path: path.join(SHOTS, 'admin-dashboard.png') });
+
   // Disconnect bob from the sockets list: his page says so, alice stays.
   await admin.goto(`${srv.url}/admin/#/sockets/`);
   await socketRow(admin, bobId).getByRole('button').click();
@@ -292,6 +360,9 @@ test('the Admin UI at /admin/: logs in, lists the sockets and their rooms, disco
   await socketRow(admin, bobId).waitFor({ state: 'detached' });
   await alice.getByRole('heading', { name: 'Online in lobby (1)' }).waitFor({ timeout: 10000 });
   await admin.screenshot({ path: path.join(SHOTS, 'admin-sockets.png') });
+  // ... and the Dashboard follows: bob's page closed its connection.
+  await admin.goto(`${srv.url}/admin/#/`);
+  await dashboardShows(admin, { clients: 2, servers: 1, namespaces: { '/chat': 1, '/admin': 1 } });
   assert.deepEqual([...alice.errors, ...bob.errors], []);
   await Promise.all([alice.context().close(), bob.context().close(), context.close()]);
 });
