@@ -286,18 +286,17 @@ test('a retired version whose late callback faults is not rolled back to', T, as
     const [answer] = await question;
     /* A fresh copy of b replaces it: the first is kept for a rollback. */
     install(srv, 'b');
-    const deadline = Date.now() + 10000;
-    while (!/reload: plugin 'crash' b -> b/.test(srv.stderr()) && Date.now() < deadline) await h.sleep(20);
+    await srv.waitForLog(/reload: plugin 'crash' b -> b/);
     assert.match(srv.stderr(), /reload: plugin 'crash' b -> b/);
     answer('late'); /* the retired version's callback faults */
-    while (!/ack callback raised/.test(srv.stderr()) && Date.now() < deadline) await h.sleep(20);
+    await srv.waitForLog(/ack callback raised/);
     assert.match(srv.stderr(), /ERROR crash: version b: ack callback raised .*\(SIGSEGV\)/);
     /* The serving copy faults: there is nothing sound to roll back to. */
     const culprit = await h.connect(srv.url);
     const gone = h.next(culprit, 'disconnect');
     culprit.emit('null');
     assert.equal((await gone)[0], 'io server disconnect');
-    while (!/disabled until|rolled back/.test(srv.stderr()) && Date.now() < deadline) await h.sleep(20);
+    await srv.waitForLog(/disabled until|rolled back/);
     assert.doesNotMatch(srv.stderr(), /rolled back from version b to version b/);
     assert.match(srv.stderr(), /ERROR crash: disabled until a new build of .*libcrash\.so is loaded/);
     assert.ok(isRefusal(await call(watcher, 'build')));
@@ -316,8 +315,7 @@ test('a build whose load hook faults is refused, and the one serving stays', T, 
     /* The faulty load hook spoils and frees the state it is handed, then
      * faults: c must not be given that state back. */
     install(srv, 'load');
-    const deadline = Date.now() + 10000;
-    while (!/reload failed/.test(srv.stderr()) && Date.now() < deadline) await h.sleep(20);
+    await srv.waitForLog(/reload failed/);
     assert.match(srv.stderr(), /ERROR crash: version load: load hook raised .*\(SIGSEGV\)/);
     assert.match(srv.stderr(), /reload failed .*plugin 'crash': load hook refused: it faulted/);
     assert.match(srv.stderr(), /ERROR crash: its state is lost: the new version faulted in its load hook/);
@@ -340,8 +338,7 @@ test('a reload that lowers timeoutMs applies it to the next call', T, async () =
     const tmp = `${srv.yamlFile}.tmp`;
     fs.writeFileSync(tmp, h.toYaml(srv.doc));
     fs.renameSync(tmp, srv.yamlFile);
-    const deadline = Date.now() + 10000;
-    while (!/reload #1 done/.test(srv.stderr()) && Date.now() < deadline) await h.sleep(20);
+    await srv.waitForLog(/reload #1 done/);
     const culprit = await h.connect(srv.url);
     const gone = h.next(culprit, 'disconnect', 10000);
     culprit.emit('spin');

@@ -215,6 +215,14 @@ async function startServer(opts = {}) {
         await sleep(25);
       }
     },
+    /* Wait until stderr matches `re`; throws with stderr after `ms`. */
+    async waitForLog(re, ms = 10000) {
+      const deadline = Date.now() + ms;
+      while (!re.test(stderr)) {
+        if (Date.now() > deadline) throw new Error(`no log line matching ${re} within ${ms} ms; stderr:\n${stderr}`);
+        await sleep(20);
+      }
+    },
   };
   return server;
 }
