@@ -190,8 +190,6 @@ bool static_client_file(const char *name)
     return false;
 }
 
-/* ---- answers ----------------------------------------------------------- */
-
 /* ---- reading a file ---------------------------------------------------- */
 
 /* A request header's value (NULL when absent); the caller frees it. */
@@ -206,6 +204,15 @@ static char *header_dup(struct lws *wsi, enum lws_token_indexes token)
         return NULL;
     }
     return s;
+}
+
+/* What the request's Accept-Encoding offers that plugio writes. */
+static zip_format accepted_encoding(struct lws *wsi)
+{
+    char *accept = header_dup(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING);
+    zip_format f = accept ? zip_accepted(accept) : ZIP_NONE;
+    free(accept);
+    return f;
 }
 
 /* The whole of the regular file `fd` whose size st tells, read from its
@@ -386,10 +393,7 @@ static zip_format client_encoding(struct lws *wsi, const struct stat *st)
 {
     if ((uintmax_t)st->st_size > STATIC_ZIP_MAX_FILE)
         return ZIP_NONE;
-    char *accept = header_dup(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING);
-    zip_format f = accept ? zip_accepted(accept) : ZIP_NONE;
-    free(accept);
-    return f;
+    return accepted_encoding(wsi);
 }
 
 static int serve_client(struct lws *wsi, const char *name, bool head)
@@ -571,10 +575,7 @@ static zip_format file_encoding(struct lws *wsi, const char *type, off_t size,
               (uintmax_t)size <= STATIC_ZIP_MAX_FILE;
     if (!*varies)
         return ZIP_NONE;
-    char *accept = header_dup(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING);
-    zip_format f = accept ? zip_accepted(accept) : ZIP_NONE;
-    free(accept);
-    return f;
+    return accepted_encoding(wsi);
 }
 
 /* Size and modification time, and the encoding: each representation has
