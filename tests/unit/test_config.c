@@ -1625,3 +1625,68 @@ Test(config, rejects_unknown_admin_key)
 {
     expect_only_error("admin: {auth: false, user: x}\n", "t.yaml:1:22: ", "unknown admin key 'user'");
 }
+
+/* ---- server.metrics ------------------------------------------------------ */
+
+Test(config, metrics_is_off_by_default_with_the_usual_path)
+{
+    cr_assert_not_null(load("server: {port: 0}\n"), "%s", all_diags());
+    cr_assert_not(cfg->metrics.enabled);
+    cr_assert_str_eq(cfg->metrics.path, "/metrics");
+}
+
+Test(config, metrics_true_and_false_turn_it_on_and_off)
+{
+    cr_assert(load("server: {metrics: true}\n")->metrics.enabled);
+    cr_assert_str_eq(cfg->metrics.path, "/metrics");
+    cr_assert_not(load("server: {metrics: false}\n")->metrics.enabled);
+}
+
+Test(config, metrics_a_block_turns_it_on_unless_it_says_enabled_false)
+{
+    cr_assert_not_null(load("server:\n  metrics: {path: /internal/prom}\n"), "%s", all_diags());
+    cr_assert(cfg->metrics.enabled);
+    cr_assert_str_eq(cfg->metrics.path, "/internal/prom");
+    cr_assert_not(load("server:\n  metrics: {enabled: false, path: /p}\n")->metrics.enabled);
+}
+
+Test(config, metrics_refuses_a_path_inside_the_socketio_path_where_it_is_written)
+{
+    cr_assert_null(load("server:\n  metrics:\n    path: /socket.io/metrics\n"));
+    cr_assert_eq(diags.count, 1, "%s", all_diags());
+    cr_assert_str_eq(diags.items[0], "t.yaml:3:11: metrics.path '/socket.io/metrics' is inside "
+                                     "socket.serverOptions.path '/socket.io'");
+}
+
+Test(config, metrics_refuses_the_socketio_path_itself_and_any_path_under_a_root_one)
+{
+    cr_assert_null(load("socket: {serverOptions: {path: /rt}}\nserver: {metrics: {path: /rt}}\n"));
+    cr_assert_null(load("server: {metrics: true}\nsocket: {serverOptions: {path: /}}\n"));
+    cr_assert_eq(diags.count, 1);
+    cr_assert(strstr(diags.items[0], "t.yaml:1:19: metrics.path '/metrics' is inside "
+                                     "socket.serverOptions.path '/'"),
+              "%s", diags.items[0]);
+}
+
+Test(config, metrics_allows_a_path_that_only_shares_a_prefix_or_when_off)
+{
+    cr_assert_not_null(load("server: {metrics: {path: /socket.iox}}\n"), "%s", all_diags());
+    cr_assert_not_null(load("server: {metrics: {enabled: false, path: /socket.io/m}}\n"),
+                       "%s", all_diags());
+}
+
+Test(config, metrics_refuses_a_bad_path_a_bad_type_and_an_unknown_key)
+{
+    cr_assert_null(load("server: {metrics: {path: metrics}}\n"));
+    cr_assert(strstr(all_diags(), "t.yaml:1:26: metrics.path: 'metrics' must start with '/'"),
+              "%s", all_diags());
+    cr_assert_null(load("server: {metrics: {path: '/m?x=1'}}\n"));
+    cr_assert(strstr(all_diags(), "must start with '/' and have no '?' or '#'"), "%s",
+              all_diags());
+    cr_assert_null(load("server: {metrics: {path: /healthz}}\n"));
+    cr_assert(strstr(all_diags(), "'/healthz' is the health check's"), "%s", all_diags());
+    cr_assert_null(load("server: {metrics: 3}\n"));
+    cr_assert(strstr(all_diags(), "t.yaml:1:19: "), "%s", all_diags());
+    cr_assert_null(load("server: {metrics: {enable: true}}\n"));
+    cr_assert(strstr(all_diags(), "unknown metrics key 'enable'"), "%s", all_diags());
+}

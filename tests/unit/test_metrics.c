@@ -1,11 +1,10 @@
 /*
  * test_metrics.c - what /metrics is written with: the Prometheus text
  * writer (host/web/prom_text.c: escaping, histogram buckets and sums),
- * the histograms it reads (host/base/histogram.h), and server.metrics in
- * the configuration (host/config/config.c).
+ * the histograms it reads (host/base/histogram.h).  server.metrics in the
+ * configuration is tested with the rest of it (test_config.c).
  */
 #include "base/histogram.h"
-#include "config/config.h"
 #include "web/prom_text.h"
 
 #include <criterion/criterion.h>
@@ -147,90 +146,4 @@ Test(prom_text, writes_an_unlabelled_empty_histogram)
     cr_assert_str_eq(out.data, "e_bucket{le=\"0.000001\"} 0\ne_bucket{le=\"0.000002\"} 0\n"
                                "e_bucket{le=\"0.000005\"} 0\ne_bucket{le=\"+Inf\"} 0\n"
                                "e_sum 0\ne_count 0\n");
-}
-
-/* ---- server.metrics ------------------------------------------------------ */
-
-static diag_list diags = DIAG_LIST_INIT;
-static config *cfg;
-
-static void teardown(void)
-{
-    config_free(cfg);
-    cfg = NULL;
-    diag_free(&diags);
-}
-
-TestSuite(metrics_config, .fini = teardown);
-
-static config *load(const char *yaml)
-{
-    teardown();
-    cfg = config_load_string(yaml, strlen(yaml), "t.yaml", "/etc/plugio", &diags);
-    return cfg;
-}
-
-static const char *first_diag(void) { return diags.count ? diags.items[0] : "(none)"; }
-
-Test(metrics_config, is_off_by_default_with_the_usual_path)
-{
-    cr_assert_not_null(load("server: {port: 0}\n"), "%s", first_diag());
-    cr_assert_not(cfg->metrics.enabled);
-    cr_assert_str_eq(cfg->metrics.path, "/metrics");
-}
-
-Test(metrics_config, true_and_false_turn_it_on_and_off)
-{
-    cr_assert(load("server: {metrics: true}\n")->metrics.enabled);
-    cr_assert_str_eq(cfg->metrics.path, "/metrics");
-    cr_assert_not(load("server: {metrics: false}\n")->metrics.enabled);
-}
-
-Test(metrics_config, a_block_turns_it_on_unless_it_says_enabled_false)
-{
-    cr_assert_not_null(load("server:\n  metrics: {path: /internal/prom}\n"), "%s", first_diag());
-    cr_assert(cfg->metrics.enabled);
-    cr_assert_str_eq(cfg->metrics.path, "/internal/prom");
-    cr_assert_not(load("server:\n  metrics: {enabled: false, path: /p}\n")->metrics.enabled);
-}
-
-Test(metrics_config, refuses_a_path_inside_the_socketio_path_where_it_is_written)
-{
-    cr_assert_null(load("server:\n  metrics:\n    path: /socket.io/metrics\n"));
-    cr_assert_eq(diags.count, 1, "%s", first_diag());
-    cr_assert_str_eq(diags.items[0], "t.yaml:3:11: metrics.path '/socket.io/metrics' is inside "
-                                     "socket.serverOptions.path '/socket.io'");
-}
-
-Test(metrics_config, refuses_the_socketio_path_itself_and_any_path_under_a_root_one)
-{
-    cr_assert_null(load("socket: {serverOptions: {path: /rt}}\nserver: {metrics: {path: /rt}}\n"));
-    cr_assert_null(load("server: {metrics: true}\nsocket: {serverOptions: {path: /}}\n"));
-    cr_assert_eq(diags.count, 1);
-    cr_assert(strstr(diags.items[0], "t.yaml:1:19: metrics.path '/metrics' is inside "
-                                     "socket.serverOptions.path '/'"),
-              "%s", diags.items[0]);
-}
-
-Test(metrics_config, allows_a_path_that_only_shares_a_prefix_or_when_off)
-{
-    cr_assert_not_null(load("server: {metrics: {path: /socket.iox}}\n"), "%s", first_diag());
-    cr_assert_not_null(load("server: {metrics: {enabled: false, path: /socket.io/m}}\n"),
-                       "%s", first_diag());
-}
-
-Test(metrics_config, refuses_a_bad_path_a_bad_type_and_an_unknown_key)
-{
-    cr_assert_null(load("server: {metrics: {path: metrics}}\n"));
-    cr_assert(strstr(first_diag(), "t.yaml:1:26: metrics.path: 'metrics' must start with '/'"),
-              "%s", first_diag());
-    cr_assert_null(load("server: {metrics: {path: '/m?x=1'}}\n"));
-    cr_assert(strstr(first_diag(), "must start with '/' and have no '?' or '#'"), "%s",
-              first_diag());
-    cr_assert_null(load("server: {metrics: {path: /healthz}}\n"));
-    cr_assert(strstr(first_diag(), "'/healthz' is the health check's"), "%s", first_diag());
-    cr_assert_null(load("server: {metrics: 3}\n"));
-    cr_assert(strstr(first_diag(), "t.yaml:1:19: "), "%s", first_diag());
-    cr_assert_null(load("server: {metrics: {enable: true}}\n"));
-    cr_assert(strstr(first_diag(), "unknown metrics key 'enable'"), "%s", first_diag());
 }
