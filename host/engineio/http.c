@@ -46,6 +46,11 @@
  * rest is out the connection is idle, the next request due as after any
  * response.
  *
+ * The site (web/site.c) answers what is not Engine.IO's; a plugin's
+ * route among it may take a body of any method (http_read_body): read as
+ * a polling POST's, under the same deadline, and handed to the site's
+ * body fn once whole, the request's head still readable then.
+ *
  * Connections are counted from accept to close.  Past server.maxConnections
  * (capped to what the descriptor limit leaves room for) a request that
  * would start a new session is answered 503 and closed; requests of

@@ -152,10 +152,20 @@ int plugin_http_body(const pio_http_request *req, const void **data, size_t *len
     return PIO_OK;
 }
 
+/* A Content-Type goes into the head as it is: no control characters
+ * (a line break would start a header of the plugin's making). */
+static bool type_ok(const char *type)
+{
+    for (const char *p = type; p && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
 int plugin_http_respond(pio_http_request *req, unsigned status, const char *content_type,
                         const void *body, size_t len)
 {
-    if (!req || status < 100 || status > 599 || (len && !body))
+    if (!req || status < 100 || status > 599 || (len && !body) || !type_ok(content_type))
         return PIO_EINVAL;
     if (req->answered)
         return PIO_ESTATE;

@@ -11,7 +11,9 @@
  *             address}, with the status ?status= asks (default 200)
  *   /silent   returns without answering
  *   /crash    faults (a write through NULL)
- *   /unroute  unroutes /gone, answers "<first rc> <second rc>"
+ *   /unroute  unroutes /gone, answers "<first rc> <second rc>" (after
+ *             answers the host must refuse: status 99, a Content-Type
+ *             with a line break)
  *   /gone     answers "gone"
  * and logs what the host says to paths it must refuse:
  *   "route /socket.io/x: <rc>", "route /healthz: <rc>", "route nope: <rc>".
@@ -172,6 +174,8 @@ static void unroute(pio_ctx *ctx, pio_http_request *req, void *userdata)
     /* A status out of range is refused, and the request still waits. */
     if (pio_http_respond(req, 99, NULL, NULL, 0) != PIO_EINVAL)
         pio_log(ctx, PIO_LOG_ERROR, "status 99 was taken");
+    if (pio_http_respond(req, 200, "text/plain\r\nx-evil: 1", NULL, 0) != PIO_EINVAL)
+        pio_log(ctx, PIO_LOG_ERROR, "a content type with a line break was taken");
     pio_http_respond(req, 200, "text/plain", out, (size_t)n);
 }
 
