@@ -24,7 +24,7 @@
  *                  token beginning with "ok" lets it through, any other is
  *                  refused with "refused: <token>".  Logs "socket after
  *                  resolve: <pointer or null>" (must be null).
- *   route_rooms    acks [rooms of the socket, sorted by the client; data "token"]
+ *   route_rooms    acks the socket's rooms (an array) and its data "token"
  *   route_members  (room) acks the number of sockets in that room of "/gated"
  */
 #include <plugio/plugio.h>
@@ -189,7 +189,8 @@ static const char *route_load(pio_ctx *ctx, void *state)
 {
     (void)state;
     if (get_bool(pio_value_member(pio_ctx_config(ctx), "second"))) {
-        pio_log(ctx, PIO_LOG_INFO, "second route /hook: %d", pio_http_route(ctx, "/hook", 16, hook, NULL));
+        pio_log(ctx, PIO_LOG_INFO, "second route /hook: %d",
+                pio_http_route(ctx, "/hook", 16, hook, NULL));
         return pio_http_route(ctx, "/second", 16, hook, NULL) == PIO_OK ? NULL : "cannot route";
     }
     static const struct {
@@ -210,7 +211,8 @@ static const char *route_load(pio_ctx *ctx, void *state)
         return "cannot route /hook again";
     pio_log(ctx, PIO_LOG_INFO, "route /socket.io/x: %d",
             pio_http_route(ctx, "/socket.io/x", 0, hook, NULL));
-    pio_log(ctx, PIO_LOG_INFO, "route /healthz: %d", pio_http_route(ctx, "/healthz", 0, hook, NULL));
+    pio_log(ctx, PIO_LOG_INFO, "route /healthz: %d",
+            pio_http_route(ctx, "/healthz", 0, hook, NULL));
     pio_log(ctx, PIO_LOG_INFO, "route nope: %d", pio_http_route(ctx, "nope", 0, hook, NULL));
     pio_log(ctx, PIO_LOG_INFO, "build %s routes", BUILD_ID);
     return NULL;
