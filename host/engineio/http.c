@@ -46,6 +46,11 @@
  * rest is out the connection is idle, the next request due as after any
  * response.
  *
+ * The site (web/site.c) answers what is not Engine.IO's; a plugin's
+ * route among it may take a body of any method (http_read_body): read as
+ * a polling POST's, under the same deadline, and handed to the site's
+ * body fn once whole, the request's head still readable then.
+ *
  * Connections are counted from accept to close.  Past server.maxConnections
  * (capped to what the descriptor limit leaves room for) a request that
  * would start a new session is answered 503 and closed; requests of
@@ -77,7 +82,15 @@
 #include <strings.h>
 #include <time.h>
 
-typedef enum conn_kind { CONN_NONE, CONN_POLL_GET, CONN_POLL_POST, CONN_WS } conn_kind;
+/* CONN_SITE_BODY: a request the site serves once its body has come
+ * (http_read_body). */
+typedef enum conn_kind {
+    CONN_NONE,
+    CONN_POLL_GET,
+    CONN_POLL_POST,
+    CONN_SITE_BODY,
+    CONN_WS
+} conn_kind;
 
 /* Per connection (WebSocket) or per HTTP transaction (polling) state:
  * lws allocates it zeroed and frees it; what it points to is ours. */
@@ -85,6 +98,8 @@ typedef struct conn { /* per connection: ordered to leave no holes */
     eio_session *session;  /* a reference */
     buf body;              /* POST body, or a WebSocket message in pieces */
     ws_inflater *inflater; /* owned; NULL until a compressed message came */
+    char *site_path;       /* CONN_SITE_BODY: owned, the request's path */
+    size_t body_max;       /* CONN_SITE_BODY: its Content-Length */
     conn_kind kind;
     bool body_binary;
     bool deflate;          /* the WebSocket negotiated permessage-deflate */
@@ -109,6 +124,8 @@ static void conn_release(conn *c)
 {
     buf_free(&c->body);
     ws_inflater_free(&c->inflater);
+    free(c->site_path);
+    c->site_path = NULL;
     if (c->session) {
         eio_session_unref(c->session);
         c->session = NULL;
@@ -364,6 +381,22 @@ static void peer_address(struct lws *wsi, char *out, size_t len)
         memmove(out, out + 7, strlen(out + 7) + 1);
 }
 
+void http_peer_address(struct lws *wsi, char *out, size_t len) { peer_address(wsi, out, len); }
+
+const char *http_method_name(struct lws *wsi)
+{
+    static const char *const names[] = {
+        [LWSHUMETH_GET] = "GET",         [LWSHUMETH_POST] = "POST",
+        [LWSHUMETH_OPTIONS] = "OPTIONS", [LWSHUMETH_PUT] = "PUT",
+        [LWSHUMETH_PATCH] = "PATCH",     [LWSHUMETH_DELETE] = "DELETE",
+        [LWSHUMETH_CONNECT] = "CONNECT", [LWSHUMETH_HEAD] = "HEAD",
+    };
+    char *uri;
+    int len;
+    int m = lws_http_get_uri_and_method(wsi, &uri, &len);
+    return m >= 0 && (size_t)m < sizeof names / sizeof *names && names[m] ? names[m] : "";
+}
+
 void http_query_arg(http_request *r, char *arg, buf *pairs, unsigned *n)
 {
     char *eq = strchr(arg, '=');
@@ -407,6 +440,58 @@ static bool read_query(struct lws *wsi, http_request *r, buf *pairs, unsigned *n
             free(frag);
     }
     return !(pairs && pairs->failed);
+}
+
+bool http_query_pairs(struct lws *wsi, buf *pairs, unsigned *n)
+{
+    http_request r;
+    *n = 0;
+    return read_query(wsi, &r, pairs, n);
+}
+
+/* The header `name` as lws knows it: a token, whose name lws writes in
+ * lower case with its colon, or -1 for a custom one. */
+static int header_token(const char *lower)
+{
+    size_t len = strlen(lower);
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        const char *name = (const char *)lws_token_to_string((enum lws_token_indexes)t);
+        if (name && strlen(name) == len + 1 && name[len] == ':' && memcmp(name, lower, len) == 0)
+            return t;
+    }
+    return -1;
+}
+
+char *http_header_copy(struct lws *wsi, const char *name)
+{
+    char key[128];
+    size_t len = name ? strlen(name) : 0;
+    if (!len || len + 2 > sizeof key)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        key[i] = (char)tolower((unsigned char)name[i]);
+    key[len] = '\0';
+    int t = header_token(key);
+    int vlen;
+    if (t >= 0) { /* 0 for a token the request does not have (or left empty) */
+        vlen = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+        if (vlen == 0)
+            return NULL;
+    } else { /* the names lws does not know, it keeps in lower case */
+        memcpy(key + len, ":", 2);
+        vlen = lws_hdr_custom_length(wsi, key, (int)len + 1);
+    }
+    char *value = vlen >= 0 ? malloc((size_t)vlen + 1) : NULL;
+    if (!value)
+        return NULL;
+    int n = t >= 0 ? lws_hdr_copy(wsi, value, vlen + 1, (enum lws_token_indexes)t)
+                   : lws_hdr_custom_copy(wsi, value, vlen + 1, key, (int)len + 1);
+    if (n < 0) {
+        free(value);
+        return NULL;
+    }
+    value[n] = '\0';
+    return value;
 }
 
 static void add_header(buf *pairs, unsigned *n, const char *name, const char *value)
@@ -873,8 +958,68 @@ static int poll_post_complete(struct lws *wsi, conn *c)
 }
 
 static http_site_fn site;
+static http_site_body_fn site_body;
 
-void http_set_site(http_site_fn fn) { site = fn; }
+void http_set_site(http_site_fn fn, http_site_body_fn body)
+{
+    site = fn;
+    site_body = body;
+}
+
+/* 411: the connection closes after it, as lws could not tell where the
+ * body it cannot read ends. */
+static int refuse_length(struct lws *wsi)
+{
+    static const char msg[] = "Length Required";
+    return respond_ex(wsi, 411, "text/plain", msg, sizeof msg - 1, false, true, NULL);
+}
+
+int http_read_body(struct lws *wsi, const char *path, size_t max_body)
+{
+    conn *c = lws_wsi_user(wsi);
+    if (!c || !site_body)
+        return -1;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+        return refuse_length(wsi);
+    char cl[32] = "";
+    if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+        /* lws waits for a body after these methods' heads. */
+        const char *m = http_method_name(wsi);
+        if (!strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "PATCH"))
+            return refuse_length(wsi);
+        return site_body(wsi, path, NULL, 0);
+    }
+    char *endp;
+    errno = 0;
+    unsigned long long length = strtoull(cl, &endp, 10);
+    if (*endp || cl[0] == '-' || errno)
+        return refuse_length(wsi);
+    if (length > max_body) {
+        static const char msg[] = "Payload Too Large";
+        /* lws discards the body and keeps the connection. */
+        return respond(wsi, 413, "text/plain", msg, sizeof msg - 1, false);
+    }
+    if (length == 0)
+        return site_body(wsi, path, NULL, 0);
+    if (!(c->site_path = strdup(path)))
+        return -1;
+    c->kind = CONN_SITE_BODY;
+    c->body_max = (size_t)length;
+    return 0;
+}
+
+static int site_body_complete(struct lws *wsi, conn *c)
+{
+    char *path = c->site_path;
+    buf body = c->body;
+    c->site_path = NULL;
+    c->body = (buf)BUF_INIT;
+    conn_release(c);
+    int rc = site_body(wsi, path, body.data, body.len);
+    free(path);
+    buf_free(&body);
+    return rc;
+}
 
 static int on_http(struct lws *wsi, conn *c, const char *path)
 {
@@ -1252,7 +1397,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             d->phase = PHASE_HANDLING; /* a response now re-arms it for the next request */
         int rc = on_http(wsi, c, in);
         if (rc == 0 && d && d->phase == PHASE_HANDLING) {
-            if (c->kind == CONN_POLL_POST)
+            if (c->kind == CONN_POLL_POST || c->kind == CONN_SITE_BODY)
                 deadline_arm(d, PHASE_BODY, request_timeout());
             else
                 deadline_stop(wsi); /* a held poll */
@@ -1265,6 +1410,10 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             buf_append(&c->body, in, len);
             if (c->body.failed || c->body.len > eio_options()->max_http_buffer_size)
                 return -1;
+        } else if (c->kind == CONN_SITE_BODY) {
+            buf_append(&c->body, in, len);
+            if (c->body.failed || c->body.len > c->body_max)
+                return -1;
         }
         return 0;
 
@@ -1272,6 +1421,8 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         deadline_stop(wsi); /* the response re-arms it */
         if (c->kind == CONN_POLL_POST && c->session)
             return poll_post_complete(wsi, c);
+        if (c->kind == CONN_SITE_BODY)
+            return site_body_complete(wsi, c);
         return 0;
 
     case LWS_CALLBACK_HTTP_WRITEABLE:

@@ -696,11 +696,13 @@ typedef struct pio_api {
     /* Serve the HTTP requests (not WebSocket upgrades) whose URL path is
      * exactly `path` (it begins with '/'; the query aside) on the server's
      * own port, whatever their method: fn runs on the loop once the whole
-     * request has come.  A body needs a Content-Length (411 without one)
-     * of at most max_body bytes (413 above it, fn not called).  The path
-     * is copied.  PIO_EINVAL for a path that does not begin with '/' or
-     * lies under serverOptions.path, PIO_ESTATE when the host serves it
-     * already (a health or metrics path, another plugin's route).  From
+     * request has come.  A body needs a Content-Length (411 without one:
+     * a Transfer-Encoding, or a POST, PUT or PATCH without a length) of at
+     * most max_body bytes (413 above it, fn not called).  The path is
+     * copied; routing a path this version routes already replaces that
+     * route.  PIO_EINVAL for a path that does not begin with '/' or lies
+     * under serverOptions.path, PIO_ESTATE when the host serves it already
+     * (a health or metrics path, another plugin's route).  From
      * hooks.init or a load hook; the route is removed before the calling
      * version's unload hook runs (as its timers are): the next version
      * routes it again in its load hook.  A request that arrives while no
@@ -723,7 +725,8 @@ typedef struct pio_api {
     int (*http_body)(const pio_http_request *req, const void **data, size_t *len);
     /* Answer with `status` (100-599), a Content-Type (NULL: none) and
      * `len` bytes of body (copied), once, during the call: PIO_ESTATE when
-     * answered already, PIO_EINVAL for a bad status. */
+     * answered already, PIO_EINVAL for a bad status or a Content-Type
+     * with a control character.  A HEAD request gets the answer's head. */
     int (*http_respond)(pio_http_request *req, unsigned status, const char *content_type,
                         const void *body, size_t len);
 
