@@ -293,6 +293,8 @@ static void read_grant(reader *r, strapi_config *c, const char *path, const char
             return;
         }
         unsigned mask = actions_of(r, sub, m);
+        if (pio_value_type(m) == PIO_TYPE_STRING) /* "*": what the type emits */
+            mask &= t->actions;
         if (mask & ~t->actions)
             fail(r, "%s: %s emits no %s (see its actions in config.contentTypes)", sub, uid,
                  strapi_action_name(mask & ~t->actions & -(mask & ~t->actions)));

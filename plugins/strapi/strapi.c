@@ -237,6 +237,9 @@ static void resume_waiting(pio_ctx *ctx, strapi_shared *sh)
     size_t n = sh->n_waiting;
     sh->waiting = NULL;
     sh->n_waiting = 0;
+    if (n)
+        pio_log(ctx, PIO_LOG_INFO, "%zu connection%s waiting for a role from the previous version",
+                n, n == 1 ? "" : "s");
     for (size_t i = 0; i < n; i++) {
         const char *role = ttl_map_get(sh->roles, w[i].user_id, strapi_clock_ms());
         if (role)

@@ -188,6 +188,7 @@ async function main() {
     if (creates !== 1) fail(`the reader got article:create ${creates} times (draft and published rows not de-duplicated)`);
     if (viewer.socket.events.length) fail(`the viewer received ${JSON.stringify(viewer.socket.events)}`);
     log(`reader's events: ${reader.socket.events.map((e) => e.event).join(', ')}; viewer's: none`);
+    log(`plugio's webhook lines: ${(plugioLog.match(/webhook: [^\n]*/g) || []).join(' | ')}`);
     if (!/webhook: .* already emitted|webhook: article:create to 1 sockets/.test(plugioLog)) fail('no webhook line in plugio\'s log');
 
     for (const c of [reader, viewer, bad, anon]) c.socket.close();
