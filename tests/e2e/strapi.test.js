@@ -364,3 +364,55 @@ test('a bad configuration names its key and keeps plugio from starting', T, asyn
     });
   }
 });
+
+// ---- config/strapi.yaml, run as the README says ------------------------------
+
+test('config/strapi.yaml bridges a JWT client, an anonymous one and a webhook', T, async () => {
+  const { spawn } = require('node:child_process');
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'plugio-strapi-yaml-'));
+  const yaml = fs.readFileSync(path.join(h.REPO, 'config', 'strapi.yaml'), 'utf8')
+    .replaceAll('../build/', `${h.BUILD}/`)
+    .replace('host: 0.0.0.0', 'host: 127.0.0.1')
+    .replace('port: 3000', 'port: 0')
+    .replace('http://127.0.0.1:1337', stub.url);
+  assert.match(yaml, new RegExp(`url: ${stub.url}`));
+  fs.writeFileSync(path.join(dir, 'strapi.yaml'), yaml);
+  const child = spawn(h.PLUGIO, [path.join(dir, 'strapi.yaml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, STRAPI_API_TOKEN: API_TOKEN, STRAPI_JWT_SECRET: JWT_SECRET, STRAPI_WEBHOOK_SECRET: HOOK_SECRET },
+  });
+  let log = '';
+  child.stderr.setEncoding('utf8');
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  try {
+    const port = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not listening within 5 s:\n${log}`)), 5000);
+      child.stderr.on('data', (d) => {
+        log += d;
+        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(log);
+        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      });
+      exited.then(() => reject(new Error(`plugio exited:\n${log}`)));
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const user = await h.connect(url, asUser(1));
+    const anon = await h.connect(url, {});
+    const created = h.next(user, 'article:create');
+    const published = h.next(anon, 'article:publish');
+    const post = (event) => fetch(`${url}/strapi/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: HOOK_SECRET },
+      body: JSON.stringify(webhookBody(event, ARTICLE, article())),
+    });
+    assert.equal((await post('entry.create')).status, 200);
+    assert.equal((await post('entry.publish')).status, 200);
+    assert.equal((await created)[0].data.internalNote, 'keep out', 'no privateFields in this file');
+    assert.equal((await published)[0].data.author.password, undefined);
+  } finally {
+    h.closeAll();
+    child.kill('SIGTERM');
+  }
+  const { code } = await exited;
+  assert.equal(code, 0, log);
+  assert.equal(h.sanitizerReport(log), null, log);
+});
