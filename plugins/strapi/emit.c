@@ -204,6 +204,27 @@ static void event_key(char *key, size_t cap, const char *uid, unsigned action,
         n += snprintf(key + n, cap - (size_t)n, "%02x", d[i]);
 }
 
+/* A users-permissions user changed (its role, blocked) or went: its
+ * cached role goes too, so its next connection asks Strapi again (its
+ * sockets already connected keep their room).  Strapi sends these when
+ * the webhook has the entry events, whatever config.contentTypes says. */
+static void forget_user(pio_ctx *ctx, const pio_value *body, const char *event)
+{
+    const char *uid = string_member(body, "uid");
+    if (!uid || strcmp(uid, "plugin::users-permissions.user") != 0 ||
+        (strcmp(event, "entry.update") != 0 && strcmp(event, "entry.delete") != 0))
+        return;
+    int64_t id;
+    char key[32];
+    if (pio_value_int64(pio_value_member(pio_value_member(body, "entry"), "id"), &id) != PIO_OK)
+        return;
+    snprintf(key, sizeof key, "%lld", (long long)id);
+    if (ttl_map_get(strapi_now.shared->roles, key, strapi_clock_ms())) {
+        ttl_map_remove(strapi_now.shared->roles, key);
+        pio_log(ctx, PIO_LOG_INFO, "user %s changed in Strapi: its cached role is forgotten", key);
+    }
+}
+
 /* Answer a parsed webhook body. */
 static int take(pio_ctx *ctx, pio_http_request *req, const pio_value *body)
 {
@@ -216,6 +237,7 @@ static int take(pio_ctx *ctx, pio_http_request *req, const pio_value *body)
         return refuse(ctx, req, 400, "no event");
     if (header && strcmp(header, event) != 0)
         return refuse(ctx, req, 400, "x-strapi-event and the body's event differ");
+    forget_user(ctx, body, event);
     if (strncmp(event, "entry.", 6) != 0) {
         pio_log(ctx, PIO_LOG_DEBUG, "webhook: %s is not a content event: ignored", event);
         return answer(req, 200, "{\"ignored\":\"not an entry event\"}");

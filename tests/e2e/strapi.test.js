@@ -214,6 +214,16 @@ test('a user\'s role is looked up once: concurrent connections share it, later o
   assert.equal(after - before, 1, 'one request for seven connections');
 });
 
+test('a user changed in Strapi (its webhook) is looked up again on its next connection', T, async () => {
+  await h.connect(srv.url, asUser(8)); /* cached: authenticated */
+  USERS[8].blocked = true;
+  (await h.connect(srv.url, asUser(8))).close(); /* still the cached role */
+  const res = await hook(webhookBody('entry.update', 'plugin::users-permissions.user', { id: 8, documentId: 'u8', username: 'user8', blocked: true }, 'user'));
+  assert.deepEqual(await res.json(), { ignored: 'not configured' }, 'not a content type to emit');
+  await srv.waitForLog(/user 8 changed in Strapi: its cached role is forgotten/);
+  assert.equal(await refusal(asUser(8)), 'strapi: role look-up failed (user is blocked)');
+});
+
 test('an API token joins token:<name>: by Strapi\'s stored hash, or by value', T, async () => {
   const dash = await h.connect(srv.url, { auth: { strategy: 'api-token', token: DASH_TOKEN } });
   const kiosk = await h.connect(srv.url, { auth: { strategy: 'api-token', token: KIOSK_TOKEN } });
