@@ -8,9 +8,10 @@
  * otherwise).  The body is {event, createdAt, model, uid, entry}; only
  * entry.* events of a configured content type and action are emitted.
  *
- * One change can arrive more than once: with draft & publish, creating a
- * published entry fires entry.create for the published row and again for
- * the draft, both with the same documentId and content.  An event whose
+ * One change can arrive more than once: with draft & publish, Strapi
+ * 5.54 sends entry.delete for a document's draft row and again for its
+ * published row (tools/test-strapi sees it), both with the same
+ * documentId and content.  An event whose
  * key - uid, action, documentId and a digest of the entry's content
  * without what differs between the two rows (ids, timestamps,
  * publishedAt) - was seen within config.webhook.dedupeMs is answered 200
