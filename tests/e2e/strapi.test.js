@@ -426,3 +426,57 @@ test('config/strapi.yaml bridges a JWT client, an anonymous one and a webhook', 
   assert.equal(code, 0, log);
   assert.equal(h.sanitizerReport(log), null, log);
 });
+
+// ---- several nodes: one webhook reaches the clients of every node -----------
+
+test('with the Redis adapter, a webhook to one node reaches permitted clients on every node', { timeout: 60000 }, async () => {
+  const { startRedis } = require('./cluster/redis');
+  const redis = await startRedis();
+  const nodes = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      nodes.push(await h.startServer({
+        plugins: {
+          strapi: { path: STRAPI_SO, config: strapiConfig(stub.url) },
+          redis: { path: path.join(h.BUILD, 'plugins', 'redis-adapter', 'libredis-adapter.so'),
+            config: { host: '127.0.0.1', port: redis.port } },
+        },
+        middleware: [{ handler: 'strapi:authenticate', namespace: '/' }],
+        hooks: { init: 'redis:init' },
+      }));
+    }
+    await Promise.all(nodes.map((n) => n.waitForLog(/connected to redis at/)));
+    const here = await h.connect(nodes[0].url, asUser(1));
+    const there = await h.connect(nodes[1].url, asUser(2));
+    const anonThere = await h.connect(nodes[1].url, {});
+    const thereGot = h.collect(there, 'article:create');
+    const anonGot = h.collect(anonThere, 'article:create');
+    const post = (entry) => fetch(`${nodes[0].url}/strapi/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: HOOK_SECRET },
+      body: JSON.stringify(webhookBody('entry.create', ARTICLE, entry)),
+    });
+    /* The second node's subscriptions settle just after it says it is
+     * connected: post until one arrives there (bounded). */
+    for (let i = 0; i < 50 && thereGot.length === 0; i++) {
+      await post(article());
+      await h.sleep(100);
+    }
+    assert.ok(thereGot.length > 0, 'nothing reached the other node');
+    const entry = article();
+    const hereOne = h.next(here, 'article:create');
+    const before = thereGot.length;
+    const res = await post(entry);
+    assert.equal((await res.json()).sockets, 1, 'one socket on the node that took the webhook');
+    assert.equal((await hereOne)[0].data.documentId, entry.documentId);
+    for (let i = 0; i < 50 && thereGot.length === before; i++) await h.sleep(20);
+    assert.deepEqual(thereGot.slice(before).map((p) => p.data.documentId), [entry.documentId]);
+    assert.equal(thereGot[before].data.internalNote, undefined, 'sanitized before it left the first node');
+    await h.sleep(100);
+    assert.equal(anonGot.length, 0, 'public may not see creates, on any node');
+  } finally {
+    h.closeAll();
+    for (const n of nodes) await h.stopChecked(n);
+    await redis.close();
+  }
+});
