@@ -335,6 +335,32 @@ test('a reload while look-ups are in flight: the new version asks again and lets
   assert.equal(asked, 2, 'the old version\'s look-up was abandoned, the new one asked again');
 });
 
+test('a reload the new version refuses: the serving version gets its waiting connections back and lets them in', T, async () => {
+  const before = stub.asked.filter((a) => a.url.startsWith('/api/users/5?')).length;
+  const pending = h.connect(srv.url, asUser(5), 8000); /* Strapi takes 1.2 s for user 5 */
+  await h.sleep(150);
+  const good = structuredClone(srv.doc);
+  const bad = structuredClone(srv.doc);
+  bad.plugins.strapi.config.colour = 'blue';
+  const write = (doc) => {
+    fs.writeFileSync(`${srv.yamlFile}.tmp`, h.toYaml(doc));
+    fs.renameSync(`${srv.yamlFile}.tmp`, srv.yamlFile);
+  };
+  try {
+    write(bad);
+    await srv.waitForLog(/load hook refused: config: unknown key 'colour'/, 10000);
+    const s = await pending;
+    assert.ok(s.connected, 'admitted by the version that kept serving');
+    const got = h.next(s, 'article:delete');
+    await hook(webhookBody('entry.delete', ARTICLE, article()));
+    await got;
+    const asked = stub.asked.filter((a) => a.url.startsWith('/api/users/5?')).length - before;
+    assert.equal(asked, 2, 'asked again by the serving version after the refused one');
+  } finally {
+    write(good);
+  }
+});
+
 // ---- configuration errors: plugio refuses to start, naming the key ----------
 
 test('a bad configuration names its key and keeps plugio from starting', T, async () => {
