@@ -56,7 +56,7 @@ struct lookups {
     uint64_t timer;
     user_lookup *users;
     size_t n_users;
-    watch *watches;      /* every watch struct curl was given, to free at the end */
+    watch *watches;      /* the watch of each socket curl has open (freed at its REMOVE) */
     bool closing;
     char *auth;          /* "Authorization: Bearer <token>" */
 };
@@ -80,16 +80,24 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     (void)easy;
     lookups *l = userp;
     watch *w = socketp;
-    if (l->closing)
-        return 0;
     if (what == CURL_POLL_REMOVE) {
-        if (w && w->id) {
+        /* The socket is done with (curl forgets its socketp): its watch
+         * goes now, not at lookups_free - a server that runs for weeks
+         * opens a connection to Strapi per idle gap. */
+        if (w && w->id && !l->closing)
             pio_fd_unwatch(l->ctx, w->id);
-            w->id = 0;
-        }
-        curl_multi_assign(l->multi, fd, NULL);
+        for (watch **link = &l->watches; w && *link; link = &(*link)->next)
+            if (*link == w) {
+                *link = w->next;
+                free(w);
+                break;
+            }
+        if (!l->closing)
+            curl_multi_assign(l->multi, fd, NULL);
         return 0;
     }
+    if (l->closing)
+        return 0;
     unsigned ev = (what & CURL_POLL_IN ? PIO_FD_READ : 0) | (what & CURL_POLL_OUT ? PIO_FD_WRITE : 0);
     if (w && w->id)
         return pio_fd_update(l->ctx, w->id, ev) == PIO_OK ? 0 : -1;

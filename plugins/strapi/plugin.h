@@ -16,7 +16,7 @@
 
 /* Bumped whenever strapi_shared's layout changes: a version given a block
  * of another layout leaves it (a few kB of cache) rather than misread it. */
-#define STRAPI_SHARED_LAYOUT 1u
+#define STRAPI_SHARED_LAYOUT 2u
 
 typedef struct strapi_waiting {
     char user_id[64];
@@ -29,6 +29,7 @@ typedef struct strapi_shared {
     ttl_map *seen;             /* webhook events already emitted */
     strapi_waiting *waiting;   /* between an unload and the next load only */
     size_t n_waiting;
+    char *roles_from;          /* owned: the config.url the roles were asked of */
 } strapi_shared;
 
 typedef struct strapi_version {

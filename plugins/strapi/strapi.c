@@ -226,7 +226,23 @@ static void shared_free(strapi_shared *sh)
     ttl_map_free(sh->roles);
     ttl_map_free(sh->seen);
     free(sh->waiting);
+    free(sh->roles_from);
     free(sh);
+}
+
+/* The role cache is the Strapi's it was filled from: user ids of another
+ * (config.url changed by a reload) name other users. */
+static void roles_of(pio_ctx *ctx, strapi_shared *sh, const char *url)
+{
+    if (sh->roles_from && url && strcmp(sh->roles_from, url) == 0)
+        return;
+    size_t n = ttl_map_count(sh->roles);
+    if (n)
+        pio_log(ctx, PIO_LOG_INFO, "role cache (%zu user%s) dropped: config.url is now %s", n,
+                n == 1 ? "" : "s", url ? url : "unset");
+    ttl_map_sweep(sh->roles, UINT64_MAX); /* everything has expired by then */
+    free(sh->roles_from);
+    sh->roles_from = url ? strdup(url) : NULL; /* NULL: dropped again next time */
 }
 
 /* The middleware the previous version left waiting: answered from the
@@ -290,6 +306,7 @@ static const char *strapi_load(pio_ctx *ctx, void *state)
         return no; /* the state stays the previous version's */
     }
     strapi_now.ready = true;
+    roles_of(ctx, sh, strapi_now.cfg.url);
     resume_waiting(ctx, sh);
     pio_log(ctx, PIO_LOG_INFO,
             "strapi bridge on %s: %zu content types, %zu rooms with permissions, jwt %s, "

@@ -98,13 +98,10 @@ const char *ttl_map_get(ttl_map *m, const char *key, uint64_t now)
     return (*link)->value;
 }
 
+/* key and value may point into the entry a put replaces (a value from
+ * ttl_map_get): both are copied before it goes. */
 bool ttl_map_put(ttl_map *m, const char *key, const char *value, uint64_t now, uint64_t ttl_ms)
 {
-    entry **link = find(m, key);
-    if (*link)
-        unlink_entry(m, link);
-    if (m->count >= m->max && ttl_map_sweep(m, now) >= m->max)
-        return false;
     size_t klen = strlen(key), vlen = strlen(value);
     entry *e = malloc(sizeof *e + klen + 1 + vlen + 1);
     if (!e)
@@ -113,7 +110,14 @@ bool ttl_map_put(ttl_map *m, const char *key, const char *value, uint64_t now, u
     e->value = e->key + klen + 1;
     memcpy(e->value, value, vlen + 1);
     e->expires = now + ttl_ms;
-    link = find(m, key); /* the sweep may have changed the chain */
+    entry **link = find(m, e->key);
+    if (*link)
+        unlink_entry(m, link);
+    if (m->count >= m->max && ttl_map_sweep(m, now) >= m->max) {
+        free(e);
+        return false;
+    }
+    link = find(m, e->key); /* the sweep may have changed the chain */
     e->next = NULL;
     *link = e;
     m->count++;

@@ -48,9 +48,10 @@ const USERS = {
   7: { role: { id: 1, type: 'authenticated' }, delay: 400 },
   8: { role: { id: 1, type: 'authenticated' } },
   9: { role: { id: 1, type: 'authenticated' }, delay: 5000 },
+  10: { role: { id: 3, type: 'editor' }, delay: 1200 },
 };
 
-async function startStub() {
+async function startStub(users = USERS) {
   const asked = [];
   const server = http.createServer((req, res) => {
     const m = /^\/api\/users\/([^/?]+)\?populate=role$/.exec(req.url);
@@ -62,7 +63,7 @@ async function startStub() {
     if (req.headers.authorization !== `Bearer ${API_TOKEN}`) return send(401, { error: { status: 401 } });
     if (!m) return send(404, { error: { status: 404 } });
     if (m[1] === '6') return send(500, { error: { status: 500 } });
-    const u = USERS[m[1]];
+    const u = users[m[1]];
     if (!u) return send(404, { data: null, error: { status: 404, name: 'NotFoundError' } });
     const { delay, ...fields } = u;
     const user = { id: Number(m[1]), documentId: `u${m[1]}`, username: `user${m[1]}`, email: `u${m[1]}@x.test`,
@@ -343,6 +344,57 @@ test('a reload while look-ups are in flight: the new version asks again and lets
   assert.match(srv.stderr(), /1 connection waiting for a role from the previous version/);
   const asked = stub.asked.filter((a) => a.url.startsWith('/api/users/5?')).length;
   assert.equal(asked, 2, 'the old version\'s look-up was abandoned, the new one asked again');
+});
+
+test('a reload the new version refuses: the serving version gets its waiting connections back and lets them in', T, async () => {
+  const pending = h.connect(srv.url, asUser(10), 8000); /* Strapi takes 1.2 s for user 10 */
+  await h.sleep(150);
+  const good = structuredClone(srv.doc);
+  const bad = structuredClone(srv.doc);
+  bad.plugins.strapi.config.colour = 'blue';
+  const write = (doc) => {
+    fs.writeFileSync(`${srv.yamlFile}.tmp`, h.toYaml(doc));
+    fs.renameSync(`${srv.yamlFile}.tmp`, srv.yamlFile);
+  };
+  try {
+    write(bad);
+    await srv.waitForLog(/load hook refused: config: unknown key 'colour'/, 10000);
+    const s = await pending;
+    assert.ok(s.connected, 'admitted by the version that kept serving');
+    const got = h.next(s, 'article:delete');
+    await hook(webhookBody('entry.delete', ARTICLE, article()));
+    await got;
+    const asked = stub.asked.filter((a) => a.url.startsWith('/api/users/10?')).length;
+    assert.equal(asked, 2, 'asked again by the serving version after the refused one');
+  } finally {
+    write(good);
+  }
+});
+
+test('a reload to another Strapi (config.url) drops the role cache: its user ids name other users', T, async () => {
+  const s1 = await h.connect(srv.url, asUser(8)); /* authenticated here: cached */
+  s1.close();
+  const other = await startStub({ 8: { role: { id: 3, type: 'editor' } } });
+  const good = structuredClone(srv.doc);
+  const moved = structuredClone(srv.doc);
+  moved.plugins.strapi.config.url = other.url;
+  const write = (doc) => {
+    fs.writeFileSync(`${srv.yamlFile}.tmp`, h.toYaml(doc));
+    fs.renameSync(`${srv.yamlFile}.tmp`, srv.yamlFile);
+  };
+  try {
+    write(moved);
+    await srv.waitForLog(new RegExp(`role cache \\(\\d+ users?\\) dropped: config\\.url is now ${other.url}`), 10000);
+    const s2 = await h.connect(srv.url, asUser(8));
+    assert.equal(other.asked.filter((a) => a.url.startsWith('/api/users/8?')).length, 1, 'asked of the new Strapi');
+    const got = h.next(s2, 'cat:create'); /* an editor's, not an authenticated user's */
+    await hook(webhookBody('entry.create', CATEGORY, { id: 900, documentId: 'moved', name: 'c' }));
+    await got;
+  } finally {
+    write(good);
+    await srv.waitForLog(new RegExp(`config\\.url is now ${stub.url}`), 10000);
+    other.close();
+  }
 });
 
 // ---- configuration errors: plugio refuses to start, naming the key ----------

@@ -82,3 +82,15 @@ Test(strapi_ttl_map, no_map_of_size_zero)
     cr_assert_null(ttl_map_new(0));
     ttl_map_free(NULL);
 }
+
+Test(strapi_ttl_map, a_put_may_pass_what_get_returned_for_the_key)
+{
+    /* The role cache refreshed with the role it handed out: the value
+     * lives in the entry the put replaces. */
+    ttl_map *m = ttl_map_new(8);
+    cr_assert(ttl_map_put(m, "9", "authenticated", 0, 100));
+    cr_assert(ttl_map_put(m, "9", ttl_map_get(m, "9", 10), 10, 100));
+    cr_assert_str_eq(ttl_map_get(m, "9", 105), "authenticated", "renewed, with its value");
+    cr_assert_eq(ttl_map_count(m), 1);
+    ttl_map_free(m);
+}
