@@ -165,7 +165,7 @@ static bool type_ok(const char *type)
 int plugin_http_respond(pio_http_request *req, unsigned status, const char *content_type,
                         const void *body, size_t len)
 {
-    if (!req || status < 100 || status > 599 || (len && !body) || !type_ok(content_type))
+    if (!req || status < 200 || status > 599 || (len && !body) || !type_ok(content_type))
         return PIO_EINVAL;
     if (req->answered)
         return PIO_ESTATE;

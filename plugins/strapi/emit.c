@@ -117,10 +117,26 @@ static int answer(pio_http_request *req, unsigned status, const char *json)
     return 0;
 }
 
+/* Refusals are logged at most once a second (a flood of bad requests
+ * must not flood the log), with how many went unlogged in between. */
+static uint64_t last_refusal_logged;
+static unsigned refusals_unlogged;
+
 static int refuse(pio_ctx *ctx, pio_http_request *req, unsigned status, const char *why)
 {
-    pio_log(ctx, PIO_LOG_WARN, "webhook from %s refused (%u): %s", pio_http_address(req), status,
-            why);
+    uint64_t now = strapi_clock_ms();
+    if (last_refusal_logged && now - last_refusal_logged < 1000) {
+        refusals_unlogged++;
+    } else {
+        if (refusals_unlogged)
+            pio_log(ctx, PIO_LOG_WARN, "webhook from %s refused (%u): %s; %u more refused since "
+                    "the last line", pio_http_address(req), status, why, refusals_unlogged);
+        else
+            pio_log(ctx, PIO_LOG_WARN, "webhook from %s refused (%u): %s", pio_http_address(req),
+                    status, why);
+        last_refusal_logged = now;
+        refusals_unlogged = 0;
+    }
     char body[256];
     snprintf(body, sizeof body, "{\"error\":\"%s\"}", why);
     return answer(req, status, body);

@@ -307,6 +307,7 @@ static void finish(lookups *l, user_lookup *u, CURLcode rc)
         }
     char role[128] = "", why_buf[160];
     const char *why;
+    bool settled = false;
     if (rc == CURLE_OPERATION_TIMEDOUT) {
         why = "timed out";
     } else if (rc != CURLE_OK) {
@@ -316,11 +317,12 @@ static void finish(lookups *l, user_lookup *u, CURLcode rc)
         long status = 0;
         curl_easy_getinfo(u->easy, CURLINFO_RESPONSE_CODE, &status);
         why = read_answer(u, status, role, sizeof role, why_buf, sizeof why_buf);
+        settled = status == 200 || status == 404;
     }
     curl_multi_remove_handle(l->multi, u->easy);
     curl_easy_cleanup(u->easy);
     u->easy = NULL;
-    l->done(l->ctx, u->user_id, why ? NULL : role, why, u->pending, u->n_pending, l->ud);
+    l->done(l->ctx, u->user_id, why ? NULL : role, why, settled, u->pending, u->n_pending, l->ud);
     user_free(u);
 }
 

@@ -16,10 +16,13 @@ typedef struct lookups lookups;
 
 /* A look-up ended: role is the user's role type (borrowed for the call),
  * or NULL with `why` saying what went wrong ("unknown user", "Strapi
- * answered 403", "timed out", ...).  pending[0..n) are the middleware
- * handles that waited on it. */
+ * answered 403", "timed out", ...).  `settled` says Strapi answered about
+ * the user (a role, or unknown, blocked, no role), as opposed to a
+ * failure to ask (an error status, a timeout, no connection).
+ * pending[0..n) are the middleware handles that waited on it. */
 typedef void (*lookup_done_fn)(pio_ctx *ctx, const char *user_id, const char *role,
-                               const char *why, const uint64_t *pending, size_t n, void *ud);
+                               const char *why, bool settled, const uint64_t *pending, size_t n,
+                               void *ud);
 
 /* Look-ups to c->url with c->api_token (both borrowed: they outlive l).
  * NULL when out of memory or libcurl cannot start. */

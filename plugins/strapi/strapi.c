@@ -17,6 +17,7 @@
  * The socket's data "strapi" says which: {strategy, user?, role?, token?}.
  * A refusal is the client's connect_error, "strapi: <why>".
  */
+#include <dlfcn.h>
 #include <inttypes.h>
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
@@ -96,16 +97,36 @@ static const char *admit_role(pio_ctx *ctx, pio_socket *s, const char *user, con
     return admit(ctx, s, "jwt", room, user, role, NULL);
 }
 
-/* A look-up ended: every middleware that waited on it is answered. */
-static void looked_up(pio_ctx *ctx, const char *user, const char *role, const char *why,
-                      const uint64_t *pending, size_t n, void *ud)
+/* How long Strapi's "no" about a user (unknown, blocked, no role) is
+ * remembered, at most: a client retrying with the token of a deleted user
+ * costs Strapi one request per this, not one per attempt.  The user's
+ * webhook forgets it sooner (emit.c). */
+#define REFUSAL_CACHE_MS 30000
+
+/* What the role cache holds for a user: the role's type, or '!' and why
+ * Strapi said no. */
+static void remember(pio_ctx *ctx, const char *user, const char *role, const char *why)
 {
-    (void)ud;
-    strapi_shared *sh = strapi_now.shared;
     uint32_t ttl = strapi_now.cfg.role_cache_ms;
-    if (role && ttl && !ttl_map_put(sh->roles, user, role, strapi_clock_ms(), ttl))
+    char value[192];
+    if (!role) {
+        snprintf(value, sizeof value, "!%s", why);
+        ttl = ttl < REFUSAL_CACHE_MS ? ttl : REFUSAL_CACHE_MS;
+    }
+    strapi_shared *sh = strapi_now.shared;
+    if (ttl && !ttl_map_put(sh->roles, user, role ? role : value, strapi_clock_ms(), ttl))
         pio_log(ctx, PIO_LOG_WARN, "role cache full (%zu users): user %s not cached",
                 ttl_map_count(sh->roles), user);
+}
+
+/* A look-up ended (or the cache answered for it): every middleware that
+ * waited on it is answered. */
+static void looked_up(pio_ctx *ctx, const char *user, const char *role, const char *why,
+                      bool settled, const uint64_t *pending, size_t n, void *ud)
+{
+    (void)ud;
+    if (settled)
+        remember(ctx, user, role, why);
     char refusal[256] = "";
     if (!role) {
         snprintf(refusal, sizeof refusal, "strapi: role look-up failed (%s)", why);
@@ -138,6 +159,11 @@ static const char *by_jwt(pio_ctx *ctx, pio_socket *s, const char *token)
         return why;
     }
     const char *role = ttl_map_get(strapi_now.shared->roles, user, strapi_clock_ms());
+    if (role && role[0] == '!') {
+        static char no[256]; /* valid until the middleware returns */
+        snprintf(no, sizeof no, "strapi: role look-up failed (%s)", role + 1);
+        return no;
+    }
     if (role)
         return admit_role(ctx, s, user, role);
     uint64_t pending = pio_middleware_defer(s);
@@ -258,8 +284,10 @@ static void resume_waiting(pio_ctx *ctx, strapi_shared *sh)
                 n, n == 1 ? "" : "s");
     for (size_t i = 0; i < n; i++) {
         const char *role = ttl_map_get(sh->roles, w[i].user_id, strapi_clock_ms());
-        if (role)
-            looked_up(ctx, w[i].user_id, role, NULL, &w[i].pending, 1, NULL);
+        if (role && role[0] == '!')
+            looked_up(ctx, w[i].user_id, NULL, role + 1, false, &w[i].pending, 1, NULL);
+        else if (role)
+            looked_up(ctx, w[i].user_id, role, NULL, false, &w[i].pending, 1, NULL);
         else if (!strapi_now.cfg.jwt_secret || !lookups_wait(strapi_now.lookups, w[i].user_id, w[i].pending))
             pio_middleware_resolve(w[i].pending, "strapi: role look-up refused after a reload");
     }
@@ -284,6 +312,12 @@ static const char *strapi_load(pio_ctx *ctx, void *state)
     }
     strapi_now = (strapi_version){.cfg = cfg, .shared = sh};
     const char *no = NULL;
+    /* libcurl is this plugin's, not the host's: when the last version is
+     * unloaded it would go too, under a resolver thread curl may leave
+     * running after curl_multi_cleanup.  Made permanent here (a no-op
+     * after the first load; libcrypto is so already). */
+    if (!dlopen("libcurl.so.4", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE))
+        pio_log(ctx, PIO_LOG_WARN, "cannot pin libcurl in memory: %s", dlerror());
     if (RAND_bytes(strapi_now.token_key, sizeof strapi_now.token_key) != 1)
         no = "cannot draw a random key (libcrypto)";
     else if (!(strapi_now.lookups = lookups_new(ctx, &strapi_now.cfg, looked_up, NULL)))

@@ -49,6 +49,7 @@ const USERS = {
   8: { role: { id: 1, type: 'authenticated' } },
   9: { role: { id: 1, type: 'authenticated' }, delay: 5000 },
   10: { role: { id: 3, type: 'editor' }, delay: 1200 },
+  11: { role: { id: 1, type: 'authenticated' } },
 };
 
 async function startStub(users = USERS) {
@@ -204,6 +205,14 @@ test('a look-up that fails refuses with why: unknown user, blocked, no role, Str
   assert.equal(await refusal(asUser(6)), 'strapi: role look-up failed (Strapi answered 500)');
   assert.equal(await refusal(asUser(9)), 'strapi: role look-up failed (timed out)');
   await srv.waitForLog(/user 9: role look-up failed: timed out/);
+  // Strapi's "no" about a user is remembered; a failure to ask is not.
+  const asked = (id) => stub.asked.filter((a) => a.url === `/api/users/${id}?populate=role`).length;
+  assert.equal(await refusal(asUser(404)), 'strapi: role look-up failed (unknown user)');
+  assert.equal(await refusal(asUser(3)), 'strapi: role look-up failed (user is blocked)');
+  assert.equal(asked(404), 1);
+  assert.equal(asked(3), 1);
+  assert.equal(await refusal(asUser(6)), 'strapi: role look-up failed (Strapi answered 500)');
+  assert.equal(asked(6), 2, 'an error status is asked again');
 });
 
 test('a user\'s role is looked up once: concurrent connections share it, later ones hit the cache', T, async () => {
@@ -282,6 +291,16 @@ test('the webhook refuses a wrong or missing secret, other methods and malformed
   const noAction = await hook(webhookBody('entry.delete', CATEGORY, { id: 1 }));
   assert.deepEqual(await noAction.json(), { ignored: 'not configured' }, 'category emits no deletes');
   assert.match(srv.stderr(), /webhook from 127\.0\.0\.1 refused \(401\): wrong secret/);
+  /* Nine refusals, logged at most once a second: unless they took more
+   * than eight seconds, some went unlogged, and the next line counts them. */
+  const lines = srv.stderr().match(/webhook from .* refused/g).length;
+  assert.ok(lines < 9, `${lines} lines for nine refusals`);
+  await h.sleep(1100);
+  await hook(good, { secret: null });
+  await srv.waitForLog(/refused \(401\): no secret(; \d+ more refused since the last line)?\n/);
+  const m = /refused \(401\): no secret; (\d+) more refused since the last line/.exec(srv.stderr());
+  assert.ok(m, 'the unlogged ones are counted');
+  assert.equal(lines + Number(m[1]), 9);
   const s = await h.connect(srv.url, asUser(1));
   const got = h.next(s, 'article:create');
   assert.equal((await hook(good)).status, 200, 'and a good one still goes through');
@@ -372,9 +391,9 @@ test('a reload the new version refuses: the serving version gets its waiting con
 });
 
 test('a reload to another Strapi (config.url) drops the role cache: its user ids name other users', T, async () => {
-  const s1 = await h.connect(srv.url, asUser(8)); /* authenticated here: cached */
+  const s1 = await h.connect(srv.url, asUser(11)); /* authenticated here: cached */
   s1.close();
-  const other = await startStub({ 8: { role: { id: 3, type: 'editor' } } });
+  const other = await startStub({ 11: { role: { id: 3, type: 'editor' } } });
   const good = structuredClone(srv.doc);
   const moved = structuredClone(srv.doc);
   moved.plugins.strapi.config.url = other.url;
@@ -385,8 +404,8 @@ test('a reload to another Strapi (config.url) drops the role cache: its user ids
   try {
     write(moved);
     await srv.waitForLog(new RegExp(`role cache \\(\\d+ users?\\) dropped: config\\.url is now ${other.url}`), 10000);
-    const s2 = await h.connect(srv.url, asUser(8));
-    assert.equal(other.asked.filter((a) => a.url.startsWith('/api/users/8?')).length, 1, 'asked of the new Strapi');
+    const s2 = await h.connect(srv.url, asUser(11));
+    assert.equal(other.asked.filter((a) => a.url.startsWith('/api/users/11?')).length, 1, 'asked of the new Strapi');
     const got = h.next(s2, 'cat:create'); /* an editor's, not an authenticated user's */
     await hook(webhookBody('entry.create', CATEGORY, { id: 900, documentId: 'moved', name: 'c' }));
     await got;

@@ -723,7 +723,7 @@ typedef struct pio_api {
     const char *(*http_header)(const pio_http_request *req, const char *name);
     /* The body (len 0 for none), borrowed for the call. */
     int (*http_body)(const pio_http_request *req, const void **data, size_t *len);
-    /* Answer with `status` (100-599), a Content-Type (NULL: none) and
+    /* Answer with `status` (200-599: a final answer), a Content-Type (NULL: none) and
      * `len` bytes of body (copied), once, during the call: PIO_ESTATE when
      * answered already, PIO_EINVAL for a bad status or a Content-Type
      * with a control character.  A HEAD request gets the answer's head. */

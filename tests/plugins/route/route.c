@@ -174,6 +174,9 @@ static void unroute(pio_ctx *ctx, pio_http_request *req, void *userdata)
     /* A status out of range is refused, and the request still waits. */
     if (pio_http_respond(req, 99, NULL, NULL, 0) != PIO_EINVAL)
         pio_log(ctx, PIO_LOG_ERROR, "status 99 was taken");
+    /* An interim status is no answer: the client would wait for another. */
+    if (pio_http_respond(req, 103, NULL, NULL, 0) != PIO_EINVAL)
+        pio_log(ctx, PIO_LOG_ERROR, "status 103 was taken");
     if (pio_http_respond(req, 200, "text/plain\r\nx-evil: 1", NULL, 0) != PIO_EINVAL)
         pio_log(ctx, PIO_LOG_ERROR, "a content type with a line break was taken");
     pio_http_respond(req, 200, "text/plain", out, (size_t)n);
