@@ -102,6 +102,28 @@ test('GET + a polling POST of a real Engine.IO session: closed unserved, the ses
     assert.match(packet.data, /^0\{"sid":/);
   }));
 
+test('a held polling GET + a POST of its session: the GET answered at the ping, then closed', T,
+  () => withServer({ serverOptions: { pingInterval: 1000, pingTimeout: 5000 } }, async (srv) => {
+    const raw = new h.RawPolling(srv.url);
+    await raw.handshake();
+    const target = `/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(raw.sid)}`;
+    const conn = await pipeline(srv.port,
+      `GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n` + post(target, '40', 'text/plain;charset=UTF-8'), 2);
+    await conn.closed;
+    assert.deepEqual(statuses(conn.data), [200], conn.data);
+    assert.match(conn.data, /\r\n\r\n2$/, 'the ping, and nothing for the POST');
+  }));
+
+test('GET + a WebSocket upgrade: both answered, the WebSocket opens', T, () => withServer({}, async (srv) => {
+  const upgrade = 'GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n' +
+    'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n' +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+  const conn = await pipeline(srv.port, GET + upgrade, 2);
+  await waitFor(() => conn.data.includes('"sid"'), 'no open packet over the WebSocket');
+  assert.deepEqual(statuses(conn.data), [200, 101], conn.data);
+  conn.sock.destroy();
+}));
+
 test('GET + a plugin route POST with a body: closed unserved; the route serves it alone', T,
   () => withServer({ plugins: ROUTE }, async (srv) => {
     const conn = await pipeline(srv.port, GET + post('/hook', 'hello'), 2);
