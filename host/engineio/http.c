@@ -22,6 +22,9 @@
  * reuses a socket that is going away; query arguments and header values
  * are read whole at any length; a request head over server.maxHeaderSize
  * is refused with 431 and a log line, as Node's HTTP server does.
+ * Pipelined requests are served in order, except one with a body behind
+ * another, which libwebsockets 4.1.6 cannot read (it would loop for ever):
+ * its connection is closed unanswered ("pipelined requests" below).
  *
  * A request that trickles in (slowloris) is cut: its head must have
  * arrived within server.headersTimeout and the whole of it, a POST's body
@@ -156,6 +159,14 @@ typedef enum deadline_phase {
     PHASE_NONE,     /* not bounded: a held poll, or the request is served */
 } deadline_phase;
 
+/* What is known of how much lws had read from the socket when the
+ * connection's previous response completed (see "pipelined requests"). */
+typedef enum read_mark {
+    MARK_NONE,    /* no response yet: the request came from the socket */
+    MARK_VALID,   /* `read` holds it */
+    MARK_UNKNOWN, /* completed out of sight: lws sent the rest, or discarded a body */
+} read_mark;
+
 /* One per HTTP connection (lws's opaque user data: the per-session data
  * lives only as long as one transaction), freed when the connection
  * becomes a WebSocket or is destroyed. */
@@ -165,9 +176,12 @@ typedef struct deadline {
     uint64_t start; /* ms: the accept, the end of the previous response, or
                        (sending) the last time the peer read more */
     uint64_t acked; /* sending: the bytes the peer had acknowledged then */
+    uint64_t read;  /* MARK_VALID: the bytes lws had read from the socket then */
     deadline_phase phase;
+    read_mark mark;
     bool cut;         /* closing: a request that completes meanwhile is not served */
     bool close_after; /* sending: the response ends the connection */
+    bool body_unread; /* the request has a body lws has not read (or discards) */
 } deadline;
 
 static void peer_address(struct lws *wsi, char *out, size_t len);
@@ -213,6 +227,14 @@ static void deadline_stop(struct lws *wsi)
     }
 }
 
+/* The transaction completed now: note how much lws has read. */
+static void deadline_mark(deadline *d)
+{
+    d->mark = !d->body_unread && tcp_bytes_read(lws_get_socket_fd(d->wsi), &d->read)
+                  ? MARK_VALID
+                  : MARK_UNKNOWN;
+}
+
 static void deadline_free(struct lws *wsi)
 {
     deadline *d = lws_get_opaque_user_data(wsi);
@@ -253,6 +275,7 @@ static void deadline_sending(struct lws *wsi, bool close)
     /* plugio's deadline bounds the send, not lws's own timeouts. */
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
     d->phase = PHASE_SENDING;
+    d->mark = MARK_UNKNOWN; /* lws completes the transaction when the rest is out */
     d->start = timer_now();
     d->close_after = close;
     d->cut = d->cut || close; /* a request pipelined behind it is not served */
@@ -268,6 +291,9 @@ static void sending_done(deadline *d)
         d->phase = PHASE_NONE;
         lws_set_timeout(d->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     } else {
+        /* No request began since (it would have ended this phase), so
+         * whatever lws read meanwhile it parsed. */
+        deadline_mark(d);
         deadline_begin(d->wsi, PHASE_IDLE);
     }
 }
@@ -368,6 +394,93 @@ static void deadline_due(timer *t)
         }
     }
     lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* ---- pipelined requests ------------------------------------------------ */
+
+/* A request that carries a body can only be served when libwebsockets
+ * read its head from the socket, not from input it had kept: two requests
+ * sent in one write leave the second in the connection's buffered input
+ * (lws's buflist) once the first is answered.  lws 4.1.6 then parses the
+ * second from there, and after LWS_CALLBACK_HTTP returns, for a request
+ * with a body (a Content-Length, or any POST, PUT or PATCH), lws_http_action
+ * drains the buffered input through lws_read_h1 until it is empty; but the
+ * segment still begins with the head just parsed (lws trims it only after
+ * lws_read_h1 returns), so the head's first bytes are taken for the body,
+ * and once the transaction completes (LRS_DEFERRING_ACTION) lws_read_h1
+ * consumes nothing and the loop never ends: the whole server freezes inside
+ * lws_service_do_ripe_rxflow, signals included.  Answering at once, reading
+ * the body, or discarding it all end there.  The only way out is a nonzero
+ * return from LWS_CALLBACK_HTTP: the connection is closed before that loop.
+ *
+ * So such a request is not served: the requests before it were answered,
+ * its connection is closed (RFC 9112 9.3.2: the client retries what was
+ * not answered on a new one), and only that connection is affected.  A
+ * pipelined request without a body is served as any other. */
+
+static bool expects_body(struct lws *wsi)
+{
+    char cl[32] = "";
+    /* lws reads the length as atoll does; one it cannot copy it ignores. */
+    if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+        return atoll(cl) > 0;
+    /* Without one, lws waits for a body after these methods' heads. */
+    return lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 ||
+           lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI) > 0 ||
+           lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI) > 0;
+}
+
+/* Whether lws keeps input of this connection that it has not parsed yet,
+ * i.e. the request being handled came from it.  lws has no per-connection
+ * accessor for it; lws_service_adjust_timeout returns 0 while any
+ * connection that is not rx flow controlled keeps some (it is what makes
+ * the loop service them without waiting for the network), so it is asked
+ * with this connection's rx allowed, then held: nonzero first is no; 0
+ * then nonzero is this one.  0 both times is unknown (another connection
+ * keeps some too, e.g. a request pipelined behind a response its peer
+ * does not read): then lws reads a connection's socket only once it has
+ * parsed all it kept, so the request came from kept input exactly when
+ * lws has read nothing from the socket since the previous response
+ * completed (deadline_mark); and when that is not known, yes: a request
+ * refused is better than a frozen server. */
+static bool input_buffered(struct lws *wsi, const deadline *d)
+{
+    struct lws_context *ctx = lws_get_context(wsi);
+    lws_rx_flow_control(wsi, 1);
+    if (lws_service_adjust_timeout(ctx, 1, 0) != 0)
+        return false; /* no connection keeps any */
+    lws_rx_flow_control(wsi, 0);
+    bool others = lws_service_adjust_timeout(ctx, 1, 0) == 0;
+    lws_rx_flow_control(wsi, 1);
+    if (!others)
+        return true;
+    if (!d || d->mark == MARK_UNKNOWN)
+        return true;
+    if (d->mark == MARK_NONE)
+        return false; /* the first request of a connection */
+    uint64_t now;
+    return !tcp_bytes_read(lws_get_socket_fd(wsi), &now) || now == d->read;
+}
+
+/* True when the request must not be served (see above): logged at most
+ * once a second. */
+static bool pipelined_body(struct lws *wsi, const deadline *d)
+{
+    static time_t last_log;
+    static unsigned long refused;
+    if (!input_buffered(wsi, d))
+        return false;
+    refused++;
+    time_t now = time(NULL);
+    if (now != last_log) {
+        char address[46];
+        peer_address(wsi, address, sizeof address);
+        log_warn("closed a connection from %s: a request with a body was pipelined behind "
+                 "another, which libwebsockets cannot read (%lu so far)",
+                 address, refused);
+        last_log = now;
+    }
+    return true;
 }
 
 /* ---- the request ------------------------------------------------------- */
@@ -731,6 +844,9 @@ int http_send(struct lws *wsi, const http_reply *r)
         deadline_sending(wsi, close);
     } else {
         rc = close ? -1 : 0;
+        deadline *d = lws_get_opaque_user_data(wsi);
+        if (rc == 0 && d)
+            deadline_mark(d);
         if (rc == 0)
             deadline_begin(wsi, PHASE_IDLE);
     }
@@ -1393,8 +1509,13 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         deadline *d = lws_get_opaque_user_data(wsi);
         if (d && d->cut)
             return -1;
-        if (d)
+        bool body = expects_body(wsi);
+        if (body && pipelined_body(wsi, d))
+            return -1;
+        if (d) {
             d->phase = PHASE_HANDLING; /* a response now re-arms it for the next request */
+            d->body_unread = body;
+        }
         int rc = on_http(wsi, c, in);
         if (rc == 0 && d && d->phase == PHASE_HANDLING) {
             if (c->kind == CONN_POLL_POST || c->kind == CONN_SITE_BODY)
@@ -1417,13 +1538,17 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         }
         return 0;
 
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+        deadline *d = lws_get_opaque_user_data(wsi);
+        if (d)
+            d->body_unread = false;
         deadline_stop(wsi); /* the response re-arms it */
         if (c->kind == CONN_POLL_POST && c->session)
             return poll_post_complete(wsi, c);
         if (c->kind == CONN_SITE_BODY)
             return site_body_complete(wsi, c);
         return 0;
+    }
 
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (c->kind == CONN_POLL_GET && c->session)
