@@ -11,7 +11,6 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
-const net = require('node:net');
 const undici = require('undici');
 const h = require('./helpers');
 
@@ -44,21 +43,6 @@ function nodeRequest(url, { method = 'GET', headers = {}, body, agent } = {}) {
     req.on('error', reject);
     req.setTimeout(5000, () => req.destroy(new Error('timed out')));
     req.end(body);
-  });
-}
-
-/* Raw bytes over a fresh connection: what came back within `ms`, and
- * whether the server closed the connection. */
-function rawRequest(port, text, ms = 1500) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
-    let data = '';
-    const timer = setTimeout(() => { sock.destroy(); resolve({ data, closed: false }); }, ms);
-    sock.setEncoding('latin1');
-    sock.on('data', (d) => { data += d; });
-    sock.on('end', () => { clearTimeout(timer); sock.destroy(); resolve({ data, closed: true }); });
-    sock.on('error', (err) => { clearTimeout(timer); reject(err); });
-    sock.write(text);
   });
 }
 
@@ -127,20 +111,20 @@ test.describe('routes of a serving plugin', () => {
   });
 
   test('a body without Content-Length is refused with 411 and the connection closed', T, async () => {
-    const chunked = await rawRequest(srv().port, 'POST /hook HTTP/1.1\r\nHost: x\r\n' +
-      'Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+    const chunked = await h.rawRequest(srv().port, 'POST /hook HTTP/1.1\r\nHost: x\r\n' +
+      'Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 1500);
     assert.deepEqual(statuses(chunked.data), [411]);
     assert.ok(chunked.closed, 'closed: lws cannot find the end of the body');
     // lws waits for a POST's body even without a length: refused too.
-    const bare = await rawRequest(srv().port, 'POST /hook HTTP/1.1\r\nHost: x\r\n\r\nabc');
+    const bare = await h.rawRequest(srv().port, 'POST /hook HTTP/1.1\r\nHost: x\r\n\r\nabc', 1500);
     assert.deepEqual(statuses(bare.data), [411]);
     assert.ok(bare.closed);
   });
 
   test('a body over max_body gets 413; the body is discarded and the connection serves the next request', T, async () => {
     const big = 'x'.repeat(2000);
-    const res = await rawRequest(srv().port, `POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: ${big.length}\r\n\r\n${big}` +
-      'GET /hook?after=413 HTTP/1.1\r\nHost: x\r\n\r\n');
+    const res = await h.rawRequest(srv().port, `POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: ${big.length}\r\n\r\n${big}` +
+      'GET /hook?after=413 HTTP/1.1\r\nHost: x\r\n\r\n', 1500);
     assert.deepEqual(statuses(res.data), [413, 200]);
     assert.match(res.data, /"query":\{"after":"413"\}/);
     assert.equal(res.closed, false);
@@ -150,7 +134,7 @@ test.describe('routes of a serving plugin', () => {
   });
 
   test('a route function that does not answer gets the client a 500 and a warning', T, async () => {
-    const res = await rawRequest(srv().port, 'GET /silent HTTP/1.1\r\nHost: x\r\n\r\nGET /hook HTTP/1.1\r\nHost: x\r\n\r\n');
+    const res = await h.rawRequest(srv().port, 'GET /silent HTTP/1.1\r\nHost: x\r\n\r\nGET /hook HTTP/1.1\r\nHost: x\r\n\r\n', 1500);
     assert.deepEqual(statuses(res.data), [500, 200], 'the connection goes on');
     await srv().waitForLog(/WARN +route: its route \/silent returned without answering GET: 500/);
   });
