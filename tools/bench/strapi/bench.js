@@ -26,7 +26,11 @@
  *
  *   node bench.js --url URL --server-pid PID --stub URL --stub-pid PID
  *                 [--clients 2000] [--concurrency 200] [--inflight 4]
- *                 [--warmup 1] [--duration 8] [--sample 50]
+ *                 [--warmup 1] [--duration 8] [--sample 50] [--pinned]
+ *                 [--client raw|socket.io]
+ *
+ * --pinned: the server runs on core 0, this process and the stub on core 1
+ * (taskset), so that the other processes' CPU is told per core.
  *
  * Secrets from the environment, as the servers take them: STRAPI_JWT_SECRET,
  * STRAPI_WEBHOOK_SECRET.  Every wait is bounded; a phase that times out is
@@ -37,7 +41,8 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
-const { io } = require(path.join(__dirname, '..', 'node_modules', 'socket.io-client'));
+const { io: ioClient } = require(path.join(__dirname, '..', 'node_modules', 'socket.io-client'));
+const WebSocket = require(path.join(__dirname, '..', 'node_modules', 'ws'));
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -53,6 +58,12 @@ const INFLIGHT = Number(arg('--inflight', '4'));
 const WARMUP = Number(arg('--warmup', '1'));
 const DURATION = Number(arg('--duration', '8'));
 const SAMPLE = Number(arg('--sample', '50'));
+const PINNED = process.argv.includes('--pinned');
+const CLIENT = arg('--client', 'raw');
+if (CLIENT !== 'raw' && CLIENT !== 'socket.io') {
+  process.stderr.write('bench.js: --client raw or socket.io\n');
+  process.exit(2);
+}
 const JWT_SECRET = process.env.STRAPI_JWT_SECRET;
 const HOOK_SECRET = process.env.STRAPI_WEBHOOK_SECRET;
 if (!URL_ || !SERVER_PID || !STUB || !STUB_PID || !JWT_SECRET || !HOOK_SECRET) {
@@ -69,15 +80,38 @@ function procTicks(pid) {
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime
 }
-function cpuStart() {
-  return { t: performance.now(), srv: procTicks(SERVER_PID), stub: procTicks(STUB_PID), gen: process.cpuUsage() };
+// Busy ticks of each core (/proc/stat: all but idle and iowait; steal
+// included, as time the core was not ours).
+function coreTicks() {
+  const busy = [];
+  for (const line of fs.readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = /^cpu(\d+) (.*)/.exec(line);
+    if (!m) continue;
+    const f = m[2].trim().split(/\s+/).map(Number);
+    busy[Number(m[1])] = f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
+  }
+  return busy;
 }
+function cpuStart() {
+  return { t: performance.now(), srv: procTicks(SERVER_PID), stub: procTicks(STUB_PID), gen: process.cpuUsage(),
+    cores: coreTicks() };
+}
+// Each process's CPU over the phase, percent of one core; and the other
+// processes' (other sessions' on a shared machine): with --pinned, on the
+// server's core 0 and on core 1 (the generator's and the stub's), else on
+// all cores together.
 function cpuEnd(c) {
   const secs = (performance.now() - c.t) / 1000;
-  const gen = process.cpuUsage(c.gen);
-  const pct = (x) => ((100 * x) / secs).toFixed(0);
-  return `srv_cpu=${pct((procTicks(SERVER_PID) - c.srv) / TICK)} stub_cpu=${pct((procTicks(STUB_PID) - c.stub) / TICK)}` +
-    ` gen_cpu=${pct((gen.user + gen.system) / 1e6)}`;
+  const g = process.cpuUsage(c.gen);
+  const srv = (procTicks(SERVER_PID) - c.srv) / TICK;
+  const stub = (procTicks(STUB_PID) - c.stub) / TICK;
+  const gen = (g.user + g.system) / 1e6;
+  const cores = coreTicks().map((x, i) => (x - c.cores[i]) / TICK);
+  const pct = (x) => Math.max(0, (100 * x) / secs).toFixed(0);
+  const others = PINNED
+    ? `other_c0=${pct(cores[0] - srv)} other_c1=${pct(cores[1] - stub - gen)}`
+    : `other_all=${pct(cores.reduce((a, x) => a + x, 0) - srv - stub - gen)}`;
+  return `srv_cpu=${pct(srv)} stub_cpu=${pct(stub)} gen_cpu=${pct(gen)} ${others}`;
 }
 const pctl = (xs, p) => {
   if (!xs.length) return -1;
@@ -108,6 +142,67 @@ const tokens = Array.from({ length: CLIENTS }, (_, i) => jwt(i + 1));
 
 // ---- handshakes -------------------------------------------------------------------------
 
+// Two clients.  "raw" (the default): Engine.IO v4 + Socket.IO v5 spoken
+// by hand over ws, as tools/bench/loadgen.c does (open packet, "40{auth}",
+// "40{sid}" or "44{error}", "2" -> "3"); an event is counted from its
+// first bytes and parsed only at the sampled clients, so that the
+// generator costs little next to the servers.  "socket.io":
+// socket.io-client 4.8.4 as an application would use it, which costs the
+// generator more than either server (BENCHMARKS.md).
+//
+// open(i, done(err), onEvent(timed)) -> {close()}; onEvent is called with
+// the event's sentAt at a timed client, with undefined elsewhere.
+const EVENT = Buffer.from('42["article:update"');
+
+function openRaw(i, done) {
+  const ws = new WebSocket(`${URL_.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`,
+    { perMessageDeflate: false, handshakeTimeout: 30000 });
+  const c = { onEvent: null, timed: false, close: () => ws.terminate(), connected: false };
+  let settled = false;
+  const settle = (err) => {
+    if (settled) return;
+    settled = true;
+    done(err);
+  };
+  ws.on('message', (buf) => {
+    if (c.connected) {
+      if (buf.length === 1 && buf[0] === 0x32) return ws.send('3');
+      if (c.onEvent && buf.length > EVENT.length && buf.compare(EVENT, 0, EVENT.length, 0, EVENT.length) === 0) {
+        c.onEvent(c.timed ? JSON.parse(buf.toString('utf8', 2))[1].data.sentAt : undefined);
+      }
+      return;
+    }
+    const text = buf.toString();
+    if (text[0] === '0') ws.send(`40${JSON.stringify({ strategy: 'jwt', token: tokens[i] })}`);
+    else if (text.startsWith('40')) {
+      c.connected = true;
+      settle(null);
+    } else if (text.startsWith('44')) {
+      settle(new Error(JSON.parse(text.slice(2)).message));
+      ws.terminate();
+    }
+  });
+  ws.on('error', (e) => settle(e));
+  ws.on('close', () => {
+    c.connected = false;
+    settle(new Error('closed before the handshake'));
+  });
+  return c;
+}
+
+function openSocketIo(i, done) {
+  const s = ioClient(URL_, {
+    transports: ['websocket'], forceNew: true, reconnection: false, timeout: 30000,
+    auth: { strategy: 'jwt', token: tokens[i] },
+  });
+  const c = { onEvent: null, timed: false, close: () => s.disconnect(), get connected() { return s.connected; } };
+  s.once('connect', () => done(null));
+  s.once('connect_error', (e) => done(e));
+  s.on('article:update', (msg) => c.onEvent && c.onEvent(c.timed ? msg.data.sentAt : undefined));
+  return c;
+}
+const open = CLIENT === 'raw' ? openRaw : openSocketIo;
+
 // connectAll() -> {sockets, lat (ms each), errors, secs}: every user once,
 // CONCURRENCY handshakes in flight; a handshake not done in 30 s is an error.
 function connectAll() {
@@ -119,28 +214,24 @@ function connectAll() {
     let errors = 0;
     let firstError = '';
     const t0 = performance.now();
-    const finish = () => {
-      if (++done === CLIENTS) resolve({ sockets, lat, errors, firstError, secs: (performance.now() - t0) / 1000 });
-      else start();
-    };
     const start = () => {
       if (next >= CLIENTS) return;
       const i = next++;
       const t = performance.now();
-      const s = io(URL_, {
-        transports: ['websocket'], forceNew: true, reconnection: false, timeout: 30000,
-        auth: { strategy: 'jwt', token: tokens[i] },
-      });
-      sockets[i] = s;
-      s.once('connect', () => {
-        lat.push(performance.now() - t);
-        finish();
-      });
-      s.once('connect_error', (e) => {
-        errors++;
-        firstError ||= e.message;
-        finish();
-      });
+      const timer = setTimeout(() => finish(new Error('no answer in 30 s')), 30000);
+      let over = false;
+      function finish(err) {
+        if (over) return;
+        over = true;
+        clearTimeout(timer);
+        if (err) {
+          errors++;
+          firstError ||= err.message;
+        } else lat.push(performance.now() - t);
+        if (++done === CLIENTS) resolve({ sockets, lat, errors, firstError, secs: (performance.now() - t0) / 1000 });
+        else start();
+      }
+      sockets[i] = open(i, finish);
     };
     for (let k = 0; k < Math.min(CONCURRENCY, CLIENTS); k++) start();
   });
@@ -172,13 +263,13 @@ async function fanout(sockets) {
     if (!s.connected) return;
     const even = (i + 1) % 2 === 0;
     if (even) permitted.push(s);
-    const timed = even && permitted.length <= SAMPLE;
-    s.on('article:update', (msg) => {
+    s.timed = even && permitted.length <= SAMPLE;
+    s.onEvent = (sentAt) => {
       deliveredAll++;
       if (!measuring) return;
       delivered++;
-      if (timed) lat.push(performance.now() - msg.data.sentAt);
-    });
+      if (sentAt !== undefined) lat.push(performance.now() - sentAt);
+    };
   });
 
   let seq = 0;
@@ -253,13 +344,13 @@ async function fanout(sockets) {
 
 async function main() {
   const cold = await handshake('handshake-cold');
-  for (const s of cold) s.disconnect();
+  for (const s of cold) s.close();
   await sleep(500);
   const warm = await handshake('handshake-warm');
   await fanout(warm);
   const { rss, hwm } = status(SERVER_PID);
   console.log(`RESULT case=rss rss_kb=${rss} hwm_kb=${hwm} connections=${warm.filter((s) => s.connected).length}`);
-  for (const s of warm) s.disconnect();
+  for (const s of warm) s.close();
 }
 main().then(() => process.exit(0), (e) => {
   process.stderr.write(`bench.js: ${e.stack || e}\n`);

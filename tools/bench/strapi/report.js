@@ -79,7 +79,7 @@ const out = [];
 out.push(`Machine: ${machine.cpu || '?'}, ${machine.nproc || '?'} cores, Linux ${machine.kernel || '?'}, ` +
   `Node.js ${machine.node || '?'}, socket.io ${machine.socketio || '?'}; ${machine.pinning || '?'}; ` +
   `${machine.runs || '?'} run(s), ${machine.clients} clients, ${machine.inflight} webhooks in flight, ` +
-  `${machine.duration} s windows, stub latency ${machine.latency_ms} ms; commit ${machine.commit} (${machine.tree}); ` +
+  `${machine.duration} s windows, client ${machine.client}, stub latency ${machine.latency_ms} ms; commit ${machine.commit} (${machine.tree}); ` +
   `load average ${machine.loadavg}; ${elapsed.seconds || '?'} s.`);
 out.push('');
 out.push('| phase | figure | plugio | Node.js | plugio ÷ Node |');
@@ -89,14 +89,19 @@ for (const [c, key, unit, label, better] of rows) {
     `${ratio(c, key)} (${better} is better) |`);
 }
 out.push('');
-out.push('CPU use per phase, median, percent of one core (server on its own core; stub and generator share the other):');
+out.push('CPU use per phase, median (range), percent of one core: the server (core 0), the stub and the load ' +
+  'generator (core 1), and other processes on core 0 / core 1 (other sessions on a shared machine):');
 out.push('');
-out.push('| phase | server | plugio: server / stub / generator | Node: server / stub / generator | look-ups at the stub (plugio / Node, all runs) |');
-out.push('| --- | --- | --- | --- | --- |');
+out.push('| phase | bridge | server | stub | generator | others on core 0 / core 1 | look-ups at the stub (all runs) |');
+out.push('| --- | --- | --- | --- | --- | --- | --- |');
 for (const c of ['handshake-cold', 'handshake-warm', 'webhook-fanout']) {
-  const cpu = (s) => ['srv_cpu', 'stub_cpu', 'gen_cpu'].map((k) => cell(c, s, k, 'pct')).join(' / ');
-  const lk = c === 'webhook-fanout' ? '—' : `${sum(c, 'plugio', 'lookups')} / ${sum(c, 'node', 'lookups')}`;
-  out.push(`| ${c} | | ${cpu('plugio')} | ${cpu('node')} | ${lk} |`);
+  for (const s of ['plugio', 'node']) {
+    const [a, b, g] = ['srv_cpu', 'stub_cpu', 'gen_cpu'].map((k) => cell(c, s, k, 'pct'));
+    const o = stats(c, s, 'other_c0') ? `${cell(c, s, 'other_c0', 'pct')} / ${cell(c, s, 'other_c1', 'pct')}`
+      : cell(c, s, 'other_all', 'pct');
+    const lk = c === 'webhook-fanout' ? '—' : sum(c, s, 'lookups');
+    out.push(`| ${c} | ${s === 'node' ? 'Node.js' : s} | ${a} | ${b} | ${g} | ${o} | ${lk} |`);
+  }
 }
 const errs = [];
 for (const [c, by] of results) {
