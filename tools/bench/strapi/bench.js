@@ -107,7 +107,7 @@ function cpuEnd(c) {
   const stub = (procTicks(STUB_PID) - c.stub) / TICK;
   const gen = (g.user + g.system) / 1e6;
   const cores = coreTicks().map((x, i) => (x - c.cores[i]) / TICK);
-  const pct = (x) => Math.max(0, (100 * x) / secs).toFixed(0);
+  const pct = (x) => Math.max(0, (100 * x) / secs).toFixed(1);
   const others = PINNED
     ? `other_c0=${pct(cores[0] - srv)} other_c1=${pct(cores[1] - stub - gen)}`
     : `other_all=${pct(cores.reduce((a, x) => a + x, 0) - srv - stub - gen)}`;

@@ -58,17 +58,31 @@ function ratio(c, key) {
   const b = stats(c, 'node', key);
   return a && b && b.med > 0 ? `${(a.med / b.med).toFixed(2)}×` : '—';
 }
+// Server CPU per unit of work (µs), from each record's CPU share and rate:
+// what the server spent, whoever limited the rate.
+for (const [c, by] of results) {
+  for (const rs of by.values()) {
+    for (const r of rs) {
+      const rate = Number(r.conn_rate ?? r.deliv_rate);
+      if (rate > 0 && r.srv_cpu !== undefined) r.srv_us = String((Number(r.srv_cpu) * 1e4) / rate);
+      if (r.hook_rate > 0 && r.srv_cpu !== undefined) r.srv_us_hook = String((Number(r.srv_cpu) * 1e4) / Number(r.hook_rate));
+    }
+  }
+}
 const sum = (c, server, key) => (results.get(c)?.get(server) || []).reduce((a, r) => a + Number(r[key] || 0), 0);
 
 const rows = [
   ['handshake-cold', 'conn_rate', 'rate', 'connections/s (cold cache)', 'higher'],
   ['handshake-cold', 'p50_ms', 'ms', 'connect p50, ms', 'lower'],
   ['handshake-cold', 'p99_ms', 'ms', 'connect p99, ms', 'lower'],
+  ['handshake-cold', 'srv_us', 'us', 'server CPU per connection, µs', 'lower'],
   ['handshake-warm', 'conn_rate', 'rate', 'connections/s (warm cache)', 'higher'],
   ['handshake-warm', 'p50_ms', 'ms', 'connect p50, ms', 'lower'],
   ['handshake-warm', 'p99_ms', 'ms', 'connect p99, ms', 'lower'],
+  ['handshake-warm', 'srv_us', 'us', 'server CPU per connection, µs', 'lower'],
   ['webhook-fanout', 'hook_rate', 'rate', 'webhooks/s accepted', 'higher'],
   ['webhook-fanout', 'deliv_rate', 'rate', 'deliveries/s at the clients', 'higher'],
+  ['webhook-fanout', 'srv_us', 'us', 'server CPU per delivery, µs', 'lower'],
   ['webhook-fanout', 'p50_ms', 'ms', 'POST → client p50, ms', 'lower'],
   ['webhook-fanout', 'p99_ms', 'ms', 'POST → client p99, ms', 'lower'],
   ['rss', 'rss_kb', 'kb', 'server RSS after the fan-out', 'lower'],
