@@ -118,9 +118,10 @@ const pctl = (xs, p) => {
   const s = Float64Array.from(xs).sort();
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
-async function stubLookups() {
+// The stub's counters: {lookups, connections (that carried look-ups)}.
+async function stubStats() {
   const res = await fetch(`${STUB}/stats`, { signal: AbortSignal.timeout(5000) });
-  return (await res.json()).lookups;
+  return res.json();
 }
 function status(pid) {
   const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -238,12 +239,14 @@ function connectAll() {
 }
 
 async function handshake(name) {
-  const before = await stubLookups();
+  const before = await stubStats();
   const cpu = cpuStart();
   const r = await connectAll();
-  const line = `RESULT case=${name} conn_rate=${((CLIENTS - r.errors) / r.secs).toFixed(0)}` +
+  let line = `RESULT case=${name} conn_rate=${((CLIENTS - r.errors) / r.secs).toFixed(0)}` +
     ` p50_ms=${pctl(r.lat, 50).toFixed(2)} p99_ms=${pctl(r.lat, 99).toFixed(2)} clients=${CLIENTS}` +
-    ` errors=${r.errors} lookups=${(await stubLookups()) - before} ${cpuEnd(cpu)}`;
+    ` errors=${r.errors} ${cpuEnd(cpu)}`;
+  const after = await stubStats();
+  line += ` lookups=${after.lookups - before.lookups} stub_conns=${after.connections - before.connections}`;
   if (r.firstError) process.stderr.write(`bench.js: ${name}: ${r.errors} refused, first: ${r.firstError}\n`);
   console.log(line);
   return r.sockets;

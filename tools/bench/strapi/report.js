@@ -44,6 +44,7 @@ function fmt(v, unit) {
   if (unit === 'rate') return v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(0);
   if (unit === 'kb') return `${(v / 1024).toFixed(1)} MB`;
   if (unit === 'pct') return `${v.toFixed(0)}%`;
+  if (unit === 'int') return v.toFixed(0);
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
 }
 function cell(c, server, key, unit) {
@@ -69,7 +70,6 @@ for (const [c, by] of results) {
     }
   }
 }
-const sum = (c, server, key) => (results.get(c)?.get(server) || []).reduce((a, r) => a + Number(r[key] || 0), 0);
 
 const rows = [
   ['handshake-cold', 'conn_rate', 'rate', 'connections/s (cold cache)', 'higher'],
@@ -106,14 +106,14 @@ out.push('');
 out.push('CPU use per phase, median (range), percent of one core: the server (core 0), the stub and the load ' +
   'generator (core 1), and other processes on core 0 / core 1 (other sessions on a shared machine):');
 out.push('');
-out.push('| phase | bridge | server | stub | generator | others on core 0 / core 1 | look-ups at the stub (all runs) |');
+out.push('| phase | bridge | server | stub | generator | others on core 0 / core 1 | look-ups at the stub / connections they used (median of the runs) |');
 out.push('| --- | --- | --- | --- | --- | --- | --- |');
 for (const c of ['handshake-cold', 'handshake-warm', 'webhook-fanout']) {
   for (const s of ['plugio', 'node']) {
     const [a, b, g] = ['srv_cpu', 'stub_cpu', 'gen_cpu'].map((k) => cell(c, s, k, 'pct'));
     const o = stats(c, s, 'other_c0') ? `${cell(c, s, 'other_c0', 'pct')} / ${cell(c, s, 'other_c1', 'pct')}`
       : cell(c, s, 'other_all', 'pct');
-    const lk = c === 'webhook-fanout' ? '—' : sum(c, s, 'lookups');
+    const lk = c === 'webhook-fanout' ? '—' : `${cell(c, s, 'lookups', 'int')} / ${cell(c, s, 'stub_conns', 'int')}`;
     out.push(`| ${c} | ${s === 'node' ? 'Node.js' : s} | ${a} | ${b} | ${g} | ${o} | ${lk} |`);
   }
 }

@@ -7,8 +7,9 @@
  * token, answered after a fixed latency (a real Strapi's database round
  * trip) so that both bridges wait on it alike.  Even ids are role
  * "authenticated", odd ids "viewer"; any other path is a 404, a wrong token
- * a 401.  GET /stats answers how many look-ups it has served, so that the
- * benchmark can say how many each bridge made (caching and coalescing).
+ * a 401.  GET /stats answers how many look-ups it has served and how many
+ * TCP connections carried them, so that the benchmark can say how many
+ * each bridge made (caching, coalescing, keep-alive).
  *
  *   node stub-strapi.js [--latency-ms 2] [--token TOKEN]
  *
@@ -24,17 +25,22 @@ const arg = (name, dflt) => {
 const latency = Number(arg('--latency-ms', '2'));
 const token = arg('--token', 'bench-api-token');
 let lookups = 0;
+let connections = 0; // TCP connections that carried look-ups
 
 const server = http.createServer((req, res) => {
   const send = (status, body) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  if (req.url === '/stats') return send(200, { lookups });
+  if (req.url === '/stats') return send(200, { lookups, connections });
   if (req.headers.authorization !== `Bearer ${token}`) return send(401, { error: { status: 401 } });
   const m = /^\/api\/users\/(\d+)\?populate=role$/.exec(req.url);
   if (!m) return send(404, { data: null, error: { status: 404, name: 'NotFoundError' } });
   lookups++;
+  if (!req.socket.lookedUp) {
+    req.socket.lookedUp = true;
+    connections++;
+  }
   const id = Number(m[1]);
   const role = id % 2 === 0
     ? { id: 1, name: 'Authenticated', type: 'authenticated' }
