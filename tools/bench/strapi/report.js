@@ -16,11 +16,13 @@ const kv = (s) => {
 let machine = {};
 let elapsed = {};
 const failed = [];
+let discarded = 0;
 const results = new Map(); // case -> server -> [record]
 for (const line of fs.readFileSync(process.argv[2], 'utf8').split('\n')) {
   if (line.startsWith('MACHINE ')) machine = kv(line);
   else if (line.startsWith('ELAPSED ')) elapsed = kv(line);
   else if (line.startsWith('FAILED ')) failed.push(line);
+  else if (line.startsWith('DISCARDED ') && line.includes('case=handshake-cold')) discarded++;
   else if (line.startsWith('RESULT ')) {
     const r = kv(line);
     if (!results.has(r.case)) results.set(r.case, new Map());
@@ -126,4 +128,5 @@ for (const [c, by] of results) {
 }
 out.push('');
 out.push(errs.length || failed.length ? `⚠ ${[...errs, ...failed].join('; ')}` : 'No errors, no lost events.');
+if (discarded) out.push(`${discarded} measurement(s) made again: other processes took 20% of a core or more.`);
 console.log(out.join('\n'));
