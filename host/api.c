@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/out.h"
 #include "plugin/ctx.h"
+#include "plugin/routes.h"
 #include "plugin/services.h"
 #include "base/value_msgpack.h"
 #include "socketio/adapter.h"
@@ -18,6 +19,7 @@
 #include "socketio/sio_client.h"
 #include "socketio/sio_recovery.h"
 #include "socketio/sio_socket.h"
+#include "web/plugin_http.h"
 
 #include <string.h>
 
@@ -227,4 +229,15 @@ const pio_api host_api = {
     .value_parse = api_value_parse,
     .value_free = api_value_free,
     .value_msgpack = api_value_msgpack,
+    /* 1.5 */
+    .http_route = routes_add,
+    .http_unroute = routes_remove,
+    .http_method = plugin_http_method,
+    .http_path = plugin_http_path,
+    .http_address = plugin_http_address,
+    .http_query = plugin_http_query,
+    .http_header = plugin_http_header,
+    .http_body = plugin_http_body,
+    .http_respond = plugin_http_respond,
+    .middleware_socket = sio_middleware_socket,
 };

@@ -347,7 +347,7 @@ static bool open_loop(const config *cfg)
     eio_set_options(&cfg->opts);
     eio_set_events(sio_client_events());
     eio_set_transport(http_transport());
-    http_set_site(site_serve);
+    http_set_site(site_serve, plugin_http_serve);
 
     /* epoll: the loop's cost follows the ready descriptors. */
     loop = foreign_loops[0] = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);

@@ -1,6 +1,8 @@
 /*
  * tcp_acked.c - the progress of a response the peer reads: Linux's
- * TCP_INFO tcpi_bytes_acked (RFC 4898's HCThruOctetsAcked, since 4.1).
+ * TCP_INFO tcpi_bytes_acked (RFC 4898's HCThruOctetsAcked, since 4.1);
+ * and how much of what the peer sent has been read from the socket:
+ * tcpi_bytes_received (HCThruOctetsReceived, 4.1 too) less SIOCINQ.
  *
  * A peer that stops reading lets its receive window fall to zero, and
  * from then on acknowledges nothing new: the count stops.  One that reads
@@ -17,7 +19,9 @@
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <linux/sockios.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 bool tcp_bytes_acked(int fd, uint64_t *acked)
@@ -30,4 +34,34 @@ bool tcp_bytes_acked(int fd, uint64_t *acked)
         return false;
     *acked = ti.tcpi_bytes_acked;
     return true;
+}
+
+static bool bytes_received(int fd, uint64_t *received)
+{
+    struct tcp_info ti;
+    memset(&ti, 0, sizeof ti);
+    socklen_t len = sizeof ti;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+        return false;
+    *received = ti.tcpi_bytes_received;
+    return true;
+}
+
+bool tcp_bytes_read(int fd, uint64_t *read)
+{
+    /* Two questions: the count is only right when nothing arrived
+     * between them, which the same total before and after shows. */
+    for (int i = 0; i < 3; i++) {
+        uint64_t before, after;
+        int queued;
+        if (!bytes_received(fd, &before) || ioctl(fd, SIOCINQ, &queued) != 0 ||
+            !bytes_received(fd, &after))
+            return false;
+        if (before == after && queued >= 0 && (uint64_t)queued <= before) {
+            *read = before - (uint64_t)queued;
+            return true;
+        }
+    }
+    return false;
 }

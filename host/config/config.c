@@ -219,7 +219,7 @@ static void metrics_path(cy_reader *r, const cy_field *f, yaml_node_t *val, void
         cy_report(r, val, "metrics.path: '%s' must start with '/' and have no '?' or '#'", s);
         return;
     }
-    if (strcmp(s, "/healthz") == 0) {
+    if (strcmp(s, CONFIG_HEALTH_PATH) == 0) {
         cy_report(r, val, "metrics.path: '/healthz' is the health check's");
         return;
     }

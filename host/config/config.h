@@ -197,6 +197,8 @@ typedef struct config_admin {
 /* server.metrics: Prometheus metrics over HTTP (web/metrics.c), off
  * unless asked for.  `metrics: true` serves them at CONFIG_METRICS_PATH. */
 #define CONFIG_METRICS_PATH "/metrics"
+/* The health check's path (web/metrics.c), always served. */
+#define CONFIG_HEALTH_PATH "/healthz"
 typedef struct config_metrics {
     bool enabled;
     char *path;                 /* owned; CONFIG_METRICS_PATH unless given */

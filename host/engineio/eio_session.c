@@ -298,12 +298,8 @@ json_object *eio_session_query(eio_session *s)
         return s->rare->query;
     if (!rare(s))
         return NULL;
-    json_object *q = json_object_new_object();
     const char *value;
-    for (unsigned i = 0; q && i < s->n_query; i++) {
-        const char *key = pair_at(s, i, &value);
-        json_object_object_add(q, key, json_object_new_string(value));
-    }
+    json_object *q = eio_query_object(s->n_query ? pair_at(s, 0, &value) : "", s->n_query);
     s->rare->query = q;
     rare_trim(s);
     return q;
@@ -421,6 +417,17 @@ bool eio_query_asks_b64(const char *pairs, unsigned n)
         pairs = value + strlen(value) + 1;
     }
     return false;
+}
+
+json_object *eio_query_object(const char *pairs, unsigned n)
+{
+    json_object *q = json_object_new_object();
+    for (unsigned i = 0; q && i < n; i++) {
+        const char *value = pairs + strlen(pairs) + 1;
+        json_object_object_add(q, pairs, json_object_new_string(value));
+        pairs = value + strlen(value) + 1;
+    }
+    return q;
 }
 
 eio_session *eio_session_create(eio_transport t, buf *handshake, unsigned n_query,

@@ -214,6 +214,10 @@ bool eio_session_take_probe_reply(eio_session *s);
 /* Query pairs ("name\0value\0", n of them) ask for b64, as JavaScript
  * reads the argument: present and not empty. */
 bool eio_query_asks_b64(const char *pairs, unsigned n);
+/* A query's n "name\0value\0" pairs (as http.c reads them) as an object
+ * of strings (a later name wins), or NULL when out of memory: the
+ * handshake's (eio_session_query) and a plugin route's request's. */
+json_object *eio_query_object(const char *pairs, unsigned n);
 /* A transport's connection went away. */
 void eio_session_transport_gone(eio_session *s, struct lws *wsi);
 

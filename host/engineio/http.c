@@ -22,6 +22,9 @@
  * reuses a socket that is going away; query arguments and header values
  * are read whole at any length; a request head over server.maxHeaderSize
  * is refused with 431 and a log line, as Node's HTTP server does.
+ * Pipelined requests are served in order, except one with a body behind
+ * another, which libwebsockets 4.1.6 cannot read (it would loop for ever):
+ * its connection is closed unanswered ("pipelined requests" below).
  *
  * A request that trickles in (slowloris) is cut: its head must have
  * arrived within server.headersTimeout and the whole of it, a POST's body
@@ -45,6 +48,11 @@
  * sent under the same rule and the connection closed after it.  Once the
  * rest is out the connection is idle, the next request due as after any
  * response.
+ *
+ * The site (web/site.c) answers what is not Engine.IO's; a plugin's
+ * route among it may take a body of any method (http_read_body): read as
+ * a polling POST's, under the same deadline, and handed to the site's
+ * body fn once whole, the request's head still readable then.
  *
  * Connections are counted from accept to close.  Past server.maxConnections
  * (capped to what the descriptor limit leaves room for) a request that
@@ -77,7 +85,15 @@
 #include <strings.h>
 #include <time.h>
 
-typedef enum conn_kind { CONN_NONE, CONN_POLL_GET, CONN_POLL_POST, CONN_WS } conn_kind;
+/* CONN_SITE_BODY: a request the site serves once its body has come
+ * (http_read_body). */
+typedef enum conn_kind {
+    CONN_NONE,
+    CONN_POLL_GET,
+    CONN_POLL_POST,
+    CONN_SITE_BODY,
+    CONN_WS
+} conn_kind;
 
 /* Per connection (WebSocket) or per HTTP transaction (polling) state:
  * lws allocates it zeroed and frees it; what it points to is ours. */
@@ -85,6 +101,8 @@ typedef struct conn { /* per connection: ordered to leave no holes */
     eio_session *session;  /* a reference */
     buf body;              /* POST body, or a WebSocket message in pieces */
     ws_inflater *inflater; /* owned; NULL until a compressed message came */
+    char *site_path;       /* CONN_SITE_BODY: owned, the request's path */
+    size_t body_max;       /* CONN_SITE_BODY: its Content-Length */
     conn_kind kind;
     bool body_binary;
     bool deflate;          /* the WebSocket negotiated permessage-deflate */
@@ -109,6 +127,8 @@ static void conn_release(conn *c)
 {
     buf_free(&c->body);
     ws_inflater_free(&c->inflater);
+    free(c->site_path);
+    c->site_path = NULL;
     if (c->session) {
         eio_session_unref(c->session);
         c->session = NULL;
@@ -139,6 +159,14 @@ typedef enum deadline_phase {
     PHASE_NONE,     /* not bounded: a held poll, or the request is served */
 } deadline_phase;
 
+/* What is known of how much lws had read from the socket when the
+ * connection's previous response completed (see "pipelined requests"). */
+typedef enum read_mark {
+    MARK_NONE,    /* no response yet: the request came from the socket */
+    MARK_VALID,   /* `read` holds it */
+    MARK_UNKNOWN, /* completed out of sight: lws sent the rest, or discarded a body */
+} read_mark;
+
 /* One per HTTP connection (lws's opaque user data: the per-session data
  * lives only as long as one transaction), freed when the connection
  * becomes a WebSocket or is destroyed. */
@@ -148,9 +176,12 @@ typedef struct deadline {
     uint64_t start; /* ms: the accept, the end of the previous response, or
                        (sending) the last time the peer read more */
     uint64_t acked; /* sending: the bytes the peer had acknowledged then */
+    uint64_t read;  /* MARK_VALID: the bytes lws had read from the socket then */
     deadline_phase phase;
+    read_mark mark;
     bool cut;         /* closing: a request that completes meanwhile is not served */
     bool close_after; /* sending: the response ends the connection */
+    bool body_unread; /* the request has a body lws has not read (or discards) */
 } deadline;
 
 static void peer_address(struct lws *wsi, char *out, size_t len);
@@ -196,6 +227,14 @@ static void deadline_stop(struct lws *wsi)
     }
 }
 
+/* The transaction completed now: note how much lws has read. */
+static void deadline_mark(deadline *d)
+{
+    d->mark = !d->body_unread && tcp_bytes_read(lws_get_socket_fd(d->wsi), &d->read)
+                  ? MARK_VALID
+                  : MARK_UNKNOWN;
+}
+
 static void deadline_free(struct lws *wsi)
 {
     deadline *d = lws_get_opaque_user_data(wsi);
@@ -236,6 +275,7 @@ static void deadline_sending(struct lws *wsi, bool close)
     /* plugio's deadline bounds the send, not lws's own timeouts. */
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
     d->phase = PHASE_SENDING;
+    d->mark = MARK_UNKNOWN; /* lws completes the transaction when the rest is out */
     d->start = timer_now();
     d->close_after = close;
     d->cut = d->cut || close; /* a request pipelined behind it is not served */
@@ -251,6 +291,9 @@ static void sending_done(deadline *d)
         d->phase = PHASE_NONE;
         lws_set_timeout(d->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     } else {
+        /* No request began since (it would have ended this phase), so
+         * whatever lws read meanwhile it parsed. */
+        deadline_mark(d);
         deadline_begin(d->wsi, PHASE_IDLE);
     }
 }
@@ -353,6 +396,93 @@ static void deadline_due(timer *t)
     lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
+/* ---- pipelined requests ------------------------------------------------ */
+
+/* A request that carries a body can only be served when libwebsockets
+ * read its head from the socket, not from input it had kept: two requests
+ * sent in one write leave the second in the connection's buffered input
+ * (lws's buflist) once the first is answered.  lws 4.1.6 then parses the
+ * second from there, and after LWS_CALLBACK_HTTP returns, for a request
+ * with a body (a Content-Length, or any POST, PUT or PATCH), lws_http_action
+ * drains the buffered input through lws_read_h1 until it is empty; but the
+ * segment still begins with the head just parsed (lws trims it only after
+ * lws_read_h1 returns), so the head's first bytes are taken for the body,
+ * and once the transaction completes (LRS_DEFERRING_ACTION) lws_read_h1
+ * consumes nothing and the loop never ends: the whole server freezes inside
+ * lws_service_do_ripe_rxflow, signals included.  Answering at once, reading
+ * the body, or discarding it all end there.  The only way out is a nonzero
+ * return from LWS_CALLBACK_HTTP: the connection is closed before that loop.
+ *
+ * So such a request is not served: the requests before it were answered,
+ * its connection is closed (RFC 9112 9.3.2: the client retries what was
+ * not answered on a new one), and only that connection is affected.  A
+ * pipelined request without a body is served as any other. */
+
+static bool expects_body(struct lws *wsi)
+{
+    char cl[32] = "";
+    /* lws reads the length as atoll does; one it cannot copy it ignores. */
+    if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+        return atoll(cl) > 0;
+    /* Without one, lws waits for a body after these methods' heads. */
+    return lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 ||
+           lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI) > 0 ||
+           lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI) > 0;
+}
+
+/* Whether lws keeps input of this connection that it has not parsed yet,
+ * i.e. the request being handled came from it.  lws has no per-connection
+ * accessor for it; lws_service_adjust_timeout returns 0 while any
+ * connection that is not rx flow controlled keeps some (it is what makes
+ * the loop service them without waiting for the network), so it is asked
+ * with this connection's rx allowed, then held: nonzero first is no; 0
+ * then nonzero is this one.  0 both times is unknown (another connection
+ * keeps some too, e.g. a request pipelined behind a response its peer
+ * does not read): then lws reads a connection's socket only once it has
+ * parsed all it kept, so the request came from kept input exactly when
+ * lws has read nothing from the socket since the previous response
+ * completed (deadline_mark); and when that is not known, yes: a request
+ * refused is better than a frozen server. */
+static bool input_buffered(struct lws *wsi, const deadline *d)
+{
+    struct lws_context *ctx = lws_get_context(wsi);
+    lws_rx_flow_control(wsi, 1);
+    if (lws_service_adjust_timeout(ctx, 1, 0) != 0)
+        return false; /* no connection keeps any */
+    lws_rx_flow_control(wsi, 0);
+    bool others = lws_service_adjust_timeout(ctx, 1, 0) == 0;
+    lws_rx_flow_control(wsi, 1);
+    if (!others)
+        return true;
+    if (!d || d->mark == MARK_UNKNOWN)
+        return true;
+    if (d->mark == MARK_NONE)
+        return false; /* the first request of a connection */
+    uint64_t now;
+    return !tcp_bytes_read(lws_get_socket_fd(wsi), &now) || now == d->read;
+}
+
+/* True when the request must not be served (see above): logged at most
+ * once a second. */
+static bool pipelined_body(struct lws *wsi, const deadline *d)
+{
+    static time_t last_log;
+    static unsigned long refused;
+    if (!input_buffered(wsi, d))
+        return false;
+    refused++;
+    time_t now = time(NULL);
+    if (now != last_log) {
+        char address[46];
+        peer_address(wsi, address, sizeof address);
+        log_warn("closed a connection from %s: a request with a body was pipelined behind "
+                 "another, which libwebsockets cannot read (%lu so far)",
+                 address, refused);
+        last_log = now;
+    }
+    return true;
+}
+
 /* ---- the request ------------------------------------------------------- */
 
 static void peer_address(struct lws *wsi, char *out, size_t len)
@@ -362,6 +492,22 @@ static void peer_address(struct lws *wsi, char *out, size_t len)
     /* IPv4 peers on a dual-stack socket read as ::ffff:a.b.c.d. */
     if (strncmp(out, "::ffff:", 7) == 0 && strchr(out + 7, '.'))
         memmove(out, out + 7, strlen(out + 7) + 1);
+}
+
+void http_peer_address(struct lws *wsi, char *out, size_t len) { peer_address(wsi, out, len); }
+
+const char *http_method_name(struct lws *wsi)
+{
+    static const char *const names[] = {
+        [LWSHUMETH_GET] = "GET",         [LWSHUMETH_POST] = "POST",
+        [LWSHUMETH_OPTIONS] = "OPTIONS", [LWSHUMETH_PUT] = "PUT",
+        [LWSHUMETH_PATCH] = "PATCH",     [LWSHUMETH_DELETE] = "DELETE",
+        [LWSHUMETH_CONNECT] = "CONNECT", [LWSHUMETH_HEAD] = "HEAD",
+    };
+    char *uri;
+    int len;
+    int m = lws_http_get_uri_and_method(wsi, &uri, &len);
+    return m >= 0 && (size_t)m < sizeof names / sizeof *names && names[m] ? names[m] : "";
 }
 
 void http_query_arg(http_request *r, char *arg, buf *pairs, unsigned *n)
@@ -407,6 +553,58 @@ static bool read_query(struct lws *wsi, http_request *r, buf *pairs, unsigned *n
             free(frag);
     }
     return !(pairs && pairs->failed);
+}
+
+bool http_query_pairs(struct lws *wsi, buf *pairs, unsigned *n)
+{
+    http_request r;
+    *n = 0;
+    return read_query(wsi, &r, pairs, n);
+}
+
+/* The header `name` as lws knows it: a token, whose name lws writes in
+ * lower case with its colon, or -1 for a custom one. */
+static int header_token(const char *lower)
+{
+    size_t len = strlen(lower);
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        const char *name = (const char *)lws_token_to_string((enum lws_token_indexes)t);
+        if (name && strlen(name) == len + 1 && name[len] == ':' && memcmp(name, lower, len) == 0)
+            return t;
+    }
+    return -1;
+}
+
+char *http_header_copy(struct lws *wsi, const char *name)
+{
+    char key[128];
+    size_t len = name ? strlen(name) : 0;
+    if (!len || len + 2 > sizeof key)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        key[i] = (char)tolower((unsigned char)name[i]);
+    key[len] = '\0';
+    int t = header_token(key);
+    int vlen;
+    if (t >= 0) { /* 0 for a token the request does not have (or left empty) */
+        vlen = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+        if (vlen == 0)
+            return NULL;
+    } else { /* the names lws does not know, it keeps in lower case */
+        memcpy(key + len, ":", 2);
+        vlen = lws_hdr_custom_length(wsi, key, (int)len + 1);
+    }
+    char *value = vlen >= 0 ? malloc((size_t)vlen + 1) : NULL;
+    if (!value)
+        return NULL;
+    int n = t >= 0 ? lws_hdr_copy(wsi, value, vlen + 1, (enum lws_token_indexes)t)
+                   : lws_hdr_custom_copy(wsi, value, vlen + 1, key, (int)len + 1);
+    if (n < 0) {
+        free(value);
+        return NULL;
+    }
+    value[n] = '\0';
+    return value;
 }
 
 static void add_header(buf *pairs, unsigned *n, const char *name, const char *value)
@@ -646,6 +844,9 @@ int http_send(struct lws *wsi, const http_reply *r)
         deadline_sending(wsi, close);
     } else {
         rc = close ? -1 : 0;
+        deadline *d = lws_get_opaque_user_data(wsi);
+        if (rc == 0 && d)
+            deadline_mark(d);
         if (rc == 0)
             deadline_begin(wsi, PHASE_IDLE);
     }
@@ -873,8 +1074,68 @@ static int poll_post_complete(struct lws *wsi, conn *c)
 }
 
 static http_site_fn site;
+static http_site_body_fn site_body;
 
-void http_set_site(http_site_fn fn) { site = fn; }
+void http_set_site(http_site_fn fn, http_site_body_fn body)
+{
+    site = fn;
+    site_body = body;
+}
+
+/* 411: the connection closes after it, as lws could not tell where the
+ * body it cannot read ends. */
+static int refuse_length(struct lws *wsi)
+{
+    static const char msg[] = "Length Required";
+    return respond_ex(wsi, 411, "text/plain", msg, sizeof msg - 1, false, true, NULL);
+}
+
+int http_read_body(struct lws *wsi, const char *path, size_t max_body)
+{
+    conn *c = lws_wsi_user(wsi);
+    if (!c || !site_body)
+        return -1;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+        return refuse_length(wsi);
+    char cl[32] = "";
+    if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+        /* lws waits for a body after these methods' heads. */
+        const char *m = http_method_name(wsi);
+        if (!strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "PATCH"))
+            return refuse_length(wsi);
+        return site_body(wsi, path, NULL, 0);
+    }
+    char *endp;
+    errno = 0;
+    unsigned long long length = strtoull(cl, &endp, 10);
+    if (*endp || cl[0] == '-' || errno)
+        return refuse_length(wsi);
+    if (length > max_body) {
+        static const char msg[] = "Payload Too Large";
+        /* lws discards the body and keeps the connection. */
+        return respond(wsi, 413, "text/plain", msg, sizeof msg - 1, false);
+    }
+    if (length == 0)
+        return site_body(wsi, path, NULL, 0);
+    if (!(c->site_path = strdup(path)))
+        return -1;
+    c->kind = CONN_SITE_BODY;
+    c->body_max = (size_t)length;
+    return 0;
+}
+
+static int site_body_complete(struct lws *wsi, conn *c)
+{
+    char *path = c->site_path;
+    buf body = c->body;
+    c->site_path = NULL;
+    c->body = (buf)BUF_INIT;
+    conn_release(c);
+    int rc = site_body(wsi, path, body.data, body.len);
+    free(path);
+    buf_free(&body);
+    return rc;
+}
 
 static int on_http(struct lws *wsi, conn *c, const char *path)
 {
@@ -1248,11 +1509,16 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         deadline *d = lws_get_opaque_user_data(wsi);
         if (d && d->cut)
             return -1;
-        if (d)
+        bool body = expects_body(wsi);
+        if (body && pipelined_body(wsi, d))
+            return -1;
+        if (d) {
             d->phase = PHASE_HANDLING; /* a response now re-arms it for the next request */
+            d->body_unread = body;
+        }
         int rc = on_http(wsi, c, in);
         if (rc == 0 && d && d->phase == PHASE_HANDLING) {
-            if (c->kind == CONN_POLL_POST)
+            if (c->kind == CONN_POLL_POST || c->kind == CONN_SITE_BODY)
                 deadline_arm(d, PHASE_BODY, request_timeout());
             else
                 deadline_stop(wsi); /* a held poll */
@@ -1265,14 +1531,24 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             buf_append(&c->body, in, len);
             if (c->body.failed || c->body.len > eio_options()->max_http_buffer_size)
                 return -1;
+        } else if (c->kind == CONN_SITE_BODY) {
+            buf_append(&c->body, in, len);
+            if (c->body.failed || c->body.len > c->body_max)
+                return -1;
         }
         return 0;
 
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+        deadline *d = lws_get_opaque_user_data(wsi);
+        if (d)
+            d->body_unread = false;
         deadline_stop(wsi); /* the response re-arms it */
         if (c->kind == CONN_POLL_POST && c->session)
             return poll_post_complete(wsi, c);
+        if (c->kind == CONN_SITE_BODY)
+            return site_body_complete(wsi, c);
         return 0;
+    }
 
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (c->kind == CONN_POLL_GET && c->session)

@@ -40,7 +40,34 @@ void http_flush_deferred(void);
  * `path` is the URL path as libwebsockets decoded it, without the query. */
 #define HTTP_SITE_DECLINED 1
 typedef int (*http_site_fn)(struct lws *wsi, const char *path);
-void http_set_site(http_site_fn fn);
+/* A request the site took with http_read_body, its body whole (body NULL
+ * and len 0 for none): answers it (http_send), returns as site_fn does.
+ * The request's head (headers, query) can still be read. */
+typedef int (*http_site_body_fn)(struct lws *wsi, const char *path, const void *body,
+                                 size_t len);
+void http_set_site(http_site_fn fn, http_site_body_fn body);
+/* Called by the site for a request it serves once its body has come, of
+ * any method: returns what the site returns.  A body needs a
+ * Content-Length of at most max_body: 411 (the connection closed: lws
+ * cannot find the end of a body without one) for a Transfer-Encoding, or
+ * a POST, PUT or PATCH without it, 413 over max_body (lws discards the
+ * body, the connection stays).  Without a body, the site's body fn runs
+ * now; else it is read under server.requestTimeout, as a polling POST's,
+ * and the body fn runs when it is whole. */
+int http_read_body(struct lws *wsi, const char *path, size_t max_body);
+
+/* What a site route may read of the request's head, which http.c owns.
+ * The method as a name ("GET", ...; "" when lws knows none). */
+const char *http_method_name(struct lws *wsi);
+/* The peer's address (an IPv4 peer without its ::ffff: prefix). */
+void http_peer_address(struct lws *wsi, char *out, size_t len);
+/* A request header (name case-insensitive, standard or not), whole, in
+ * memory the caller frees; NULL when the request has none (or out of
+ * memory). */
+char *http_header_copy(struct lws *wsi, const char *name);
+/* The query as n "name\0value\0" pairs (URL-decoded); false when out
+ * of memory. */
+bool http_query_pairs(struct lws *wsi, buf *pairs, unsigned *n);
 
 /* One extra response header: `name` as lws writes it, with its colon
  * ("etag:"). */

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "ctx.h"
 #include "guard.h"
+#include "routes.h"
 #include "services.h"
 
 #include <stddef.h>
@@ -116,6 +117,9 @@ static void hand_back(binding *to, const binding *from, size_t count)
 
 bool binding_activate(binding *b, const binding *prev, char *err, size_t errlen)
 {
+    /* Routes the load hooks make are checked against the configuration
+     * they will serve under. */
+    routes_set_config(b->cfg);
     for (size_t i = 0; i < b->n_plugins; i++) {
         pio_ctx *now = b->plugins[i].ctx;
         pio_ctx *before = ctx_named(prev, b->plugins[i].cfg->name);
@@ -126,6 +130,10 @@ bool binding_activate(binding *b, const binding *prev, char *err, size_t errlen)
         if (!why)
             continue;
         snprintf(err, errlen, "plugin '%s': load hook refused: %s", b->plugins[i].cfg->name, why);
+        /* What it registered before refusing goes now, not at the
+         * discard: the old version routes its paths again below. */
+        services_release(now);
+        routes_set_config(prev ? prev->cfg : NULL);
         /* The new version did not take the state: the old one gets it
          * back - unless the new one faulted holding it (it may have freed
          * or half-changed it): then the old one starts fresh, and the

@@ -3,9 +3,9 @@
  * blocking work run off the loop (the SDK's pio_timer_*, pio_fd_* and
  * pio_work_submit).
  *
- * Timers and watches belong to the plugin version that made them and are
- * cancelled when that version is unloaded (services_release), so none of
- * them can call into code that is gone.  Work items hold a reference on
+ * Timers, watches and HTTP routes (routes.c) belong to the plugin version
+ * that made them and are cancelled when that version is unloaded
+ * (services_release), so none of them can call into code that is gone.  Work items hold a reference on
  * their version until their done callback has run.
  *
  * A watch adopts a dup() of the plugin's descriptor into the
@@ -22,6 +22,7 @@
 #include "base/timer.h"
 #include "ctx.h"
 #include "guard.h"
+#include "routes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -407,6 +408,7 @@ void services_release(pio_ctx *ctx)
 {
     if (release_hook)
         release_hook(ctx);
+    routes_release(ctx);
     for (plugin_timer **pp = &timers; *pp;) {
         plugin_timer *pt = *pp;
         if (pt->ctx == ctx) {
@@ -458,5 +460,6 @@ void services_shutdown(void)
         lws_set_opaque_user_data(w->wsi, NULL); /* lws closes the copy later */
         free(w);
     }
+    routes_clear();
     vhost = NULL;
 }

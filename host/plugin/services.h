@@ -27,13 +27,14 @@ int services_host_work(pio_work_fn work, pio_done_fn done, void *userdata);
 bool services_init(struct lws_vhost *vh, const char *protocol);
 int services_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                       size_t len);
-/* A plugin version is being unloaded: cancel its timers and watches. */
+/* A plugin version is being unloaded: cancel its timers, watches and
+ * HTTP routes. */
 void services_release(pio_ctx *ctx);
 /* Have fn told first whenever a version is released (the Socket.IO
  * layer removes the version's adapter); NULL stops telling. */
 void services_on_release(void (*fn)(pio_ctx *ctx));
 /* Stop the workers (work not started is dropped), deliver finished work,
- * forget every timer and watch. */
+ * forget every timer, watch and route. */
 void services_shutdown(void);
 
 #endif

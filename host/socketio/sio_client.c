@@ -372,6 +372,22 @@ int sio_middleware_resolve(uint64_t pending, const char *refusal)
     return later_answer(pending, middleware_answered, (void *)refusal) ? PIO_OK : PIO_ECLOSED;
 }
 
+static void unref_lent_socket(void *s) { sio_socket_unref(s); }
+
+pio_socket *sio_middleware_socket(uint64_t pending)
+{
+    connecting *k = (connecting *)later_find(pending, middleware_answered);
+    if (!k || k->c->closed)
+        return NULL;
+    /* Lent for the call: a resolve in it may drop the connect's own
+     * reference (a refusal) before the plugin is done with the socket. */
+    if (ctx_running()) {
+        k->s->refs++;
+        ctx_lend(k->s, unref_lent_socket);
+    }
+    return k->s;
+}
+
 /* Its event's handler faulted: the socket goes (every other one stays). */
 static void fault_costs(pio_socket *s, const char *event)
 {

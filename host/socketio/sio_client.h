@@ -22,6 +22,9 @@ int sio_ack_later(uint64_t ack, pio_out *out);
 void sio_ack_drop(uint64_t ack);
 uint64_t sio_middleware_defer(pio_socket *s);
 int sio_middleware_resolve(uint64_t pending, const char *refusal);
+/* pio_middleware_socket: the socket a deferred middleware decides on,
+ * while it waits (lent for the current plugin call), or NULL. */
+pio_socket *sio_middleware_socket(uint64_t pending);
 /* A plugin version faulted: the acks it deferred are answered with an
  * error ack, the connections its middleware was deciding are refused. */
 void sio_version_faulted(const pio_ctx *ctx);

@@ -70,7 +70,7 @@ static int send_text(struct lws *wsi, unsigned status, const char *type, const c
 int health_route(struct lws *wsi, const char *path, const config *c)
 {
     (void)c;
-    if (strcmp(path, "/healthz") != 0)
+    if (strcmp(path, CONFIG_HEALTH_PATH) != 0)
         return HTTP_SITE_DECLINED;
     if (!method_ok(wsi))
         return reply_not_allowed(wsi);

@@ -3,7 +3,8 @@
  * in order, to the routes below; the first that takes it answers.  A
  * request no route takes and outside serverOptions.path is 404.
  *
- * Routes only answer GET and HEAD (405 otherwise, with Allow: reply.c),
+ * The host's routes only answer GET and HEAD (405 otherwise, with Allow:
+ * reply.c); a plugin's (plugin_http.c) takes any method and a body.  All
  * read their configuration from the config in force, and write whole
  * responses through http_send.
  */
@@ -27,6 +28,7 @@ typedef int (*route_fn)(struct lws *wsi, const char *path, const config *c);
 static const route_fn routes[] = {
     health_route,
     metrics_route,
+    plugin_http_route,
     static_route, /* last: it declines what it has no file for */
     NULL,
 };

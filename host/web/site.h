@@ -22,5 +22,10 @@ void site_set_config(const struct config *c);
 /* metrics.c: GET /healthz, always; GET server.metrics.path when enabled. */
 int health_route(struct lws *wsi, const char *path, const struct config *c);
 int metrics_route(struct lws *wsi, const char *path, const struct config *c);
+/* plugin_http.c: a plugin's route (pio_http_route), any method; its body
+ * read first (http_read_body), then plugin_http_serve (http.c's site body
+ * fn) answers through the plugin. */
+int plugin_http_route(struct lws *wsi, const char *path, const struct config *c);
+int plugin_http_serve(struct lws *wsi, const char *path, const void *body, size_t len);
 
 #endif

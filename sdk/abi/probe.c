@@ -35,6 +35,7 @@ PROBE(fd_fn, pio_fd_fn)
 PROBE(work_fn, pio_work_fn)
 PROBE(done_fn, pio_done_fn)
 PROBE(answer_fn, pio_answer_fn)
+PROBE(http_fn, pio_http_fn)
 
 /* The values of the error codes (an anonymous enum) and of the #defines
  * plugins compile in (not PIO_ABI_MINOR, which grows), mirrored as an

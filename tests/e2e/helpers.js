@@ -252,6 +252,21 @@ function installByRename(src, dest) {
   fs.renameSync(tmp, dest);
 }
 
+/* Raw bytes over a fresh TCP connection: resolves with what came back
+ * within `ms` and whether the server closed the connection by then. */
+function rawRequest(port, text, ms = 3000) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let data = '';
+    const timer = setTimeout(() => { sock.destroy(); resolve({ data, closed: false }); }, ms);
+    sock.setEncoding('latin1');
+    sock.on('data', (d) => { data += d; });
+    sock.on('end', () => { clearTimeout(timer); sock.destroy(); resolve({ data, closed: true }); });
+    sock.on('error', (err) => { clearTimeout(timer); reject(err); });
+    sock.write(text);
+  });
+}
+
 /* Start a server for the tests of one file, stop it after them, and check
  * it exits 0 on SIGTERM.  Returns a getter: call it inside a test. */
 function serverFor(hooks, opts) {
@@ -600,6 +615,7 @@ module.exports = {
   sanitizerReport,
   stopChecked,
   rawConn,
+  rawRequest,
   trickle,
   floodUntilDropped,
   installByRename,

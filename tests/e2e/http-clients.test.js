@@ -6,27 +6,11 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const net = require('node:net');
 const undici = require('undici');
 const h = require('./helpers');
 
 const T = { timeout: 20000 };
 const PATH = '/socket.io/';
-
-/* One request over a fresh TCP connection; resolves with the raw response
- * and whether the server closed the connection after it. */
-function rawRequest(port, text, ms = 3000) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
-    let data = '';
-    const timer = setTimeout(() => { sock.destroy(); resolve({ data, closed: false }); }, ms);
-    sock.setEncoding('latin1');
-    sock.on('data', (d) => { data += d; });
-    sock.on('end', () => { clearTimeout(timer); sock.destroy(); resolve({ data, closed: true }); });
-    sock.on('error', (err) => { clearTimeout(timer); reject(err); });
-    sock.write(text);
-  });
-}
 
 /* Request through Node's http module with the given agent (the default
  * global agent keeps connections alive in Node >= 19). */
@@ -75,7 +59,7 @@ test.describe('Connection: close and keep-alive', () => {
   const srv = h.serverFor(test);
 
   test('a request that says Connection: close is answered with Connection: close, then closed', T, async () => {
-    const { data, closed } = await rawRequest(srv().port,
+    const { data, closed } = await h.rawRequest(srv().port,
       `GET ${PATH}?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     assert.match(data, /^HTTP\/1\.1 200/);
     assert.match(data, /\r\nconnection: close\r\n/i);
@@ -83,7 +67,7 @@ test.describe('Connection: close and keep-alive', () => {
   });
 
   test('an error answer to Connection: close says so too', T, async () => {
-    const { data, closed } = await rawRequest(srv().port,
+    const { data, closed } = await h.rawRequest(srv().port,
       `GET ${PATH}?EIO=3&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     assert.match(data, /^HTTP\/1\.1 400/);
     assert.match(data, /\r\nconnection: close\r\n/i);
@@ -91,11 +75,11 @@ test.describe('Connection: close and keep-alive', () => {
   });
 
   test('HTTP/1.0 closes unless it asks for keep-alive', T, async () => {
-    const plain = await rawRequest(srv().port,
+    const plain = await h.rawRequest(srv().port,
       `GET ${PATH}?EIO=4&transport=polling HTTP/1.0\r\nHost: x\r\n\r\n`);
     assert.match(plain.data, /\r\nconnection: close\r\n/i);
     assert.ok(plain.closed);
-    const kept = await rawRequest(srv().port,
+    const kept = await h.rawRequest(srv().port,
       `GET ${PATH}?EIO=4&transport=polling HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n`, 500);
     assert.match(kept.data, /^HTTP\/1\.0 200/);
     assert.doesNotMatch(kept.data, /connection: close/i);

@@ -772,3 +772,17 @@ Test(binding, binds_an_ifunc_handler)
     cr_assert_eq(fast->fn(fast->ctx, NULL, NULL), 78);
     binding_destroy(b);
 }
+
+/* The SDK promises every entry of the table: a NULL one would crash the
+ * plugin that calls it (every member after the header is a function). */
+Test(plugin, every_entry_of_the_host_table_is_filled)
+{
+    const char *p = (const char *)&host_api + offsetof(pio_api, strerror);
+    const char *end = (const char *)&host_api + sizeof host_api;
+    cr_assert_eq(host_api.size, sizeof(pio_api));
+    for (size_t i = 0; p < end; p += sizeof(void (*)(void)), i++) {
+        void (*entry)(void);
+        memcpy(&entry, p, sizeof entry);
+        cr_assert_not_null((void *)entry, "entry %zu after strerror is NULL", i);
+    }
+}

@@ -6,7 +6,7 @@ set -euo pipefail
 PLUGIO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PLUGIO_PACKAGES=(cmake make gcc pkg-config libwebsockets-dev libyaml-dev libjson-c-dev
                  libcriterion-dev libmsgpack-dev libhiredis-dev zlib1g-dev libpcre2-dev
-                 libsodium-dev libcrypt-dev libssl-dev libev-dev libwebsockets-evlib-ev nodejs npm)
+                 libsodium-dev libcrypt-dev libssl-dev libcurl4-openssl-dev libev-dev libwebsockets-evlib-ev nodejs npm)
 
 # plugio_install_packages [more packages...] (tools/test adds what only the
 # tests need, such as haproxy)

@@ -143,7 +143,8 @@ async function main() {
     log(`webhook entry.create received: ${JSON.stringify(got.body)}`);
     // Let late deliveries (a published row after its draft) arrive, for the record.
     await new Promise((r) => setTimeout(r, 1000));
-    log(`deliveries: ${rx.deliveries.map((d) => `${d.body?.event}/${d.body?.entry?.publishedAt ? 'published' : 'draft'}`).join(', ')}`);
+    log(`deliveries: ${rx.deliveries.map((d) => `${d.body?.event}/${d.body?.entry?.publishedAt ? 'published' : 'draft'}` +
+        ` id ${d.body?.entry?.id} updatedAt ${d.body?.entry?.updatedAt}`).join(', ')}`);
 
     if (process.env.RESULT_FILE) {
         fs.writeFileSync(process.env.RESULT_FILE, JSON.stringify({

@@ -73,7 +73,7 @@ extern "C" {
 #endif
 
 #define PIO_ABI_MAJOR 1
-#define PIO_ABI_MINOR 4
+#define PIO_ABI_MINOR 5
 
 /* The oldest host minor a plugin needs (see the top of this file). */
 #ifndef PIO_MIN_ABI_MINOR
@@ -280,6 +280,13 @@ typedef void (*pio_done_fn)(pio_ctx *ctx, void *userdata);
  * may carry answer NULL and the final status, as each function says. */
 typedef void (*pio_answer_fn)(pio_ctx *ctx, int status, const pio_value *answer,
                               void *userdata);
+
+/* (1.5) One HTTP request to a plugin's route (see pio_http_route):
+ * borrowed for the call of its pio_http_fn. */
+typedef struct pio_http_request pio_http_request;
+/* A plugin's route was asked for: answer with pio_http_respond before
+ * returning (a request left unanswered gets a 500). */
+typedef void (*pio_http_fn)(pio_ctx *ctx, pio_http_request *req, void *userdata);
 
 /* Formats of pio_value_parse. */
 #define PIO_FORMAT_JSON 0u
@@ -683,6 +690,55 @@ typedef struct pio_api {
     /* v as msgpack (as notepack.io writes it: binary as bin), like
      * value_json: PIO_ENOSPACE when cap < *len. */
     int (*value_msgpack)(const pio_value *v, void *buf, size_t cap, size_t *len);
+
+    /* -- 1.5: HTTP routes of a plugin (a webhook's intake) -- */
+
+    /* Serve the HTTP requests (not WebSocket upgrades) whose URL path is
+     * exactly `path` (it begins with '/'; the query aside) on the server's
+     * own port, whatever their method: fn runs on the loop once the whole
+     * request has come.  A body needs a Content-Length (411 without one:
+     * a Transfer-Encoding, or a POST, PUT or PATCH without a length) of at
+     * most max_body bytes (413 above it, fn not called).  The path is
+     * copied; routing a path this version routes already replaces that
+     * route.  PIO_EINVAL for a path that does not begin with '/' or lies
+     * under serverOptions.path, PIO_ESTATE when the host serves it already
+     * (a health or metrics path, another plugin's route).  From
+     * hooks.init or a load hook; the route is removed before the calling
+     * version's unload hook runs (as its timers are): the next version
+     * routes it again in its load hook.  A request that arrives while no
+     * version routes it is answered as if no route existed (404). */
+    int (*http_route)(pio_ctx *ctx, const char *path, size_t max_body, pio_http_fn fn,
+                      void *userdata);
+    /* Stop serving `path`: PIO_EINVAL when this version routes no such path. */
+    int (*http_unroute)(pio_ctx *ctx, const char *path);
+    /* The request's method ("GET", "POST", ...), URL path (decoded) and
+     * peer address, valid for the call. */
+    const char *(*http_method)(const pio_http_request *req);
+    const char *(*http_path)(const pio_http_request *req);
+    const char *(*http_address)(const pio_http_request *req);
+    /* The query's parameters as an object of strings (empty without). */
+    const pio_value *(*http_query)(const pio_http_request *req);
+    /* A request header (name case-insensitive; any header, standard or
+     * not), or NULL. */
+    const char *(*http_header)(const pio_http_request *req, const char *name);
+    /* The body (len 0 for none), borrowed for the call. */
+    int (*http_body)(const pio_http_request *req, const void **data, size_t *len);
+    /* Answer with `status` (200-599: a final answer), a Content-Type (NULL: none) and
+     * `len` bytes of body (copied), once, during the call: PIO_ESTATE when
+     * answered already, PIO_EINVAL for a bad status or a Content-Type
+     * with a control character.  A HEAD request gets the answer's head. */
+    int (*http_respond)(pio_http_request *req, unsigned status, const char *content_type,
+                        const void *body, size_t len);
+
+    /* -- 1.5: a deferred middleware's socket -- */
+
+    /* The socket a middleware deferred its decision on (the handle of
+     * pio_middleware_defer), still waiting: borrowed for the current call,
+     * to join rooms and set data on before pio_middleware_resolve lets it
+     * through (a refusal leaves whatever was joined).  NULL when the handle
+     * names nothing any more (the client left, the time ran out, it was
+     * resolved). */
+    pio_socket *(*middleware_socket)(uint64_t pending);
 } pio_api;
 
 /* ---- For plugin code --------------------------------------------------- */
@@ -812,6 +868,16 @@ extern PIO_HIDDEN const pio_api *pio__api;
 #define pio_value_parse(...) (pio__api->value_parse(__VA_ARGS__))
 #define pio_value_free(...) (pio__api->value_free(__VA_ARGS__))
 #define pio_value_msgpack(...) (pio__api->value_msgpack(__VA_ARGS__))
+#define pio_http_route(...) (pio__api->http_route(__VA_ARGS__))
+#define pio_http_unroute(...) (pio__api->http_unroute(__VA_ARGS__))
+#define pio_http_method(...) (pio__api->http_method(__VA_ARGS__))
+#define pio_http_path(...) (pio__api->http_path(__VA_ARGS__))
+#define pio_http_address(...) (pio__api->http_address(__VA_ARGS__))
+#define pio_http_query(...) (pio__api->http_query(__VA_ARGS__))
+#define pio_http_header(...) (pio__api->http_header(__VA_ARGS__))
+#define pio_http_body(...) (pio__api->http_body(__VA_ARGS__))
+#define pio_http_respond(...) (pio__api->http_respond(__VA_ARGS__))
+#define pio_middleware_socket(...) (pio__api->middleware_socket(__VA_ARGS__))
 
 /* Convenience: a NUL-terminated string. */
 #define pio_out_cstr(out, s) pio_out_string((out), (s), strlen(s))
