@@ -4,7 +4,7 @@
  * A route belongs to the plugin version that made it, as its timers do:
  * services_release removes it before that version's unload hook runs, or
  * when the version faults or retires, so no request can reach code that
- * is gone.  The table holds no request: web/plugin_route.c looks a path
+ * is gone.  The table holds no request: web/plugin_http.c looks a path
  * up when a request's head arrives and again when its body is whole, so
  * a reload in between reaches the version that routes it then (or none).
  *
