@@ -214,6 +214,7 @@ async function main() {
     if (code !== 0) fail(`plugio exited ${code} ${sig ?? ''} on SIGTERM`);
     if (/ERROR: \w+Sanitizer|runtime error:/.test(plugioLog)) fail('a sanitizer report in plugio\'s log');
     log('plugio stopped cleanly; PASS');
+    process.exit(0); /* fetch's idle keep-alive connections would hold the process on */
 }
 
 main().catch((e) => fail(e.stack || String(e)));
