@@ -24,13 +24,19 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+/* The socket's TCP_INFO, when the kernel's has at least `need` bytes of
+ * it (the field asked for ends there). */
+static bool tcp_info(int fd, struct tcp_info *ti, size_t need)
+{
+    memset(ti, 0, sizeof *ti);
+    socklen_t len = sizeof *ti;
+    return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len) == 0 && len >= need;
+}
+
 bool tcp_bytes_acked(int fd, uint64_t *acked)
 {
     struct tcp_info ti;
-    memset(&ti, 0, sizeof ti);
-    socklen_t len = sizeof ti;
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
-        len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof ti.tcpi_bytes_acked)
+    if (!tcp_info(fd, &ti, offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof ti.tcpi_bytes_acked))
         return false;
     *acked = ti.tcpi_bytes_acked;
     return true;
@@ -39,10 +45,8 @@ bool tcp_bytes_acked(int fd, uint64_t *acked)
 static bool bytes_received(int fd, uint64_t *received)
 {
     struct tcp_info ti;
-    memset(&ti, 0, sizeof ti);
-    socklen_t len = sizeof ti;
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
-        len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+    if (!tcp_info(fd, &ti,
+                  offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received))
         return false;
     *received = ti.tcpi_bytes_received;
     return true;
