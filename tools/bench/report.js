@@ -7,37 +7,9 @@
  * of issue 6.  Written in JavaScript because Node is needed for the
  * baseline anyway.
  */
-const fs = require('node:fs');
+const { readResults, median } = require('./results');
 
-const lines = fs.readFileSync(process.argv[2], 'utf8').split('\n');
-const kv = (s) => {
-  const o = {};
-  for (const m of s.matchAll(/(\w+)=("([^"]*)"|\S*)/g)) o[m[1]] = m[3] !== undefined ? m[3] : m[2];
-  return o;
-};
-
-let machine = {};
-let elapsed = {};
-const results = new Map(); // case -> server -> [record]
-const failed = [];
-for (const line of lines) {
-  if (line.startsWith('MACHINE ')) machine = kv(line);
-  else if (line.startsWith('ELAPSED ')) elapsed = kv(line);
-  else if (line.startsWith('FAILED ')) failed.push(kv(line));
-  else if (line.startsWith('RESULT ')) {
-    const r = kv(line);
-    if (!results.has(r.case)) results.set(r.case, new Map());
-    const byServer = results.get(r.case);
-    if (!byServer.has(r.server)) byServer.set(r.server, []);
-    byServer.get(r.server).push(r);
-  }
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
+const { machine, elapsed, results, failed } = readResults(process.argv[2]);
 
 function fmt(v, unit) {
   if (v === undefined || Number.isNaN(v)) return '—';

@@ -6,37 +6,13 @@
  * plugio and the Node.js reference, and plugio ÷ Node; then each process's
  * CPU use per phase (percent of one core), which says what limited it.
  */
-const fs = require('node:fs');
+const { readResults, median } = require('../results');
 
-const kv = (s) => {
-  const o = {};
-  for (const m of s.matchAll(/(\w+)=("([^"]*)"|\S*)/g)) o[m[1]] = m[3] !== undefined ? m[3] : m[2];
-  return o;
-};
-let machine = {};
-let elapsed = {};
-const failed = [];
-let discarded = 0;
-const results = new Map(); // case -> server -> [record]
-for (const line of fs.readFileSync(process.argv[2], 'utf8').split('\n')) {
-  if (line.startsWith('MACHINE ')) machine = kv(line);
-  else if (line.startsWith('ELAPSED ')) elapsed = kv(line);
-  else if (line.startsWith('FAILED ')) failed.push(line);
-  else if (line.startsWith('DISCARDED ') && line.includes('case=handshake-cold')) discarded++;
-  else if (line.startsWith('RESULT ')) {
-    const r = kv(line);
-    if (!results.has(r.case)) results.set(r.case, new Map());
-    const by = results.get(r.case);
-    if (!by.has(r.server)) by.set(r.server, []);
-    by.get(r.server).push(r);
-  }
-}
+const { machine, elapsed, results, failed: failedPairs, discarded: discardedPairs } =
+  readResults(process.argv[2]);
+const failed = failedPairs.map((f) => `FAILED ${Object.entries(f).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+const discarded = discardedPairs.filter((d) => d.case === 'handshake-cold').length;
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
 function stats(c, server, key) {
   const xs = (results.get(c)?.get(server) || []).map((r) => Number(r[key])).filter((x) => Number.isFinite(x) && x >= 0);
   if (!xs.length) return undefined;
