@@ -164,7 +164,7 @@ typedef enum deadline_phase {
 typedef enum read_mark {
     MARK_NONE,    /* no response yet: the request came from the socket */
     MARK_VALID,   /* `read` holds it */
-    MARK_UNKNOWN, /* completed out of sight: lws sent the rest, or discarded a body */
+    MARK_UNKNOWN, /* lws discards a body it had not read, or the count failed */
 } read_mark;
 
 /* One per HTTP connection (lws's opaque user data: the per-session data
@@ -275,7 +275,10 @@ static void deadline_sending(struct lws *wsi, bool close)
     /* plugio's deadline bounds the send, not lws's own timeouts. */
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
     d->phase = PHASE_SENDING;
-    d->mark = MARK_UNKNOWN; /* lws completes the transaction when the rest is out */
+    /* lws completes the transaction when the rest is out, reading nothing
+     * from the socket meanwhile (LRS_DOING_TRANSACTION): what it has read
+     * now is what it had read then. */
+    deadline_mark(d);
     d->start = timer_now();
     d->close_after = close;
     d->cut = d->cut || close; /* a request pipelined behind it is not served */
