@@ -275,9 +275,10 @@ static void deadline_sending(struct lws *wsi, bool close)
     /* plugio's deadline bounds the send, not lws's own timeouts. */
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
     d->phase = PHASE_SENDING;
-    /* lws completes the transaction when the rest is out, reading nothing
-     * from the socket meanwhile (LRS_DOING_TRANSACTION): what it has read
-     * now is what it had read then. */
+    /* lws completes the transaction when the rest is out; what it reads
+     * from the socket meanwhile it parses at once (it stashes input only
+     * while serving a file of its own, which plugio never asks), so a
+     * request it later parses from kept input was read by now. */
     deadline_mark(d);
     d->start = timer_now();
     d->close_after = close;
