@@ -164,7 +164,7 @@ typedef enum deadline_phase {
 typedef enum read_mark {
     MARK_NONE,    /* no response yet: the request came from the socket */
     MARK_VALID,   /* `read` holds it */
-    MARK_UNKNOWN, /* completed out of sight: lws sent the rest, or discarded a body */
+    MARK_UNKNOWN, /* lws discards a body it had not read, or the count failed */
 } read_mark;
 
 /* One per HTTP connection (lws's opaque user data: the per-session data
@@ -275,7 +275,11 @@ static void deadline_sending(struct lws *wsi, bool close)
     /* plugio's deadline bounds the send, not lws's own timeouts. */
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
     d->phase = PHASE_SENDING;
-    d->mark = MARK_UNKNOWN; /* lws completes the transaction when the rest is out */
+    /* lws completes the transaction when the rest is out; what it reads
+     * from the socket meanwhile it parses at once (it stashes input only
+     * while serving a file of its own, which plugio never asks), so a
+     * request it later parses from kept input was read by now. */
+    deadline_mark(d);
     d->start = timer_now();
     d->close_after = close;
     d->cut = d->cut || close; /* a request pipelined behind it is not served */

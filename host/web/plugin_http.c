@@ -6,7 +6,7 @@
  * A request is looked up by its path when its head arrives (to know how
  * much body to take: http_read_body) and again once the body is whole:
  * a reload in between reaches the version that routes the path then, or
- * none (404).  Nothing of a plugin - no function pointer, no userdata -
+ * none (404), under its max_body (413 past it).  Nothing of a plugin - no function pointer, no userdata -
  * is kept across turns of the loop; plugin/routes.c holds the table.
  *
  * The route's function runs under the guard, as a timer's does: a fault
@@ -86,6 +86,10 @@ int plugin_http_serve(struct lws *wsi, const char *path, const void *body, size_
     const plugin_route *r = routes_find(path);
     if (!r)
         return reply_plain(wsi, 404, "Not Found");
+    /* Read under the limit in place at the head: a reload since may have
+     * lowered it, and no route gets more than it asked for. */
+    if (len > r->max_body)
+        return reply_plain(wsi, 413, "Payload Too Large");
     pio_http_request req = {.wsi = wsi, .method = http_method_name(wsi), .path = path,
                             .body = len ? body : "", .len = len};
     http_peer_address(wsi, req.address, sizeof req.address);

@@ -6,7 +6,7 @@
 // the requests before it are answered and that connection is closed.
 // Pipelined requests without a body, and a body first, are served.  After
 // each case a new connection is answered and the server stops on SIGTERM.
-// The last case has another connection keep pipelined input meanwhile (a
+// The last cases have another connection keep pipelined input meanwhile (a
 // Python reader: Node cannot shrink SO_RCVBUF to make a response stall).
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -206,3 +206,59 @@ test('while another connection keeps pipelined input: a body request from the so
     }
   });
 });
+
+/* Whether the request after `first` on one kept connection, sent once
+ * `first` was answered (not pipelined), is answered: the statuses. */
+async function thenPost(port, first, bytes = 0) {
+  const conn = await pipeline(port, first, 1);
+  if (bytes)
+    await waitFor(() => conn.data.length >= bytes, 'the whole first response');
+  conn.sock.write(post('/anything', 'abc'));
+  await waitFor(() => statuses(conn.data).length === 2 || conn.ended,
+    'no answer to a request on a kept connection');
+  conn.sock.destroy();
+  return statuses(conn.data);
+}
+
+/* Runs `fn(srv)` while another connection keeps pipelined input (behind a
+ * 5 MB response its reader does not read), with mid.bin (300 KB) served. */
+async function whileOthersKeepInput(fn) {
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'plugio-pipe-'));
+  fs.writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(5 * 1024 * 1024, 7));
+  fs.writeFileSync(path.join(dir, 'mid.bin'), Buffer.alloc(300 * 1024, 7));
+  await withServer({ server: { static: [{ path: '/', dir }] } }, async (srv) => {
+    const reader = spawn('/usr/bin/python3', ['-c', LINGER, String(srv.port), '10'],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let out = '';
+      reader.stdout.on('data', (d) => { out += d; });
+      await waitFor(() => out.includes('sent'), 'the reader did not send');
+      await h.sleep(300); /* the large response is under way and stalls */
+      await fn(srv);
+    } finally {
+      reader.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+const MID = 'GET /mid.bin HTTP/1.1\r\nHost: x\r\n\r\n';
+
+test('while another connection keeps pipelined input: a body request after a response lws sent the rest of is served; one pipelined behind it refused', T,
+  () => whileOthersKeepInput(async (srv) => {
+    // Read whole, then a POST on the same connection: served.
+    assert.deepEqual(await thenPost(srv.port, MID, 300 * 1024), [200, 405]);
+    // Pipelined behind it: refused once the response is out, the connection closed.
+    const piped = await pipeline(srv.port, MID + post('/anything', 'abc'), 1);
+    await piped.closed;
+    assert.deepEqual(statuses(piped.data), [200], piped.data.slice(0, 200));
+  }));
+
+// Known false positive (left): a response written before its request's body
+// was read leaves lws discarding the body afterwards, so the bytes read no
+// longer tell a request from the socket from a buffered one; while another
+// connection keeps input, the next request with a body is refused.
+test('while another connection keeps pipelined input: a body request after a 405 whose body lws discarded is served', { ...T, todo: 'http.c input_buffered: MARK_UNKNOWN after a discarded body' },
+  () => whileOthersKeepInput(async (srv) => {
+    assert.deepEqual(await thenPost(srv.port, post('/anything', 'abc')), [405, 405]);
+  }));

@@ -251,3 +251,33 @@ test('reloads: the new version answers, a body in flight meets the version in pl
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a reload between head and body that lowers the route\'s max_body: 413, the body not handed to the plugin', T, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plugio-route-'));
+  const live = path.join(dir, 'libroute.so');
+  fs.copyFileSync(build('a'), live);
+  const srv = await h.startServer({ plugins: { route: live } });
+  try {
+    // 40 bytes, within version a's 1024; version b (config second) takes 16 at most.
+    const conn = h.rawConn(srv.port);
+    await conn.connected;
+    conn.sock.write('POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\nhello');
+    await h.sleep(100);
+    const doc = structuredClone(srv.doc);
+    doc.plugins.route = { path: live, config: { second: true } };
+    const tmp = `${srv.yamlFile}.tmp`;
+    fs.writeFileSync(tmp, h.toYaml(doc));
+    h.installByRename(build('b'), live);
+    fs.renameSync(tmp, srv.yamlFile);
+    await srv.waitForLog(/second route \/hook: 0/);
+    await srv.waitForLog(/reload #\d+ done/);
+    conn.sock.write('x'.repeat(35));
+    const deadline = Date.now() + 5000;
+    while (statuses(conn.data).length === 0 && !conn.ended && Date.now() < deadline) await h.sleep(20);
+    assert.deepEqual(statuses(conn.data), [413], conn.data);
+    conn.sock.destroy();
+  } finally {
+    await h.stopChecked(srv);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
