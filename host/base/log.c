@@ -273,3 +273,13 @@ void log_msg(pio_log_level level, const char *who, const char *fmt, ...)
     log_msgv(level, who, fmt, ap);
     va_end(ap);
 }
+
+bool log_quiet_due(log_quiet *q)
+{
+    q->count++;
+    int64_t now = (int64_t)time(NULL);
+    if (now == q->last)
+        return false;
+    q->last = now;
+    return true;
+}

@@ -91,6 +91,17 @@ size_t log_format_line(log_format format, const log_record *rec, char *buf);
 #define log_warn(...) log_msg(PIO_LOG_WARN, LOG_HOST, __VA_ARGS__)
 #define log_error(...) log_msg(PIO_LOG_ERROR, LOG_HOST, __VA_ARGS__)
 
+/* A warning about something that can repeat many times a second (a
+ * refused request, a cut connection): every occurrence is counted, and a
+ * line is written for the first of each second only, with the count so
+ * far.  One per kind of occurrence, static, zero-initialised. */
+typedef struct log_quiet {
+    int64_t last;         /* the second of the last line */
+    unsigned long count;  /* occurrences so far */
+} log_quiet;
+/* Count one occurrence; true when its line is due. */
+bool log_quiet_due(log_quiet *q);
+
 /* gmtime_r's broken-down UTC time of `secs`, without the C library's
  * time-zone lock (see log.c). */
 struct tm;

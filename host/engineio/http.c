@@ -306,20 +306,16 @@ static void sending_done(deadline *d)
  * 0), so that neither lws nor the kernel keeps the unsent rest for it. */
 static void sending_cut(deadline *d)
 {
-    static time_t last_log;
-    static unsigned long cut;
+    static log_quiet cut;
     struct lws *wsi = d->wsi;
     int fd = lws_get_socket_fd(wsi);
-    char address[46];
-    peer_address(wsi, address, sizeof address);
-    cut++;
     eio_counters.cut_send++;
-    time_t now = time(NULL);
-    if (now != last_log) {
+    if (log_quiet_due(&cut)) {
+        char address[46];
+        peer_address(wsi, address, sizeof address);
         log_warn("cut a response to %s: the peer read nothing of it for %u ms (the shorter of "
                  "server.headersTimeout and server.requestTimeout): closed (%lu cut so far)",
-                 address, sending_limit(), cut);
-        last_log = now;
+                 address, sending_limit(), cut.count);
     }
     d->phase = PHASE_NONE;
     d->cut = true;
@@ -355,8 +351,7 @@ static void sending_check(deadline *d)
  * (written directly: no response has begun), then closed. */
 static void deadline_due(timer *t)
 {
-    static time_t last_log;
-    static unsigned long cut;
+    static log_quiet cut;
     deadline *d = (deadline *)t;
     struct lws *wsi = d->wsi;
     if (d->phase == PHASE_SENDING) {
@@ -377,17 +372,13 @@ static void deadline_due(timer *t)
     } else {
         /* The head's deadline is the shorter of the two. */
         bool by_request = phase == PHASE_BODY || request_timeout() < headers_timeout();
-        cut++;
         eio_counters.cut_slow++;
-        time_t now = time(NULL);
-        if (now != last_log) {
+        if (log_quiet_due(&cut))
             log_warn("cut a slow request from %s: its %s had not arrived within "
                      "server.%s (%u ms): 408, closed (%lu cut so far)",
                      address, phase == PHASE_BODY ? "body" : "head",
                      by_request ? "requestTimeout" : "headersTimeout",
-                     by_request ? request_timeout() : headers_timeout(), cut);
-            last_log = now;
-        }
+                     by_request ? request_timeout() : headers_timeout(), cut.count);
         if (!lws_send_pipe_choked(wsi)) {
             static const char r408[] = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
                                        "Content-Type: text/plain\r\nContent-Length: 15\r\n\r\n"
@@ -470,19 +461,15 @@ static bool input_buffered(struct lws *wsi, const deadline *d)
  * once a second. */
 static bool pipelined_body(struct lws *wsi, const deadline *d)
 {
-    static time_t last_log;
-    static unsigned long refused;
+    static log_quiet refused;
     if (!input_buffered(wsi, d))
         return false;
-    refused++;
-    time_t now = time(NULL);
-    if (now != last_log) {
+    if (log_quiet_due(&refused)) {
         char address[46];
         peer_address(wsi, address, sizeof address);
         log_warn("closed a connection from %s: a request with a body was pipelined behind "
                  "another, which libwebsockets cannot read (%lu so far)",
-                 address, refused);
-        last_log = now;
+                 address, refused.count);
     }
     return true;
 }
@@ -899,22 +886,18 @@ static size_t head_size(struct lws *wsi)
  * closes; so does plugio, with a log line at most once a second. */
 static bool head_too_large(struct lws *wsi)
 {
-    static time_t last_log;
-    static unsigned long refused;
+    static log_quiet refused;
     size_t limit = cfg ? cfg->max_header_size : CONFIG_MAX_HEADER_SIZE;
     size_t size = head_size(wsi);
     if (size <= limit)
         return false;
-    refused++;
     eio_counters.refused_head++;
-    time_t now = time(NULL);
-    if (now != last_log) {
+    if (log_quiet_due(&refused)) {
         char address[46];
         peer_address(wsi, address, sizeof address);
         log_warn("refused a request from %s: its head is %zu bytes, over server.maxHeaderSize "
                  "(%zu): 431 (%lu refused so far)",
-                 address, size, limit, refused);
-        last_log = now;
+                 address, size, limit, refused.count);
     }
     static const char msg[] = "Request Header Fields Too Large";
     respond_ex(wsi, 431, "text/plain", msg, sizeof msg - 1, false, true, NULL);
@@ -963,22 +946,17 @@ static int respond_payload(struct lws *wsi, conn *c)
  * a log line at most once a second. */
 static bool over_capacity(struct lws *wsi)
 {
-    static time_t last_log;
-    static unsigned long refused;
+    static log_quiet refused;
     size_t max = cfg ? cfg->max_connections : 0;
     if (connection_ceiling && (!max || max > connection_ceiling))
         max = connection_ceiling;
     if (!max || open_connections <= max)
         return false;
-    refused++;
     eio_counters.refused_capacity++;
-    time_t now = time(NULL);
-    if (now != last_log) {
+    if (log_quiet_due(&refused))
         log_warn("refused a new session: %zu connections open, server.maxConnections is %zu: "
                  "503 (%lu refused so far)",
-                 open_connections, max, refused);
-        last_log = now;
-    }
+                 open_connections, max, refused.count);
     static const char msg[] = "Service Unavailable";
     respond_ex(wsi, 503, "text/plain", msg, sizeof msg - 1, false, true, NULL);
     return true;

@@ -325,3 +325,17 @@ Test(log, utc_time_agrees_with_gmtime)
                   got.tm_hour, got.tm_min, got.tm_sec, got.tm_wday, got.tm_yday);
     }
 }
+
+/* A repeated warning: every occurrence counted, a line due for the first
+ * of a second only (1000 calls take well under a second: at most one
+ * second boundary falls among them). */
+Test(log, quiet_counts_every_occurrence_and_lets_one_line_a_second_through)
+{
+    log_quiet q = {0};
+    int due = 0;
+    cr_assert(log_quiet_due(&q), "the first is always due");
+    for (int i = 0; i < 999; i++)
+        due += log_quiet_due(&q);
+    cr_assert_eq(q.count, 1000);
+    cr_assert_leq(due, 1, "%d more lines due within about a second", due);
+}
