@@ -11,6 +11,7 @@
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
@@ -250,6 +251,24 @@ function installByRename(src, dest) {
   const tmp = `${dest}.tmp`;
   fs.copyFileSync(src, tmp);
   fs.renameSync(tmp, dest);
+}
+
+/* One request through Node's http module (agent: a given one, or the
+ * global agent, which keeps connections alive in Node >= 19):
+ * {status, headers, text, socket, port (the client's local port)}. */
+function nodeRequest(url, { method = 'GET', headers = {}, body, agent } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text,
+        socket: req.socket, port: req.socket.localPort }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error('timed out')));
+    req.end(body);
+  });
 }
 
 /* Raw bytes over a fresh TCP connection: resolves with what came back
@@ -616,6 +635,7 @@ module.exports = {
   stopChecked,
   rawConn,
   rawRequest,
+  nodeRequest,
   trickle,
   floodUntilDropped,
   installByRename,

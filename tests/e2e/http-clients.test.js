@@ -12,22 +12,6 @@ const h = require('./helpers');
 const T = { timeout: 20000 };
 const PATH = '/socket.io/';
 
-/* Request through Node's http module with the given agent (the default
- * global agent keeps connections alive in Node >= 19). */
-function nodeRequest(url, { method = 'GET', headers = {}, body, agent } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text, socket: req.socket }));
-    });
-    req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error('timed out')));
-    req.end(body);
-  });
-}
-
 /* What a polling client does, through `send(url, {method, headers, body})
  * -> {status, text}`: a handshake, a CONNECT, its answer, an event and its
  * ack, and the error answers a client can meet; every status is checked. */
@@ -88,7 +72,7 @@ test.describe('Connection: close and keep-alive', () => {
 
   test('Node\'s keep-alive agent with Connection: close on every request (as node-fetch 3 sends it)', T, async () => {
     const base = `${srv().url}${PATH}`;
-    const send = (url, opts) => nodeRequest(url, { ...opts, headers: { ...opts.headers, Connection: 'close' } });
+    const send = (url, opts) => h.nodeRequest(url, { ...opts, headers: { ...opts.headers, Connection: 'close' } });
     for (let round = 0; round < 3; round++) assert.equal(await pollingSession(base, send), 9);
   });
 
@@ -97,7 +81,7 @@ test.describe('Connection: close and keep-alive', () => {
     const base = `${srv().url}${PATH}`;
     const sockets = new Set();
     const send = async (url, opts) => {
-      const res = await nodeRequest(url, { ...opts, agent });
+      const res = await h.nodeRequest(url, { ...opts, agent });
       sockets.add(res.socket);
       return res;
     };

@@ -30,22 +30,6 @@ const GATED = {
   middleware: [{ handler: 'route:route_gate', namespace: '/gated' }],
 };
 
-/* One request through Node's http module (agent: its own, or a given one). */
-function nodeRequest(url, { method = 'GET', headers = {}, body, agent } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text,
-        port: req.socket.localPort }));
-    });
-    req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error('timed out')));
-    req.end(body);
-  });
-}
-
 /* The status lines of the responses in raw text, in order. */
 const statuses = (data) => [...data.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
 
@@ -64,7 +48,7 @@ test.describe('routes of a serving plugin', () => {
   });
 
   test('GET with a query and headers: method, path, query, standard and custom headers, address; the status the plugin chose', T, async () => {
-    const res = await nodeRequest(`${srv().url}/hook?status=201&a=1&b=x%20y&b2=%C3%A9`,
+    const res = await h.nodeRequest(`${srv().url}/hook?status=201&a=1&b=x%20y&b2=%C3%A9`,
       { headers: { 'X-Test-Event': 'entry.create' } });
     assert.equal(res.status, 201);
     assert.equal(res.headers['content-type'], 'application/json');
@@ -78,7 +62,7 @@ test.describe('routes of a serving plugin', () => {
 
   test('POST with a body, through Node\'s http and undici\'s fetch', T, async () => {
     const body = JSON.stringify({ event: 'entry.update', entry: { id: 7, title: 'é"\\' } });
-    const viaNode = await nodeRequest(`${srv().url}/hook`, {
+    const viaNode = await h.nodeRequest(`${srv().url}/hook`, {
       method: 'POST', body,
       headers: { 'content-type': 'application/json', 'x-test-event': 'node' },
     });
@@ -98,13 +82,13 @@ test.describe('routes of a serving plugin', () => {
   });
 
   test('HEAD gets the head of the answer; OPTIONS and DELETE are methods like any other', T, async () => {
-    const get = await nodeRequest(`${srv().url}/hook`);
-    const head = await nodeRequest(`${srv().url}/hook`, { method: 'HEAD' });
+    const get = await h.nodeRequest(`${srv().url}/hook`);
+    const head = await h.nodeRequest(`${srv().url}/hook`, { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.text, '');
     assert.equal(Number(head.headers['content-length']), get.text.length - 'GET'.length + 'HEAD'.length);
     for (const method of ['OPTIONS', 'DELETE']) {
-      const res = await nodeRequest(`${srv().url}/hook`, { method });
+      const res = await h.nodeRequest(`${srv().url}/hook`, { method });
       assert.equal(res.status, 200);
       assert.equal(JSON.parse(res.text).method, method);
     }
@@ -142,8 +126,8 @@ test.describe('routes of a serving plugin', () => {
   test('a kept-alive connection carries several requests to routes', T, async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const one = await nodeRequest(`${srv().url}/hook?n=1`, { agent, method: 'POST', body: 'first' });
-      const two = await nodeRequest(`${srv().url}/hook?n=2`, { agent });
+      const one = await h.nodeRequest(`${srv().url}/hook?n=1`, { agent, method: 'POST', body: 'first' });
+      const two = await h.nodeRequest(`${srv().url}/hook?n=2`, { agent });
       assert.deepEqual([one.status, two.status], [200, 200]);
       assert.equal(JSON.parse(one.text).body, 'first');
       assert.deepEqual(JSON.parse(two.text).query, { n: '2' });
@@ -154,19 +138,19 @@ test.describe('routes of a serving plugin', () => {
   });
 
   test('pio_http_unroute: a route goes (404), once', T, async () => {
-    assert.equal((await nodeRequest(`${srv().url}/gone`)).text, 'gone');
-    const res = await nodeRequest(`${srv().url}/unroute`);
+    assert.equal((await h.nodeRequest(`${srv().url}/gone`)).text, 'gone');
+    const res = await h.nodeRequest(`${srv().url}/unroute`);
     assert.equal(res.text, '0 -1', 'PIO_OK, then PIO_EINVAL');
-    assert.equal((await nodeRequest(`${srv().url}/gone`)).status, 404);
+    assert.equal((await h.nodeRequest(`${srv().url}/gone`)).status, 404);
     assert.doesNotMatch(srv().stderr(), /status 99 was taken|status 103 was taken|line break was taken|a second answer was taken/);
     assert.doesNotMatch(res.headers['x-evil'] || '', /1/);
   });
 
   test('another plugin\'s route serves beside them; Engine.IO keeps its path', T, async () => {
-    const res = await nodeRequest(`${srv().url}/second`);
+    const res = await h.nodeRequest(`${srv().url}/second`);
     assert.equal(res.status, 200);
     assert.equal(JSON.parse(res.text).build, 'b');
-    const eio = await nodeRequest(`${srv().url}/socket.io/x`);
+    const eio = await h.nodeRequest(`${srv().url}/socket.io/x`);
     assert.equal(eio.status, 400, 'Engine.IO\'s, not a route');
   });
 
@@ -196,15 +180,15 @@ test.describe('routes of a serving plugin', () => {
 test('a route that crashes: 500, its version quarantined, the other plugins serve on', T, async () => {
   const srv = await h.startServer({ plugins: ROUTE_PLUGINS, ...GATED });
   try {
-    const res = await nodeRequest(`${srv.url}/crash`);
+    const res = await h.nodeRequest(`${srv.url}/crash`);
     assert.equal(res.status, 500);
     await srv.waitForLog(/route: its route \/crash faulted: 500/);
     await srv.waitForLog(/route: version a is quarantined/);
     // Its routes went with it; route2's and the host's serve.
     await srv.waitForLog(/route: disabled until a new build/);
-    assert.equal((await nodeRequest(`${srv.url}/hook`)).status, 404);
-    assert.equal((await nodeRequest(`${srv.url}/second`)).status, 200);
-    assert.equal((await nodeRequest(`${srv.url}/healthz`)).status, 200);
+    assert.equal((await h.nodeRequest(`${srv.url}/hook`)).status, 404);
+    assert.equal((await h.nodeRequest(`${srv.url}/second`)).status, 200);
+    assert.equal((await h.nodeRequest(`${srv.url}/healthz`)).status, 200);
     const s = await h.connect(srv.url);
     assert.deepEqual(await h.ackAll(s, 'echo', 'still'), ['still']);
   } finally {
@@ -219,7 +203,7 @@ test('reloads: the new version answers, a body in flight meets the version in pl
   fs.copyFileSync(build('a'), live);
   const srv = await h.startServer({ plugins: { route: live } });
   try {
-    assert.equal(JSON.parse((await nodeRequest(`${srv.url}/hook`)).text).build, 'a');
+    assert.equal(JSON.parse((await h.nodeRequest(`${srv.url}/hook`)).text).build, 'a');
 
     // A request whose head came before the reload and its body after.
     const conn = h.rawConn(srv.port);
@@ -236,7 +220,7 @@ test('reloads: the new version answers, a body in flight meets the version in pl
     const late = JSON.parse(conn.data.slice(conn.data.indexOf('{')));
     assert.deepEqual([late.build, late.body], ['b', 'helloworld'], 'answered by the version in place');
     conn.sock.destroy();
-    assert.equal(JSON.parse((await nodeRequest(`${srv.url}/hook`)).text).build, 'b');
+    assert.equal(JSON.parse((await h.nodeRequest(`${srv.url}/hook`)).text).build, 'b');
 
     // The plugin gone from the configuration: its routes with it.
     const doc = structuredClone(srv.doc);
@@ -245,7 +229,7 @@ test('reloads: the new version answers, a body in flight meets the version in pl
     fs.writeFileSync(tmp, h.toYaml(doc));
     fs.renameSync(tmp, srv.yamlFile);
     await srv.waitForLog(/reload: plugin 'route' removed/);
-    assert.equal((await nodeRequest(`${srv.url}/hook`)).status, 404);
+    assert.equal((await h.nodeRequest(`${srv.url}/hook`)).status, 404);
   } finally {
     await h.stopChecked(srv);
     fs.rmSync(dir, { recursive: true, force: true });
