@@ -348,7 +348,6 @@ void lookups_each_waiting(const lookups *l,
             fn(u->user_id, u->pending[i], ud);
 }
 
-size_t lookups_in_flight(const lookups *l) { return l->n_users; }
 
 void lookups_free(lookups *l)
 {

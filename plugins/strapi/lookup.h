@@ -37,9 +37,6 @@ bool lookups_wait(lookups *l, const char *user_id, uint64_t pending);
 void lookups_each_waiting(const lookups *l,
                           void (*fn)(const char *user_id, uint64_t pending, void *ud), void *ud);
 
-/* How many users have a look-up in flight. */
-size_t lookups_in_flight(const lookups *l);
-
 /* Abandon every look-up (no callback runs) and free l.  From an unload
  * hook: the host has removed the version's watches and timers already. */
 void lookups_free(lookups *l);
