@@ -348,7 +348,6 @@ void lookups_each_waiting(const lookups *l,
             fn(u->user_id, u->pending[i], ud);
 }
 
-
 void lookups_free(lookups *l)
 {
     if (!l)
